@@ -1,0 +1,30 @@
+/** JSON bodies of the API routes (the server keeps bodies raw for the ingest protocols). */
+import type { FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { AppError } from '../errors.ts';
+
+/** Parses and validates a JSON body; errors name the field and what was expected. */
+export function jsonBody<T extends z.ZodType>(request: FastifyRequest, schema: T): z.output<T> {
+  const raw = request.body;
+  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'string' ? raw : '';
+  if (text.trim() === '')
+    throw new AppError(400, 'request.empty_body', 'The request body is empty; send a JSON object');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const m = /position (\d+)/.exec((err as Error).message);
+    throw new AppError(
+      400,
+      'request.invalid_json',
+      `The request body is not valid JSON${m ? ` (at character ${Number(m[1]) + 1})` : ''}`,
+    );
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `"${issue.path.join('.')}"` : 'the body';
+    throw new AppError(400, 'request.invalid', `${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,156 @@
+/**
+ * The Elasticsearch surface log shippers and clients need: cluster info,
+ * `_bulk`, single-document index calls, and setup calls (templates, ILM,
+ * pipelines, license) answered harmlessly so that shippers configured for
+ * Elasticsearch deliver unmodified.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { decodeBody } from '../../ingest/body.ts';
+import { EsRequestError, ingestBulk, newDocumentId } from '../../ingest/elasticsearch-bulk.ts';
+import type { AppContext } from '../server.ts';
+
+/** The Elasticsearch version Shoplens answers as (8.x: what current shippers accept). */
+export const ES_COMPAT_VERSION = '8.17.0';
+
+function clusterInfo(): Record<string, unknown> {
+  return {
+    name: 'shoplens',
+    cluster_name: 'shoplens',
+    cluster_uuid: 'shoplens-0000000000000000000',
+    version: {
+      number: ES_COMPAT_VERSION,
+      build_flavor: 'default',
+      build_type: 'shoplens',
+      build_hash: 'shoplens',
+      build_date: '2025-01-01T00:00:00.000Z',
+      build_snapshot: false,
+      lucene_version: '9.12.0',
+      minimum_wire_compatibility_version: '7.17.0',
+      minimum_index_compatibility_version: '7.0.0',
+    },
+    tagline: 'You Know, for Search',
+  };
+}
+
+const LANDING_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>Shoplens</title></head>
+<body><h1>Shoplens</h1><p>E-commerce observability and analytics. API: POST /api/v1/events, POST /api/v1/query, POST /_bulk; operations: /health, /ready, /metrics.</p></body></html>`;
+
+export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    const bulk = async (request: FastifyRequest, index: string | undefined) => {
+      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const body = await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes);
+      return ingestBulk(ctx.pipeline, (tenant, ids) => ctx.store.existingEventIds(tenant, ids), body, index, {
+        tenant: ctx.tenantOf(request.headers),
+        receivedAtMs: Date.now(),
+      });
+    };
+
+    app.get('/', async (request, reply) => {
+      // Browsers get a page; Elasticsearch clients get cluster info.
+      if ((request.headers.accept ?? '').includes('text/html')) {
+        return reply.type('text/html; charset=utf-8').send(LANDING_PAGE);
+      }
+      return clusterInfo();
+    });
+
+    for (const method of ['POST', 'PUT'] as const) {
+      app.route({ method, url: '/_bulk', handler: async (request) => bulk(request, undefined) });
+      app.route<{ Params: { index: string } }>({
+        method,
+        url: '/:index/_bulk',
+        handler: async (request) => bulk(request, request.params.index),
+      });
+    }
+
+    // Single documents: POST /{index}/_doc, PUT /{index}/_doc/{id}, PUT|POST /{index}/_create/{id}.
+    const single = async (
+      request: FastifyRequest<{ Params: { index: string; id?: string } }>,
+      reply: FastifyReply,
+      action: 'index' | 'create',
+    ) => {
+      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const source = (
+        await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes)
+      ).toString('utf8');
+      if (source.trim() === '') throw new EsRequestError(400, 'parse_exception', 'request body is required');
+      const id = request.params.id ?? newDocumentId();
+      const line = JSON.stringify({ [action]: { _index: request.params.index, _id: id } });
+      const answer = await ingestBulk(
+        ctx.pipeline,
+        (tenant, ids) => ctx.store.existingEventIds(tenant, ids),
+        Buffer.from(`${line}\n${source.replace(/\r?\n/g, ' ')}\n`),
+        request.params.index,
+        { tenant: ctx.tenantOf(request.headers), receivedAtMs: Date.now() },
+      );
+      const item = answer.items[0]?.[action];
+      if (!item) throw new EsRequestError(400, 'parse_exception', 'the document could not be read');
+      if (item.error) throw new EsRequestError(item.status, item.error.type, item.error.reason);
+      return reply.code(item.status).send(item);
+    };
+    app.post<{ Params: { index: string } }>('/:index/_doc', (request, reply) => single(request, reply, 'index'));
+    app.put<{ Params: { index: string; id: string } }>('/:index/_doc/:id', (request, reply) =>
+      single(request, reply, 'index'),
+    );
+    app.post<{ Params: { index: string; id: string } }>('/:index/_doc/:id', (request, reply) =>
+      single(request, reply, 'index'),
+    );
+    app.put<{ Params: { index: string; id: string } }>('/:index/_create/:id', (request, reply) =>
+      single(request, reply, 'create'),
+    );
+    app.post<{ Params: { index: string; id: string } }>('/:index/_create/:id', (request, reply) =>
+      single(request, reply, 'create'),
+    );
+
+    // Setup calls of shippers: accepted and ignored; Shoplens has one schema for every index.
+    app.get('/_license', async () => ({
+      license: { status: 'active', uid: 'shoplens', type: 'basic', issue_date_in_millis: 0, max_nodes: 1000 },
+    }));
+    app.get('/_xpack', async () => ({
+      build: {},
+      license: { uid: 'shoplens', type: 'basic', mode: 'basic', status: 'active' },
+      features: {},
+    }));
+    app.get('/_cluster/health', async () => ({ cluster_name: 'shoplens', status: 'green', number_of_nodes: 1 }));
+    app.get('/_nodes', async () => ({
+      _nodes: { total: 1, successful: 1, failed: 0 },
+      cluster_name: 'shoplens',
+      nodes: {},
+    }));
+    app.get('/_nodes/*', async () => ({
+      _nodes: { total: 1, successful: 1, failed: 0 },
+      cluster_name: 'shoplens',
+      nodes: {},
+    }));
+    const setupPrefixes = [
+      '_index_template',
+      '_template',
+      '_component_template',
+      '_ilm/policy',
+      '_ingest/pipeline',
+      '_data_stream',
+    ];
+    for (const prefix of setupPrefixes) {
+      const notFound = async (request: FastifyRequest, reply: FastifyReply) =>
+        reply.code(404).send({
+          error: {
+            root_cause: [{ type: 'resource_not_found_exception', reason: `${request.url} does not exist` }],
+            type: 'resource_not_found_exception',
+            reason: `${request.url} does not exist`,
+          },
+          status: 404,
+        });
+      app.get(`/${prefix}/*`, notFound);
+      app.put(`/${prefix}/*`, async () => ({ acknowledged: true }));
+      app.post(`/${prefix}/*`, async () => ({ acknowledged: true }));
+      app.delete(`/${prefix}/*`, async () => ({ acknowledged: true }));
+    }
+    // Creating or checking an index: every index exists in Shoplens's one schema.
+    app.put<{ Params: { index: string } }>('/:index', async (request) => ({
+      acknowledged: true,
+      shards_acknowledged: true,
+      index: request.params.index,
+    }));
+    app.head('/:index', async (_request, reply) => reply.code(200).send());
+  };
+}

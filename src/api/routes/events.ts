@@ -1,0 +1,18 @@
+/** `POST /api/v1/events`: NDJSON, a JSON array or one JSON object (gzip accepted). */
+import type { FastifyPluginAsync } from 'fastify';
+import { decodeBody } from '../../ingest/body.ts';
+import { ingestEvents } from '../../ingest/events-ndjson.ts';
+import type { AppContext } from '../server.ts';
+
+export function eventsRoutes(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    app.post('/api/v1/events', async (request) => {
+      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const body = await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes);
+      return ingestEvents(ctx.pipeline, body, request.headers['content-type'], {
+        tenant: ctx.tenantOf(request.headers),
+        receivedAtMs: Date.now(),
+      });
+    });
+  };
+}

@@ -1,0 +1,42 @@
+/** `POST /api/v1/query`: the query language over stored events; `GET /api/v1/fields`: the field catalog. */
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import { EVENT_FIELDS } from '../../schema/fields.ts';
+import { runQuery } from '../../store/query-service.ts';
+import { jsonBody } from '../body.ts';
+import type { AppContext } from '../server.ts';
+
+const queryBody = z.object({
+  query: z.string({ error: 'expected the query text as a string' }),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  explain: z.boolean().optional(),
+});
+
+export function queryRoutes(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    app.post('/api/v1/query', async (request) => {
+      const body = jsonBody(request, queryBody);
+      const started = performance.now();
+      let outcome = 'error';
+      try {
+        const answer = await runQuery(ctx.store, {
+          query: body.query,
+          from: body.from,
+          to: body.to,
+          explain: body.explain,
+          tenant: ctx.tenantOf(request.headers),
+          timeoutMs: ctx.config.query.timeout,
+        });
+        outcome = 'ok';
+        return answer;
+      } finally {
+        ctx.metrics.querySeconds.observe({ outcome }, (performance.now() - started) / 1000);
+      }
+    });
+
+    app.get('/api/v1/fields', async () => ({
+      fields: EVENT_FIELDS.map((f) => ({ name: f.name, type: f.type, aliases: f.aliases, description: f.description })),
+    }));
+  };
+}

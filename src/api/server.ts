@@ -1,0 +1,110 @@
+/**
+ * The HTTP server (Fastify): request ids, structured logs, one error
+ * handler, raw bodies for the ingest protocols, and the route files.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import { IngestPipeline } from '../ingest/pipeline.ts';
+import { GroupCommitWriter } from '../store/group-commit.ts';
+import type { Store } from '../store/store.ts';
+import { SelfMetrics } from '../telemetry/self-metrics.ts';
+import { installErrorHandling } from './error-handler.ts';
+import { elasticsearchRoutes } from './routes/elasticsearch.ts';
+import { eventsRoutes } from './routes/events.ts';
+import { opsRoutes } from './routes/ops.ts';
+import { queryRoutes } from './routes/query.ts';
+
+export interface ServerDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly metrics?: SelfMetrics;
+}
+
+/** What route files get: the parts of the running service. */
+export interface AppContext {
+  readonly config: Config;
+  readonly store: Store;
+  readonly pipeline: IngestPipeline;
+  readonly writer: GroupCommitWriter;
+  readonly metrics: SelfMetrics;
+  /** Tenant of the caller. Until API keys exist (privacy issue), every caller is `default`. */
+  readonly tenantOf: (headers: Record<string, unknown>) => string;
+}
+
+export interface ShoplensServer {
+  readonly app: FastifyInstance;
+  readonly context: AppContext;
+  /** Stops taking requests, commits what is queued, closes the store. */
+  close(): Promise<void>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
+  const { config, store } = deps;
+  const metrics = deps.metrics ?? new SelfMetrics();
+  const writer = new GroupCommitWriter(
+    store,
+    {
+      maxBatchEvents: config.ingest.batchMaxEvents,
+      maxWaitMs: config.ingest.batchWait,
+      maxQueuedEvents: config.ingest.queueMaxEvents,
+    },
+    {
+      onCommit: (events, seconds, ok) => {
+        metrics.batchCommitSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds);
+        if (ok) metrics.batchEvents.observe(events);
+      },
+      onQueueDepth: (events) => metrics.ingestQueueEvents.set(events),
+    },
+  );
+  const pipeline = new IngestPipeline(writer, config.ingest, metrics);
+  const context: AppContext = { config, store, pipeline, writer, metrics, tenantOf: () => 'default' };
+
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps the default logger type on the instance.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.server.maxBodyBytes,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const sent = req.headers['x-request-id'];
+      return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
+    },
+    // Elasticsearch clients send `Content-Type: application/x-ndjson` with `_bulk`; bodies are parsed by each route.
+    return503OnClosing: true,
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+    // Elasticsearch clients check this header on every answer.
+    reply.header('X-Elastic-Product', 'Elasticsearch');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpRequests.inc({
+      route: request.routeOptions.url ?? 'unmatched',
+      method: request.method,
+      status: String(reply.statusCode),
+    });
+  });
+  installErrorHandling(app, config);
+
+  await app.register(opsRoutes(context));
+  await app.register(eventsRoutes(context));
+  await app.register(queryRoutes(context));
+  await app.register(elasticsearchRoutes(context));
+
+  return {
+    app,
+    context,
+    async close() {
+      await app.close();
+      await writer.close();
+      await store.close();
+    },
+  };
+}

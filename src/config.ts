@@ -1,0 +1,281 @@
+/**
+ * Shoplens configuration: one zod schema, parsed once at start, frozen.
+ * Precedence: defaults < YAML file < environment `SHOPLENS_*` < CLI flags.
+ *
+ * Environment names are the dotted key path in SCREAMING_SNAKE_CASE:
+ * `server.port` → `SHOPLENS_SERVER_PORT`, `ingest.maxLineBytes` →
+ * `SHOPLENS_INGEST_MAX_LINE_BYTES`, `dataDir` → `SHOPLENS_DATA_DIR`.
+ * Object-valued keys (like `ingest.indexDataClass`) take JSON.
+ */
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { DATA_CLASSES } from './schema/fields.ts';
+import { parseDuration } from './util/duration.ts';
+
+/** A duration such as "10m", kept as text in the file and as milliseconds once parsed. */
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  if (typeof value === 'number') return value;
+  try {
+    return parseDuration(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration like "250ms", "30s", "5m", "1h" or "7d"' });
+    return z.NEVER;
+  }
+});
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+/** A size such as "10mb" or a number of bytes. */
+const byteSize = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(String(value));
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: 'expected a size like 1048576, "512kb" or "10mb"' });
+    return z.NEVER;
+  }
+  return Math.round(Number(m[1]) * (SIZE_UNITS[(m[2] ?? 'b').toLowerCase()] ?? 1));
+});
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+export const configSchema = z
+  .object({
+    /** Directory for the embedded store and other state. */
+    dataDir: z.string().min(1).default('./data'),
+    server: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(8080),
+        /** Largest request body accepted (after decompression); larger → 413. */
+        maxBodyBytes: byteSize.prefault(50 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    store: z
+      .object({
+        engine: z.enum(['duckdb']).default('duckdb'),
+        /** DuckDB memory limit, e.g. "4GB"; empty = DuckDB's default (80 % of RAM). */
+        duckdbMemoryLimit: z.string().default(''),
+        /** DuckDB worker threads; 0 = one per core. */
+        duckdbThreads: z.coerce.number().int().min(0).default(0),
+      })
+      .strict()
+      .prefault({}),
+    ingest: z
+      .object({
+        /** Longest NDJSON line or bulk item accepted; longer lines are rejected one by one. */
+        maxLineBytes: byteSize.prefault(1024 * 1024),
+        /** Events with a timestamp further in the future than this are rejected. */
+        maxFutureSkew: duration.prefault('1h'),
+        /** Events older than this are rejected. */
+        maxPastAge: duration.prefault('3650d'),
+        /** Deepest nesting of objects accepted in one event. */
+        maxDepth: positiveInt.default(20),
+        /** Most fields (after flattening) accepted in one event. */
+        maxFields: positiveInt.default(1000),
+        /** Group commit: wait at most this long to gather concurrent requests into one batch. */
+        batchWait: duration.prefault('5ms'),
+        /** Group commit: most events committed in one batch. */
+        batchMaxEvents: positiveInt.default(50_000),
+        /** Most events waiting for commit; beyond it ingest answers 503 with Retry-After. */
+        queueMaxEvents: positiveInt.default(500_000),
+        /** Elasticsearch index pattern → data class (first match wins; `*` wildcards). */
+        indexDataClass: z
+          .record(z.string(), z.enum(DATA_CLASSES))
+          .default({ 'audit-*': 'audit', 'security-*': 'security', 'logs-*': 'app' }),
+      })
+      .strict()
+      .prefault({}),
+    query: z
+      .object({
+        /** Longest a query may run before it is cancelled. */
+        timeout: duration.prefault('30s'),
+        /** Rows returned by an event search without `| limit`. */
+        defaultLimit: positiveInt.default(100),
+        /** Most rows any query returns. */
+        maxRows: positiveInt.default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+/** The parsed, frozen configuration. Durations are milliseconds, sizes bytes. */
+export type Config = Readonly<z.output<typeof configSchema>>;
+/** What a file, the environment or flags may set. */
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Configuration that cannot be used; the message names key, value and expectation. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Source = { kind: 'file'; path: string } | { kind: 'env' } | { kind: 'flags' } | { kind: 'defaults' };
+
+function describeSource(source: Source | undefined, key: string): string {
+  if (!source) return '';
+  switch (source.kind) {
+    case 'file':
+      return ` (from ${source.path})`;
+    case 'env':
+      return ` (from environment ${envName(key.split('.'))})`;
+    case 'flags':
+      return ' (from command-line flags)';
+    case 'defaults':
+      return '';
+  }
+}
+
+function envName(path: readonly (string | number)[]): string {
+  return (
+    'SHOPLENS_' +
+    path
+      .map((p) =>
+        String(p)
+          .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+          .toUpperCase(),
+      )
+      .join('_')
+  );
+}
+
+/** Every leaf key path of the defaults, to map environment variables onto. */
+function leafPaths(obj: Record<string, unknown>, prefix: string[] = []): string[][] {
+  const out: string[][] = [];
+  for (const [k, v] of Object.entries(obj)) {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !isRecordKey(prefix, k)) {
+      out.push(...leafPaths(v as Record<string, unknown>, [...prefix, k]));
+    } else out.push([...prefix, k]);
+  }
+  return out;
+}
+
+/** Keys whose value is a free-form record (set as JSON from the environment). */
+function isRecordKey(prefix: string[], key: string): boolean {
+  return prefix.join('.') === 'ingest' && key === 'indexDataClass';
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (next === null || typeof next !== 'object') node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+function getPath(obj: unknown, path: readonly (string | number)[]): unknown {
+  let node = obj;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  return node;
+}
+
+function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    const b = out[k];
+    const isObj = (x: unknown): x is Record<string, unknown> =>
+      x !== null && typeof x === 'object' && !Array.isArray(x);
+    out[k] = isObj(b) && isObj(v) ? mergeDeep(b, v) : v;
+  }
+  return out;
+}
+
+function readEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const defaults = configSchema.parse({}) as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const path of leafPaths(defaults)) {
+    const raw = env[envName(path)];
+    if (raw === undefined || raw === '') continue;
+    let value: unknown = raw;
+    if (isRecordKey(path.slice(0, -1), path[path.length - 1] as string)) {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        throw new ConfigError(
+          `Invalid configuration: ${path.join('.')} = ${JSON.stringify(raw)} (from environment ${envName(path)}): expected a JSON object`,
+        );
+      }
+    }
+    setPath(out, path, value);
+  }
+  return out;
+}
+
+function readFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`Cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0];
+    const where = first?.linePos?.[0] ? ` at line ${first.linePos[0].line}, column ${first.linePos[0].col}` : '';
+    throw new ConfigError(`Config file ${path} is not valid YAML${where}: ${first?.message ?? 'parse error'}`);
+  }
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(`Config file ${path} must hold a mapping of keys to values`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Builds the configuration from its sources. Throws ConfigError naming the
+ * key, the value, where it came from and what was expected.
+ */
+export function loadConfig(
+  options: { file?: string; env?: NodeJS.ProcessEnv; flags?: Record<string, unknown> } = {},
+): Config {
+  const layers: { source: Source; values: Record<string, unknown> }[] = [];
+  if (options.file) layers.push({ source: { kind: 'file', path: options.file }, values: readFile(options.file) });
+  layers.push({ source: { kind: 'env' }, values: readEnv(options.env ?? process.env) });
+  if (options.flags) layers.push({ source: { kind: 'flags' }, values: options.flags });
+
+  let merged: Record<string, unknown> = {};
+  for (const layer of layers) merged = mergeDeep(merged, layer.values);
+
+  const result = configSchema.safeParse(merged);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const path = issue.path.map(String);
+      const key = path.join('.');
+      const value = getPath(merged, path);
+      const source = [...layers].reverse().find((l) => getPath(l.values, path) !== undefined)?.source;
+      if (issue.code === 'unrecognized_keys') {
+        const where = key ? `${key}.` : '';
+        return `unknown key ${issue.keys.map((k) => where + k).join(', ')}${describeSource(source, key)}`;
+      }
+      const shown = value === undefined ? '(missing)' : JSON.stringify(value);
+      return `${key} = ${shown}${describeSource(source, key)}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return deepFreeze(result.data);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

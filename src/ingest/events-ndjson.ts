@@ -1,0 +1,134 @@
+/**
+ * `POST /api/v1/events`: NDJSON, a JSON array, or one JSON object. Good items
+ * are stored even when others are bad; each bad one is reported by line (or
+ * array index) with a code and a message naming the field.
+ */
+import { AppError } from '../errors.ts';
+import type { EventRecord } from '../schema/record.ts';
+import { parseJson, splitLines } from './body.ts';
+import type { IngestContext, IngestPipeline } from './pipeline.ts';
+
+const ENDPOINT = 'events';
+/** Most rejections listed in one answer; the count covers all of them. */
+const MAX_LISTED_REJECTIONS = 1000;
+
+const ACCEPTED_TYPES = new Set([
+  '',
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+  'application/x-jsonlines',
+  'application/json',
+  'text/plain',
+]);
+
+export interface ItemRejection {
+  /** 1-based line of an NDJSON body. */
+  readonly line?: number;
+  /** 0-based index in a JSON array body. */
+  readonly index?: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface EventsAnswer {
+  readonly accepted: number;
+  readonly rejected: readonly ItemRejection[];
+  /** Present when more items were rejected than are listed. */
+  readonly rejectedCount?: number;
+}
+
+interface RawItem {
+  readonly where: { line: number } | { index: number };
+  readonly value?: unknown;
+  readonly error?: { code: string; message: string };
+}
+
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+/** Reads the body into raw items, per line for NDJSON, per element for a JSON array. */
+function readItems(body: Buffer, contentType: string | undefined, maxLineBytes: number): RawItem[] {
+  const type = mediaType(contentType);
+  if (!ACCEPTED_TYPES.has(type)) {
+    throw new AppError(
+      415,
+      'ingest.unsupported_media_type',
+      `Content-Type "${type}" is not accepted here; send application/x-ndjson (one JSON event per line) or application/json (an event or an array of events)`,
+    );
+  }
+  const lines = splitLines(body, maxLineBytes);
+  if (lines.length === 0)
+    throw new AppError(400, 'ingest.empty_body', 'The request body is empty; send at least one JSON event');
+  const first = lines[0];
+  // A JSON array (or one pretty-printed object) spans lines: parse the body whole.
+  const startsArray = first !== undefined && 'text' in first && first.text.trimStart().startsWith('[');
+  if (startsArray || (type === 'application/json' && lines.length > 1 && !looksLikeNdjson(lines))) {
+    const whole = parseJson(body.toString('utf8'));
+    if (!whole.ok)
+      return [{ where: { line: 1 }, error: { code: 'ingest.invalid_json', message: `body: ${whole.message}` } }];
+    if (Array.isArray(whole.value)) return whole.value.map((value, index) => ({ where: { index }, value }));
+    return [{ where: { line: 1 }, value: whole.value }];
+  }
+  return lines.map((l) => {
+    if ('error' in l) return { where: { line: l.line }, error: l.error };
+    const parsed = parseJson(l.text);
+    return parsed.ok
+      ? { where: { line: l.line }, value: parsed.value }
+      : {
+          where: { line: l.line },
+          error: { code: 'ingest.invalid_json', message: `line ${l.line}: ${parsed.message}` },
+        };
+  });
+}
+
+/** True when every line on its own looks like a complete JSON object. */
+function looksLikeNdjson(lines: ReturnType<typeof splitLines>): boolean {
+  return lines.every((l) => 'text' in l && l.text.trimStart().startsWith('{') && l.text.trimEnd().endsWith('}'));
+}
+
+function label(where: RawItem['where']): string {
+  return 'line' in where ? `line ${where.line}` : `item ${where.index}`;
+}
+
+export async function ingestEvents(
+  pipeline: IngestPipeline,
+  body: Buffer,
+  contentType: string | undefined,
+  ctx: IngestContext,
+): Promise<EventsAnswer> {
+  pipeline.countBytes(ENDPOINT, body.length);
+  const items = readItems(body, contentType, pipeline.config.maxLineBytes);
+  const records: EventRecord[] = [];
+  const rejected: ItemRejection[] = [];
+  for (const item of items) {
+    if (item.error) {
+      rejected.push({ ...item.where, ...item.error });
+      continue;
+    }
+    const result = pipeline.normalize(item.value, ctx);
+    if (result.ok) records.push(result.record);
+    else rejected.push({ ...item.where, code: result.code, message: `${label(item.where)}: ${result.message}` });
+  }
+  const codes = rejected.map((r) => r.code);
+  if (records.length === 0) {
+    pipeline.countRejected(ENDPOINT, codes);
+    const first = rejected[0];
+    throw new AppError(
+      400,
+      'ingest.no_valid_events',
+      `No valid event in the request${first ? `; first problem: ${first.message}` : ''}`,
+      {
+        details: { ...answer(0, rejected) },
+      },
+    );
+  }
+  await pipeline.commit(ENDPOINT, records, codes);
+  return answer(records.length, rejected);
+}
+
+function answer(accepted: number, rejected: ItemRejection[]): EventsAnswer {
+  if (rejected.length <= MAX_LISTED_REJECTIONS) return { accepted, rejected };
+  return { accepted, rejected: rejected.slice(0, MAX_LISTED_REJECTIONS), rejectedCount: rejected.length };
+}

@@ -1,0 +1,271 @@
+/**
+ * Raw JSON event → canonical `EventRecord`: flattens nested objects into
+ * dotted names, maps typed fields (and their aliases) onto columns with type
+ * checks, keeps everything else as attributes, recognises Segment and GA4
+ * payloads, and decides the data class. Never throws for bad input: returns a
+ * rejection naming the field.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalEventType, eventTypeDataClass } from '../schema/event-types.ts';
+import { DATA_CLASSES, typedField, type DataClass, type FieldDef } from '../schema/fields.ts';
+import type { ColumnValue, EventRecord } from '../schema/record.ts';
+import { mapSegmentOrGa4 } from './ecommerce-specs.ts';
+
+export interface NormalizeOptions {
+  readonly tenant: string;
+  /** Receive time, ms: the timestamp of events that carry none. */
+  readonly receivedAtMs: number;
+  readonly maxFutureSkewMs: number;
+  readonly maxPastAgeMs: number;
+  readonly maxDepth: number;
+  readonly maxFields: number;
+  /** Elasticsearch index the event was sent to, if any. */
+  readonly indexName?: string;
+  /** Data class implied by the index name, if the index maps to one. */
+  readonly indexDataClass?: DataClass;
+}
+
+/** Why an item was rejected; `code` is stable, `message` names the field. */
+export interface Rejection {
+  readonly code: string;
+  readonly message: string;
+}
+
+export type NormalizeResult =
+  { readonly ok: true; readonly record: EventRecord } | ({ readonly ok: false } & Rejection);
+
+const SECURITY_CATEGORIES = new Set(['security', 'authentication', 'iam', 'intrusion_detection', 'fraud', 'threat']);
+const BUSINESS_CATEGORIES = new Set(['financial', 'business', 'transaction', 'order', 'payment', 'user_activity']);
+
+function reject(code: string, message: string): NormalizeResult {
+  return { ok: false, code, message };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+class FieldError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Flattens nested objects into `dotted.name → value`; arrays are values. */
+function flatten(obj: Record<string, unknown>, options: NormalizeOptions): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  const walk = (node: Record<string, unknown>, prefix: string, depth: number): void => {
+    if (depth > options.maxDepth) {
+      throw new FieldError('ingest.too_deep', `field "${prefix}" is nested more than ${options.maxDepth} levels deep`);
+    }
+    for (const key in node) {
+      const value = node[key];
+      const name = prefix ? `${prefix}.${key}` : key;
+      if (value === null || value === undefined) continue;
+      if (isPlainObject(value)) {
+        walk(value, name, depth + 1);
+        continue;
+      }
+      if (Array.isArray(value) && depth + 1 > options.maxDepth) {
+        throw new FieldError('ingest.too_deep', `field "${name}" is nested more than ${options.maxDepth} levels deep`);
+      }
+      out.set(name, value);
+      if (out.size > options.maxFields) {
+        throw new FieldError('ingest.too_many_fields', `the event has more than ${options.maxFields} fields`);
+      }
+    }
+  };
+  walk(obj, '', 1);
+  return out;
+}
+
+function coerce(def: FieldDef, value: unknown, name: string): ColumnValue {
+  const fail = (expected: string): never => {
+    throw new FieldError('ingest.invalid_field', `field "${name}": expected ${expected}, got ${describe(value)}`);
+  };
+  switch (def.type) {
+    case 'keyword':
+    case 'text':
+      if (typeof value === 'string') return value;
+      if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+      return fail('a string');
+    case 'double': {
+      if (typeof value === 'number' && Number.isFinite(value)) return value;
+      if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+      return fail('a number');
+    }
+    case 'integer': {
+      const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      if (typeof n === 'number' && Number.isInteger(n) && Math.abs(n) <= 2_147_483_647) return n;
+      return fail('a whole number');
+    }
+    case 'keyword[]': {
+      if (typeof value === 'string') return [value];
+      if (
+        Array.isArray(value) &&
+        value.every((x) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean')
+      ) {
+        return value.map(String);
+      }
+      return fail('a string or an array of strings');
+    }
+    case 'timestamp':
+      return parseTimestamp(value, name);
+  }
+}
+
+/** Timestamp → microseconds. Numbers are epoch ms (or s / µs / ns by magnitude). */
+function parseTimestamp(value: unknown, name: string): number {
+  let ms: number;
+  if (typeof value === 'number' || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value))) {
+    const n = Number(value);
+    if (n < 1e11) ms = n * 1000;
+    else if (n < 1e14) ms = n;
+    else if (n < 1e17) ms = n / 1000;
+    else ms = n / 1e6;
+  } else if (typeof value === 'string') {
+    ms = Date.parse(value);
+    // A date-time without a zone means UTC (as Elasticsearch reads it), not local time.
+    if (!Number.isNaN(ms) && /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)) ms = Date.parse(`${value}Z`);
+  } else {
+    throw new FieldError(
+      'ingest.invalid_timestamp',
+      `field "${name}": expected an ISO-8601 time or epoch milliseconds, got ${describe(value)}`,
+    );
+  }
+  if (!Number.isFinite(ms)) {
+    throw new FieldError(
+      'ingest.invalid_timestamp',
+      `field "${name}": expected an ISO-8601 time or epoch milliseconds, got ${describe(value)}`,
+    );
+  }
+  return Math.round(ms * 1000);
+}
+
+/** Stable grouping key for errors: service, type and the message without ids and numbers. */
+export function errorFingerprint(service: string, type: string, message: string): string {
+  const shape = message
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<uuid>')
+    .replace(/\b[0-9a-f]{12,}\b/gi, '<hex>')
+    .replace(/"[^"]*"|'[^']*'/g, '<str>')
+    .replace(/\d+(\.\d+)?/g, '<n>');
+  return createHash('sha1').update(`${service}\u0000${type}\u0000${shape}`).digest('hex').slice(0, 16);
+}
+
+function dataClassFor(
+  columns: Record<string, ColumnValue>,
+  explicit: unknown,
+  options: NormalizeOptions,
+): DataClass | string {
+  if (explicit !== undefined) {
+    return typeof explicit === 'string' && (DATA_CLASSES as readonly string[]).includes(explicit)
+      ? (explicit as DataClass)
+      : `invalid:${String(explicit)}`;
+  }
+  if (options.indexDataClass) return options.indexDataClass;
+  const category = typeof columns['event_category'] === 'string' ? columns['event_category'].toLowerCase() : '';
+  if (SECURITY_CATEGORIES.has(category)) return 'security';
+  if (category === 'audit') return 'audit';
+  const type = columns['event_type'];
+  const fromType = typeof type === 'string' ? eventTypeDataClass(type) : undefined;
+  if (fromType) return fromType;
+  if (BUSINESS_CATEGORIES.has(category)) return 'business';
+  return 'app';
+}
+
+/** Normalises one raw event. */
+export function normalizeEvent(raw: unknown, options: NormalizeOptions): NormalizeResult {
+  if (!isPlainObject(raw)) return reject('ingest.not_an_object', `expected a JSON object, got ${describe(raw)}`);
+  try {
+    const flat = flatten(mapSegmentOrGa4(raw), options);
+    const columns: Record<string, ColumnValue> = {};
+    let attributes: Record<string, unknown> | null = null;
+    const setAttribute = (name: string, value: unknown): void => {
+      (attributes ??= {})[name] = value;
+    };
+    let ts: number | undefined;
+    let explicitClass: unknown;
+    for (const [name, value] of flat) {
+      if (name === 'data_class') {
+        explicitClass = value;
+        continue;
+      }
+      if (name === 'tenant') {
+        // The tenant comes from the API key; a payload cannot choose it.
+        setAttribute('tenant.sent', value);
+        continue;
+      }
+      const def = typedField(name);
+      if (!def) {
+        setAttribute(name, value);
+        continue;
+      }
+      if (def.column === 'ts') {
+        if (ts === undefined) ts = parseTimestamp(value, name);
+        else setAttribute(name, value);
+        continue;
+      }
+      if (def.column === 'data_class' || def.column === 'tenant') continue;
+      if (columns[def.column] !== undefined) {
+        // Two aliases of one column (user.session_id and security.session_id): keep the second as sent.
+        setAttribute(name, value);
+        continue;
+      }
+      let v = coerce(def, value, name);
+      if (def.column === 'event_type' && typeof v === 'string') {
+        const canonical = canonicalEventType(v);
+        if (canonical !== v) setAttribute('event.type_original', v);
+        v = canonical;
+      }
+      columns[def.column] = v;
+    }
+    if (options.indexName !== undefined) columns['index_name'] = options.indexName;
+
+    const receivedUs = options.receivedAtMs * 1000;
+    const eventTs = ts ?? receivedUs;
+    if (eventTs > receivedUs + options.maxFutureSkewMs * 1000) {
+      return reject(
+        'ingest.timestamp_out_of_range',
+        `field "@timestamp": ${new Date(eventTs / 1000).toISOString()} is more than ${options.maxFutureSkewMs / 1000}s in the future`,
+      );
+    }
+    if (eventTs < receivedUs - options.maxPastAgeMs * 1000) {
+      return reject(
+        'ingest.timestamp_out_of_range',
+        `field "@timestamp": ${new Date(eventTs / 1000).toISOString()} is older than the accepted ${Math.round(options.maxPastAgeMs / 86_400_000)} days`,
+      );
+    }
+
+    const dataClass = dataClassFor(columns, explicitClass, options);
+    if (dataClass.startsWith('invalid:')) {
+      return reject(
+        'ingest.invalid_field',
+        `field "data_class": expected one of ${DATA_CLASSES.join(', ')}, got ${describe(explicitClass)}`,
+      );
+    }
+
+    const errorType = columns['error_type'];
+    if (typeof errorType === 'string' && columns['error_fingerprint'] === undefined) {
+      const message = columns['error_message'] ?? columns['message'] ?? '';
+      columns['error_fingerprint'] = errorFingerprint(String(columns['service'] ?? ''), errorType, String(message));
+    }
+    return {
+      ok: true,
+      record: { ts: eventTs, tenant: options.tenant, dataClass: dataClass as DataClass, columns, attributes },
+    };
+  } catch (err) {
+    if (err instanceof FieldError) return reject(err.code, err.message);
+    throw err;
+  }
+}

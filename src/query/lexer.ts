@@ -1,0 +1,335 @@
+/**
+ * Lexing for the query language. The filter (KQL-style) and the pipe stages
+ * have different lexical rules: a filter value such as
+ * `2025-06-28T14:30:00Z` or `/api/cart/*` is one token, while in a stage
+ * `a-b` is three. So there are two scanners, both driven lazily by the
+ * parser over the same query text. Laziness is what lets `countif(<filter>)`
+ * switch from stage tokens to filter scanning and back, and it keeps every
+ * position an offset into the original query text.
+ */
+import { QueryError } from '../errors.ts';
+
+/** A `query.syntax` error at `position`. */
+export function syntaxError(message: string, position: number): QueryError {
+  return new QueryError('query.syntax', message, position);
+}
+
+/** A `query.invalid` error (parses, but does not make sense) at `position`. */
+export function invalidError(message: string, position: number): QueryError {
+  return new QueryError('query.invalid', message, position);
+}
+
+/**
+ * Quotes text for an error message: `"text"`. Not JSON.stringify: users
+ * should see their own text, not `\\` for each backslash they typed.
+ */
+export function quote(text: string): string {
+  return `"${text}"`;
+}
+
+const WHITESPACE = /\s/;
+
+function isWhitespace(ch: string): boolean {
+  return WHITESPACE.test(ch);
+}
+
+// ---------------------------------------------------------------------------
+// Filter scanning
+
+/** An unquoted filter word (field name, value or free-text word). */
+export interface FilterWord {
+  /** The text with backslash escapes removed. */
+  readonly text: string;
+  /** The text exactly as written. */
+  readonly raw: string;
+  readonly start: number;
+  readonly end: number;
+  /** An unescaped `*` appears: the word is a wildcard pattern. */
+  readonly wildcard: boolean;
+  /**
+   * A `\*` or `\\` appears: the word contains a literal star or backslash,
+   * which a wildcard pattern in the IR could not tell apart from its own syntax.
+   */
+  readonly escapedStarOrBackslash: boolean;
+  /** Some backslash escape appears (so the word cannot be a keyword or a field name). */
+  readonly escaped: boolean;
+}
+
+/** A double-quoted phrase. */
+export interface QuotedText {
+  /** The content with quotes and escapes removed. */
+  readonly text: string;
+  readonly start: number;
+  /** Just after the closing quote. */
+  readonly end: number;
+}
+
+/** Characters that end an unquoted filter word, besides whitespace. */
+const WORD_STOPS = new Set(['(', ')', '|', '"']);
+
+/**
+ * A cursor over the filter part of the query. It does not tokenize ahead,
+ * because whether `:` ends a word depends on where the parser is: it ends a
+ * field name but not a value (`@timestamp:>=2025-06-28T14:30:00Z`).
+ */
+export class FilterScanner {
+  readonly text: string;
+  pos: number;
+
+  constructor(text: string, pos: number) {
+    this.text = text;
+    this.pos = pos;
+  }
+
+  skipSpace(): void {
+    while (this.pos < this.text.length && isWhitespace(this.text.charAt(this.pos))) this.pos++;
+  }
+
+  /** The character at the cursor, or undefined at the end of the text. */
+  peekChar(offset = 0): string | undefined {
+    const at = this.pos + offset;
+    return at < this.text.length ? this.text.charAt(at) : undefined;
+  }
+
+  /** Reads a double-quoted phrase; the cursor must be on the opening quote. */
+  readQuoted(): QuotedText {
+    const start = this.pos;
+    let text = '';
+    let i = start + 1;
+    while (i < this.text.length) {
+      const ch = this.text.charAt(i);
+      if (ch === '"') {
+        this.pos = i + 1;
+        return { text, start, end: this.pos };
+      }
+      if (ch === '\\' && i + 1 < this.text.length) {
+        text += this.text.charAt(i + 1);
+        i += 2;
+      } else {
+        text += ch;
+        i++;
+      }
+    }
+    throw syntaxError(`Unclosed quote starting at position ${start}`, start);
+  }
+
+  /**
+   * Reads an unquoted word up to whitespace, `(`, `)`, `|`, `"` and, when
+   * `stopAtColon`, `:`. A backslash makes the next character part of the
+   * word whatever it is. The word may be empty.
+   */
+  readWord(stopAtColon: boolean): FilterWord {
+    const start = this.pos;
+    let text = '';
+    let wildcard = false;
+    let escapedStarOrBackslash = false;
+    let escaped = false;
+    while (this.pos < this.text.length) {
+      const ch = this.text.charAt(this.pos);
+      if (isWhitespace(ch) || WORD_STOPS.has(ch) || (stopAtColon && ch === ':')) break;
+      if (ch === '\\') {
+        const next = this.text.charAt(this.pos + 1);
+        if (next === '') {
+          throw syntaxError(`Expected a character after "\\" at position ${this.pos} but found end of query`, this.pos);
+        }
+        escaped = true;
+        if (next === '*' || next === '\\') escapedStarOrBackslash = true;
+        text += next;
+        this.pos += 2;
+        continue;
+      }
+      if (ch === '*') wildcard = true;
+      text += ch;
+      this.pos++;
+    }
+    return {
+      text,
+      raw: this.text.slice(start, this.pos),
+      start,
+      end: this.pos,
+      wildcard,
+      escapedStarOrBackslash,
+      escaped,
+    };
+  }
+
+  /** Reads a word without moving the cursor. */
+  peekWord(stopAtColon: boolean): FilterWord {
+    const saved = this.pos;
+    try {
+      return this.readWord(stopAtColon);
+    } finally {
+      this.pos = saved;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Stage tokens
+
+export type PipeTokenKind =
+  /** A name: `stats`, `event.duration`, `@timestamp`, or a backtick-quoted name. */
+  | 'ident'
+  /** `42`, `100.0`. */
+  | 'number'
+  /** A number glued to letters: `5m`, `1h30m` (durations in `bin`). */
+  | 'duration'
+  /** A single- or double-quoted string. */
+  | 'string'
+  /** Operators and punctuation: `| ( ) , = == != <> < <= > >= + - * / %`. */
+  | 'punct'
+  | 'eof';
+
+export interface PipeToken {
+  readonly kind: PipeTokenKind;
+  /** The text as written. */
+  readonly raw: string;
+  /** Names and strings: the content without quotes and escapes; otherwise `raw`. */
+  readonly value: string;
+  /** True for backtick-quoted names, which are never keywords. */
+  readonly quoted: boolean;
+  readonly start: number;
+  readonly end: number;
+}
+
+// Longest first so that `<=` is not read as `<` then `=`.
+const PUNCTUATION = ['==', '!=', '<>', '<=', '>=', '|', '(', ')', ',', '=', '<', '>', '+', '-', '*', '/', '%'];
+
+const IDENT_START = /[A-Za-z_@]/;
+const IDENT_PART = /[A-Za-z0-9_]/;
+const DIGIT = /[0-9]/;
+const LETTER_OR_DIGIT = /[A-Za-z0-9]/;
+
+/** Describes a token for "but found ..." in error messages. */
+export function describeToken(token: PipeToken): string {
+  return token.kind === 'eof' ? 'end of query' : quote(token.raw);
+}
+
+/** Tokens of the pipe stages, read one at a time from a position in the query text. */
+export class PipeLexer {
+  readonly text: string;
+  private pos: number;
+  private peeked: PipeToken | undefined;
+  /** The last token returned by next(), for "after ..." in error messages. */
+  previous: PipeToken | undefined;
+
+  constructor(text: string, pos: number) {
+    this.text = text;
+    this.pos = pos;
+  }
+
+  /** Moves the lexer to `pos`, dropping any peeked token (used after an embedded filter). */
+  reset(pos: number): void {
+    this.pos = pos;
+    this.peeked = undefined;
+  }
+
+  peek(): PipeToken {
+    this.peeked ??= this.scan();
+    return this.peeked;
+  }
+
+  next(): PipeToken {
+    const token = this.peek();
+    this.peeked = undefined;
+    this.previous = token;
+    return token;
+  }
+
+  /** Consumes the next token if it is the punctuation `text`; says whether it did. */
+  accept(text: string): boolean {
+    if (!isPunct(this.peek(), text)) return false;
+    this.next();
+    return true;
+  }
+
+  private scan(): PipeToken {
+    while (this.pos < this.text.length && isWhitespace(this.text.charAt(this.pos))) this.pos++;
+    const start = this.pos;
+    if (start >= this.text.length) return this.token('eof', start, start, '');
+    const ch = this.text.charAt(start);
+    if (ch === '"' || ch === "'") return this.scanString(ch, 'string');
+    if (ch === '`') return this.scanString(ch, 'ident');
+    if (DIGIT.test(ch)) return this.scanNumber();
+    if (IDENT_START.test(ch)) return this.scanIdent();
+    const punct = PUNCTUATION.find((p) => this.text.startsWith(p, start));
+    if (punct !== undefined) {
+      this.pos += punct.length;
+      return this.token('punct', start, this.pos, punct);
+    }
+    throw syntaxError(
+      `Unexpected character ${quote(ch)} at position ${start}; expected a name, number, quoted string or operator`,
+      start,
+    );
+  }
+
+  private token(kind: PipeTokenKind, start: number, end: number, value: string, quoted = false): PipeToken {
+    return { kind, raw: this.text.slice(start, end), value, quoted, start, end };
+  }
+
+  private scanString(delimiter: string, kind: 'string' | 'ident'): PipeToken {
+    const start = this.pos;
+    let value = '';
+    let i = start + 1;
+    while (i < this.text.length) {
+      const ch = this.text.charAt(i);
+      if (ch === delimiter) {
+        this.pos = i + 1;
+        return this.token(kind, start, this.pos, value, kind === 'ident');
+      }
+      if (ch === '\\' && i + 1 < this.text.length) {
+        value += this.text.charAt(i + 1);
+        i += 2;
+      } else {
+        value += ch;
+        i++;
+      }
+    }
+    throw syntaxError(`Unclosed quote starting at position ${start}`, start);
+  }
+
+  private scanNumber(): PipeToken {
+    const start = this.pos;
+    this.skipWhile(DIGIT);
+    if (this.text.charAt(this.pos) === '.' && DIGIT.test(this.text.charAt(this.pos + 1))) {
+      this.pos++;
+      this.skipWhile(DIGIT);
+    }
+    // Letters right after a number make a duration like `5m` or `1h30m`; the
+    // parser decides whether one is allowed where it appears.
+    if (/[A-Za-z]/.test(this.text.charAt(this.pos))) {
+      this.skipWhile(LETTER_OR_DIGIT);
+      return this.token('duration', start, this.pos, this.text.slice(start, this.pos));
+    }
+    return this.token('number', start, this.pos, this.text.slice(start, this.pos));
+  }
+
+  private scanIdent(): PipeToken {
+    const start = this.pos;
+    this.pos++;
+    for (;;) {
+      this.skipWhile(IDENT_PART);
+      // A dot continues a dotted name only when a name part follows (`payment.3ds_status`).
+      if (this.text.charAt(this.pos) === '.' && IDENT_PART.test(this.text.charAt(this.pos + 1))) {
+        this.pos++;
+        continue;
+      }
+      break;
+    }
+    return this.token('ident', start, this.pos, this.text.slice(start, this.pos));
+  }
+
+  private skipWhile(pattern: RegExp): void {
+    while (this.pos < this.text.length && pattern.test(this.text.charAt(this.pos))) this.pos++;
+  }
+}
+
+/** True when `token` is the unquoted keyword `word`, in any case. */
+export function isKeyword(token: PipeToken, word: string): boolean {
+  return token.kind === 'ident' && !token.quoted && token.value.toLowerCase() === word;
+}
+
+/** True when `token` is the punctuation `text`. */
+export function isPunct(token: PipeToken, text: string): boolean {
+  return token.kind === 'punct' && token.raw === text;
+}

@@ -1,0 +1,38 @@
+/**
+ * Entry points of the query language: a KQL-style filter, then optional
+ * pipe stages. See filter-parser.ts and pipe-parser.ts for the grammar.
+ */
+import type { Filter, Query } from './ir.ts';
+import { parseFilterAt } from './filter-parser.ts';
+import { quote, syntaxError } from './lexer.ts';
+import { parseStages } from './pipe-parser.ts';
+
+/**
+ * Parses a whole query, e.g.
+ * `event.type:api_request | stats count() as total by http.route | sort total desc`.
+ * An empty query (or one starting with `|`) filters nothing.
+ *
+ * @throws QueryError (`query.syntax` or `query.invalid`) with the 0-based
+ *   position of the offending text.
+ */
+export function parseQuery(text: string): Query {
+  const { filter, end } = parseFilterAt(text, 0);
+  return { filter, stages: parseStages(text, end) };
+}
+
+/**
+ * Parses a filter on its own (no pipe stages), e.g. for alert rules and
+ * dashboard panels that store just a filter.
+ *
+ * @throws QueryError as parseQuery does; a `|` is reported as unexpected.
+ */
+export function parseFilter(text: string): Filter {
+  const { filter, end } = parseFilterAt(text, 0);
+  if (end < text.length) {
+    throw syntaxError(
+      `Expected end of filter but found ${quote(text.charAt(end))}; pipe stages are not allowed here`,
+      end,
+    );
+  }
+  return filter;
+}

@@ -1,0 +1,45 @@
+/**
+ * DuckDB's SQL hooks for the shared query compiler.
+ */
+import type { ParamType, SqlDialect } from '../sql/sql-dialect.ts';
+
+const SCALAR_FUNCTIONS: Record<string, (args: readonly string[]) => string> = {
+  abs: (a) => `abs(${a[0]})`,
+  round: (a) => (a.length > 1 ? `round(${a[0]}, CAST(${a[1]} AS INTEGER))` : `round(${a[0]})`),
+  floor: (a) => `floor(${a[0]})`,
+  ceil: (a) => `ceil(${a[0]})`,
+  coalesce: (a) => `coalesce(${a.join(', ')})`,
+  lower: (a) => `lower(${a[0]})`,
+  upper: (a) => `upper(${a[0]})`,
+};
+
+export const duckdbDialect: SqlDialect = {
+  quoteIdent: (name) => `"${name.replace(/"/g, '""')}"`,
+  placeholder: (index: number, _type: ParamType) => `$${index}`,
+  timeBucket: (tsSql, intervalMs) => {
+    if (!Number.isSafeInteger(intervalMs) || intervalMs <= 0) throw new Error(`bad interval ${intervalMs}`);
+    // Buckets align to the epoch (UTC midnight for whole days), like ClickHouse's toStartOfInterval.
+    return `time_bucket(INTERVAL ${intervalMs * 1000} MICROSECOND, ${tsSql}, TIMESTAMP '1970-01-01 00:00:00')`;
+  },
+  quantile: (exprSql, fraction) => `quantile_cont(${exprSql}, ${fraction})`,
+  distinctCount: (exprSql) => `count(DISTINCT ${exprSql})`,
+  countIf: (condSql) => `count_if(${condSql})`,
+  attrString: (pathSql) => `json_extract_string("attributes", ${pathSql})`,
+  attrDouble: (pathSql) => `TRY_CAST(json_extract_string("attributes", ${pathSql}) AS DOUBLE)`,
+  attrExists: (pathSql) =>
+    `(json_extract("attributes", ${pathSql}) IS NOT NULL AND json_extract_string("attributes", ${pathSql}) NOT IN ('[]', 'null'))`,
+  // Attributes are stored flat under their dotted names, so the JSON path quotes the whole name.
+  attributePath: (name) => `$."${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`,
+  like: (exprSql, patternSql) => `(${exprSql} LIKE ${patternSql} ESCAPE '\\')`,
+  containsLower: (exprSql, needleSql) => `contains(lower(${exprSql}), ${needleSql})`,
+  arrayContains: (arraySql, valueSql) => `list_contains(${arraySql}, ${valueSql})`,
+  arrayNotEmpty: (arraySql) => `(len(${arraySql}) > 0)`,
+  arrayAnyLike: (arraySql, patternSql) => `(len(list_filter(${arraySql}, x -> x LIKE ${patternSql} ESCAPE '\\')) > 0)`,
+  toDouble: (exprSql) => `TRY_CAST(${exprSql} AS DOUBLE)`,
+  scalarFunction: (name, args) => {
+    const fn = SCALAR_FUNCTIONS[name];
+    if (!fn) throw new Error(`unknown function ${name}`);
+    return fn(args);
+  },
+  ifThenElse: (c, a, b) => `(CASE WHEN ${c} THEN ${a} ELSE ${b} END)`,
+};

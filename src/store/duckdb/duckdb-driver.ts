@@ -1,0 +1,99 @@
+/**
+ * Thin layer over `@duckdb/node-api`: opening the file, a pool of read
+ * connections, parameter binding and result conversion to JSON-ready values.
+ */
+import duckdb from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance as Instance, DuckDBValue } from '@duckdb/node-api';
+import { AppError } from '../../errors.ts';
+import type { SqlParam } from '../sql/sql-dialect.ts';
+
+const { DuckDBInstance, DuckDBTypeId, DuckDBTimestampValue, DuckDBListValue, timestampValue } = duckdb;
+
+export interface DuckDBOptions {
+  /** Path of the database file. */
+  readonly path: string;
+  /** Worker threads (0 = DuckDB's default: one per core). */
+  readonly threads: number;
+  /** e.g. "4GB"; empty = DuckDB's default. */
+  readonly memoryLimit: string;
+}
+
+export async function openInstance(options: DuckDBOptions): Promise<Instance> {
+  const settings: Record<string, string> = {};
+  if (options.threads > 0) settings['threads'] = String(options.threads);
+  if (options.memoryLimit) settings['memory_limit'] = options.memoryLimit;
+  try {
+    return await DuckDBInstance.create(options.path, settings);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/lock/i.test(message)) {
+      throw new AppError(
+        503,
+        'store.locked',
+        `The database ${options.path} is in use by another process (a running "shoplens serve"?). ` +
+          'Stop it, or query it through the server with --url.',
+        { cause: err },
+      );
+    }
+    throw new AppError(503, 'store.open_failed', `Cannot open the database ${options.path}: ${message}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Binds engine-neutral parameters as DuckDB values. */
+export function bindParams(params: readonly SqlParam[]): DuckDBValue[] {
+  return params.map((p) => (p.type === 'timestamp' ? timestampValue(BigInt(Math.round(Number(p.value)))) : p.value));
+}
+
+/** A DuckDB value → a JSON-ready value. Timestamps become ISO-8601 strings. */
+export function toJsonValue(value: DuckDBValue): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (value instanceof DuckDBTimestampValue) return microsToIso(value.micros);
+  if (value instanceof DuckDBListValue) return value.items.map(toJsonValue);
+  return String(value);
+}
+
+export function microsToIso(micros: bigint): string {
+  return new Date(Number(micros / 1000n)).toISOString();
+}
+
+/** Fixed-size pool of connections for reads; writes use their own connection. */
+export class ConnectionPool {
+  readonly #free: DuckDBConnection[] = [];
+  readonly #waiting: ((c: DuckDBConnection) => void)[] = [];
+  readonly #all: DuckDBConnection[] = [];
+
+  static async create(instance: Instance, size: number): Promise<ConnectionPool> {
+    const pool = new ConnectionPool();
+    for (let i = 0; i < size; i++) {
+      const c = await instance.connect();
+      pool.#all.push(c);
+      pool.#free.push(c);
+    }
+    return pool;
+  }
+
+  async acquire(): Promise<DuckDBConnection> {
+    const c = this.#free.pop();
+    if (c) return c;
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  release(c: DuckDBConnection): void {
+    const next = this.#waiting.shift();
+    if (next) next(c);
+    else this.#free.push(c);
+  }
+
+  closeAll(): void {
+    for (const c of this.#all) c.closeSync();
+    this.#all.length = 0;
+    this.#free.length = 0;
+  }
+}
+
+export { DuckDBTypeId };

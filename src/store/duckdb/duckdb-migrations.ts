@@ -1,0 +1,65 @@
+/**
+ * Versioned schema migrations of the embedded store. Append new versions;
+ * never edit an applied one. `schema_migrations` records what ran.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly statements: readonly string[];
+}
+
+export const DUCKDB_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events table',
+    statements: [
+      `CREATE TABLE events (
+        ts TIMESTAMP NOT NULL,
+        tenant VARCHAR NOT NULL,
+        data_class VARCHAR NOT NULL,
+        event_id VARCHAR,
+        index_name VARCHAR,
+        service VARCHAR,
+        environment VARCHAR,
+        pod VARCHAR,
+        event_type VARCHAR,
+        event_category VARCHAR,
+        event_outcome VARCHAR,
+        event_action VARCHAR,
+        level VARCHAR,
+        message VARCHAR,
+        duration_ms DOUBLE,
+        transaction_id VARCHAR,
+        amount DOUBLE,
+        currency VARCHAR,
+        gateway VARCHAR,
+        payment_method VARCHAR,
+        card_type VARCHAR,
+        risk_score DOUBLE,
+        fraud_indicators VARCHAR[],
+        client_ip VARCHAR,
+        customer_id VARCHAR,
+        customer_segment VARCHAR,
+        customer_country VARCHAR,
+        region VARCHAR,
+        user_id VARCHAR,
+        session_id VARCHAR,
+        order_id VARCHAR,
+        page_url VARCHAR,
+        page_category VARCHAR,
+        channel VARCHAR,
+        device VARCHAR,
+        http_method VARCHAR,
+        http_route VARCHAR,
+        url_path VARCHAR,
+        http_status INTEGER,
+        error_type VARCHAR,
+        error_message VARCHAR,
+        error_fingerprint VARCHAR,
+        trace_id VARCHAR,
+        span_id VARCHAR,
+        attributes JSON
+      )`,
+    ],
+  },
+];

@@ -1,0 +1,190 @@
+/**
+ * Filter IR → SQL boolean expression, with every user value as a parameter.
+ */
+import { QueryError } from '../../errors.ts';
+import type { Filter, FilterValue, RangeOp } from '../../query/ir.ts';
+import { parseTimeExpr } from '../../query/time-range.ts';
+import { canonicalEventType } from '../../schema/event-types.ts';
+import { resolveField } from '../../schema/fields.ts';
+import type { ParamList } from './param-list.ts';
+import type { ColumnRef, Scope } from './scope.ts';
+import type { SqlDialect } from './sql-dialect.ts';
+
+/** Context shared by the filter and expression compilers. */
+export interface CompileContext {
+  readonly dialect: SqlDialect;
+  readonly params: ParamList;
+  /** "now" for relative times inside filters (`@timestamp:>now-5m`), ms. */
+  readonly nowMs: number;
+}
+
+/** Fields searched by free text. */
+const FREE_TEXT_FIELDS = ['message', 'exception.message'] as const;
+
+const NUMERIC = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i;
+
+/** True when an unquoted value has an unescaped `*`. */
+export function hasWildcard(value: FilterValue): boolean {
+  if (value.quoted) return false;
+  for (let i = 0; i < value.text.length; i++) {
+    const ch = value.text[i];
+    if (ch === '\\') i++;
+    else if (ch === '*') return true;
+  }
+  return false;
+}
+
+/** The value without wildcard escapes (`a\*b` → `a*b`) for exact comparisons. */
+export function literalText(value: FilterValue): string {
+  return value.quoted ? value.text : value.text.replace(/\\(.)/g, '$1');
+}
+
+/** KQL wildcard value → SQL LIKE pattern escaped with backslash. */
+export function likePattern(value: FilterValue): string {
+  let out = '';
+  const text = value.text;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (ch === '\\' && i + 1 < text.length) {
+      out += escapeLike(text[++i] as string);
+    } else if (ch === '*' && !value.quoted) {
+      out += '%';
+    } else {
+      out += escapeLike(ch);
+    }
+  }
+  return out;
+}
+
+function escapeLike(ch: string): string {
+  return ch === '%' || ch === '_' || ch === '\\' ? `\\${ch}` : ch;
+}
+
+const SQL_OP: Record<RangeOp, string> = { '>': '>', '>=': '>=', '<': '<', '<=': '<=' };
+
+export function compileFilter(filter: Filter, scope: Scope, ctx: CompileContext): string {
+  switch (filter.kind) {
+    case 'all':
+      return '1 = 1';
+    case 'and':
+      return filter.items.length === 0
+        ? '1 = 1'
+        : `(${filter.items.map((f) => compileFilter(f, scope, ctx)).join(' AND ')})`;
+    case 'or':
+      return filter.items.length === 0
+        ? '1 = 0'
+        : `(${filter.items.map((f) => compileFilter(f, scope, ctx)).join(' OR ')})`;
+    case 'not':
+      return `(NOT coalesce(${compileFilter(filter.item, scope, ctx)}, false))`;
+    case 'exists':
+      return scope.resolve(filter.field, filter.span?.start ?? 0).existsSql;
+    case 'match':
+      return compileMatch(
+        scope.resolve(filter.field, filter.span?.start ?? 0),
+        filter.value,
+        filter.span?.start ?? 0,
+        ctx,
+      );
+    case 'range':
+      return compileRange(
+        scope.resolve(filter.field, filter.span?.start ?? 0),
+        filter.op,
+        filter.value,
+        filter.span?.start ?? 0,
+        ctx,
+      );
+    case 'text':
+      return compileFreeText(filter.value, scope, filter.span?.start ?? 0, ctx);
+  }
+}
+
+function compileMatch(ref: ColumnRef, value: FilterValue, position: number, ctx: CompileContext): string {
+  const { dialect: d, params } = ctx;
+  const wildcard = hasWildcard(value);
+  const text = literalText(value);
+  switch (ref.type) {
+    case 'keyword': {
+      if (wildcard) return d.like(ref.sql, params.add(likePattern(value), 'string'));
+      const wanted = ref.name === 'event.type' ? canonicalEventType(text) : text;
+      return `${ref.sql} = ${params.add(wanted, 'string')}`;
+    }
+    case 'text': {
+      if (wildcard) return d.like(`lower(${ref.sql})`, params.add(`%${likePattern(value).toLowerCase()}%`, 'string'));
+      return d.containsLower(ref.sql, params.add(text.toLowerCase(), 'string'));
+    }
+    case 'double':
+    case 'integer': {
+      if (!NUMERIC.test(text)) {
+        throw new QueryError('query.invalid', `"${ref.name}" holds numbers, but "${text}" is not a number`, position);
+      }
+      return `${ref.sql} = ${params.add(Number(text), 'double')}`;
+    }
+    case 'timestamp':
+      return `${ref.sql} = ${params.add(timeParamValue(text, ref.name, position, ctx), 'timestamp')}`;
+    case 'keyword[]':
+      return wildcard
+        ? d.arrayAnyLike(ref.sql, params.add(likePattern(value), 'string'))
+        : d.arrayContains(ref.sql, params.add(text, 'string'));
+    case 'attribute': {
+      if (wildcard) return d.like(ref.sql, params.add(likePattern(value), 'string'));
+      if (!value.quoted && NUMERIC.test(text)) {
+        // Attributes are untyped: 15 may be stored as the JSON number 15 or the string "15".
+        return `(${ref.sql} = ${params.add(text, 'string')} OR ${ref.numberSql} = ${params.add(Number(text), 'double')})`;
+      }
+      return `${ref.sql} = ${params.add(text, 'string')}`;
+    }
+  }
+}
+
+function compileRange(ref: ColumnRef, op: RangeOp, value: FilterValue, position: number, ctx: CompileContext): string {
+  const { params } = ctx;
+  const text = literalText(value);
+  const sqlOp = SQL_OP[op];
+  switch (ref.type) {
+    case 'double':
+    case 'integer':
+      if (!NUMERIC.test(text)) {
+        throw new QueryError('query.invalid', `"${ref.name}" holds numbers, but "${text}" is not a number`, position);
+      }
+      return `${ref.sql} ${sqlOp} ${params.add(Number(text), 'double')}`;
+    case 'timestamp':
+      return `${ref.sql} ${sqlOp} ${params.add(timeParamValue(text, ref.name, position, ctx), 'timestamp')}`;
+    case 'attribute':
+      if (NUMERIC.test(text) && !value.quoted) return `${ref.numberSql} ${sqlOp} ${params.add(Number(text), 'double')}`;
+      return `${ref.sql} ${sqlOp} ${params.add(text, 'string')}`;
+    default:
+      return `${ref.sql} ${sqlOp} ${params.add(text, 'string')}`;
+  }
+}
+
+function compileFreeText(value: FilterValue, scope: Scope, position: number, ctx: CompileContext): string {
+  if (!scope.isEvents) {
+    throw new QueryError(
+      'query.invalid',
+      'Free-text search needs events; after "stats" name a column, e.g. count:>5',
+      position,
+    );
+  }
+  const { dialect: d, params } = ctx;
+  const parts = FREE_TEXT_FIELDS.map((name) => {
+    const field = resolveField(name);
+    const column = field.kind === 'column' ? d.quoteIdent(field.def.column) : name;
+    return hasWildcard(value)
+      ? d.like(`lower(${column})`, params.add(`%${likePattern(value).toLowerCase()}%`, 'string'))
+      : d.containsLower(column, params.add(literalText(value).toLowerCase(), 'string'));
+  });
+  return `(${parts.join(' OR ')})`;
+}
+
+/** A time value in a filter, as epoch microseconds. */
+function timeParamValue(text: string, field: string, position: number, ctx: CompileContext): number {
+  try {
+    return parseTimeExpr(text, ctx.nowMs) * 1000;
+  } catch {
+    throw new QueryError(
+      'query.invalid',
+      `"${field}" holds times, but "${text}" is not a time; use ISO-8601 (2025-06-28T14:30:00Z), epoch milliseconds or now-15m`,
+      position,
+    );
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The per-engine hooks of the query compiler (Kysely's dialect adapter,
+ * Cube's DuckDBQuery vs ClickHouseQuery). Everything engine-specific about
+ * SQL text lives in an implementation of this interface under
+ * `src/store/<engine>/`.
+ */
+
+/** Engine-neutral parameter types; each dialect maps them to its own. */
+export type ParamType = 'string' | 'double' | 'integer' | 'timestamp';
+
+export interface SqlParam {
+  readonly value: string | number;
+  readonly type: ParamType;
+}
+
+export interface SqlDialect {
+  /** Quotes an identifier (column name or alias). */
+  quoteIdent(name: string): string;
+  /** The placeholder text for parameter number `index` (1-based). */
+  placeholder(index: number, type: ParamType): string;
+  /** Start of the time bucket of `intervalMs` that `tsSql` falls in. */
+  timeBucket(tsSql: string, intervalMs: number): string;
+  /** Continuous quantile, `fraction` in (0, 1). */
+  quantile(exprSql: string, fraction: number): string;
+  distinctCount(exprSql: string): string;
+  countIf(condSql: string): string;
+  /** The attribute's value as text (NULL when absent). `pathSql` is a placeholder from `attributePath`. */
+  attrString(pathSql: string): string;
+  /** The attribute's value as a double (NULL when absent or not numeric). */
+  attrDouble(pathSql: string): string;
+  /** True when the attribute is present and not an empty array. */
+  attrExists(pathSql: string): string;
+  /** The parameter value that addresses attribute `name` for the functions above. */
+  attributePath(name: string): string;
+  /** `exprSql LIKE patternSql` where the pattern escapes with backslash. */
+  like(exprSql: string, patternSql: string): string;
+  /** Case-insensitive substring test; `needleSql` is already lower-case. */
+  containsLower(exprSql: string, needleSql: string): string;
+  arrayContains(arraySql: string, valueSql: string): string;
+  arrayNotEmpty(arraySql: string): string;
+  /** True when any element of the array matches the LIKE pattern. */
+  arrayAnyLike(arraySql: string, patternSql: string): string;
+  /** Casts to a double, NULL when not convertible. */
+  toDouble(exprSql: string): string;
+  /** Scalar functions of the expression language (abs, round, ...), by name. */
+  scalarFunction(name: string, argsSql: readonly string[]): string;
+  /** `IF(cond, a, b)`. */
+  ifThenElse(condSql: string, thenSql: string, elseSql: string): string;
+}

@@ -1,0 +1,71 @@
+/**
+ * The storage contract. The embedded DuckDB store and the ClickHouse store
+ * implement it; nothing outside `src/store` builds SQL.
+ */
+import type { EventRecord } from '../schema/record.ts';
+import type { Query, TimeRange } from '../query/ir.ts';
+
+/** Types of result columns, engine-neutral. */
+export type ResultType = 'timestamp' | 'string' | 'double' | 'integer' | 'boolean' | 'string[]' | 'json';
+
+export interface ResultColumn {
+  readonly name: string;
+  readonly type: ResultType;
+}
+
+/** A query answer: column-major metadata, row-major values (JSON-ready). */
+export interface QueryResult {
+  readonly columns: readonly ResultColumn[];
+  /** Timestamps are ISO-8601 strings; numbers are numbers; `_source` is an object. */
+  readonly rows: readonly (readonly unknown[])[];
+  readonly stats: {
+    /** Wall time spent in the store, ms. */
+    readonly elapsedMs: number;
+    /** Events of the tenant inside the time range that the query had to consider. */
+    readonly rowsScanned: number;
+  };
+}
+
+/** What a query runs against: the caller's tenant and an absolute time range. */
+export interface QueryRequest {
+  readonly query: Query;
+  readonly range: TimeRange;
+  readonly tenant: string;
+  /** Cancel the query after this many ms (answers `query.timeout`). */
+  readonly timeoutMs?: number;
+}
+
+/** SQL and parameters as sent to the engine (for `explain`). */
+export interface CompiledSql {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+/** Read-only facts about an engine that callers may branch on (never on the engine name). */
+export interface StoreCapabilities {
+  /** Rows can be deleted in place (GDPR erasure, `_bulk` index replacement). */
+  readonly supportsDelete: boolean;
+  /** The engine enforces TTLs itself (otherwise a retention job deletes). */
+  readonly supportsTtl: boolean;
+}
+
+export interface Store {
+  /** `duckdb` or `clickhouse`: for logs and /metrics labels only. */
+  readonly engine: string;
+  readonly capabilities: StoreCapabilities;
+  /** Opens the store and applies pending migrations. */
+  open(): Promise<void>;
+  /**
+   * Durably commits one batch of events: when the promise resolves the data
+   * survives a crash. All or nothing.
+   */
+  appendEvents(events: readonly EventRecord[]): Promise<void>;
+  /** Event ids of `tenant` among `ids` that are already stored. */
+  existingEventIds(tenant: string, ids: readonly string[]): Promise<Set<string>>;
+  query(request: QueryRequest): Promise<QueryResult>;
+  /** The SQL a query compiles to, without running it. */
+  explain(request: QueryRequest): CompiledSql;
+  /** Throws unless the store can take writes now (for /ready). */
+  checkWritable(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,71 @@
+/**
+ * Shoplens's own metrics in Prometheus format (prom-client). One registry per
+ * server instance so that several servers in one process (tests) don't clash.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class SelfMetrics {
+  readonly registry = new Registry();
+  readonly ingestedEvents: Counter<'endpoint' | 'outcome'>;
+  readonly ingestedBytes: Counter<'endpoint'>;
+  readonly rejectedItems: Counter<'endpoint' | 'code'>;
+  readonly batchCommitSeconds: Histogram<'outcome'>;
+  readonly batchEvents: Histogram;
+  readonly ingestQueueEvents: Gauge;
+  readonly querySeconds: Histogram<'outcome'>;
+  readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'shoplens_' });
+    this.ingestedEvents = new Counter({
+      name: 'shoplens_ingested_events_total',
+      help: 'Events received for ingest, by endpoint and outcome (accepted or rejected).',
+      labelNames: ['endpoint', 'outcome'],
+      registers,
+    });
+    this.ingestedBytes = new Counter({
+      name: 'shoplens_ingested_bytes_total',
+      help: 'Request body bytes received by the ingest endpoints (after decompression).',
+      labelNames: ['endpoint'],
+      registers,
+    });
+    this.rejectedItems = new Counter({
+      name: 'shoplens_rejected_items_total',
+      help: 'Ingest items rejected, by endpoint and error code.',
+      labelNames: ['endpoint', 'code'],
+      registers,
+    });
+    this.batchCommitSeconds = new Histogram({
+      name: 'shoplens_batch_commit_seconds',
+      help: 'Time to append and commit one ingest batch to the store.',
+      labelNames: ['outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.batchEvents = new Histogram({
+      name: 'shoplens_batch_events',
+      help: 'Events per committed ingest batch (group commit size).',
+      buckets: [1, 10, 100, 500, 1000, 5000, 10000, 50000],
+      registers,
+    });
+    this.ingestQueueEvents = new Gauge({
+      name: 'shoplens_ingest_queue_events',
+      help: 'Events waiting for commit in the ingest queue.',
+      registers,
+    });
+    this.querySeconds = new Histogram({
+      name: 'shoplens_query_duration_seconds',
+      help: 'Query latency in the store, by outcome (ok or error).',
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: 'shoplens_http_requests_total',
+      help: 'HTTP requests answered, by route, method and status code.',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
+  }
+}
