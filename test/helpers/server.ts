@@ -1,0 +1,105 @@
+/**
+ * Starts a real Shoplens server for a test: real DuckDB file in a fresh temp
+ * data directory, real HTTP on 127.0.0.1 with an ephemeral port. Logs are
+ * captured in memory (tests may assert on them) instead of printed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createServer, type ShoplensServer } from '../../src/api/server.ts';
+import { loadConfig, type Config, type ConfigInput } from '../../src/config.ts';
+import { openStore } from '../../src/cli/serve.ts';
+import { createLogger } from '../../src/telemetry/logger.ts';
+
+export interface TestServer {
+  readonly url: string;
+  readonly dataDir: string;
+  readonly config: Config;
+  readonly server: ShoplensServer;
+  /** Everything the server logged, one JSON object per line. */
+  logs(): string;
+  /** Stops the server and starts a new one on the same data directory. */
+  restart(): Promise<TestServer>;
+  /** Stops the server; removes the data directory unless `keepData`. */
+  close(options?: { keepData?: boolean }): Promise<void>;
+}
+
+/** A fresh temp directory for test data (never inside the repository). */
+export function testDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'shoplens-test-'));
+}
+
+function assertTestDir(dir: string): void {
+  // Destructive helpers only touch directories they made (PostHog assertTestDatabaseName).
+  if (!dir.startsWith(join(tmpdir(), 'shoplens-test-'))) throw new Error(`refusing to delete non-test directory ${dir}`);
+}
+
+export async function startTestServer(
+  overrides: ConfigInput = {},
+  dataDir: string = testDataDir(),
+): Promise<TestServer> {
+  const config = loadConfig({
+    env: {},
+    flags: { ...overrides, dataDir, server: { host: '127.0.0.1', port: 0, ...(overrides.server ?? {}) } },
+  });
+  const chunks: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  const logger = createLogger('info', sink);
+  const store = await openStore(config);
+  const server = await createServer({ config, store, logger });
+  const address = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const self: TestServer = {
+    url: address,
+    dataDir,
+    config,
+    server,
+    logs: () => chunks.join(''),
+    async restart() {
+      await server.close();
+      return startTestServer(overrides, dataDir);
+    },
+    async close(options = {}) {
+      await server.close();
+      if (!options.keepData) {
+        assertTestDir(dataDir);
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+  return self;
+}
+
+/** POSTs a body and returns status, headers and the parsed JSON answer. */
+export async function post(
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string> = { 'content-type': 'application/x-ndjson' },
+): Promise<{ status: number; headers: Headers; json: any }> {
+  const response = await fetch(url, { method: 'POST', body, headers });
+  const text = await response.text();
+  let json: unknown = undefined;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: response.status, headers: response.headers, json };
+}
+
+/** Runs a query through the HTTP API. */
+export async function query(
+  base: string,
+  q: string,
+  range: { from?: string; to?: string } = { from: '2000-01-01T00:00:00Z', to: 'now+1h' },
+): Promise<{ status: number; json: any }> {
+  const r = await post(`${base}/api/v1/query`, JSON.stringify({ query: q, ...range }), {
+    'content-type': 'application/json',
+  });
+  return { status: r.status, json: r.json };
+}
