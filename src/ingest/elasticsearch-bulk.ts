@@ -211,13 +211,19 @@ export async function ingestBulk(
     items.push({ [action]: { _index: index, _id: id, status: 0 } });
   }
 
-  // Explicit ids: `create` must not overwrite, `index` replaces.
+  // Explicit ids: `create` must not overwrite, `index` replaces. Within one
+  // request the items apply in order, so a later `index` of an `_id` replaces
+  // the earlier one of the same request too: only the last version is stored.
   const explicit = pending.filter((p) => p.explicitId).map((p) => p.id);
   const existing = explicit.length > 0 ? await existingIds(ctx.tenant, explicit) : new Set<string>();
-  const seen = new Set<string>();
-  const records: EventRecord[] = [];
+  /** Version of each explicit `_id` after the items so far (1: created by this request). */
+  const versions = new Map<string, number>();
+  /** Position in `records` of the version of each explicit `_id` that this request stores. */
+  const storedAt = new Map<string, number>();
+  const records: (EventRecord | undefined)[] = [];
+  let seqNo = 0;
   for (const p of pending) {
-    const exists = p.explicitId && (existing.has(p.id) || seen.has(p.id));
+    const exists = p.explicitId && (existing.has(p.id) || versions.has(p.id));
     if (p.action === 'create' && exists) {
       items[p.itemIndex] = {
         create: {
@@ -226,29 +232,40 @@ export async function ingestBulk(
           status: 409,
           error: {
             type: 'version_conflict_engine_exception',
-            reason: `[${p.id}]: version conflict, document already exists`,
+            reason: `[${p.id}]: version conflict, document already exists (current version [${versions.get(p.id) ?? 1}])`,
           },
         },
       };
       rejectedCodes.push('elasticsearch.version_conflict_engine_exception');
       continue;
     }
-    if (exists) p.record.replaceExisting = true;
-    seen.add(p.id);
+    // Shoplens keeps no version numbers: a document stored before this request counts as version 1.
+    const version = exists ? (versions.get(p.id) ?? 1) + 1 : 1;
+    if (p.explicitId) {
+      versions.set(p.id, version);
+      const earlier = storedAt.get(p.id);
+      if (earlier !== undefined) records[earlier] = undefined;
+      storedAt.set(p.id, records.length);
+    }
+    if (exists && existing.has(p.id)) p.record.replaceExisting = true;
     records.push(p.record);
     items[p.itemIndex] = {
       [p.action]: {
         _index: p.index,
         _id: p.id,
-        _version: 1,
+        _version: version,
         result: exists ? 'updated' : 'created',
         _shards: { total: 1, successful: 1, failed: 0 },
-        _seq_no: 0,
+        _seq_no: seqNo++,
         _primary_term: 1,
         status: exists ? 200 : 201,
       },
     };
   }
-  await pipeline.commit(ENDPOINT, records, rejectedCodes);
+  await pipeline.commit(
+    ENDPOINT,
+    records.filter((r): r is EventRecord => r !== undefined),
+    rejectedCodes,
+  );
   return { took: Math.round(performance.now() - started), errors: rejectedCodes.length > 0, items };
 }

@@ -17,7 +17,15 @@ export class SelfMetrics {
 
   constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'shoplens_' });
+    if (options.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'shoplens_' });
+      // prom-client also exports these totals as gauges named `*_total`, which
+      // Prometheus reserves for counters (`promtool check metrics` flags them).
+      // The same numbers stay available, by type, as `shoplens_nodejs_active_{handles,requests,resources}`.
+      for (const kind of ['handles', 'requests', 'resources']) {
+        this.registry.removeSingleMetric(`shoplens_nodejs_active_${kind}_total`);
+      }
+    }
     this.ingestedEvents = new Counter({
       name: 'shoplens_ingested_events_total',
       help: 'Events received for ingest, by endpoint and outcome (accepted or rejected).',

@@ -5,6 +5,7 @@
  * Elasticsearch deliver unmodified.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors.ts';
 import { decodeBody } from '../../ingest/body.ts';
 import { EsRequestError, ingestBulk, newDocumentId } from '../../ingest/elasticsearch-bulk.ts';
 import type { AppContext } from '../server.ts';
@@ -37,6 +38,20 @@ const LANDING_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>Sh
 
 export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
+    // Elasticsearch clients read `error.type` and `error.reason` (the official
+    // client's message is "Response Error" otherwise), so whole-request errors
+    // of these routes (413, 415, 503 with Retry-After, ...) take Elasticsearch's
+    // shape, with the Shoplens code as the type. Anything else goes on to the
+    // server's error handler (this plugin is encapsulated, so only these routes).
+    app.setErrorHandler((err, request, reply) => {
+      if (err instanceof EsRequestError) return reply.code(err.status).send(err.toBody());
+      if (!(err instanceof AppError)) throw err;
+      for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
+      if (err.status >= 500) request.log.warn({ code: err.code, err: err.cause ?? err }, err.message);
+      const reason = err.expose ? err.message : 'Internal server error';
+      return reply.code(err.status).send(new EsRequestError(err.status, err.code, reason).toBody());
+    });
+
     const bulk = async (request: FastifyRequest, index: string | undefined) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const body = await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes);
@@ -86,7 +101,12 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
       const item = answer.items[0]?.[action];
       if (!item) throw new EsRequestError(400, 'parse_exception', 'the document could not be read');
       if (item.error) throw new EsRequestError(item.status, item.error.type, item.error.reason);
-      return reply.code(item.status).send(item);
+      // The single-document answer is the bulk item without its `status` (that is the HTTP status).
+      const { status, ...document } = item;
+      if (status === 201) {
+        reply.header('Location', `/${encodeURIComponent(document._index)}/_doc/${encodeURIComponent(id)}`);
+      }
+      return reply.code(status).send(document);
     };
     app.post<{ Params: { index: string } }>('/:index/_doc', (request, reply) => single(request, reply, 'index'));
     app.put<{ Params: { index: string; id: string } }>('/:index/_doc/:id', (request, reply) =>

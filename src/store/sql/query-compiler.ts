@@ -302,7 +302,8 @@ export class QueryCompiler {
         return { sql, columns: cols, order };
       }
       case 'sort':
-        return { sql: `SELECT * FROM ${from}`, columns, order: this.#orderBy(stage.keys, scope, ctx) };
+        // The order is applied by whatever wraps this next; no sub-select needed.
+        return { sql: previous.sql, columns, order: this.#orderBy(stage.keys, scope, ctx) };
       case 'limit': {
         const n = Math.min(stage.n, this.#options.maxRows);
         return { sql: `SELECT * FROM ${from}${orderClause(order)} LIMIT ${n}`, columns, order };

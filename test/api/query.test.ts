@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { post, query, startTestServer, type TestServer } from '../helpers/server.ts';
+
+/** A deterministic pseudo-random generator so the data set is the same every run. */
+function rng(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+}
+
+const ERRORS = [
+  ['GatewayTimeoutException', 'Payment gateway did not answer in time'],
+  ['PaymentDeclinedException', 'Insufficient funds'],
+  ['PaymentDeclinedException', 'Card reported stolen'],
+  ['StockRaceException', 'Stock reserved by another order'],
+  ['SessionExpiredException', 'Session expired during checkout'],
+  ['InvalidAddressException', 'Postal code does not match city'],
+  ['ShippingApiDownException', 'Colissimo API unavailable'],
+  ['ThreeDSecureException', '3-D Secure authentication failed'],
+  ['CrmSyncException', 'CRM sync failed'],
+  ['EmailServiceException', 'Confirmation e-mail not sent'],
+  ['MfaTimeoutException', 'MFA timeout'],
+  ['TokenRefreshException', 'Token refresh failed'],
+] as const;
+const ROUTES = ['/api/cart/add', '/api/checkout', '/api/payment/process', '/api/products'];
+
+describe('POST /api/v1/query', () => {
+  let srv: TestServer;
+  const now = Date.now();
+  const expectedErrors = new Map<string, number>();
+  const perRoute = new Map<string, { total: number; errors: number }>();
+  const checkoutDurations: number[] = [];
+
+  before(async () => {
+    srv = await startTestServer();
+    const random = rng(7);
+    const lines: string[] = [];
+    // Errors over the last 7 days, skewed so the top 10 is well defined.
+    for (let i = 0; i < 600; i++) {
+      const k = Math.min(ERRORS.length - 1, Math.floor(Math.pow(random(), 2) * ERRORS.length));
+      const [type, message] = ERRORS[k] as readonly [string, string];
+      const key = `${type}|${message}`;
+      expectedErrors.set(key, (expectedErrors.get(key) ?? 0) + 1);
+      lines.push(
+        JSON.stringify({
+          '@timestamp': new Date(now - random() * 6.9 * 86_400_000).toISOString(),
+          level: 'ERROR',
+          message: 'Payment processing failed',
+          exception: { type, message },
+        }),
+      );
+    }
+    // API requests over the last 50 minutes.
+    for (let i = 0; i < 800; i++) {
+      const route = ROUTES[i % ROUTES.length] as string;
+      const failed = random() < (route === '/api/checkout' ? 0.08 : route === '/api/products' ? 0.005 : 0.03);
+      const duration = Math.round(50 + random() * 900);
+      const s = perRoute.get(route) ?? { total: 0, errors: 0 };
+      s.total++;
+      if (failed) s.errors++;
+      perRoute.set(route, s);
+      if (route === '/api/checkout') checkoutDurations.push(duration);
+      lines.push(
+        JSON.stringify({
+          '@timestamp': new Date(now - 60_000 - random() * 49 * 60_000).toISOString(),
+          event: { type: 'api_request', outcome: failed ? 'failure' : 'success', duration },
+          http: { route, request: { method: 'POST' }, response: { status_code: failed ? 503 : 200 } },
+        }),
+      );
+    }
+    const r = await post(`${srv.url}/api/v1/events`, lines.join('\n'));
+    assert.equal(r.json.accepted, 1400);
+  });
+  after(async () => {
+    await srv.close();
+  });
+
+  it('answers seed 003: top 10 errors by type and message over 7 days', async () => {
+    const r = await query(
+      srv.url,
+      'exception.type:* | stats count() as occurrences by exception.type, exception.message | sort occurrences desc | limit 10',
+      { from: 'now-7d', to: 'now' },
+    );
+    assert.equal(r.status, 200);
+    assert.deepEqual(
+      r.json.columns.map((c: any) => [c.name, c.type]),
+      [
+        ['exception.type', 'string'],
+        ['exception.message', 'string'],
+        ['occurrences', 'integer'],
+      ],
+    );
+    const expected = [...expectedErrors.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
+    assert.equal(r.json.rows.length, 10);
+    // Same counts in the same order (ties may list either key first).
+    assert.deepEqual(
+      r.json.rows.map((row: any[]) => row[2]),
+      expected.map((e) => e[1]),
+    );
+    for (const row of r.json.rows) assert.equal(expectedErrors.get(`${row[0]}|${row[1]}`), row[2]);
+    assert.equal(r.json.stats.rowsScanned, 1400);
+    assert.ok(r.json.stats.elapsedMs >= 0);
+  });
+
+  it('answers seed 003: error rate per endpoint over 1 h where > 1 %', async () => {
+    const r = await query(
+      srv.url,
+      'event.type:api_request | stats count() as total, countif(event.outcome:failure) as errors by http.route | eval errorRate = errors * 100.0 / total | where errorRate > 1 | sort errorRate desc',
+      { from: 'now-1h', to: 'now' },
+    );
+    assert.equal(r.status, 200);
+    const expected = [...perRoute.entries()]
+      .map(([route, s]) => [route, s.total, s.errors, (s.errors * 100) / s.total] as const)
+      .filter((x) => x[3] > 1)
+      .sort((a, b) => b[3] - a[3]);
+    assert.deepEqual(
+      r.json.rows.map((row: any[]) => [row[0], row[1], row[2], Math.round(row[3] * 1e9) / 1e9]),
+      expected.map((x) => [x[0], x[1], x[2], Math.round(x[3] * 1e9) / 1e9]),
+    );
+    assert.ok(!r.json.rows.some((row: any[]) => row[0] === '/api/products' && row[3] <= 1));
+  });
+
+  it('answers seed 003: p95 latency per endpoint per 5 minutes for checkout and payment', async () => {
+    const r = await query(
+      srv.url,
+      'http.route:("/api/checkout" or "/api/payment/process") | stats p95(event.duration) as P95 by http.route, bin(@timestamp, 5m)',
+      { from: 'now-1h', to: 'now' },
+    );
+    assert.equal(r.status, 200);
+    const routes = new Set(r.json.rows.map((row: any[]) => row[0]));
+    assert.deepEqual([...routes].sort(), ['/api/checkout', '/api/payment/process']);
+    for (const row of r.json.rows) assert.equal(new Date(row[1]).getTime() % 300_000, 0);
+    // Whole-hour p95 for checkout equals the continuous quantile of what was sent.
+    const whole = await query(srv.url, 'http.route:"/api/checkout" | stats p95(event.duration) as P95', {
+      from: 'now-1h',
+      to: 'now',
+    });
+    const sorted = [...checkoutDurations].sort((a, b) => a - b);
+    const pos = 0.95 * (sorted.length - 1);
+    const lo = sorted[Math.floor(pos)] as number;
+    const hi = sorted[Math.ceil(pos)] as number;
+    assert.ok(Math.abs(whole.json.rows[0][0] - (lo + (hi - lo) * (pos - Math.floor(pos)))) < 1e-9);
+  });
+
+  it('answers 400 with the position and what was expected for a bad query', async () => {
+    const r = await query(srv.url, 'event.type:payment_transaction AND | stats count()');
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error.code, 'query.syntax');
+    assert.equal(r.json.error.position, 35);
+    assert.match(r.json.error.message, /Expected/);
+    const unknown = await query(srv.url, 'event.type:x | stats count() as n | where total > 1');
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.json.error.code, 'query.invalid');
+    assert.equal(unknown.json.error.position, 42);
+    const notNumber = await query(srv.url, 'payment.risk_score:high');
+    assert.equal(notNumber.status, 400);
+    assert.equal(notNumber.json.error.position, 0);
+  });
+
+  it('explains the plan in plain English with the SQL', async () => {
+    const r = await post(
+      `${srv.url}/api/v1/query`,
+      JSON.stringify({
+        query: 'event.type:api_request | stats count() as n by http.route',
+        explain: true,
+        from: 'now-1h',
+      }),
+      { 'content-type': 'application/json' },
+    );
+    assert.equal(r.status, 200);
+    assert.match(
+      r.json.explain.plan,
+      /^Find events where event\.type is "api_request", from .* to .*\. Then compute count as n, grouped by http\.route\.$/,
+    );
+    assert.match(r.json.explain.sql, /GROUP BY "http_route"/);
+    assert.deepEqual(r.json.explain.params.slice(3), ['api_request']);
+  });
+
+  it('rejects bad time ranges and bad bodies with clear messages', async () => {
+    const r = await query(srv.url, '*', { from: 'yesterday' });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error.code, 'query.time_range');
+    assert.match(r.json.error.message, /from/);
+    const inverted = await query(srv.url, '*', { from: 'now', to: 'now-1h' });
+    assert.equal(inverted.status, 400);
+    const noQuery = await post(`${srv.url}/api/v1/query`, '{"from":"now-1h"}', { 'content-type': 'application/json' });
+    assert.equal(noQuery.status, 400);
+    assert.match(noQuery.json.error.message, /"query"/);
+    const notJson = await post(`${srv.url}/api/v1/query`, '{query', { 'content-type': 'application/json' });
+    assert.equal(notJson.status, 400);
+    assert.equal(notJson.json.error.code, 'request.invalid_json');
+  });
+
+  it('answers health, readiness and unknown routes', async () => {
+    assert.equal((await fetch(`${srv.url}/health`)).status, 200);
+    const ready = await fetch(`${srv.url}/ready`);
+    assert.equal(ready.status, 200);
+    assert.equal(((await ready.json()) as any).status, 'ready');
+    const missing = await fetch(`${srv.url}/api/v1/nothing`);
+    assert.equal(missing.status, 404);
+    assert.equal(((await missing.json()) as any).error.code, 'not_found');
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * The `shoplens` command as a user runs it: bin/shoplens in child processes.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { post, testDataDir } from '../helpers/server.ts';
+
+const BIN = new URL('../../bin/shoplens', import.meta.url).pathname;
+
+function shoplens(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts `shoplens serve` and resolves with its URL once it listens. */
+function serve(dataDir: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', dataDir, ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1] as string });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+}
+
+describe('shoplens CLI', () => {
+  let dataDir: string;
+  before(() => {
+    dataDir = testDataDir();
+  });
+  after(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps acknowledged events when the server is killed, and queries the data dir directly', async () => {
+    const { child, url } = await serve(dataDir);
+    const body = Array.from({ length: 300 }, (_, i) =>
+      JSON.stringify({
+        '@timestamp': new Date(Date.now() - i * 1000).toISOString(),
+        event: { type: 'payment_transaction', outcome: i % 3 === 0 ? 'failure' : 'success' },
+        transaction: { gateway: i % 2 === 0 ? 'stripe' : 'paypal', amount: 10 },
+      }),
+    ).join('\n');
+    const r = await post(`${url}/api/v1/events`, body);
+    assert.equal(r.json.accepted, 300);
+    // Over HTTP while it runs.
+    const viaUrl = shoplens([
+      'query',
+      'event.type:payment_transaction | stats count() as n',
+      '--url',
+      url,
+      '--format',
+      'json',
+    ]);
+    assert.equal(viaUrl.status, 0, viaUrl.stderr);
+    assert.deepEqual(JSON.parse(viaUrl.stdout), [{ n: 300 }]);
+    // A crash: no shutdown, no checkpoint.
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const json = shoplens([
+      'query',
+      'event.type:payment_transaction | stats count() as n, sum(transaction.amount) as total by transaction.gateway | sort transaction.gateway',
+      '--data-dir',
+      dataDir,
+      '--format',
+      'json',
+    ]);
+    assert.equal(json.status, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), [
+      { 'transaction.gateway': 'paypal', n: 150, total: 1500 },
+      { 'transaction.gateway': 'stripe', n: 150, total: 1500 },
+    ]);
+    const csv = shoplens([
+      'query',
+      'event.outcome:failure | stats count() as failures',
+      '--data-dir',
+      dataDir,
+      '--format',
+      'csv',
+    ]);
+    assert.equal(csv.stdout.trim(), 'failures\n100');
+    const table = shoplens(['query', 'event.outcome:failure | stats count() as failures', '--data-dir', dataDir]);
+    assert.match(table.stdout, /failures/);
+    assert.match(table.stdout, /100/);
+  });
+
+  it('shows a query error with a caret under its position and exits 2', () => {
+    const r = shoplens(['query', 'event.type:payment AND | stats count()', '--data-dir', dataDir]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /error: .*AND/);
+    const lines = r.stderr.split('\n');
+    const caretLine = lines.find((l) => l.trim() === '^') ?? '';
+    assert.equal(caretLine.indexOf('^') - 2, 'event.type:payment AND '.length);
+  });
+
+  it('prints the plan and the SQL with --explain', () => {
+    const r = shoplens([
+      'query',
+      'event.type:payment_transaction | stats count() as n',
+      '--data-dir',
+      dataDir,
+      '--explain',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Plan: Find events where event\.type is "payment_transaction"/);
+    assert.match(r.stdout, /SQL: SELECT .*count\(\*\) AS "n"/);
+  });
+
+  it('refuses bad configuration naming the key, the value, the source and what was expected', () => {
+    const file = join(dataDir, 'bad.yaml');
+    writeFileSync(file, 'server:\n  port: 99999\ningest:\n  maxFutureSkew: soon\n');
+    const r = shoplens(['serve', '--config', file, '--data-dir', dataDir]);
+    assert.equal(r.status, 78);
+    assert.match(r.stderr, /server\.port = 99999 \(from .*bad\.yaml\)/);
+    assert.match(r.stderr, /ingest\.maxFutureSkew = "soon" \(from .*bad\.yaml\): expected a duration/);
+    const env = shoplens(['serve', '--data-dir', dataDir], { SHOPLENS_SERVER_PORT: 'eighty' });
+    assert.equal(env.status, 78);
+    assert.match(env.stderr, /server\.port = "eighty" \(from environment SHOPLENS_SERVER_PORT\)/);
+    const unknown = shoplens(['serve', '--config', writeYaml(dataDir, 'typo.yaml', 'sever:\n  port: 1\n')]);
+    assert.match(unknown.stderr, /unknown key sever/);
+  });
+
+  it('reports a data dir locked by a running server clearly', async () => {
+    const { child } = await serve(dataDir);
+    try {
+      const r = shoplens(['query', '*', '--data-dir', dataDir]);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /in use by another process.*--url/);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+  });
+});
+
+function writeYaml(dir: string, name: string, text: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
