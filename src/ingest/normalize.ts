@@ -163,6 +163,12 @@ export function errorFingerprint(service: string, type: string, message: string)
   return createHash('sha1').update(`${service}\u0000${type}\u0000${shape}`).digest('hex').slice(0, 16);
 }
 
+/**
+ * Data class precedence: an explicit `data_class`; an index mapped to audit
+ * or security; the event type (payments and orders stay business even when a
+ * shipper sends them to `logs-*`, so they keep business retention); the
+ * event category; the index mapping; otherwise app.
+ */
 function dataClassFor(
   columns: Record<string, ColumnValue>,
   explicit: unknown,
@@ -173,15 +179,16 @@ function dataClassFor(
       ? (explicit as DataClass)
       : `invalid:${String(explicit)}`;
   }
-  if (options.indexDataClass) return options.indexDataClass;
+  const fromIndex = options.indexDataClass;
+  if (fromIndex === 'audit' || fromIndex === 'security') return fromIndex;
   const category = typeof columns['event_category'] === 'string' ? columns['event_category'].toLowerCase() : '';
   if (SECURITY_CATEGORIES.has(category)) return 'security';
   if (category === 'audit') return 'audit';
   const type = columns['event_type'];
   const fromType = typeof type === 'string' ? eventTypeDataClass(type) : undefined;
-  if (fromType) return fromType;
+  if (fromType && fromType !== 'app') return fromType;
   if (BUSINESS_CATEGORIES.has(category)) return 'business';
-  return 'app';
+  return fromIndex ?? fromType ?? 'app';
 }
 
 /** Normalises one raw event. */

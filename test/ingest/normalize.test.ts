@@ -221,6 +221,14 @@ describe('normalizeEvent', () => {
     assert.equal(ok({ event: { type: 'add_to_cart' } }).dataClass, 'business');
     assert.equal(ok({ message: 'x' }).dataClass, 'app');
     assert.equal(ok({ data_class: 'security' }).dataClass, 'security');
+    // A payment shipped to a logs-* index keeps business retention; audit and security indices win.
+    const viaLogs = { ...OPTIONS, indexName: 'logs-production-payment-1', indexDataClass: 'app' as const };
+    assert.equal(ok({ event: { type: 'payment_transaction' } }, viaLogs).dataClass, 'business');
+    assert.equal(ok({ message: 'GET /cart 200' }, viaLogs).dataClass, 'app');
+    assert.equal(
+      ok({ event: { type: 'payment_transaction' } }, { ...viaLogs, indexDataClass: 'audit' }).dataClass,
+      'audit',
+    );
     const bad = normalizeEvent({ data_class: 'secret' }, OPTIONS);
     assert.match(!bad.ok ? bad.message : '', /data_class.*app, security, audit, business/);
   });
