@@ -247,7 +247,9 @@ export async function ingestBulk(
       if (earlier !== undefined) records[earlier] = undefined;
       storedAt.set(p.id, records.length);
     }
-    if (exists && existing.has(p.id)) p.record.replaceExisting = true;
+    // Every explicit-id `index` is an upsert in the store, so that concurrent
+    // requests for one `_id` still leave one event (the store dedupes per batch).
+    if (p.explicitId) p.record.replaceExisting = true;
     records.push(p.record);
     items[p.itemIndex] = {
       [p.action]: {

@@ -360,6 +360,28 @@ describe('Elasticsearch API with the official client', () => {
     assert.equal(license.license.status, 'active');
   });
 
+  it('leaves one event when concurrent requests index the same _id', async () => {
+    const ts = new Date().toISOString();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        client.index({
+          index: 'logs-race',
+          id: 'race-1',
+          document: { '@timestamp': ts, message: `race version ${i}`, tag: 'race' },
+        }),
+      ),
+    );
+    assert.equal(results.length, 10);
+    assert.equal(await countOf(srv, 'tag:race'), 1);
+    await client.index({
+      index: 'logs-race',
+      id: 'race-1',
+      document: { '@timestamp': ts, message: 'race final', tag: 'race' },
+    });
+    assert.equal(await countOf(srv, 'tag:race'), 1);
+    assert.equal(await countOf(srv, 'tag:race AND message:final'), 1);
+  });
+
   it('stores a single document from client.index, with and without an id', async () => {
     const ts = new Date().toISOString();
     const auto = await client.index({ index: 'logs-single', document: { '@timestamp': ts, message: 'one doc' } });

@@ -32,7 +32,8 @@ export function testDataDir(): string {
 
 function assertTestDir(dir: string): void {
   // Destructive helpers only touch directories they made (PostHog assertTestDatabaseName).
-  if (!dir.startsWith(join(tmpdir(), 'shoplens-test-'))) throw new Error(`refusing to delete non-test directory ${dir}`);
+  if (!dir.startsWith(join(tmpdir(), 'shoplens-test-')))
+    throw new Error(`refusing to delete non-test directory ${dir}`);
 }
 
 export async function startTestServer(

@@ -101,7 +101,8 @@ export class DuckDBStore implements Store {
     return run;
   }
 
-  async #append(events: readonly EventRecord[]): Promise<void> {
+  async #append(batch: readonly EventRecord[]): Promise<void> {
+    const events = lastVersions(batch);
     if (events.length === 0) return;
     const c = this.#connection();
     await c.run('BEGIN TRANSACTION');
@@ -241,6 +242,27 @@ export class DuckDBStore implements Store {
     this.#readers = undefined;
     this.#instance = undefined;
   }
+}
+
+/**
+ * Of several events in one batch that replace the same `event.id` of a
+ * tenant (concurrent `_bulk` index calls), only the last is kept.
+ */
+function lastVersions(events: readonly EventRecord[]): readonly EventRecord[] {
+  if (!events.some((e) => e.replaceExisting)) return events;
+  const seen = new Set<string>();
+  const kept: EventRecord[] = [];
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i] as EventRecord;
+    const id = e.columns['event_id'];
+    if (e.replaceExisting && typeof id === 'string') {
+      const key = `${e.tenant}\u0000${id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
+    kept.push(e);
+  }
+  return kept.reverse();
 }
 
 /** Column-major DuckDB values for one chunk of events, in table column order. */
