@@ -194,6 +194,25 @@ describe('POST /api/v1/query', () => {
     assert.equal(notJson.json.error.code, 'request.invalid_json');
   });
 
+  it('logs structured JSON lines that carry the request id', async () => {
+    const r = await fetch(`${srv.url}/api/v1/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'req-test-42' },
+      body: JSON.stringify({ query: 'event.type:api_request | stats count() as n' }),
+    });
+    assert.equal(r.headers.get('x-request-id'), 'req-test-42');
+    const lines = srv
+      .logs()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const mine = lines.filter((l) => l['requestId'] === 'req-test-42');
+    assert.ok(mine.length >= 2, 'incoming and completed lines');
+    assert.ok(mine.every((l) => typeof l['time'] === 'string' && typeof l['level'] === 'number'));
+    // Every line about a request names it.
+    assert.ok(lines.filter((l) => 'req' in l || 'res' in l).every((l) => typeof l['requestId'] === 'string'));
+  });
+
   it('answers health, readiness and unknown routes', async () => {
     assert.equal((await fetch(`${srv.url}/health`)).status, 200);
     const ready = await fetch(`${srv.url}/ready`);
