@@ -57,6 +57,11 @@ export const configSchema = z
         engine: z.enum(['duckdb']).default('duckdb'),
         /** DuckDB memory limit, e.g. "4GB"; empty = DuckDB's default (80 % of RAM). */
         duckdbMemoryLimit: z.string().default(''),
+        /** WAL size that triggers a DuckDB checkpoint. */
+        duckdbCheckpointThreshold: z
+          .string()
+          .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|KiB|MiB|GiB)$/i, 'expected a size like "256MB"')
+          .default('256MB'),
         /** DuckDB worker threads; 0 = one per core. */
         duckdbThreads: z.coerce.number().int().min(0).default(0),
       })

@@ -10,6 +10,7 @@ export async function openStore(config: Config): Promise<Store> {
     dataDir: config.dataDir,
     threads: config.store.duckdbThreads,
     memoryLimit: config.store.duckdbMemoryLimit,
+    checkpointThreshold: config.store.duckdbCheckpointThreshold,
     defaultLimit: config.query.defaultLimit,
     maxRows: config.query.maxRows,
     queryTimeoutMs: config.query.timeout,

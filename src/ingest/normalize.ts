@@ -62,63 +62,73 @@ class FieldError extends Error {
   }
 }
 
+// Hot path (runs per field of every event): plain functions only, no closures
+// created per call, so no per-call allocation (and no tsx __name wrapping).
+
 /** Flattens nested objects into `dotted.name → value`; arrays are values. */
 function flatten(obj: Record<string, unknown>, options: NormalizeOptions): Map<string, unknown> {
   const out = new Map<string, unknown>();
-  const walk = (node: Record<string, unknown>, prefix: string, depth: number): void => {
-    if (depth > options.maxDepth) {
-      throw new FieldError('ingest.too_deep', `field "${prefix}" is nested more than ${options.maxDepth} levels deep`);
-    }
-    for (const key in node) {
-      const value = node[key];
-      const name = prefix ? `${prefix}.${key}` : key;
-      if (value === null || value === undefined) continue;
-      if (isPlainObject(value)) {
-        walk(value, name, depth + 1);
-        continue;
-      }
-      if (Array.isArray(value) && depth + 1 > options.maxDepth) {
-        throw new FieldError('ingest.too_deep', `field "${name}" is nested more than ${options.maxDepth} levels deep`);
-      }
-      out.set(name, value);
-      if (out.size > options.maxFields) {
-        throw new FieldError('ingest.too_many_fields', `the event has more than ${options.maxFields} fields`);
-      }
-    }
-  };
-  walk(obj, '', 1);
+  walk(obj, '', 1, out, options);
   return out;
 }
 
+function walk(
+  node: Record<string, unknown>,
+  prefix: string,
+  depth: number,
+  out: Map<string, unknown>,
+  options: NormalizeOptions,
+): void {
+  if (depth > options.maxDepth) {
+    throw new FieldError('ingest.too_deep', `field "${prefix}" is nested more than ${options.maxDepth} levels deep`);
+  }
+  for (const key in node) {
+    const value = node[key];
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (value === null || value === undefined) continue;
+    if (isPlainObject(value)) {
+      walk(value, name, depth + 1, out, options);
+      continue;
+    }
+    if (Array.isArray(value) && depth + 1 > options.maxDepth) {
+      throw new FieldError('ingest.too_deep', `field "${name}" is nested more than ${options.maxDepth} levels deep`);
+    }
+    out.set(name, value);
+    if (out.size > options.maxFields) {
+      throw new FieldError('ingest.too_many_fields', `the event has more than ${options.maxFields} fields`);
+    }
+  }
+}
+
+function typeError(name: string, expected: string, value: unknown): FieldError {
+  return new FieldError('ingest.invalid_field', `field "${name}": expected ${expected}, got ${describe(value)}`);
+}
+
+function isScalar(x: unknown): boolean {
+  return typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
+}
+
 function coerce(def: FieldDef, value: unknown, name: string): ColumnValue {
-  const fail = (expected: string): never => {
-    throw new FieldError('ingest.invalid_field', `field "${name}": expected ${expected}, got ${describe(value)}`);
-  };
   switch (def.type) {
     case 'keyword':
     case 'text':
       if (typeof value === 'string') return value;
       if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-      return fail('a string');
+      throw typeError(name, 'a string', value);
     case 'double': {
       if (typeof value === 'number' && Number.isFinite(value)) return value;
       if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-      return fail('a number');
+      throw typeError(name, 'a number', value);
     }
     case 'integer': {
       const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
       if (typeof n === 'number' && Number.isInteger(n) && Math.abs(n) <= 2_147_483_647) return n;
-      return fail('a whole number');
+      throw typeError(name, 'a whole number', value);
     }
     case 'keyword[]': {
       if (typeof value === 'string') return [value];
-      if (
-        Array.isArray(value) &&
-        value.every((x) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean')
-      ) {
-        return value.map(String);
-      }
-      return fail('a string or an array of strings');
+      if (Array.isArray(value) && value.every(isScalar)) return value.map(String);
+      throw typeError(name, 'a string or an array of strings', value);
     }
     case 'timestamp':
       return parseTimestamp(value, name);
@@ -198,9 +208,6 @@ export function normalizeEvent(raw: unknown, options: NormalizeOptions): Normali
     const flat = flatten(mapSegmentOrGa4(raw), options);
     const columns: Record<string, ColumnValue> = {};
     let attributes: Record<string, unknown> | null = null;
-    const setAttribute = (name: string, value: unknown): void => {
-      (attributes ??= {})[name] = value;
-    };
     let ts: number | undefined;
     let explicitClass: unknown;
     for (const [name, value] of flat) {
@@ -210,29 +217,29 @@ export function normalizeEvent(raw: unknown, options: NormalizeOptions): Normali
       }
       if (name === 'tenant') {
         // The tenant comes from the API key; a payload cannot choose it.
-        setAttribute('tenant.sent', value);
+        (attributes ??= {})['tenant.sent'] = value;
         continue;
       }
       const def = typedField(name);
       if (!def) {
-        setAttribute(name, value);
+        (attributes ??= {})[name] = value;
         continue;
       }
       if (def.column === 'ts') {
         if (ts === undefined) ts = parseTimestamp(value, name);
-        else setAttribute(name, value);
+        else (attributes ??= {})[name] = value;
         continue;
       }
       if (def.column === 'data_class' || def.column === 'tenant') continue;
       if (columns[def.column] !== undefined) {
         // Two aliases of one column (user.session_id and security.session_id): keep the second as sent.
-        setAttribute(name, value);
+        (attributes ??= {})[name] = value;
         continue;
       }
       let v = coerce(def, value, name);
       if (def.column === 'event_type' && typeof v === 'string') {
         const canonical = canonicalEventType(v);
-        if (canonical !== v) setAttribute('event.type_original', v);
+        if (canonical !== v) (attributes ??= {})['event.type_original'] = v;
         v = canonical;
       }
       columns[def.column] = v;

@@ -157,6 +157,18 @@ describe('POST /api/v1/events', () => {
     );
   });
 
+  it('stores events whose strings the DuckDB JSON reader refuses (lone surrogates), with the rest of the batch', async () => {
+    const body = [
+      '{"message":"surrogate-batch ok 1"}',
+      '{"message":"surrogate-batch broken \\ud800 here","customer":{"id":"c-\\udfff"}}',
+      '{"message":"surrogate-batch ok 2"}',
+    ].join('\n');
+    const r = await post(`${srv.url}/api/v1/events`, body);
+    assert.deepEqual(r.json, { accepted: 3, rejected: [] });
+    assert.equal(await count(srv, 'surrogate-batch'), 3);
+    assert.equal(await count(srv, 'broken'), 1);
+  });
+
   it('answers 413 with the limit for a body over the size limit', async () => {
     const small = await startTestServer({ server: { maxBodyBytes: 1000 } });
     try {

@@ -1,9 +1,18 @@
 /**
  * The embedded store: one DuckDB file under the data directory. One writer
- * connection appends whole batches as columnar data chunks inside a
- * transaction; a small pool of connections serves queries concurrently.
+ * connection appends whole batches inside a transaction; a small pool of
+ * connections serves queries concurrently.
+ *
+ * Batches go in through DuckDB's own NDJSON reader: the batch is written as
+ * one staging file in memory (/dev/shm) and inserted with one statement, so
+ * parsing and columnar conversion run in DuckDB's threads rather than as one
+ * native call per value on the JavaScript thread (about 3x the throughput).
+ * A batch the JSON reader refuses (e.g. a lone UTF-16 surrogate) is redone
+ * through the appender with data chunks, which takes any string.
  */
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { accessSync, constants, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import duckdb from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBInstance, DuckDBType, DuckDBValue } from '@duckdb/node-api';
@@ -21,6 +30,24 @@ const { DuckDBDataChunk, listValue, timestampValue } = duckdb;
 
 /** DuckDB's vector size: the most rows one data chunk holds. */
 const CHUNK_ROWS = 2048;
+/** Where staging files go: memory-backed when the system has it. */
+const STAGING_DIR = (() => {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return tmpdir();
+  }
+})();
+/** DuckDB type of each typed column as read from a staging line. */
+const JSON_COLUMN_TYPES: Record<string, string> = {
+  timestamp: 'BIGINT',
+  keyword: 'VARCHAR',
+  text: 'VARCHAR',
+  double: 'DOUBLE',
+  integer: 'INTEGER',
+  'keyword[]': 'VARCHAR[]',
+};
 /** Summary columns of an event search, by EVENT_FIELDS index. */
 const SUMMARY_INDEXES = ['@timestamp', 'service.name', 'event.type', 'event.outcome', 'message'].map((name) =>
   EVENT_FIELDS.findIndex((f) => f.name === name),
@@ -30,6 +57,8 @@ export interface DuckDBStoreOptions {
   readonly dataDir: string;
   readonly threads?: number;
   readonly memoryLimit?: string;
+  /** WAL size that triggers a checkpoint, e.g. "256MB" (DuckDB's default is 16MB). */
+  readonly checkpointThreshold?: string;
   readonly defaultLimit: number;
   readonly maxRows: number;
   /** Default query timeout, ms. */
@@ -63,6 +92,13 @@ export class DuckDBStore implements Store {
       memoryLimit: this.#options.memoryLimit ?? '',
     });
     this.#writer = await this.#instance.connect();
+    // Fewer, larger checkpoints: each one rewrites the last, partly filled row
+    // group, so checkpointing every 16 MB of WAL costs far more in total.
+    if (this.#options.checkpointThreshold) {
+      await this.#writer.run(
+        `SET checkpoint_threshold = '${this.#options.checkpointThreshold.replace(/[^0-9A-Za-z.]/g, '')}'`,
+      );
+    }
     await this.#migrate(this.#writer);
     const probe = await this.#writer.runAndReadAll('SELECT * FROM events LIMIT 0');
     this.#columnTypes = probe.columnTypes();
@@ -105,24 +141,14 @@ export class DuckDBStore implements Store {
     const events = lastVersions(batch);
     if (events.length === 0) return;
     const c = this.#connection();
-    await c.run('BEGIN TRANSACTION');
     try {
-      await this.#deleteReplaced(c, events);
-      const appender = await c.createAppender('events');
       try {
-        for (let offset = 0; offset < events.length; offset += CHUNK_ROWS) {
-          const slice = events.slice(offset, offset + CHUNK_ROWS);
-          const chunk = DuckDBDataChunk.create(this.#columnTypes, slice.length);
-          chunk.setColumns(toColumns(slice));
-          appender.appendDataChunk(chunk);
-        }
-        appender.flushSync();
-      } finally {
-        appender.closeSync();
+        await this.#inTransaction(c, events, (e) => this.#insertViaJson(c, e));
+      } catch (err) {
+        if (!/Invalid Input Error|Malformed JSON|Conversion Error/i.test((err as Error).message)) throw err;
+        await this.#inTransaction(c, events, (e) => this.#insertViaAppender(c, e));
       }
-      await c.run('COMMIT');
     } catch (err) {
-      await c.run('ROLLBACK').catch(() => undefined);
       throw new AppError(
         503,
         'store.write_failed',
@@ -132,6 +158,55 @@ export class DuckDBStore implements Store {
           headers: { 'Retry-After': '1' },
         },
       );
+    }
+  }
+
+  async #inTransaction(
+    c: DuckDBConnection,
+    events: readonly EventRecord[],
+    insert: (events: readonly EventRecord[]) => Promise<void>,
+  ): Promise<void> {
+    await c.run('BEGIN TRANSACTION');
+    try {
+      await this.#deleteReplaced(c, events);
+      await insert(events);
+      await c.run('COMMIT');
+    } catch (err) {
+      await c.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async #insertViaJson(c: DuckDBConnection, events: readonly EventRecord[]): Promise<void> {
+    const path = join(STAGING_DIR, `shoplens-${process.pid}-${randomUUID()}.ndjson`);
+    const lines = new Array<string>(events.length);
+    for (let i = 0; i < events.length; i++) lines[i] = toJsonLine(events[i] as EventRecord);
+    // Synchronous on purpose: it is a memory copy into tmpfs (about 1 ms per MB), and an
+    // await here would wait behind every request the event loop is parsing.
+    writeFileSync(path, lines.join('\n'), { mode: 0o600 });
+    try {
+      await c.run(insertFromJsonSql(path));
+    } finally {
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  async #insertViaAppender(c: DuckDBConnection, events: readonly EventRecord[]): Promise<void> {
+    const appender = await c.createAppender('events');
+    try {
+      for (let offset = 0; offset < events.length; offset += CHUNK_ROWS) {
+        const slice = events.slice(offset, offset + CHUNK_ROWS);
+        const chunk = DuckDBDataChunk.create(this.#columnTypes, slice.length);
+        chunk.setColumns(toColumns(slice));
+        appender.appendDataChunk(chunk);
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
     }
   }
 
@@ -242,6 +317,27 @@ export class DuckDBStore implements Store {
     this.#readers = undefined;
     this.#instance = undefined;
   }
+}
+
+/** One staging line: the typed columns by column name, plus ts (µs), tenant, data class and attributes. */
+function toJsonLine(e: EventRecord): string {
+  let line = `{"ts":${Math.round(e.ts)},"tenant":${JSON.stringify(e.tenant)},"data_class":"${e.dataClass}"`;
+  if (e.attributes) line += `,"attributes":${JSON.stringify(e.attributes)}`;
+  const columns = JSON.stringify(e.columns);
+  return columns.length > 2 ? `${line},${columns.slice(1)}` : `${line}}`;
+}
+
+/** INSERT … SELECT from a staging file; the path is ours (never user text). */
+function insertFromJsonSql(path: string): string {
+  const spec = EVENT_FIELDS.map(
+    (f) =>
+      `${f.column}: '${f.column === 'tenant' || f.column === 'data_class' ? 'VARCHAR' : JSON_COLUMN_TYPES[f.type]}'`,
+  );
+  const select = EVENT_FIELDS.map((f) => (f.column === 'ts' ? 'make_timestamp(ts)' : f.column));
+  return (
+    `INSERT INTO events SELECT ${select.join(', ')}, attributes FROM read_ndjson('${path.replace(/'/g, "''")}', ` +
+    `columns = {${spec.join(', ')}, attributes: 'JSON'}, format = 'newline_delimited', maximum_object_size = 268435456)`
+  );
 }
 
 /**
