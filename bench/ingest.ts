@@ -79,7 +79,7 @@ function nextMessage(worker: Worker): Promise<FromWorker> {
 export async function runIngest(o: IngestOptions, log: (line: string) => void): Promise<IngestResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'shoplens-bench-ingest-'));
   const config = loadConfig({
-    env: {},
+    env: process.env,
     flags: { dataDir, server: { host: '127.0.0.1', port: 0 }, log: { level: 'warn' } },
   });
   const metrics = new SelfMetrics({ processMetrics: false });

@@ -8,6 +8,7 @@
  * Object-valued keys (like `ingest.indexDataClass`) take JSON.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DATA_CLASSES } from './schema/fields.ts';
@@ -79,6 +80,8 @@ export const configSchema = z
         maxDepth: positiveInt.default(20),
         /** Most fields (after flattening) accepted in one event. */
         maxFields: positiveInt.default(1000),
+        /** Worker threads that parse and normalise /api/v1/events bodies; 0 = on the main thread. */
+        workers: z.coerce.number().int().min(0).max(64).default(availableParallelism()),
         /** Group commit: wait at most this long to gather concurrent requests into one batch. */
         batchWait: duration.prefault('5ms'),
         /** Group commit: most events committed in one batch. */

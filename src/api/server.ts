@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { IngestPipeline } from '../ingest/pipeline.ts';
+import { IngestWorkerPool } from '../ingest/worker-pool.ts';
 import { GroupCommitWriter } from '../store/group-commit.ts';
 import type { Store } from '../store/store.ts';
 import { SelfMetrics } from '../telemetry/self-metrics.ts';
@@ -61,7 +62,9 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
       onQueueDepth: (events) => metrics.ingestQueueEvents.set(events),
     },
   );
-  const pipeline = new IngestPipeline(writer, config.ingest, metrics);
+  const workers =
+    config.ingest.workers > 0 ? new IngestWorkerPool(config.ingest.workers, config.ingest, deps.logger) : undefined;
+  const pipeline = new IngestPipeline(writer, config.ingest, metrics, workers);
   const context: AppContext = { config, store, pipeline, writer, metrics, tenantOf: () => 'default' };
 
   const app = Fastify({
@@ -103,6 +106,7 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     context,
     async close() {
       await app.close();
+      await workers?.close();
       await writer.close();
       await store.close();
     },

@@ -140,15 +140,25 @@ export const PLATFORMS: Readonly<Record<DeviceType, Weighted<readonly [browser: 
   ] as const),
 };
 
-/** Traffic source → [weight, bounce probability]; campaigns come with paid and e-mail traffic. */
+/** Where visitors come from, and the campaigns paid and e-mail traffic carries. */
 export const TRAFFIC_SOURCES = new Weighted([
-  [{ source: 'organic_search', bounce: 0.42, campaigns: [] as string[] }, 34],
-  [{ source: 'direct', bounce: 0.35, campaigns: [] as string[] }, 22],
-  [{ source: 'paid_search', bounce: 0.48, campaigns: ['google_ads_always_on', 'google_ads_brand'] }, 16],
-  [{ source: 'social', bounce: 0.55, campaigns: ['instagram_reels', 'tiktok_creators'] }, 12],
-  [{ source: 'email', bounce: 0.3, campaigns: ['newsletter_weekly', 'cart_reminder'] }, 9],
-  [{ source: 'referral', bounce: 0.45, campaigns: ['affiliate_techblog'] }, 7],
+  [{ source: 'organic_search', campaigns: [] as string[] }, 34],
+  [{ source: 'direct', campaigns: [] as string[] }, 22],
+  [{ source: 'paid_search', campaigns: ['google_ads_always_on', 'google_ads_brand'] }, 16],
+  [{ source: 'social', campaigns: ['instagram_reels', 'tiktok_creators'] }, 12],
+  [{ source: 'email', campaigns: ['newsletter_weekly', 'cart_reminder'] }, 9],
+  [{ source: 'referral', campaigns: ['affiliate_techblog'] }, 7],
 ] as const);
+
+/** Probability that a visitor from a traffic source leaves after the homepage. */
+export const BOUNCE_RATE: Readonly<Record<string, number>> = {
+  organic_search: 0.42,
+  direct: 0.35,
+  paid_search: 0.48,
+  social: 0.55,
+  email: 0.3,
+  referral: 0.45,
+};
 
 export const REFERRERS: Readonly<Record<string, string>> = {
   organic_search: 'https://www.google.com/search',

@@ -4,9 +4,10 @@
  * array index) with a code and a message naming the field.
  */
 import { AppError } from '../errors.ts';
-import type { EventRecord } from '../schema/record.ts';
+import { toRowLine, type StoredEvent } from '../schema/record.ts';
 import { parseJson, splitLines } from './body.ts';
-import type { IngestContext, IngestPipeline } from './pipeline.ts';
+import type { IngestContext, Normalizer } from './normalizer.ts';
+import type { IngestPipeline } from './pipeline.ts';
 
 const ENDPOINT = 'events';
 /** Most rejections listed in one answer; the count covers all of them. */
@@ -92,6 +93,38 @@ function label(where: RawItem['where']): string {
   return 'line' in where ? `line ${where.line}` : `item ${where.index}`;
 }
 
+/** A request body read, normalised and serialised, ready to commit. */
+export interface PreparedEvents {
+  readonly rows: StoredEvent[];
+  readonly rejected: ItemRejection[];
+}
+
+/**
+ * Reads, normalises and serialises a decoded body. Pure CPU work with no I/O:
+ * it runs in an ingest worker thread (or inline when there are none).
+ * Throws AppError for whole-request problems (415, empty body).
+ */
+export function prepareEvents(
+  normalizer: Normalizer,
+  body: Buffer,
+  contentType: string | undefined,
+  ctx: IngestContext,
+): PreparedEvents {
+  const items = readItems(body, contentType, normalizer.config.maxLineBytes);
+  const rows: StoredEvent[] = [];
+  const rejected: ItemRejection[] = [];
+  for (const item of items) {
+    if (item.error) {
+      rejected.push({ ...item.where, ...item.error });
+      continue;
+    }
+    const result = normalizer.normalize(item.value, ctx);
+    if (result.ok) rows.push(toRowLine(result.record));
+    else rejected.push({ ...item.where, code: result.code, message: `${label(item.where)}: ${result.message}` });
+  }
+  return { rows, rejected };
+}
+
 export async function ingestEvents(
   pipeline: IngestPipeline,
   body: Buffer,
@@ -99,20 +132,9 @@ export async function ingestEvents(
   ctx: IngestContext,
 ): Promise<EventsAnswer> {
   pipeline.countBytes(ENDPOINT, body.length);
-  const items = readItems(body, contentType, pipeline.config.maxLineBytes);
-  const records: EventRecord[] = [];
-  const rejected: ItemRejection[] = [];
-  for (const item of items) {
-    if (item.error) {
-      rejected.push({ ...item.where, ...item.error });
-      continue;
-    }
-    const result = pipeline.normalize(item.value, ctx);
-    if (result.ok) records.push(result.record);
-    else rejected.push({ ...item.where, code: result.code, message: `${label(item.where)}: ${result.message}` });
-  }
+  const { rows, rejected } = await pipeline.prepareEvents(body, contentType, ctx);
   const codes = rejected.map((r) => r.code);
-  if (records.length === 0) {
+  if (rows.length === 0) {
     pipeline.countRejected(ENDPOINT, codes);
     const first = rejected[0];
     throw new AppError(
@@ -124,8 +146,8 @@ export async function ingestEvents(
       },
     );
   }
-  await pipeline.commit(ENDPOINT, records, codes);
-  return answer(records.length, rejected);
+  await pipeline.commit(ENDPOINT, rows, codes);
+  return answer(rows.length, rejected);
 }
 
 function answer(accepted: number, rejected: ItemRejection[]): EventsAnswer {

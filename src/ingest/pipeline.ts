@@ -1,64 +1,52 @@
 /**
  * The shared ingest pipeline: normalize → (redact: privacy issue) → batch →
  * store. Protocol adapters parse their wire format into raw items, run each
- * through `normalize`, then `commit` the good ones; the promise resolves only
+ * through `normalize` (or hand whole bodies to `prepareEvents`, which uses
+ * the worker threads), then `commit` the good ones; the promise resolves only
  * after the store committed them.
  */
 import type { Config } from '../config.ts';
-import type { DataClass } from '../schema/fields.ts';
-import type { EventRecord } from '../schema/record.ts';
+import type { StoredEvent } from '../schema/record.ts';
 import type { GroupCommitWriter } from '../store/group-commit.ts';
 import type { SelfMetrics } from '../telemetry/self-metrics.ts';
-import { normalizeEvent, type NormalizeResult } from './normalize.ts';
+import { prepareEvents, type PreparedEvents } from './events-ndjson.ts';
+import type { NormalizeResult } from './normalize.ts';
+import { Normalizer, type IngestContext } from './normalizer.ts';
+import type { IngestWorkerPool } from './worker-pool.ts';
 
-/** Who sent a request and when it arrived. */
-export interface IngestContext {
-  readonly tenant: string;
-  readonly receivedAtMs: number;
-}
+export type { IngestContext };
 
 export class IngestPipeline {
   readonly #writer: GroupCommitWriter;
-  readonly #config: Config['ingest'];
+  readonly #normalizer: Normalizer;
   readonly #metrics: SelfMetrics;
-  readonly #indexPatterns: { re: RegExp; dataClass: DataClass }[];
+  readonly #workers: IngestWorkerPool | undefined;
 
-  constructor(writer: GroupCommitWriter, config: Config['ingest'], metrics: SelfMetrics) {
+  constructor(writer: GroupCommitWriter, config: Config['ingest'], metrics: SelfMetrics, workers?: IngestWorkerPool) {
     this.#writer = writer;
-    this.#config = config;
+    this.#normalizer = new Normalizer(config);
     this.#metrics = metrics;
-    this.#indexPatterns = Object.entries(config.indexDataClass).map(([pattern, dataClass]) => ({
-      re: new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`),
-      dataClass,
-    }));
+    this.#workers = workers;
   }
 
   get config(): Config['ingest'] {
-    return this.#config;
-  }
-
-  /** The data class an Elasticsearch index name maps to, if any pattern matches. */
-  dataClassForIndex(index: string): DataClass | undefined {
-    return this.#indexPatterns.find((p) => p.re.test(index))?.dataClass;
+    return this.#normalizer.config;
   }
 
   normalize(raw: unknown, ctx: IngestContext, indexName?: string): NormalizeResult {
-    const c = this.#config;
-    return normalizeEvent(raw, {
-      tenant: ctx.tenant,
-      receivedAtMs: ctx.receivedAtMs,
-      maxFutureSkewMs: c.maxFutureSkew,
-      maxPastAgeMs: c.maxPastAge,
-      maxDepth: c.maxDepth,
-      maxFields: c.maxFields,
-      ...(indexName === undefined ? {} : { indexName, indexDataClass: this.dataClassForIndex(indexName) }),
-    });
+    return this.#normalizer.normalize(raw, ctx, indexName);
   }
 
-  /** Commits the accepted records of one request and counts the outcome. */
-  async commit(endpoint: string, records: readonly EventRecord[], rejectedCodes: readonly string[]): Promise<void> {
-    await this.#writer.submit(records);
-    if (records.length > 0) this.#metrics.ingestedEvents.inc({ endpoint, outcome: 'accepted' }, records.length);
+  /** Reads, normalises and serialises an events body: in a worker thread when there are any. */
+  prepareEvents(body: Buffer, contentType: string | undefined, ctx: IngestContext): Promise<PreparedEvents> {
+    if (this.#workers) return this.#workers.run(body, contentType, ctx);
+    return Promise.resolve().then(() => prepareEvents(this.#normalizer, body, contentType, ctx));
+  }
+
+  /** Commits the accepted events of one request and counts the outcome. */
+  async commit(endpoint: string, events: readonly StoredEvent[], rejectedCodes: readonly string[]): Promise<void> {
+    await this.#writer.submit(events);
+    if (events.length > 0) this.#metrics.ingestedEvents.inc({ endpoint, outcome: 'accepted' }, events.length);
     this.countRejected(endpoint, rejectedCodes);
   }
 

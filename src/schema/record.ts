@@ -26,3 +26,35 @@ export interface EventRecord {
    */
   replaceExisting?: boolean;
 }
+
+/**
+ * An event serialised as one canonical row line: a JSON object with `ts`
+ * (µs), `tenant`, `data_class`, `attributes` and the typed columns by column
+ * name. Stores load such lines natively (DuckDB `read_ndjson`, ClickHouse
+ * `JSONEachRow`); ingest workers produce them so that only a string crosses
+ * threads.
+ */
+export type RowLine = string & { readonly __rowLine: true };
+
+/** What the stores append: a record, or the same already serialised. */
+export type StoredEvent = EventRecord | RowLine;
+
+/** Serialises a record as its row line. */
+export function toRowLine(e: EventRecord): RowLine {
+  let line = `{"ts":${Math.round(e.ts)},"tenant":${JSON.stringify(e.tenant)},"data_class":"${e.dataClass}"`;
+  if (e.attributes) line += `,"attributes":${JSON.stringify(e.attributes)}`;
+  const columns = JSON.stringify(e.columns);
+  return (columns.length > 2 ? `${line},${columns.slice(1)}` : `${line}}`) as RowLine;
+}
+
+/** Reads a row line back into a record (the inverse of `toRowLine`). */
+export function fromRowLine(line: RowLine): EventRecord {
+  const { ts, tenant, data_class, attributes, ...columns } = JSON.parse(line) as Record<string, unknown>;
+  return {
+    ts: Number(ts),
+    tenant: String(tenant),
+    dataClass: data_class as DataClass,
+    columns: columns as Record<string, ColumnValue>,
+    attributes: (attributes as Record<string, unknown> | undefined) ?? null,
+  };
+}

@@ -6,7 +6,7 @@
  * stays bounded under overload and nothing is dropped silently.
  */
 import { AppError } from '../errors.ts';
-import type { EventRecord } from '../schema/record.ts';
+import type { StoredEvent } from '../schema/record.ts';
 import type { Store } from './store.ts';
 
 export interface GroupCommitOptions {
@@ -26,7 +26,7 @@ export interface GroupCommitObserver {
 }
 
 interface Pending {
-  readonly events: readonly EventRecord[];
+  readonly events: readonly StoredEvent[];
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
 }
@@ -53,7 +53,7 @@ export class GroupCommitWriter {
   }
 
   /** Resolves once `events` are durably committed; rejects (503) when the queue is full or the commit failed. */
-  submit(events: readonly EventRecord[]): Promise<void> {
+  submit(events: readonly StoredEvent[]): Promise<void> {
     if (events.length === 0) return Promise.resolve();
     if (this.#closed) {
       return Promise.reject(

@@ -2,7 +2,7 @@
  * The storage contract. The embedded DuckDB store and the ClickHouse store
  * implement it; nothing outside `src/store` builds SQL.
  */
-import type { EventRecord } from '../schema/record.ts';
+import type { StoredEvent } from '../schema/record.ts';
 import type { Query, TimeRange } from '../query/ir.ts';
 
 /** Types of result columns, engine-neutral. */
@@ -59,7 +59,7 @@ export interface Store {
    * Durably commits one batch of events: when the promise resolves the data
    * survives a crash. All or nothing.
    */
-  appendEvents(events: readonly EventRecord[]): Promise<void>;
+  appendEvents(events: readonly StoredEvent[]): Promise<void>;
   /** Event ids of `tenant` among `ids` that are already stored. */
   existingEventIds(tenant: string, ids: readonly string[]): Promise<Set<string>>;
   query(request: QueryRequest): Promise<QueryResult>;

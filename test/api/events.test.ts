@@ -206,6 +206,30 @@ describe('POST /api/v1/events', () => {
   });
 });
 
+describe('ingest without worker threads (ingest.workers: 0)', () => {
+  it('answers exactly as the worker threads do', async () => {
+    const body = ['{"message":"inline-1"}', 'bad json', '{"transaction":{"amount":"x"}}', '{"message":"inline-2"}'].join('\n');
+    const inline = await startTestServer({ ingest: { workers: 0 } });
+    const pooled = await startTestServer({ ingest: { workers: 2 } });
+    try {
+      const a = await post(`${inline.url}/api/v1/events`, body);
+      const b = await post(`${pooled.url}/api/v1/events`, body);
+      assert.equal(a.status, 200);
+      assert.deepEqual(a.json, b.json);
+      assert.equal(a.json.accepted, 2);
+      assert.equal(await count(inline, 'message:inline-*'), 2);
+      assert.equal(await count(pooled, 'message:inline-*'), 2);
+      const e1 = await post(`${inline.url}/api/v1/events`, '', {});
+      const e2 = await post(`${pooled.url}/api/v1/events`, '', {});
+      assert.equal(e1.status, 400);
+      assert.deepEqual(e1.json, e2.json);
+    } finally {
+      await inline.close();
+      await pooled.close();
+    }
+  });
+});
+
 describe('durability', () => {
   it('keeps acknowledged events across a restart', async () => {
     let srv = await startTestServer();

@@ -18,7 +18,7 @@ import duckdb from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBInstance, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { AppError } from '../../errors.ts';
 import { EVENT_FIELDS } from '../../schema/fields.ts';
-import type { EventRecord } from '../../schema/record.ts';
+import { fromRowLine, toRowLine, type EventRecord, type StoredEvent } from '../../schema/record.ts';
 import { buildSource } from '../event-source.ts';
 import { QueryCompiler, type CompiledQuery } from '../sql/query-compiler.ts';
 import type { CompiledSql, QueryRequest, QueryResult, ResultColumn, Store, StoreCapabilities } from '../store.ts';
@@ -131,13 +131,13 @@ export class DuckDBStore implements Store {
     return this.#writer;
   }
 
-  appendEvents(events: readonly EventRecord[]): Promise<void> {
+  appendEvents(events: readonly StoredEvent[]): Promise<void> {
     const run = this.#writeChain.then(() => this.#append(events));
     this.#writeChain = run.catch(() => undefined);
     return run;
   }
 
-  async #append(batch: readonly EventRecord[]): Promise<void> {
+  async #append(batch: readonly StoredEvent[]): Promise<void> {
     const events = lastVersions(batch);
     if (events.length === 0) return;
     const c = this.#connection();
@@ -163,8 +163,8 @@ export class DuckDBStore implements Store {
 
   async #inTransaction(
     c: DuckDBConnection,
-    events: readonly EventRecord[],
-    insert: (events: readonly EventRecord[]) => Promise<void>,
+    events: readonly StoredEvent[],
+    insert: (events: readonly StoredEvent[]) => Promise<void>,
   ): Promise<void> {
     await c.run('BEGIN TRANSACTION');
     try {
@@ -177,10 +177,13 @@ export class DuckDBStore implements Store {
     }
   }
 
-  async #insertViaJson(c: DuckDBConnection, events: readonly EventRecord[]): Promise<void> {
+  async #insertViaJson(c: DuckDBConnection, events: readonly StoredEvent[]): Promise<void> {
     const path = join(STAGING_DIR, `shoplens-${process.pid}-${randomUUID()}.ndjson`);
     const lines = new Array<string>(events.length);
-    for (let i = 0; i < events.length; i++) lines[i] = toJsonLine(events[i] as EventRecord);
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i] as StoredEvent;
+      lines[i] = typeof e === 'string' ? e : toRowLine(e);
+    }
     // Synchronous on purpose: it is a memory copy into tmpfs (about 1 ms per MB), and an
     // await here would wait behind every request the event loop is parsing.
     writeFileSync(path, lines.join('\n'), { mode: 0o600 });
@@ -195,7 +198,8 @@ export class DuckDBStore implements Store {
     }
   }
 
-  async #insertViaAppender(c: DuckDBConnection, events: readonly EventRecord[]): Promise<void> {
+  async #insertViaAppender(c: DuckDBConnection, stored: readonly StoredEvent[]): Promise<void> {
+    const events = stored.map((e) => (typeof e === 'string' ? fromRowLine(e) : e));
     const appender = await c.createAppender('events');
     try {
       for (let offset = 0; offset < events.length; offset += CHUNK_ROWS) {
@@ -211,9 +215,10 @@ export class DuckDBStore implements Store {
   }
 
   /** Elasticsearch `index` with an existing `_id` replaces the stored event. */
-  async #deleteReplaced(c: DuckDBConnection, events: readonly EventRecord[]): Promise<void> {
+  async #deleteReplaced(c: DuckDBConnection, events: readonly StoredEvent[]): Promise<void> {
     const byTenant = new Map<string, string[]>();
     for (const e of events) {
+      if (typeof e === 'string') continue;
       const id = e.columns['event_id'];
       if (!e.replaceExisting || typeof id !== 'string') continue;
       const list = byTenant.get(e.tenant) ?? [];
@@ -319,14 +324,6 @@ export class DuckDBStore implements Store {
   }
 }
 
-/** One staging line: the typed columns by column name, plus ts (µs), tenant, data class and attributes. */
-function toJsonLine(e: EventRecord): string {
-  let line = `{"ts":${Math.round(e.ts)},"tenant":${JSON.stringify(e.tenant)},"data_class":"${e.dataClass}"`;
-  if (e.attributes) line += `,"attributes":${JSON.stringify(e.attributes)}`;
-  const columns = JSON.stringify(e.columns);
-  return columns.length > 2 ? `${line},${columns.slice(1)}` : `${line}}`;
-}
-
 /** INSERT … SELECT from a staging file; the path is ours (never user text). */
 function insertFromJsonSql(path: string): string {
   const spec = EVENT_FIELDS.map(
@@ -344,14 +341,14 @@ function insertFromJsonSql(path: string): string {
  * Of several events in one batch that replace the same `event.id` of a
  * tenant (concurrent `_bulk` index calls), only the last is kept.
  */
-function lastVersions(events: readonly EventRecord[]): readonly EventRecord[] {
-  if (!events.some((e) => e.replaceExisting)) return events;
+function lastVersions(events: readonly StoredEvent[]): readonly StoredEvent[] {
+  if (!events.some((e) => typeof e !== 'string' && e.replaceExisting)) return events;
   const seen = new Set<string>();
-  const kept: EventRecord[] = [];
+  const kept: StoredEvent[] = [];
   for (let i = events.length - 1; i >= 0; i--) {
-    const e = events[i] as EventRecord;
-    const id = e.columns['event_id'];
-    if (e.replaceExisting && typeof id === 'string') {
+    const e = events[i] as StoredEvent;
+    const id = typeof e === 'string' ? undefined : e.columns['event_id'];
+    if (typeof e !== 'string' && e.replaceExisting && typeof id === 'string') {
       const key = `${e.tenant}\u0000${id}`;
       if (seen.has(key)) continue;
       seen.add(key);

@@ -1,0 +1,201 @@
+/**
+ * The simulated shop. Its traffic is a pure function of the seed and the
+ * time: time is cut into one-minute slots, and everything that starts in a
+ * slot (sessions, infrastructure samples, background errors) is generated
+ * from a random source seeded by (seed, slot). So the events of any window
+ * are the same whether it is generated in one piece or minute by minute,
+ * history and live traffic join without a seam, and the same seed gives a
+ * byte-identical stream.
+ *
+ * Sessions last up to MAX_SESSION_SPAN_MS, so a window also looks back that
+ * far for sessions that started earlier and are still producing events.
+ */
+import { BACKGROUND_ERRORS, type ErrorKind } from './app-errors.ts';
+import { Catalog } from './catalog.ts';
+import { BASELINE_CONDITIONS, type ConditionsHook, type ShopConditions } from './conditions.ts';
+import { CUSTOMER_COUNT, CustomerBase } from './customers.ts';
+import type { DemoEvent } from './demo-event.ts';
+import { createPods, sampleInfrastructure } from './infrastructure.ts';
+import { MAX_SESSION_SPAN_MS, simulateSession } from './journey.ts';
+import { hashText, Random, Weighted } from './random.ts';
+import { ShopCalendar } from './seasonality.ts';
+import { errorBody } from './session-recorder.ts';
+import type { Service } from './shop-model.ts';
+import type { Pod, ShopWorld } from './shop-world.ts';
+
+/** Length of one generation slot, ms. */
+export const SLOT_MS = 60_000;
+
+/** Sessions started per minute at traffic scale 1 and average traffic (about 4 events a second). */
+export const SESSIONS_PER_MINUTE = 40;
+
+/** Background errors (webhooks, syncs, e-mail, CRM) per minute at traffic scale 1 and average traffic. */
+const BACKGROUND_ERRORS_PER_MINUTE = 0.5;
+
+const SESSION_TAG = hashText('session');
+const SLOT_TAG = hashText('slot');
+const BACKGROUND_TAG = hashText('background');
+const DEFAULT_INFRA_INTERVAL_MS = 60_000;
+
+/** A number, or a number that depends on the time (it must be a pure function of `tMs`). */
+export type TimeVarying = number | ((tMs: number) => number);
+
+export interface ShopSimulatorOptions {
+  /** Seed of everything random: customers, pods, stock cycles and traffic. */
+  readonly seed: number;
+  /**
+   * Traffic scale: multiplies the sessions started (and the background errors).
+   * 1 = SESSIONS_PER_MINUTE sessions a minute on average, about 4 events a second.
+   * Infrastructure samples do not depend on it. Default 1.
+   */
+  readonly trafficScale?: TimeVarying;
+  /**
+   * Time between two samples of each pod, ms: a divisor of one minute (15 s,
+   * 30 s) or a whole number of minutes (5 min). Default 60 s.
+   */
+  readonly infraIntervalMs?: TimeVarying;
+  /** Changes the conditions over time (incidents). Default: baseline all the time. */
+  readonly conditions?: ConditionsHook;
+  /** Seasonality and promotions. Default: UTC, a Saturday-evening flash sale. */
+  readonly calendar?: ShopCalendar;
+  /** Size of the customer base (default 5,000; smaller only to speed up tests). */
+  readonly customerCount?: number;
+}
+
+function valueAt(value: TimeVarying, tMs: number): number {
+  return typeof value === 'function' ? value(tMs) : value;
+}
+
+function checkInfraInterval(intervalMs: number): void {
+  const ok =
+    Number.isInteger(intervalMs) &&
+    intervalMs >= 1000 &&
+    (SLOT_MS % intervalMs === 0 || intervalMs % SLOT_MS === 0);
+  if (!ok) {
+    throw new Error(
+      `infrastructure sample interval must divide one minute or be whole minutes, got ${intervalMs} ms`,
+    );
+  }
+}
+
+/** Slot index (minutes since the epoch) holding `tMs`. */
+function slotOf(tMs: number): number {
+  return Math.floor(tMs / SLOT_MS);
+}
+
+/** The demo shop. Create one per seed; `eventsBetween` may be called for any window, in any order. */
+export class ShopSimulator implements ShopWorld {
+  readonly seed: number;
+  readonly catalog: Catalog;
+  readonly customers: CustomerBase;
+  readonly calendar: ShopCalendar;
+  readonly pods: readonly Pod[];
+  readonly #podsByService = new Map<Service, Pod[]>();
+  readonly #trafficScale: TimeVarying;
+  readonly #infraIntervalMs: TimeVarying;
+  readonly #conditions: ConditionsHook | undefined;
+  readonly #backgroundErrors = new Weighted(BACKGROUND_ERRORS);
+  /** Generated slots by index; old ones are dropped as windows move forward. */
+  readonly #slots = new Map<number, readonly DemoEvent[]>();
+
+  constructor(options: ShopSimulatorOptions) {
+    if (!Number.isSafeInteger(options.seed)) throw new Error(`seed must be an integer, got ${options.seed}`);
+    this.seed = options.seed;
+    this.catalog = new Catalog(options.seed);
+    this.customers = new CustomerBase(options.seed, options.customerCount ?? CUSTOMER_COUNT);
+    this.calendar = options.calendar ?? new ShopCalendar();
+    this.pods = createPods(options.seed);
+    for (const pod of this.pods) {
+      const list = this.#podsByService.get(pod.service) ?? [];
+      list.push(pod);
+      this.#podsByService.set(pod.service, list);
+    }
+    this.#trafficScale = options.trafficScale ?? 1;
+    this.#infraIntervalMs = options.infraIntervalMs ?? DEFAULT_INFRA_INTERVAL_MS;
+    if (typeof this.#infraIntervalMs === 'number') checkInfraInterval(this.#infraIntervalMs);
+    this.#conditions = options.conditions;
+  }
+
+  podFor(service: Service, random: Random): Pod {
+    return random.pick(this.#podsByService.get(service) ?? []);
+  }
+
+  conditionsAt(tMs: number): ShopConditions {
+    return this.#conditions ? this.#conditions(tMs, BASELINE_CONDITIONS) : BASELINE_CONDITIONS;
+  }
+
+  /** Expected sessions started per minute at `tMs` (scale × seasonality × conditions). */
+  sessionRateAt(tMs: number): number {
+    const scale = valueAt(this.#trafficScale, tMs);
+    if (!(scale >= 0) || !Number.isFinite(scale)) throw new Error(`traffic scale must be >= 0, got ${scale}`);
+    return (
+      SESSIONS_PER_MINUTE * scale * this.calendar.trafficMultiplier(tMs) * this.conditionsAt(tMs).trafficMultiplier
+    );
+  }
+
+  /**
+   * Every event with `fromMs <= tsMs < toMs`, ordered by time (ties in a
+   * fixed order). Windows that move forward reuse the slots already made.
+   */
+  eventsBetween(fromMs: number, toMs: number): DemoEvent[] {
+    if (!(toMs >= fromMs)) throw new Error(`window end ${toMs} is before its start ${fromMs}`);
+    const firstSlot = slotOf(fromMs - MAX_SESSION_SPAN_MS);
+    const lastSlot = slotOf(toMs - 1);
+    for (const index of this.#slots.keys()) if (index < firstSlot) this.#slots.delete(index);
+    const events: DemoEvent[] = [];
+    for (let index = firstSlot; index <= lastSlot; index++) {
+      let slot = this.#slots.get(index);
+      if (!slot) {
+        slot = this.#generateSlot(index);
+        this.#slots.set(index, slot);
+      }
+      for (const event of slot) if (event.tsMs >= fromMs && event.tsMs < toMs) events.push(event);
+    }
+    // Array#sort is stable: equal times keep slot, then generation order.
+    return events.sort((a, b) => a.tsMs - b.tsMs);
+  }
+
+  /** Everything that starts in one slot, in generation order. */
+  #generateSlot(index: number): readonly DemoEvent[] {
+    const startMs = index * SLOT_MS;
+    const out: DemoEvent[] = [];
+    const random = Random.derive(this.seed, SLOT_TAG, index);
+
+    const sessions = random.poisson(this.sessionRateAt(startMs));
+    for (let k = 0; k < sessions; k++) {
+      // Each session has its own random source, so one session's choices never shift another's.
+      const sessionRandom = Random.derive(this.seed, SESSION_TAG, index, k);
+      simulateSession(this, sessionRandom, startMs + Math.floor(sessionRandom.next() * SLOT_MS), out);
+    }
+
+    const intervalMs = valueAt(this.#infraIntervalMs, startMs);
+    checkInfraInterval(intervalMs);
+    for (let t = startMs; t < startMs + SLOT_MS; t += Math.min(intervalMs, SLOT_MS)) {
+      if (t % intervalMs === 0) sampleInfrastructure(this, t, intervalMs, out);
+    }
+
+    const scale = valueAt(this.#trafficScale, startMs);
+    const background = random.poisson(BACKGROUND_ERRORS_PER_MINUTE * scale * this.calendar.trafficMultiplier(startMs));
+    if (background > 0) {
+      const backgroundRandom = Random.derive(this.seed, BACKGROUND_TAG, index);
+      for (let k = 0; k < background; k++) this.#backgroundError(backgroundRandom, startMs, out);
+    }
+    return out;
+  }
+
+  #backgroundError(random: Random, slotStartMs: number, out: DemoEvent[]): void {
+    const kind: ErrorKind = random.weighted(this.#backgroundErrors);
+    const customer = this.customers.pickVisitor(random);
+    const context = {
+      gateway: random.pick(['stripe', 'paypal', 'adyen']),
+      customerId: customer.id,
+      orderId: `ORD-${random.base36(10).toUpperCase()}`,
+    };
+    const message = kind.message(context, random);
+    const pod = this.podFor(kind.service, random);
+    out.push({
+      tsMs: slotStartMs + Math.floor(random.next() * SLOT_MS),
+      body: errorBody(kind, message, pod.name, message, { trace_id: random.hex(32) }),
+    });
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * A small pool of ingest worker threads (src/ingest/ingest-worker.ts). Tasks
+ * go to the worker with the fewest in flight. A worker that dies fails its
+ * tasks with 503 (the client retries) and is replaced.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import { AppError } from '../errors.ts';
+import type { RowLine } from '../schema/record.ts';
+import type { ItemRejection, PreparedEvents } from './events-ndjson.ts';
+import type { WorkerAnswer, WorkerTask } from './ingest-worker.ts';
+import type { IngestContext } from './normalizer.ts';
+
+interface Pending {
+  readonly resolve: (prepared: PreparedEvents) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  readonly pending: Map<number, Pending>;
+  dead: boolean;
+}
+
+const ENTRY = new URL('./ingest-worker-entry.mjs', import.meta.url);
+
+export class IngestWorkerPool {
+  readonly #config: Config['ingest'];
+  readonly #logger: Logger | undefined;
+  readonly #slots: Slot[] = [];
+  #nextId = 0;
+  #closed = false;
+
+  constructor(size: number, config: Config['ingest'], logger?: Logger) {
+    this.#config = config;
+    this.#logger = logger;
+    for (let i = 0; i < size; i++) this.#slots.push(this.#spawn());
+  }
+
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  #spawn(): Slot {
+    const slot: Slot = {
+      worker: new Worker(ENTRY, { workerData: { ingest: this.#config } }),
+      pending: new Map(),
+      dead: false,
+    };
+    slot.worker.on('message', (answer: WorkerAnswer) => {
+      const p = slot.pending.get(answer.id);
+      if (!p) return;
+      slot.pending.delete(answer.id);
+      if (answer.ok) p.resolve({ rows: answer.rows as RowLine[], rejected: answer.rejected as ItemRejection[] });
+      else {
+        const e = answer.error;
+        p.reject(new AppError(e.status, e.code, e.message, { details: e.details, headers: e.headers }));
+      }
+    });
+    const fail = (reason: string) => {
+      if (slot.dead) return; // 'error' is followed by 'exit'
+      slot.dead = true;
+      for (const p of slot.pending.values()) {
+        p.reject(
+          new AppError(503, 'ingest.worker_failed', `An ingest worker stopped (${reason}); retry the request`, {
+            headers: { 'Retry-After': '1' },
+          }),
+        );
+      }
+      slot.pending.clear();
+      if (this.#closed) return;
+      this.#logger?.error({ reason }, 'ingest worker stopped; starting a new one');
+      this.#slots[this.#slots.indexOf(slot)] = this.#spawn();
+    };
+    slot.worker.on('error', (err) => fail(err.message));
+    slot.worker.on('exit', (code) => {
+      if (!this.#closed) fail(`exit code ${code}`);
+    });
+    return slot;
+  }
+
+  /** Reads, normalises and serialises a decoded body in a worker. */
+  run(body: Buffer, contentType: string | undefined, ctx: IngestContext): Promise<PreparedEvents> {
+    if (this.#closed)
+      return Promise.reject(new AppError(503, 'ingest.shutting_down', 'Shoplens is shutting down; retry shortly'));
+    let slot = this.#slots[0] as Slot;
+    for (const s of this.#slots) if (s.pending.size < slot.pending.size) slot = s;
+    const id = this.#nextId++;
+    const task: WorkerTask = {
+      id,
+      body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
+      contentType,
+      ctx,
+    };
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      // The body is copied, not transferred: it may share its memory with other buffers.
+      slot.worker.postMessage(task);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+  }
+}
