@@ -102,7 +102,7 @@ export const configSchema = z
         /** Rows returned by an event search without `| limit`. */
         defaultLimit: positiveInt.default(100),
         /** Most rows any query returns. */
-        maxRows: positiveInt.default(10_000),
+        maxRows: positiveInt.default(100_000),
       })
       .strict()
       .prefault({}),

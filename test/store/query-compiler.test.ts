@@ -94,9 +94,9 @@ describe('query compiler SQL (DuckDB)', () => {
   it('compiles time buckets and percentiles', () => {
     testSql('http.route:"/api/checkout" | stats p95(event.duration) as P95 by http.route, bin(@timestamp, 5m)', {
       duckdb:
-        `SELECT * FROM (SELECT "http_route" AS "http.route", time_bucket(INTERVAL 300000000 MICROSECOND, "ts", TIMESTAMP '1970-01-01 00:00:00') AS "@timestamp", ` +
+        `SELECT * FROM (SELECT "http_route" AS "http.route", make_timestamp((epoch_us("ts") // 300000000) * 300000000) AS "@timestamp", ` +
         `quantile_cont("duration_ms", 0.95) AS "P95" FROM (SELECT * FROM "events" WHERE ${BASE} AND "http_route" = $4) AS e ` +
-        `GROUP BY "http_route", time_bucket(INTERVAL 300000000 MICROSECOND, "ts", TIMESTAMP '1970-01-01 00:00:00')) AS r ORDER BY "@timestamp", "http.route" LIMIT 10000`,
+        `GROUP BY "http_route", make_timestamp((epoch_us("ts") // 300000000) * 300000000)) AS r ORDER BY "@timestamp", "http.route" LIMIT 10000`,
     });
   });
 
