@@ -208,7 +208,12 @@ describe('POST /api/v1/events', () => {
 
 describe('ingest without worker threads (ingest.workers: 0)', () => {
   it('answers exactly as the worker threads do', async () => {
-    const body = ['{"message":"inline-1"}', 'bad json', '{"transaction":{"amount":"x"}}', '{"message":"inline-2"}'].join('\n');
+    const body = [
+      '{"message":"inline-1"}',
+      'bad json',
+      '{"transaction":{"amount":"x"}}',
+      '{"message":"inline-2"}',
+    ].join('\n');
     const inline = await startTestServer({ ingest: { workers: 0 } });
     const pooled = await startTestServer({ ingest: { workers: 2 } });
     try {
