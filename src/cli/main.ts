@@ -1,32 +1,19 @@
 /**
  * `shoplens` command line: serve, query.
  */
-import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { ConfigError } from '../config.ts';
 import { AppError, QueryError } from '../errors.ts';
 import { runQuery, type QueryAnswer } from '../store/query-service.ts';
+import { configFromFlags, DEFAULT_CONFIG_FILE } from './config-flags.ts';
+import { registerDemoCommand } from './demo.ts';
 import { formatAnswer, type OutputFormat } from './output.ts';
 import { openStore, startServer } from './serve.ts';
-
-const DEFAULT_CONFIG_FILE = 'shoplens.yaml';
 
 function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
   return n;
-}
-
-/** Config from defaults < file < environment < the flags given. */
-function configFrom(options: { config?: string; port?: number; host?: string; dataDir?: string }): Config {
-  const file = options.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
-  const server: Record<string, unknown> = {};
-  if (options.port !== undefined) server['port'] = options.port;
-  if (options.host !== undefined) server['host'] = options.host;
-  const flags: Record<string, unknown> = {};
-  if (Object.keys(server).length > 0) flags['server'] = server;
-  if (options.dataDir !== undefined) flags['dataDir'] = options.dataDir;
-  return loadConfig({ ...(file ? { file } : {}), flags });
 }
 
 /** Prints a query error with a caret under the position. */
@@ -81,7 +68,7 @@ export function buildProgram(): Command {
     .option('--data-dir <dir>', 'where the embedded store keeps its files (default ./data)')
     .option('--config <file>', `YAML config file (default ./${DEFAULT_CONFIG_FILE} if present)`)
     .action(async (options: { port?: number; host?: string; dataDir?: string; config?: string }) => {
-      const config = configFrom(options);
+      const config = configFromFlags(options);
       const server = await startServer(config);
       const stop = (signal: string) => {
         server.context.metrics.registry.clear();
@@ -131,7 +118,7 @@ export function buildProgram(): Command {
           if (options.url) {
             answer = await queryOverHttp(options.url, request);
           } else {
-            const config = configFrom(options);
+            const config = configFromFlags(options);
             const store = await openStore(config);
             try {
               answer = await runQuery(store, { ...request, tenant: 'default', timeoutMs: config.query.timeout });
@@ -161,6 +148,7 @@ export function buildProgram(): Command {
       },
     );
 
+  registerDemoCommand(program);
   return program;
 }
 

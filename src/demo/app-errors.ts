@@ -283,7 +283,6 @@ export const ERROR_KINDS = Object.freeze({
     ['ProxyRouter.forward (/app/src/proxy/proxy-router.ts:112:13)', 'GatewayServer.handle (/app/src/server.ts:64:9)'],
   ),
 } satisfies Record<string, ErrorKind>);
-export type ErrorKindName = keyof typeof ERROR_KINDS;
 
 /** The 5xx exception a service raises for a failed request. */
 export function serverErrorKind(service: Service, status: number): ErrorKind {

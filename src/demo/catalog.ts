@@ -123,8 +123,8 @@ export class Catalog {
   constructor(seed: number) {
     for (const product of PRODUCTS) {
       const random = Random.derive(seed, hashText('stock'), hashText(product.id));
-      // Most products never run out; about one in four sells out near the end of its cycle.
-      const depletion = random.chance(0.25) ? random.float(1.05, 1.25) : random.float(0.45, 0.9);
+      // Most products never run out; about a third sell out for a while before the truck comes.
+      const depletion = random.chance(0.35) ? random.float(1.1, 1.5) : random.float(0.45, 0.9);
       const cycleMs = Math.round(random.float(2, 6) * DAY_MS);
       this.#cycles.set(product.id, { cycleMs, phaseMs: Math.floor(random.next() * cycleMs), depletion });
     }

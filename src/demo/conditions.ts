@@ -47,7 +47,7 @@ function perKey<K extends string>(keys: readonly K[], value: number): Readonly<R
 /** A healthy shop: about 97 % of payment attempts succeed, ~0.3 % of requests fail with a 5xx. */
 export const BASELINE_CONDITIONS: ShopConditions = Object.freeze({
   trafficMultiplier: 1,
-  declineRate: Object.freeze({ stripe: 0.024, paypal: 0.02, adyen: 0.028 }),
+  declineRate: Object.freeze({ stripe: 0.016, paypal: 0.013, adyen: 0.018 }),
   gatewayTimeoutRate: perKey(GATEWAYS, 0.003),
   serverErrorRate: Object.freeze({
     ...perKey(SERVICES, 0.002),

@@ -7,7 +7,7 @@
  *
  * Rough shape at baseline: ~40 % of sessions bounce from the homepage,
  * add-to-cart is ~15 % of product views, ~70 % of carts are abandoned and
- * about 3-4 % of sessions end in an order.
+ * about 3 % of sessions end in an order.
  */
 import { ERROR_KINDS } from './app-errors.ts';
 import type { Product } from './catalog.ts';
@@ -128,9 +128,12 @@ class Journey {
       rec.think(8_000);
       rec.newTrace();
     }
-    const home = rec.api('home');
-    if (home >= 500 && !(random.chance(0.5) && rec.api('home') < 400)) return;
-    if (home >= 400 && home < 500) return;
+    let home = rec.api('home');
+    if (home >= 500 && random.chance(0.5)) {
+      rec.think(2_000); // the visitor reloads the page
+      home = rec.api('home');
+    }
+    if (home >= 400) return;
     this.#pageView('homepage', '/', {}, true);
     if (random.chance((BOUNCE_RATE[rec.visit.trafficSource] ?? 0.4) * (rec.visit.promotion ? 0.8 : 1))) return;
 
@@ -139,6 +142,7 @@ class Journey {
       rec.newTrace();
       if (rec.api('search', { path: '/api/search' }) < 400) this.#pageView('search', '/search');
     }
+    // One product page, now and then more: about 1.2 on average, so the funnel narrows at every step.
     const views = Math.min(6, 1 + Math.floor(random.exponential(0.55)));
     let category: string | undefined;
     for (let i = 0; i < views && !this.#timedOut(); i++) {
@@ -255,10 +259,15 @@ class Journey {
       if (checkout >= 500) this.#hitTechnicalError = true;
       return this.#abandon(checkout >= 500 ? 'technical_error' : 'session_timeout', 'checkout');
     }
-    const first = this.#cart[0] as CartItem;
-    if (rec.api('inventoryReserve', { errorContext: { productId: first.product.id } }) === 409) {
-      return this.#abandon('out_of_stock', 'checkout');
-    }
+    // Another shopper may have taken the last units since the item went into the cart.
+    const scarce = this.#cart.find(
+      (item) => this.#world.catalog.stockAt(item.product.id, rec.t) < 0.15 * item.product.restockLevel,
+    );
+    const reserved = rec.api('inventoryReserve', {
+      errorContext: { productId: (scarce ?? (this.#cart[0] as CartItem)).product.id },
+      ...(scarce && random.chance(0.6) ? { status: 409 } : {}),
+    });
+    if (reserved === 409) return this.#abandon('out_of_stock', 'checkout');
     const order = this.#draftOrder();
     rec.api('shippingQuote', { errorContext: { country: rec.visit.customer.location.country } });
     rec.track('checkout_started', {
@@ -344,7 +353,7 @@ class Journey {
   }
 
   #idleReason(): AbandonReason {
-    if (this.#sawOutOfStock && this.#random.chance(0.6)) return 'out_of_stock';
+    if (this.#sawOutOfStock && this.#random.chance(0.8)) return 'out_of_stock';
     if (this.#hitTechnicalError && this.#random.chance(0.6)) return 'technical_error';
     return 'session_timeout';
   }

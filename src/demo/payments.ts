@@ -108,7 +108,7 @@ export function attemptPayment(rec: SessionRecorder, order: OrderDraft, attempt:
   }
 
   const newCustomer = customer.lifetimeOrders <= 1;
-  const highRisk = random.chance(newCustomer ? 0.03 : 0.01);
+  const highRisk = random.chance(newCustomer ? 0.02 : 0.006);
   const riskScore = highRisk ? random.int(76, 99) : Math.round(clamp(random.logNormal(14, 0.55), 1, 74));
   const indicators = highRisk ? FRAUD_INDICATORS.filter(() => random.chance(0.45)).slice(0, 2) : [];
   if (highRisk && indicators.length === 0) indicators.push(random.pick(FRAUD_INDICATORS));
@@ -203,6 +203,7 @@ export function attemptPayment(rec: SessionRecorder, order: OrderDraft, attempt:
       ...customerFields(customer),
       email: customer.maskedEmail,
       state: customer.location.state,
+      signup_date: customer.signupDate,
       lifetime_value: customer.lifetimeValue,
     },
     order: {

@@ -20,7 +20,7 @@ import { MAX_SESSION_SPAN_MS, simulateSession } from './journey.ts';
 import { hashText, Random, Weighted } from './random.ts';
 import { ShopCalendar } from './seasonality.ts';
 import { errorBody } from './session-recorder.ts';
-import type { Service } from './shop-model.ts';
+import { SERVICE_DEPLOYMENTS, type Service } from './shop-model.ts';
 import type { Pod, ShopWorld } from './shop-world.ts';
 
 /** Length of one generation slot, ms. */
@@ -28,6 +28,19 @@ export const SLOT_MS = 60_000;
 
 /** Sessions started per minute at traffic scale 1 and average traffic (about 4 events a second). */
 export const SESSIONS_PER_MINUTE = 40;
+
+/**
+ * Average events one session produces (page views, API requests, cart,
+ * checkout, payment and error events), measured over simulated days; for
+ * rate estimates only.
+ */
+export const EVENTS_PER_SESSION = 4.4;
+
+/** Expected events per second, on average over a week, at a traffic scale and infrastructure sample interval. */
+export function expectedEventsPerSecond(trafficScale: number, infraIntervalMs: number): number {
+  const pods = Object.values(SERVICE_DEPLOYMENTS).reduce((n, d) => n + d.replicas, 0);
+  return (SESSIONS_PER_MINUTE * trafficScale * EVENTS_PER_SESSION) / 60 + pods / (infraIntervalMs / 1000);
+}
 
 /** Background errors (webhooks, syncs, e-mail, CRM) per minute at traffic scale 1 and average traffic. */
 const BACKGROUND_ERRORS_PER_MINUTE = 0.5;
@@ -68,13 +81,9 @@ function valueAt(value: TimeVarying, tMs: number): number {
 
 function checkInfraInterval(intervalMs: number): void {
   const ok =
-    Number.isInteger(intervalMs) &&
-    intervalMs >= 1000 &&
-    (SLOT_MS % intervalMs === 0 || intervalMs % SLOT_MS === 0);
+    Number.isInteger(intervalMs) && intervalMs >= 1000 && (SLOT_MS % intervalMs === 0 || intervalMs % SLOT_MS === 0);
   if (!ok) {
-    throw new Error(
-      `infrastructure sample interval must divide one minute or be whole minutes, got ${intervalMs} ms`,
-    );
+    throw new Error(`infrastructure sample interval must divide one minute or be whole minutes, got ${intervalMs} ms`);
   }
 }
 
@@ -131,6 +140,11 @@ export class ShopSimulator implements ShopWorld {
     return (
       SESSIONS_PER_MINUTE * scale * this.calendar.trafficMultiplier(tMs) * this.conditionsAt(tMs).trafficMultiplier
     );
+  }
+
+  /** Expected events per second at `tMs` (sessions by the calendar and conditions, plus infrastructure samples). */
+  expectedEventsPerSecondAt(tMs: number, infraIntervalMs: number): number {
+    return (this.sessionRateAt(tMs) * EVENTS_PER_SESSION) / 60 + this.pods.length / (infraIntervalMs / 1000);
   }
 
   /**

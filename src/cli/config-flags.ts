@@ -1,0 +1,24 @@
+/** Configuration for CLI commands: defaults < file < environment < the flags given. */
+import { existsSync } from 'node:fs';
+import { loadConfig, type Config } from '../config.ts';
+
+/** The config file read when --config is not given, if it exists. */
+export const DEFAULT_CONFIG_FILE = 'shoplens.yaml';
+
+export interface ServerFlags {
+  readonly config?: string;
+  readonly port?: number;
+  readonly host?: string;
+  readonly dataDir?: string;
+}
+
+export function configFromFlags(options: ServerFlags): Config {
+  const file = options.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  const server: Record<string, unknown> = {};
+  if (options.port !== undefined) server['port'] = options.port;
+  if (options.host !== undefined) server['host'] = options.host;
+  const flags: Record<string, unknown> = {};
+  if (Object.keys(server).length > 0) flags['server'] = server;
+  if (options.dataDir !== undefined) flags['dataDir'] = options.dataDir;
+  return loadConfig({ ...(file ? { file } : {}), flags });
+}
