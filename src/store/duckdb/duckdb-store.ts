@@ -214,7 +214,11 @@ export class DuckDBStore implements Store {
     }
   }
 
-  /** Elasticsearch `index` with an existing `_id` replaces the stored event. */
+  /**
+   * Elasticsearch `index` with an existing `_id` replaces the stored event.
+   * `IN (SELECT unnest(...))` is a hash semi-join: 37 ms for 5k ids over 250k
+   * rows, where `list_contains` compared every row with every id (6 s).
+   */
   async #deleteReplaced(c: DuckDBConnection, events: readonly StoredEvent[]): Promise<void> {
     const byTenant = new Map<string, string[]>();
     for (const e of events) {
@@ -226,7 +230,7 @@ export class DuckDBStore implements Store {
       byTenant.set(e.tenant, list);
     }
     for (const [tenant, ids] of byTenant) {
-      await c.run('DELETE FROM events WHERE tenant = $1 AND list_contains($2::VARCHAR[], event_id)', [
+      await c.run('DELETE FROM events WHERE tenant = $1 AND event_id IN (SELECT unnest($2::VARCHAR[]))', [
         tenant,
         listValue(ids),
       ]);
@@ -237,7 +241,7 @@ export class DuckDBStore implements Store {
     if (ids.length === 0) return new Set();
     const rows = await this.#read((c) =>
       c.runAndReadAll(
-        'SELECT DISTINCT event_id FROM events WHERE tenant = $1 AND list_contains($2::VARCHAR[], event_id)',
+        'SELECT DISTINCT event_id FROM events WHERE tenant = $1 AND event_id IN (SELECT unnest($2::VARCHAR[]))',
         [tenant, listValue([...ids])],
       ),
     );
