@@ -6,12 +6,14 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import type { DemoIncidentControl } from '../demo/incidents.ts';
 import { IngestPipeline } from '../ingest/pipeline.ts';
 import { IngestWorkerPool } from '../ingest/worker-pool.ts';
 import { GroupCommitWriter } from '../store/group-commit.ts';
 import type { Store } from '../store/store.ts';
 import { SelfMetrics } from '../telemetry/self-metrics.ts';
 import { installErrorHandling } from './error-handler.ts';
+import { demoRoutes } from './routes/demo.ts';
 import { elasticsearchRoutes } from './routes/elasticsearch.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -22,6 +24,8 @@ export interface ServerDeps {
   readonly store: Store;
   readonly logger: Logger;
   readonly metrics?: SelfMetrics;
+  /** The demo shop's incident control, when `shoplens demo` runs the server in-process. */
+  readonly demo?: DemoIncidentControl;
 }
 
 /** What route files get: the parts of the running service. */
@@ -33,6 +37,8 @@ export interface AppContext {
   readonly metrics: SelfMetrics;
   /** Tenant of the caller. Until API keys exist (privacy issue), every caller is `default`. */
   readonly tenantOf: (headers: Record<string, unknown>) => string;
+  /** The demo shop's incidents; absent under `shoplens serve` (the demo routes answer 404). */
+  readonly demo?: DemoIncidentControl;
 }
 
 export interface ShoplensServer {
@@ -65,7 +71,15 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
   const workers =
     config.ingest.workers > 0 ? new IngestWorkerPool(config.ingest.workers, config.ingest, deps.logger) : undefined;
   const pipeline = new IngestPipeline(writer, config.ingest, metrics, workers);
-  const context: AppContext = { config, store, pipeline, writer, metrics, tenantOf: () => 'default' };
+  const context: AppContext = {
+    config,
+    store,
+    pipeline,
+    writer,
+    metrics,
+    tenantOf: () => 'default',
+    ...(deps.demo ? { demo: deps.demo } : {}),
+  };
 
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the default logger type on the instance.
@@ -100,6 +114,7 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
   await app.register(eventsRoutes(context));
   await app.register(queryRoutes(context));
   await app.register(elasticsearchRoutes(context));
+  await app.register(demoRoutes(context));
 
   return {
     app,

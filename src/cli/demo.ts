@@ -7,14 +7,21 @@
  * pipeline or to `POST /api/v1/events`.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { AppError } from '../errors.ts';
-import type { IngestPipeline } from '../ingest/pipeline.ts';
 import { runQuery } from '../store/query-service.ts';
-import { backfill, streamLive, type EventSink, type SinkResult } from '../demo/demo-runner.ts';
-import { SERVICES } from '../demo/shop-model.ts';
+import { exportSeed001Csv } from '../demo/csv-export.ts';
+import { backfill, streamLive, wallClockOf } from '../demo/demo-runner.ts';
+import {
+  INCIDENT_NAMES,
+  INCIDENTS,
+  IncidentSchedule,
+  isIncidentName,
+  type IncidentName,
+  type IncidentRecord,
+} from '../demo/incidents.ts';
 import { expectedEventsPerSecond, SESSIONS_PER_MINUTE, ShopSimulator } from '../demo/shop-simulator.ts';
 import { parseDuration } from '../util/duration.ts';
 import { configFromFlags, DEFAULT_CONFIG_FILE } from './config-flags.ts';
+import { httpQueryRunner, httpSink, missingHistory, pipelineSink, type QueryRunner } from './demo-sinks.ts';
 import { startServer } from './serve.ts';
 
 /**
@@ -27,7 +34,6 @@ const RECENT_AT_LIVE_SCALE_MS = 3_600_000;
 const HISTORY_INFRA_INTERVAL_MS = 300_000;
 const LIVE_INFRA_INTERVAL_MS = 60_000;
 /** How long a sink keeps retrying an overloaded store before giving up. */
-const RETRY_FOR_MS = 60_000;
 
 export interface DemoOptions {
   port?: number;
@@ -41,6 +47,35 @@ export interface DemoOptions {
   scale: number;
   historyScale: number;
   duration?: number;
+  /** Incidents to inject (`--incident NAME[@OFFSET]`, repeatable). */
+  incident?: IncidentSpec[];
+  /** Write seed 001's CSV datasets into this directory and exit instead of running the demo. */
+  exportCsv?: string;
+}
+
+/** One `--incident NAME[@OFFSET]`: OFFSET in shop time after the live start (negative: into the history). */
+export interface IncidentSpec {
+  readonly name: IncidentName;
+  readonly offsetMs: number;
+}
+
+/** Parses `NAME[@OFFSET]`, e.g. `fraud-burst`, `payment-gateway-outage@10m`, `stock-out@-2h`. */
+export function parseIncidentSpec(value: string): IncidentSpec {
+  const at = value.indexOf('@');
+  const name = at < 0 ? value : value.slice(0, at);
+  if (!isIncidentName(name)) {
+    throw new InvalidArgumentError(`unknown incident "${name}"; valid incidents: ${INCIDENT_NAMES.join(', ')}`);
+  }
+  if (at < 0) return { name, offsetMs: 0 };
+  const offset = value.slice(at + 1).trim();
+  const sign = offset.startsWith('-') ? -1 : 1;
+  try {
+    return { name, offsetMs: sign * parseDuration(offset.replace(/^[-+]/, '')) };
+  } catch (err) {
+    throw new InvalidArgumentError(
+      `incident ${name}: bad offset "${offset}": ${(err as Error).message} (10m = after the start, -2h = in the history)`,
+    );
+  }
 }
 
 function parsePort(value: string): number {
@@ -86,159 +121,14 @@ function parseUrl(value: string): string {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function ndjsonOf(events: readonly Record<string, unknown>[]): string {
-  let body = '';
-  for (const event of events) body += `${JSON.stringify(event)}\n`;
-  return body;
-}
-
-/**
- * Delivers events through the in-process ingest pipeline: parsed and
- * normalised in the ingest worker threads (as `POST /api/v1/events` bodies
- * are), then group-committed. Waits out a full commit queue.
- */
-export function pipelineSink(pipeline: IngestPipeline, tenant = 'default'): EventSink {
-  return {
-    async send(events): Promise<SinkResult> {
-      const { rows, rejected } = await pipeline.prepareEvents(Buffer.from(ndjsonOf(events)), 'application/x-ndjson', {
-        tenant,
-        receivedAtMs: Date.now(),
-      });
-      const codes = rejected.map((r) => r.code);
-      const deadline = Date.now() + RETRY_FOR_MS;
-      for (;;) {
-        try {
-          await pipeline.commit('demo', rows, codes);
-          break;
-        } catch (err) {
-          if (!(err instanceof AppError) || err.status !== 503 || Date.now() > deadline) throw err;
-          await sleep(Number(err.headers['Retry-After'] ?? 1) * 1000);
-        }
-      }
-      const firstRejection = rejected[0]?.message;
-      return { accepted: rows.length, rejected: codes.length, ...(firstRejection ? { firstRejection } : {}) };
-    },
-  };
-}
-
-/** Delivers events as NDJSON to `POST {baseUrl}/api/v1/events`; honours 429/503 Retry-After. */
-export function httpSink(baseUrl: string): EventSink {
-  const endpoint = new URL('/api/v1/events', baseUrl);
-  return {
-    async send(events): Promise<SinkResult> {
-      const body = ndjsonOf(events);
-      const deadline = Date.now() + RETRY_FOR_MS;
-      for (;;) {
-        let response: Response;
-        try {
-          response = await fetch(endpoint, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-ndjson' },
-            body,
-          });
-        } catch (err) {
-          if (Date.now() > deadline) {
-            throw new AppError(
-              503,
-              'demo.unreachable',
-              `Cannot reach Shoplens at ${baseUrl}: ${unreachableReason(err)}`,
-            );
-          }
-          await sleep(1000);
-          continue;
-        }
-        const json = (await response.json().catch(() => ({}))) as {
-          accepted?: number;
-          rejected?: { message?: string }[];
-          error?: { code?: string; message?: string };
-        };
-        if ((response.status === 503 || response.status === 429) && Date.now() < deadline) {
-          await sleep(Math.max(1, Number(response.headers.get('retry-after')) || 1) * 1000);
-          continue;
-        }
-        if (response.ok || json.error?.code === 'ingest.no_valid_events') {
-          const rejected = json.rejected ?? [];
-          const firstRejection = rejected[0]?.message ?? json.error?.message;
-          return {
-            accepted: json.accepted ?? 0,
-            rejected: response.ok ? rejected.length : events.length,
-            ...(firstRejection ? { firstRejection } : {}),
-          };
-        }
-        throw new AppError(
-          response.status,
-          json.error?.code ?? 'demo.http_error',
-          `Shoplens at ${baseUrl} refused the events: HTTP ${response.status} ${json.error?.message ?? ''}`.trim(),
-        );
-      }
-    },
-  };
-}
-
-function unreachableReason(err: unknown): string {
-  const cause = (err as { cause?: { message?: string } }).cause;
-  return cause?.message ?? (err as Error).message;
-}
-
-/** The query that finds the oldest and newest demo events, to fill gaps instead of duplicating history. */
-export const DEMO_SPAN_QUERY = `service.name:(${[...SERVICES, 'frontend-service'].join(' or ')}) | stats min(@timestamp) as first, max(@timestamp) as last`;
-
-type QueryRunner = (query: string, fromIso: string) => Promise<{ rows: readonly (readonly unknown[])[] }>;
-
-function epochMsOf(value: unknown): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const ms = typeof value === 'number' ? value : Date.parse(String(value));
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
-/**
- * The parts of [fromMs, toMs) that hold no demo events yet: all of it on an
- * empty store; before the oldest and after the newest stored demo event
- * otherwise (a second `npm start` adds only the time it was down).
- */
-export async function missingHistory(
-  runQueryText: QueryRunner,
-  fromMs: number,
-  toMs: number,
-): Promise<{ fromMs: number; toMs: number }[]> {
-  const answer = await runQueryText(DEMO_SPAN_QUERY, new Date(fromMs).toISOString());
-  const first = epochMsOf(answer.rows[0]?.[0]);
-  const last = epochMsOf(answer.rows[0]?.[1]);
-  if (first === undefined || last === undefined) return [{ fromMs, toMs }];
-  const gaps = [
-    { fromMs, toMs: Math.min(first, toMs) },
-    { fromMs: Math.max(fromMs, last + 1), toMs },
-  ];
-  // Before the oldest event, a gap of a few minutes is only sparse history (infrastructure samples come every 5).
-  return gaps.filter((gap) => gap.toMs - gap.fromMs >= (gap.fromMs === fromMs ? 10 * 60_000 : 1));
-}
-
-function httpQueryRunner(baseUrl: string): QueryRunner {
-  return async (query, from) => {
-    const response = await fetch(new URL('/api/v1/query', baseUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, from, to: 'now+1h' }),
-    }).catch((err: unknown) => {
-      throw new AppError(503, 'demo.unreachable', `Cannot reach Shoplens at ${baseUrl}: ${unreachableReason(err)}`);
-    });
-    const json = (await response.json().catch(() => ({}))) as {
-      rows?: unknown[][];
-      error?: { message?: string };
-    };
-    if (!response.ok) {
-      throw new AppError(response.status, 'demo.http_error', `Query failed: ${json.error?.message ?? response.status}`);
-    }
-    return { rows: json.rows ?? [] };
-  };
+function describeIncident(record: IncidentRecord): string {
+  return `Incident ${record.name} (${record.service}): ${minuteOf(record.startMs)} → ${minuteOf(record.endMs)} UTC. ${record.description}`;
 }
 
 const count = (n: number): string => Math.round(n).toLocaleString('en-US');
 const minuteOf = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+
+export { DEMO_SPAN_QUERY, httpSink, missingHistory, pipelineSink } from './demo-sinks.ts';
 
 /**
  * Runs the demo: server (or --url), backfill, live traffic. Resolves when
@@ -255,23 +145,39 @@ export async function runDemo(
   if (options.url && (options.port !== undefined || options.host !== undefined || options.dataDir !== undefined)) {
     throw new InvalidArgumentError('--url feeds a running server: --port, --host and --data-dir do not apply');
   }
-  const server = options.url ? undefined : await startServer(configFromFlags(options));
+  const liveStartMs = Date.now();
+  const incidents = new IncidentSchedule({
+    shopTimeOf: (wallMs) => (wallMs < liveStartMs ? wallMs : liveStartMs + (wallMs - liveStartMs) * options.speed),
+    wallTimeOf: (shopMs) => (shopMs < liveStartMs ? shopMs : wallClockOf(shopMs, liveStartMs, options.speed)),
+  });
+  for (const spec of options.incident ?? []) {
+    if (spec.offsetMs < -options.history) {
+      throw new InvalidArgumentError(
+        `incident ${spec.name}@-${-spec.offsetMs / 60_000}m starts before the backfilled history (--history ${options.history / 60_000}m)`,
+      );
+    }
+    const fromMs = liveStartMs + spec.offsetMs;
+    incidents.add(spec.name, fromMs, fromMs + INCIDENTS[spec.name].defaultDurationMinutes * 60_000);
+  }
+  const server = options.url ? undefined : await startServer(configFromFlags(options), { demo: incidents });
   try {
     const url = options.url ?? server?.app.listeningOrigin ?? '';
     const sink = server ? pipelineSink(server.context.pipeline) : httpSink(url);
     const queryText: QueryRunner = server
       ? (query, from) => runQuery(server.context.store, { query, from, to: 'now+1h', tenant: 'default' })
       : httpQueryRunner(url);
-    const liveStartMs = Date.now();
     const thinnedUntilMs = liveStartMs - RECENT_AT_LIVE_SCALE_MS;
     const simulator = new ShopSimulator({
       seed: options.seed,
       trafficScale: (t) => (t < thinnedUntilMs ? options.historyScale : options.scale),
       infraIntervalMs: (t) => (t < thinnedUntilMs ? HISTORY_INFRA_INTERVAL_MS : LIVE_INFRA_INTERVAL_MS),
+      conditions: incidents.hook,
     });
     log(
       `Shoplens demo shop (seed ${options.seed}) → ${url}${server ? ` (embedded store in ${server.context.config.dataDir})` : ''}`,
     );
+    for (const record of incidents.list()) log(describeIncident(record));
+    if (server) log(`Incidents: GET/POST ${url}/api/v1/demo/incidents (valid names: ${INCIDENT_NAMES.join(', ')})`);
 
     if (options.history > 0) {
       const fromMs = liveStartMs - options.history;
@@ -369,7 +275,27 @@ export function registerDemoCommand(program: Command): Command {
     .option('--duration <duration>', 'stop after this much live traffic (default: run until Ctrl-C)', (v) =>
       parseHistory(v),
     )
+    .option(
+      '--incident <name[@offset]>',
+      `inject an incident (repeatable): ${INCIDENT_NAMES.join(', ')}; ` +
+        'offset in shop time after the live start (10m) or into the history (-2h), default 0. ' +
+        'At run time: POST /api/v1/demo/incidents {"name", "durationMinutes"}; GET it for the ground truth ' +
+        "(not with --url: incidents then apply to the demo's own traffic and are only printed)",
+      (value: string, previous: IncidentSpec[] | undefined) => [...(previous ?? []), parseIncidentSpec(value)],
+    )
+    .option(
+      '--export-csv <dir>',
+      "write seed 001's datasets (orders, customers, clickstream, products) as CSV and exit",
+    )
     .action(async (options: DemoOptions) => {
+      if (options.exportCsv !== undefined) {
+        // Ends at today's midnight UTC: the same seed gives the same files all day.
+        const endMs = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+        for (const file of await exportSeed001Csv(options.exportCsv, { seed: options.seed, endMs })) {
+          process.stdout.write(`${file.path}\t${file.rows} ${file.dataset}\n`);
+        }
+        return;
+      }
       const controller = new AbortController();
       const stop = (signalName: string): void => {
         if (controller.signal.aborted) process.exit(130);

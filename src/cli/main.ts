@@ -7,6 +7,7 @@ import { AppError, QueryError } from '../errors.ts';
 import { runQuery, type QueryAnswer } from '../store/query-service.ts';
 import { configFromFlags, DEFAULT_CONFIG_FILE } from './config-flags.ts';
 import { registerDemoCommand } from './demo.ts';
+import { registerImportCommand } from './import.ts';
 import { formatAnswer, type OutputFormat } from './output.ts';
 import { openStore, startServer } from './serve.ts';
 
@@ -149,6 +150,7 @@ export function buildProgram(): Command {
     );
 
   registerDemoCommand(program);
+  registerImportCommand(program);
   return program;
 }
 

@@ -1,5 +1,5 @@
 /** Opening the configured store and starting the HTTP server. */
-import { createServer, type ShoplensServer } from '../api/server.ts';
+import { createServer, type ServerDeps, type ShoplensServer } from '../api/server.ts';
 import type { Config } from '../config.ts';
 import { DuckDBStore } from '../store/duckdb/duckdb-store.ts';
 import type { Store } from '../store/store.ts';
@@ -19,11 +19,11 @@ export async function openStore(config: Config): Promise<Store> {
   return store;
 }
 
-/** Opens the store, starts listening, and logs where. */
-export async function startServer(config: Config): Promise<ShoplensServer> {
+/** Opens the store, starts listening, and logs where. `extra` adds optional parts (the demo's incident control). */
+export async function startServer(config: Config, extra: Pick<ServerDeps, 'demo'> = {}): Promise<ShoplensServer> {
   const logger = createLogger(config.log.level);
   const store = await openStore(config);
-  const server = await createServer({ config, store, logger });
+  const server = await createServer({ config, store, logger, ...extra });
   const address = await server.app.listen({ host: config.server.host, port: config.server.port });
   logger.info({ address, dataDir: config.dataDir, store: store.engine }, `Shoplens listening on ${address}`);
   return server;

@@ -8,7 +8,21 @@
  * Hooks must be pure functions of the time (no counters, no Math.random), so
  * the simulated shop stays reproducible for a seed.
  */
+import type { Promotion } from './seasonality.ts';
 import { GATEWAYS, SERVICES, type Gateway, type Service } from './shop-model.ts';
+
+/**
+ * A card-testing attack: a bot tries stolen cards in quick succession from a
+ * handful of addresses. Each attempt is a high-risk `payment_transaction`.
+ */
+export interface CardTesting {
+  /** Attempts per minute (Poisson mean). */
+  readonly attemptsPerMinute: number;
+  /** The few IP addresses the attempts come from. */
+  readonly ipAddresses: readonly string[];
+  /** Last four digits of the few cards being tried. */
+  readonly cardLastFour: readonly string[];
+}
 
 /** What the shop is like at one moment. Probabilities are 0-1, per attempt. */
 export interface ShopConditions {
@@ -16,6 +30,8 @@ export interface ShopConditions {
   readonly trafficMultiplier: number;
   /** Probability that the card issuer declines a payment attempt, per gateway. */
   readonly declineRate: Readonly<Record<Gateway, number>>;
+  /** Probability that a gateway answers with an error (502 and a GatewayUnavailableException), per gateway. */
+  readonly gatewayErrorRate: Readonly<Record<Gateway, number>>;
   /** Probability that a gateway does not answer in time (504 and a GatewayTimeoutException), per gateway. */
   readonly gatewayTimeoutRate: Readonly<Record<Gateway, number>>;
   /** Probability of a 5xx answer per API request, per service. */
@@ -30,6 +46,17 @@ export interface ShopConditions {
   readonly resourcePressure: Readonly<Record<Service, number>>;
   /** Product ids that are out of stock whatever the restock cycle says. */
   readonly outOfStock: readonly string[];
+  /** Units on hand per product id, overriding the restock cycle (0 = sold out). */
+  readonly stockOverride: Readonly<Record<string, number>>;
+  /**
+   * Multiplier on the chance that a product view leads to add-to-cart
+   * (1 = normal; 0.4 = a broken "add to cart" button for many visitors).
+   */
+  readonly addToCartMultiplier: number;
+  /** A promotion running because of an incident, for sessions that start when the calendar has none. */
+  readonly promotion: Promotion | undefined;
+  /** A card-testing attack in progress, if any. */
+  readonly cardTesting: CardTesting | undefined;
 }
 
 /**
@@ -48,6 +75,7 @@ function perKey<K extends string>(keys: readonly K[], value: number): Readonly<R
 export const BASELINE_CONDITIONS: ShopConditions = Object.freeze({
   trafficMultiplier: 1,
   declineRate: Object.freeze({ stripe: 0.016, paypal: 0.013, adyen: 0.018 }),
+  gatewayErrorRate: perKey(GATEWAYS, 0),
   gatewayTimeoutRate: perKey(GATEWAYS, 0.003),
   serverErrorRate: Object.freeze({
     ...perKey(SERVICES, 0.002),
@@ -59,6 +87,10 @@ export const BASELINE_CONDITIONS: ShopConditions = Object.freeze({
   gatewayExtraLatencyMs: perKey(GATEWAYS, 0),
   resourcePressure: perKey(SERVICES, 0),
   outOfStock: Object.freeze([]),
+  stockOverride: Object.freeze({}),
+  addToCartMultiplier: 1,
+  promotion: undefined,
+  cardTesting: undefined,
 });
 
 /** Applies hooks in order; each sees what the previous one returned. */

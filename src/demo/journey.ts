@@ -50,7 +50,7 @@ export function newVisit(world: ShopWorld, random: Random, startMs: number): Vis
     ? customer.preferredDevice
     : random.pick(['mobile', 'desktop', 'tablet'] as const);
   const [browser, os] = random.weighted(PLATFORMS[device]);
-  const promotion = world.calendar.activePromotion(startMs);
+  const promotion = world.calendar.activePromotion(startMs) ?? world.conditionsAt(startMs).promotion;
   let trafficSource: string;
   let campaign: string | undefined;
   if (promotion && random.chance(0.5)) {
@@ -179,7 +179,8 @@ class Journey {
     const promo = rec.visit.promotion;
     const price =
       promo && promo.category === product.category ? cents(product.price * (1 - promo.discount)) : product.price;
-    const inStock = this.#inStock(product);
+    const stock = this.#stockOf(product);
+    const inStock = stock > 0;
     this.#pageView('product_detail', `/products/${product.slug}`, {
       product: {
         id: product.id,
@@ -188,11 +189,17 @@ class Journey {
         subcategory: product.subcategory,
         price,
         in_stock: inStock,
+        stock_quantity: stock,
         rating: product.rating,
       },
     });
     const priceDamping = product.price > 700 ? 0.65 : product.price > 300 ? 0.85 : 1;
-    const addProbability = 0.2 * this.#intent * priceDamping * (this.#cart.length > 0 ? 0.55 : 1);
+    const addProbability =
+      0.2 *
+      this.#intent *
+      priceDamping *
+      (this.#cart.length > 0 ? 0.55 : 1) *
+      this.#rec.conditions().addToCartMultiplier;
     if (!random.chance(addProbability)) return;
     rec.think(12_000);
     rec.newTrace();
@@ -221,9 +228,11 @@ class Journey {
     );
   }
 
-  #inStock(product: Product): boolean {
+  /** Units on hand now: the restock cycle, unless an incident says otherwise. */
+  #stockOf(product: Product): number {
     const conditions = this.#rec.conditions();
-    return !conditions.outOfStock.includes(product.id) && this.#world.catalog.stockAt(product.id, this.#rec.t) > 0;
+    if (conditions.outOfStock.includes(product.id)) return 0;
+    return conditions.stockOverride[product.id] ?? this.#world.catalog.stockAt(product.id, this.#rec.t);
   }
 
   #itemCount(): number {
@@ -260,9 +269,7 @@ class Journey {
       return this.#abandon(checkout >= 500 ? 'technical_error' : 'session_timeout', 'checkout');
     }
     // Another shopper may have taken the last units since the item went into the cart.
-    const scarce = this.#cart.find(
-      (item) => this.#world.catalog.stockAt(item.product.id, rec.t) < 0.15 * item.product.restockLevel,
-    );
+    const scarce = this.#cart.find((item) => this.#stockOf(item.product) < 0.15 * item.product.restockLevel);
     const reserved = rec.api('inventoryReserve', {
       errorContext: { productId: (scarce ?? (this.#cart[0] as CartItem)).product.id },
       ...(scarce && random.chance(0.6) ? { status: 409 } : {}),

@@ -87,30 +87,54 @@ function gatewayFor(rec: SessionRecorder, method: string): Gateway {
   return rec.random.chance(inEurope ? 0.55 : 0.25) ? 'adyen' : 'stripe';
 }
 
+/** A card-testing bot's attempt: a stolen card (these last four digits) tried on a small order. */
+export interface CardTestAttempt {
+  readonly cardLastFour: string;
+}
+
 /**
  * Pays for `order`. `attempt` counts from 1; a retry after a decline often
  * switches to PayPal. Advances the session clock by the request's duration.
+ * With `cardTest`, the attempt is a fraud bot's: a card, a risk score of 80
+ * or more, and mostly declined.
  */
-export function attemptPayment(rec: SessionRecorder, order: OrderDraft, attempt: number): PaymentResult {
+export function attemptPayment(
+  rec: SessionRecorder,
+  order: OrderDraft,
+  attempt: number,
+  cardTest?: CardTestAttempt,
+): PaymentResult {
   const random = rec.random;
   const customer = rec.visit.customer;
   const conditions = rec.conditions();
-  const method = attempt > 1 && random.chance(0.35) ? 'paypal' : random.weighted(PAYMENT_METHODS);
+  const method = cardTest
+    ? 'credit_card'
+    : attempt > 1 && random.chance(0.35)
+      ? 'paypal'
+      : random.weighted(PAYMENT_METHODS);
   const gateway = gatewayFor(rec, method);
   const transactionId = `txn_${random.base36(12)}`;
   const isCard = method === 'credit_card';
 
   // Client-side validation failures never reach the gateway.
-  if (isCard && random.chance(conditions.clientErrorRate * 0.9)) {
+  if (!cardTest && isCard && random.chance(conditions.clientErrorRate * 0.9)) {
     rec.newTrace();
     rec.api('payment', { status: 400, errorContext: { orderId: order.orderId } });
     return 'invalid_card';
   }
 
   const newCustomer = customer.lifetimeOrders <= 1;
-  const highRisk = random.chance(newCustomer ? 0.02 : 0.006);
-  const riskScore = highRisk ? random.int(76, 99) : Math.round(clamp(random.logNormal(14, 0.55), 1, 74));
-  const indicators = highRisk ? FRAUD_INDICATORS.filter(() => random.chance(0.45)).slice(0, 2) : [];
+  const highRisk = cardTest !== undefined || random.chance(newCustomer ? 0.02 : 0.006);
+  const riskScore = cardTest
+    ? random.int(80, 99)
+    : highRisk
+      ? random.int(76, 99)
+      : Math.round(clamp(random.logNormal(14, 0.55), 1, 74));
+  const indicators = cardTest
+    ? ['velocity_anomaly', 'card_bin_country_mismatch']
+    : highRisk
+      ? FRAUD_INDICATORS.filter(() => random.chance(0.45)).slice(0, 2)
+      : [];
   if (highRisk && indicators.length === 0) indicators.push(random.pick(FRAUD_INDICATORS));
   const threeDs =
     method === 'paypal'
@@ -122,8 +146,9 @@ export function attemptPayment(rec: SessionRecorder, order: OrderDraft, attempt:
   let result: PaymentResult = 'approved';
   let declineCode: string | undefined;
   const u = random.next();
-  if (u < conditions.gatewayTimeoutRate[gateway]) result = 'timeout';
-  else if (u < conditions.gatewayTimeoutRate[gateway] + conditions.serverErrorRate['payment-service']) {
+  const timeoutRate = conditions.gatewayTimeoutRate[gateway];
+  if (u < timeoutRate) result = 'timeout';
+  else if (u < timeoutRate + conditions.gatewayErrorRate[gateway] + conditions.serverErrorRate['payment-service']) {
     result = 'gateway_error';
   } else if (threeDs === 'failed') {
     result = 'declined';
@@ -131,6 +156,9 @@ export function attemptPayment(rec: SessionRecorder, order: OrderDraft, attempt:
   } else if (highRisk && random.chance(0.7)) {
     result = 'declined';
     declineCode = 'fraud_suspected';
+  } else if (cardTest && random.chance(0.8)) {
+    result = 'declined';
+    declineCode = random.pick(['incorrect_cvc', 'card_declined', 'expired_card']);
   } else if (random.chance(conditions.declineRate[gateway])) {
     result = 'declined';
     declineCode = random.weighted(DECLINE_CODES);
@@ -189,7 +217,10 @@ export function attemptPayment(rec: SessionRecorder, order: OrderDraft, attempt:
     payment: {
       method,
       ...(isCard
-        ? { card_type: random.weighted(CARD_TYPES), card_last_four: String(random.int(0, 9999)).padStart(4, '0') }
+        ? {
+            card_type: random.weighted(CARD_TYPES),
+            card_last_four: cardTest?.cardLastFour ?? String(random.int(0, 9999)).padStart(4, '0'),
+          }
         : {}),
       ...(isCard ? { card_country: customer.location.country } : {}),
       processor_response: approved ? 'approved' : result === 'declined' ? 'declined' : result,

@@ -12,14 +12,15 @@
  */
 import { BACKGROUND_ERRORS, type ErrorKind } from './app-errors.ts';
 import { Catalog } from './catalog.ts';
-import { BASELINE_CONDITIONS, type ConditionsHook, type ShopConditions } from './conditions.ts';
+import { BASELINE_CONDITIONS, type CardTesting, type ConditionsHook, type ShopConditions } from './conditions.ts';
 import { CUSTOMER_COUNT, CustomerBase } from './customers.ts';
 import type { DemoEvent } from './demo-event.ts';
 import { createPods, sampleInfrastructure } from './infrastructure.ts';
-import { MAX_SESSION_SPAN_MS, simulateSession } from './journey.ts';
+import { MAX_SESSION_SPAN_MS, newVisit, simulateSession } from './journey.ts';
+import { attemptPayment, toCurrency, type OrderDraft } from './payments.ts';
 import { hashText, Random, Weighted } from './random.ts';
 import { ShopCalendar } from './seasonality.ts';
-import { errorBody } from './session-recorder.ts';
+import { errorBody, SessionRecorder } from './session-recorder.ts';
 import { SERVICE_DEPLOYMENTS, type Service } from './shop-model.ts';
 import type { Pod, ShopWorld } from './shop-world.ts';
 
@@ -48,6 +49,7 @@ const BACKGROUND_ERRORS_PER_MINUTE = 0.5;
 const SESSION_TAG = hashText('session');
 const SLOT_TAG = hashText('slot');
 const BACKGROUND_TAG = hashText('background');
+const CARD_TESTING_TAG = hashText('card-testing');
 const DEFAULT_INFRA_INTERVAL_MS = 60_000;
 
 /** A number, or a number that depends on the time (it must be a pure function of `tMs`). */
@@ -194,7 +196,39 @@ export class ShopSimulator implements ShopWorld {
       const backgroundRandom = Random.derive(this.seed, BACKGROUND_TAG, index);
       for (let k = 0; k < background; k++) this.#backgroundError(backgroundRandom, startMs, out);
     }
+
+    const cardTesting = this.conditionsAt(startMs).cardTesting;
+    if (cardTesting) {
+      // Its own random source: an attack adds events without shifting the shop's own traffic.
+      const fraudRandom = Random.derive(this.seed, CARD_TESTING_TAG, index);
+      const attempts = fraudRandom.poisson(cardTesting.attemptsPerMinute);
+      for (let k = 0; k < attempts; k++) this.#cardTestingAttempt(cardTesting, fraudRandom, startMs, out);
+    }
     return out;
+  }
+
+  /** One attempt of a card-testing bot: a stolen card tried on a cheap order from one of a few addresses. */
+  #cardTestingAttempt(attack: CardTesting, random: Random, slotStartMs: number, out: DemoEvent[]): void {
+    const startMs = slotStartMs + Math.floor(random.next() * SLOT_MS);
+    const visit = { ...newVisit(this, random, startMs), ipAddress: random.pick(attack.ipAddresses) };
+    const product = random.pick(this.catalog.products.filter((p) => p.price < 60));
+    const currency = visit.customer.location.currency;
+    const order: OrderDraft = {
+      orderId: `ORD-${random.base36(10).toUpperCase()}`,
+      cartId: `cart_${random.hex(12)}`,
+      items: [{ product, quantity: 1, unitPriceUsd: product.price }],
+      itemCount: 1,
+      subtotalUsd: product.price,
+      shippingUsd: 0,
+      taxUsd: 0,
+      totalUsd: product.price,
+      currency,
+      total: toCurrency(product.price, currency),
+      category: product.category,
+      profitMargin: product.margin,
+    };
+    const rec = new SessionRecorder(this, visit, random, startMs, out);
+    attemptPayment(rec, order, 1, { cardLastFour: random.pick(attack.cardLastFour) });
   }
 
   #backgroundError(random: Random, slotStartMs: number, out: DemoEvent[]): void {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createServer, type ShoplensServer } from '../../src/api/server.ts';
+import type { DemoIncidentControl } from '../../src/demo/incidents.ts';
 import { loadConfig, type Config, type ConfigInput } from '../../src/config.ts';
 import { openStore } from '../../src/cli/serve.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
@@ -36,9 +37,16 @@ function assertTestDir(dir: string): void {
     throw new Error(`refusing to delete non-test directory ${dir}`);
 }
 
+/** Optional parts of the running service a test may plug in. */
+export interface TestServerExtras {
+  /** The demo shop's incident control (`shoplens demo` passes one; `serve` does not). */
+  readonly demo?: DemoIncidentControl;
+}
+
 export async function startTestServer(
   overrides: ConfigInput = {},
   dataDir: string = testDataDir(),
+  extras: TestServerExtras = {},
 ): Promise<TestServer> {
   const config = loadConfig({
     env: {},
@@ -53,7 +61,7 @@ export async function startTestServer(
   });
   const logger = createLogger('info', sink);
   const store = await openStore(config);
-  const server = await createServer({ config, store, logger });
+  const server = await createServer({ config, store, logger, ...extras });
   const address = await server.app.listen({ host: '127.0.0.1', port: 0 });
   const self: TestServer = {
     url: address,
@@ -63,7 +71,7 @@ export async function startTestServer(
     logs: () => chunks.join(''),
     async restart() {
       await server.close();
-      return startTestServer(overrides, dataDir);
+      return startTestServer(overrides, dataDir, extras);
     },
     async close(options = {}) {
       await server.close();

@@ -1,0 +1,88 @@
+/**
+ * `GET /api/v1/demo/incidents`: the demo shop's incidents (ground truth for
+ * alert tests); `POST /api/v1/demo/incidents`: starts one now. Only
+ * `shoplens demo` running in-process has a shop to break; otherwise both
+ * answer 404 `demo.not_running`.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import {
+  INCIDENT_NAMES,
+  INCIDENTS,
+  isIncidentName,
+  MAX_INCIDENT_MINUTES,
+  type DemoIncidentControl,
+  type IncidentRecord,
+} from '../../demo/incidents.ts';
+import { AppError } from '../../errors.ts';
+import { jsonBody } from '../body.ts';
+import type { AppContext } from '../server.ts';
+
+const startBody = z.object({
+  name: z.string({ error: 'expected the incident name as a string, e.g. "payment-gateway-outage"' }),
+  durationMinutes: z.unknown().optional(),
+});
+
+function demoOf(ctx: AppContext): DemoIncidentControl {
+  if (!ctx.demo) {
+    throw new AppError(
+      404,
+      'demo.not_running',
+      'No demo shop runs in this server: incidents exist only under `shoplens demo` (without --url)',
+    );
+  }
+  return ctx.demo;
+}
+
+function view(record: IncidentRecord, nowMs: number): Record<string, unknown> {
+  return {
+    name: record.name,
+    service: record.service,
+    description: record.description,
+    start: new Date(record.startMs).toISOString(),
+    end: new Date(record.endMs).toISOString(),
+    status: nowMs < record.startMs ? 'scheduled' : nowMs < record.endMs ? 'active' : 'over',
+  };
+}
+
+export function demoRoutes(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/api/v1/demo/incidents', async () => {
+      const demo = demoOf(ctx);
+      const now = Date.now();
+      return {
+        incidents: demo.list().map((record) => view(record, now)),
+        available: INCIDENT_NAMES.map((name) => ({
+          name,
+          service: INCIDENTS[name].service,
+          description: INCIDENTS[name].description,
+          defaultDurationMinutes: INCIDENTS[name].defaultDurationMinutes,
+        })),
+      };
+    });
+
+    app.post('/api/v1/demo/incidents', async (request, reply) => {
+      const demo = demoOf(ctx);
+      const body = jsonBody(request, startBody);
+      if (!isIncidentName(body.name)) {
+        throw new AppError(
+          400,
+          'demo.unknown_incident',
+          `Unknown incident "${body.name}"; valid incidents: ${INCIDENT_NAMES.join(', ')}`,
+        );
+      }
+      const minutes = body.durationMinutes;
+      if (minutes !== undefined && !(typeof minutes === 'number' && minutes >= 1 && minutes <= MAX_INCIDENT_MINUTES)) {
+        throw new AppError(
+          400,
+          'demo.invalid_duration',
+          `"durationMinutes" must be a number of minutes from 1 to ${MAX_INCIDENT_MINUTES}, got ${JSON.stringify(minutes)}`,
+        );
+      }
+      const now = Date.now();
+      const record = demo.start(body.name, minutes, now);
+      reply.code(201);
+      return { incident: view(record, now) };
+    });
+  };
+}

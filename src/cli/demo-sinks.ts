@@ -1,0 +1,162 @@
+/**
+ * Where the demo sends its events and how it asks what is stored: in-process
+ * through the ingest pipeline, or over HTTP to a running server (--url).
+ */
+import { AppError } from '../errors.ts';
+import type { IngestPipeline } from '../ingest/pipeline.ts';
+import type { EventSink, SinkResult } from '../demo/demo-runner.ts';
+import { SERVICES } from '../demo/shop-model.ts';
+
+/** How long the HTTP sink keeps retrying a server that is down or overloaded. */
+const RETRY_FOR_MS = 60_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function ndjsonOf(events: readonly Record<string, unknown>[]): string {
+  let body = '';
+  for (const event of events) body += `${JSON.stringify(event)}\n`;
+  return body;
+}
+
+/**
+ * Delivers events through the in-process ingest pipeline: parsed and
+ * normalised in the ingest worker threads (as `POST /api/v1/events` bodies
+ * are), then group-committed. Waits out a full commit queue.
+ */
+export function pipelineSink(pipeline: IngestPipeline, tenant = 'default'): EventSink {
+  return {
+    async send(events): Promise<SinkResult> {
+      const { rows, rejected } = await pipeline.prepareEvents(Buffer.from(ndjsonOf(events)), 'application/x-ndjson', {
+        tenant,
+        receivedAtMs: Date.now(),
+      });
+      const codes = rejected.map((r) => r.code);
+      const deadline = Date.now() + RETRY_FOR_MS;
+      for (;;) {
+        try {
+          await pipeline.commit('demo', rows, codes);
+          break;
+        } catch (err) {
+          if (!(err instanceof AppError) || err.status !== 503 || Date.now() > deadline) throw err;
+          await sleep(Number(err.headers['Retry-After'] ?? 1) * 1000);
+        }
+      }
+      const firstRejection = rejected[0]?.message;
+      return { accepted: rows.length, rejected: codes.length, ...(firstRejection ? { firstRejection } : {}) };
+    },
+  };
+}
+
+/** Delivers events as NDJSON to `POST {baseUrl}/api/v1/events`; honours 429/503 Retry-After. */
+export function httpSink(baseUrl: string): EventSink {
+  const endpoint = new URL('/api/v1/events', baseUrl);
+  return {
+    async send(events): Promise<SinkResult> {
+      const body = ndjsonOf(events);
+      const deadline = Date.now() + RETRY_FOR_MS;
+      for (;;) {
+        let response: Response;
+        try {
+          response = await fetch(endpoint, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-ndjson' },
+            body,
+          });
+        } catch (err) {
+          if (Date.now() > deadline) {
+            throw new AppError(
+              503,
+              'demo.unreachable',
+              `Cannot reach Shoplens at ${baseUrl}: ${unreachableReason(err)}`,
+            );
+          }
+          await sleep(1000);
+          continue;
+        }
+        const json = (await response.json().catch(() => ({}))) as {
+          accepted?: number;
+          rejected?: { message?: string }[];
+          error?: { code?: string; message?: string };
+        };
+        if ((response.status === 503 || response.status === 429) && Date.now() < deadline) {
+          await sleep(Math.max(1, Number(response.headers.get('retry-after')) || 1) * 1000);
+          continue;
+        }
+        if (response.ok || json.error?.code === 'ingest.no_valid_events') {
+          const rejected = json.rejected ?? [];
+          const firstRejection = rejected[0]?.message ?? json.error?.message;
+          return {
+            accepted: json.accepted ?? 0,
+            rejected: response.ok ? rejected.length : events.length,
+            ...(firstRejection ? { firstRejection } : {}),
+          };
+        }
+        throw new AppError(
+          response.status,
+          json.error?.code ?? 'demo.http_error',
+          `Shoplens at ${baseUrl} refused the events: HTTP ${response.status} ${json.error?.message ?? ''}`.trim(),
+        );
+      }
+    },
+  };
+}
+
+function unreachableReason(err: unknown): string {
+  const cause = (err as { cause?: { message?: string } }).cause;
+  return cause?.message ?? (err as Error).message;
+}
+
+/** The query that finds the oldest and newest demo events, to fill gaps instead of duplicating history. */
+export const DEMO_SPAN_QUERY = `service.name:(${[...SERVICES, 'frontend-service'].join(' or ')}) | stats min(@timestamp) as first, max(@timestamp) as last`;
+
+export type QueryRunner = (query: string, fromIso: string) => Promise<{ rows: readonly (readonly unknown[])[] }>;
+
+export function epochMsOf(value: unknown): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const ms = typeof value === 'number' ? value : Date.parse(String(value));
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/**
+ * The parts of [fromMs, toMs) that hold no demo events yet: all of it on an
+ * empty store; before the oldest and after the newest stored demo event
+ * otherwise (a second `npm start` adds only the time it was down).
+ */
+export async function missingHistory(
+  runQueryText: QueryRunner,
+  fromMs: number,
+  toMs: number,
+): Promise<{ fromMs: number; toMs: number }[]> {
+  const answer = await runQueryText(DEMO_SPAN_QUERY, new Date(fromMs).toISOString());
+  const first = epochMsOf(answer.rows[0]?.[0]);
+  const last = epochMsOf(answer.rows[0]?.[1]);
+  if (first === undefined || last === undefined) return [{ fromMs, toMs }];
+  const gaps = [
+    { fromMs, toMs: Math.min(first, toMs) },
+    { fromMs: Math.max(fromMs, last + 1), toMs },
+  ];
+  // Before the oldest event, a gap of a few minutes is only sparse history (infrastructure samples come every 5).
+  return gaps.filter((gap) => gap.toMs - gap.fromMs >= (gap.fromMs === fromMs ? 10 * 60_000 : 1));
+}
+
+export function httpQueryRunner(baseUrl: string): QueryRunner {
+  return async (query, from) => {
+    const response = await fetch(new URL('/api/v1/query', baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, from, to: 'now+1h' }),
+    }).catch((err: unknown) => {
+      throw new AppError(503, 'demo.unreachable', `Cannot reach Shoplens at ${baseUrl}: ${unreachableReason(err)}`);
+    });
+    const json = (await response.json().catch(() => ({}))) as {
+      rows?: unknown[][];
+      error?: { message?: string };
+    };
+    if (!response.ok) {
+      throw new AppError(response.status, 'demo.http_error', `Query failed: ${json.error?.message ?? response.status}`);
+    }
+    return { rows: json.rows ?? [] };
+  };
+}
