@@ -22,6 +22,7 @@ import { expectedEventsPerSecond, SESSIONS_PER_MINUTE, ShopSimulator } from '../
 import { parseDuration } from '../util/duration.ts';
 import { configFromFlags, DEFAULT_CONFIG_FILE } from './config-flags.ts';
 import { httpQueryRunner, httpSink, missingHistory, pipelineSink, type QueryRunner } from './demo-sinks.ts';
+import { parseRate, runLoadGenerator } from './load-generator.ts';
 import { startServer } from './serve.ts';
 
 /**
@@ -51,6 +52,14 @@ export interface DemoOptions {
   incident?: IncidentSpec[];
   /** Write seed 001's CSV datasets into this directory and exit instead of running the demo. */
   exportCsv?: string;
+  /** Load generator (`--rate`): target events/s, 0 = as fast as possible; needs --url (or --dry-run). */
+  rate?: number;
+  /** Load generator: events per request (default 500). */
+  batch?: number;
+  /** Load generator: requests in flight at most (default 8). */
+  connections?: number;
+  /** Load generator: build and pace batches without sending them. */
+  dryRun?: boolean;
 }
 
 /** One `--incident NAME[@OFFSET]`: OFFSET in shop time after the live start (negative: into the history). */
@@ -105,6 +114,12 @@ function parseNonNegative(value: string): number {
   return n;
 }
 
+function parseWhole(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number above 0, e.g. 8');
+  return n;
+}
+
 function parseSeed(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number, e.g. 42');
@@ -142,6 +157,32 @@ export async function runDemo(
   log: (line: string) => void,
   progress?: (line: string) => void,
 ): Promise<void> {
+  if (options.rate !== undefined) {
+    if (options.port !== undefined || options.host !== undefined || options.dataDir !== undefined) {
+      throw new InvalidArgumentError(
+        '--rate drives a running server (--url): --port, --host and --data-dir do not apply',
+      );
+    }
+    await runLoadGenerator(
+      {
+        ...(options.url === undefined ? {} : { url: options.url }),
+        rate: options.rate,
+        ...(options.batch === undefined ? {} : { batch: options.batch }),
+        ...(options.connections === undefined ? {} : { connections: options.connections }),
+        ...(options.duration === undefined ? {} : { durationMs: options.duration }),
+        dryRun: options.dryRun ?? false,
+        seed: options.seed,
+      },
+      signal,
+      log,
+    );
+    return;
+  }
+  if (options.batch !== undefined || options.connections !== undefined || options.dryRun) {
+    throw new InvalidArgumentError(
+      '--batch, --connections and --dry-run apply to the load generator: add --rate N (or max)',
+    );
+  }
   if (options.url && (options.port !== undefined || options.host !== undefined || options.dataDir !== undefined)) {
     throw new InvalidArgumentError('--url feeds a running server: --port, --host and --data-dir do not apply');
   }
@@ -287,6 +328,15 @@ export function registerDemoCommand(program: Command): Command {
       '--export-csv <dir>',
       "write seed 001's datasets (orders, customers, clickstream, products) as CSV and exit",
     )
+    .option(
+      '--rate <n>',
+      'load generator: send demo-shop events to --url at N events/s (max = as fast as possible); ' +
+        'no backfill, no live simulation',
+      parseRate,
+    )
+    .option('--batch <n>', 'load generator: events per request (default 500)', parseWhole)
+    .option('--connections <n>', 'load generator: requests in flight at most (default 8)', parseWhole)
+    .option('--dry-run', "load generator: build and pace batches without sending them (the generator's own capacity)")
     .action(async (options: DemoOptions) => {
       if (options.exportCsv !== undefined) {
         // Ends at today's midnight UTC: the same seed gives the same files all day.
