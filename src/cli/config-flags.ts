@@ -1,5 +1,6 @@
 /** Configuration for CLI commands: defaults < file < environment < the flags given. */
 import { existsSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
 import { loadConfig, type Config } from '../config.ts';
 
 /** The config file read when --config is not given, if it exists. */
@@ -21,4 +22,11 @@ export function configFromFlags(options: ServerFlags): Config {
   if (Object.keys(server).length > 0) flags['server'] = server;
   if (options.dataDir !== undefined) flags['dataDir'] = options.dataDir;
   return loadConfig({ ...(file ? { file } : {}), flags });
+}
+
+/** Commander parser for --port. */
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  return n;
 }

@@ -20,7 +20,7 @@ import {
 } from '../demo/incidents.ts';
 import { expectedEventsPerSecond, SESSIONS_PER_MINUTE, ShopSimulator } from '../demo/shop-simulator.ts';
 import { parseDuration } from '../util/duration.ts';
-import { configFromFlags, DEFAULT_CONFIG_FILE } from './config-flags.ts';
+import { configFromFlags, DEFAULT_CONFIG_FILE, parsePort } from './config-flags.ts';
 import { httpQueryRunner, httpSink, missingHistory, pipelineSink, type QueryRunner } from './demo-sinks.ts';
 import { parseRate, runLoadGenerator } from './load-generator.ts';
 import { startServer } from './serve.ts';
@@ -34,7 +34,6 @@ const RECENT_AT_LIVE_SCALE_MS = 3_600_000;
 /** Infrastructure samples: every 5 minutes in thinned history, every minute at live density. */
 const HISTORY_INFRA_INTERVAL_MS = 300_000;
 const LIVE_INFRA_INTERVAL_MS = 60_000;
-/** How long a sink keeps retrying an overloaded store before giving up. */
 
 export interface DemoOptions {
   port?: number;
@@ -85,12 +84,6 @@ export function parseIncidentSpec(value: string): IncidentSpec {
       `incident ${name}: bad offset "${offset}": ${(err as Error).message} (10m = after the start, -2h = in the history)`,
     );
   }
-}
-
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
-  return n;
 }
 
 function parseHistory(value: string): number {

@@ -5,17 +5,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../config.ts';
 import { AppError, QueryError } from '../errors.ts';
 import { runQuery, type QueryAnswer } from '../store/query-service.ts';
-import { configFromFlags, DEFAULT_CONFIG_FILE } from './config-flags.ts';
+import { configFromFlags, DEFAULT_CONFIG_FILE, parsePort } from './config-flags.ts';
 import { registerDemoCommand } from './demo.ts';
 import { registerImportCommand } from './import.ts';
 import { formatAnswer, type OutputFormat } from './output.ts';
 import { openStore, startServer } from './serve.ts';
-
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
-  return n;
-}
 
 /** Prints a query error with a caret under the position. */
 function printQueryError(query: string, message: string, position: number | undefined): void {
