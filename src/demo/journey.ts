@@ -12,7 +12,7 @@
 import { ERROR_KINDS } from './app-errors.ts';
 import type { Product } from './catalog.ts';
 import type { Customer, Tier } from './customers.ts';
-import { attemptPayment, toCurrency, type CartItem, type OrderDraft } from './payments.ts';
+import { attemptPayment, orderFields, toCurrency, type CartItem, type OrderDraft } from './payments.ts';
 import { cents, type Random } from './random.ts';
 import { SessionRecorder, type Visit } from './session-recorder.ts';
 import {
@@ -336,11 +336,7 @@ class Journey {
       'order_completed',
       {
         order: {
-          id: order.orderId,
-          total_amount: order.total,
-          item_count: order.itemCount,
-          shipping_cost: toCurrency(order.shippingUsd, order.currency),
-          tax_amount: toCurrency(order.taxUsd, order.currency),
+          ...orderFields(order),
           product_ids: order.items.map((item) => item.product.id),
           status: 'COMPLETED',
         },

@@ -56,6 +56,17 @@ export type PaymentResult = 'approved' | 'declined' | 'timeout' | 'gateway_error
 export const FX_PER_USD: Readonly<Record<string, number>> = { USD: 1, EUR: 0.92, GBP: 0.79 };
 
 /** A USD amount in `currency`, rounded to cents. */
+/** The `order.*` fields that payment and order events share. */
+export function orderFields(order: OrderDraft): Record<string, unknown> {
+  return {
+    id: order.orderId,
+    total_amount: order.total,
+    item_count: order.itemCount,
+    shipping_cost: toCurrency(order.shippingUsd, order.currency),
+    tax_amount: toCurrency(order.taxUsd, order.currency),
+  };
+}
+
 export function toCurrency(usd: number, currency: string): number {
   return cents(usd * (FX_PER_USD[currency] ?? 1));
 }
@@ -237,13 +248,7 @@ export function attemptPayment(
       signup_date: customer.signupDate,
       lifetime_value: customer.lifetimeValue,
     },
-    order: {
-      id: order.orderId,
-      total_amount: order.total,
-      item_count: order.itemCount,
-      shipping_cost: toCurrency(order.shippingUsd, order.currency),
-      tax_amount: toCurrency(order.taxUsd, order.currency),
-    },
+    order: orderFields(order),
     security: {
       ip_address: rec.visit.ipAddress,
       user_agent: rec.visit.userAgent,

@@ -2,7 +2,7 @@
  * Rebuilds an event document (`_source`) from stored columns and attributes:
  * the dotted names become nested objects again, as they were sent.
  */
-import { ATTRIBUTES_COLUMN, EVENT_FIELDS } from '../schema/fields.ts';
+import { EVENT_FIELDS } from '../schema/fields.ts';
 
 /** Sets `value` at a dotted path, keeping a flat key where a parent is not an object. */
 function setDotted(target: Record<string, unknown>, name: string, value: unknown): void {
@@ -42,5 +42,3 @@ export function buildSource(
   if (attributes) for (const [k, v] of Object.entries(attributes)) setDotted(source, k, v);
   return source;
 }
-
-export { ATTRIBUTES_COLUMN };

@@ -9,7 +9,7 @@
  *   previous one in a sub-select over its named output columns.
  */
 import { QueryError } from '../../errors.ts';
-import type { Aggregation, GroupKey, Query, SortKey, Stage } from '../../query/ir.ts';
+import type { Aggregation, GroupKey, SortKey, Stage } from '../../query/ir.ts';
 import { ATTRIBUTES_COLUMN, EVENT_FIELDS } from '../../schema/fields.ts';
 import type { QueryRequest, ResultColumn, ResultType } from '../store.ts';
 import { compileExpr, fieldTypeToResult, type CompiledExpr } from './expr-compiler.ts';
@@ -349,6 +349,3 @@ function exprToRef(e: CompiledExpr, name: string): ColumnRef {
           : 'keyword';
   return { sql: e.sql, numberSql: e.numberSql, existsSql: `${e.sql} IS NOT NULL`, type, name };
 }
-
-/** Re-exported for the stores. */
-export type { Query };
