@@ -12,6 +12,7 @@ import { IngestWorkerPool } from '../ingest/worker-pool.ts';
 import { GroupCommitWriter } from '../store/group-commit.ts';
 import type { Store } from '../store/store.ts';
 import { SelfMetrics } from '../telemetry/self-metrics.ts';
+import { installAuth } from './auth.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { demoRoutes } from './routes/demo.ts';
 import { elasticsearchRoutes } from './routes/elasticsearch.ts';
@@ -35,8 +36,6 @@ export interface AppContext {
   readonly pipeline: IngestPipeline;
   readonly writer: GroupCommitWriter;
   readonly metrics: SelfMetrics;
-  /** Tenant of the caller. Until API keys exist (privacy issue), every caller is `default`. */
-  readonly tenantOf: (headers: Record<string, unknown>) => string;
   /** The demo shop's incidents; absent under `shoplens serve` (the demo routes answer 404). */
   readonly demo?: DemoIncidentControl;
 }
@@ -77,7 +76,6 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     pipeline,
     writer,
     metrics,
-    tenantOf: () => 'default',
     ...(deps.demo ? { demo: deps.demo } : {}),
   };
 
@@ -109,6 +107,8 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     });
   });
   installErrorHandling(app, config);
+  // Until API keys exist (privacy issue), every caller is the default tenant's admin.
+  installAuth(app, () => ({ tenant: 'default', role: 'admin', actor: 'anonymous' }));
 
   await app.register(opsRoutes(context));
   await app.register(eventsRoutes(context));

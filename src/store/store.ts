@@ -4,6 +4,7 @@
  */
 import type { StoredEvent } from '../schema/record.ts';
 import type { Query, TimeRange } from '../query/ir.ts';
+import type { DocumentStore } from './documents.ts';
 
 /** Types of result columns, engine-neutral. */
 export type ResultType = 'timestamp' | 'string' | 'double' | 'integer' | 'boolean' | 'string[]' | 'json';
@@ -53,6 +54,8 @@ export interface Store {
   /** `duckdb` or `clickhouse`: for logs and /metrics labels only. */
   readonly engine: string;
   readonly capabilities: StoreCapabilities;
+  /** Per-tenant JSON documents: dashboards, rules, alert state, keys (usable once open). */
+  readonly documents: DocumentStore;
   /** Opens the store and applies pending migrations. */
   open(): Promise<void>;
   /**

@@ -47,7 +47,7 @@ function view(record: IncidentRecord, nowMs: number): Record<string, unknown> {
 
 export function demoRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    app.get('/api/v1/demo/incidents', async () => {
+    app.get('/api/v1/demo/incidents', { config: { role: 'read' } }, async () => {
       const demo = demoOf(ctx);
       const now = Date.now();
       return {

@@ -8,6 +8,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.ts';
 import { decodeBody } from '../../ingest/body.ts';
 import { EsRequestError, ingestBulk, newDocumentId } from '../../ingest/elasticsearch-bulk.ts';
+import { defaultRole } from '../auth.ts';
 import type { AppContext } from '../server.ts';
 
 /** The Elasticsearch version Shoplens answers as (8.x: what current shippers accept). */
@@ -38,6 +39,8 @@ const LANDING_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>Sh
 
 export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
+    // Log shippers and Elasticsearch clients send data and make their setup calls with an ingest key.
+    defaultRole(app, 'ingest');
     // Elasticsearch clients read `error.type` and `error.reason` (the official
     // client's message is "Response Error" otherwise), so whole-request errors
     // of these routes (413, 415, 503 with Retry-After, ...) take Elasticsearch's
@@ -56,7 +59,7 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const body = await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes);
       return ingestBulk(ctx.pipeline, (tenant, ids) => ctx.store.existingEventIds(tenant, ids), body, index, {
-        tenant: ctx.tenantOf(request.headers),
+        tenant: request.principal.tenant,
         receivedAtMs: Date.now(),
       });
     };
@@ -96,7 +99,7 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
         (tenant, ids) => ctx.store.existingEventIds(tenant, ids),
         Buffer.from(`${line}\n${source.replace(/\r?\n/g, ' ')}\n`),
         request.params.index,
-        { tenant: ctx.tenantOf(request.headers), receivedAtMs: Date.now() },
+        { tenant: request.principal.tenant, receivedAtMs: Date.now() },
       );
       const item = answer.items[0]?.[action];
       if (!item) throw new EsRequestError(400, 'parse_exception', 'the document could not be read');

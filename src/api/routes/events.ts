@@ -6,11 +6,11 @@ import type { AppContext } from '../server.ts';
 
 export function eventsRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    app.post('/api/v1/events', async (request) => {
+    app.post('/api/v1/events', { config: { role: 'ingest' } }, async (request) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const body = await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes);
       return ingestEvents(ctx.pipeline, body, request.headers['content-type'], {
-        tenant: ctx.tenantOf(request.headers),
+        tenant: request.principal.tenant,
         receivedAtMs: Date.now(),
       });
     });

@@ -7,12 +7,12 @@ const startedAt = Date.now();
 
 export function opsRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    app.get('/health', { logLevel: 'warn' }, async () => ({
+    app.get('/health', { logLevel: 'warn', config: { role: 'public' } }, async () => ({
       status: 'ok',
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     }));
 
-    app.get('/ready', { logLevel: 'warn' }, async () => {
+    app.get('/ready', { logLevel: 'warn', config: { role: 'public' } }, async () => {
       try {
         await ctx.store.checkWritable();
       } catch (err) {
@@ -24,7 +24,7 @@ export function opsRoutes(ctx: AppContext): FastifyPluginAsync {
       return { status: 'ready', store: ctx.store.engine, queuedEvents: ctx.writer.queuedEvents };
     });
 
-    app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+    app.get('/metrics', { logLevel: 'warn', config: { role: 'read' } }, async (_request, reply) => {
       reply.header('Content-Type', ctx.metrics.registry.contentType);
       return ctx.metrics.registry.metrics();
     });

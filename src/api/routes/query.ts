@@ -15,7 +15,7 @@ const queryBody = z.object({
 
 export function queryRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    app.post('/api/v1/query', async (request) => {
+    app.post('/api/v1/query', { config: { role: 'read' } }, async (request) => {
       const body = jsonBody(request, queryBody);
       const started = performance.now();
       let outcome = 'error';
@@ -25,7 +25,7 @@ export function queryRoutes(ctx: AppContext): FastifyPluginAsync {
           from: body.from,
           to: body.to,
           explain: body.explain,
-          tenant: ctx.tenantOf(request.headers),
+          tenant: request.principal.tenant,
           timeoutMs: ctx.config.query.timeout,
         });
         outcome = 'ok';
@@ -35,7 +35,7 @@ export function queryRoutes(ctx: AppContext): FastifyPluginAsync {
       }
     });
 
-    app.get('/api/v1/fields', async () => ({
+    app.get('/api/v1/fields', { config: { role: 'read' } }, async () => ({
       fields: EVENT_FIELDS.map((f) => ({ name: f.name, type: f.type, aliases: f.aliases, description: f.description })),
     }));
   };

@@ -62,4 +62,20 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'documents table',
+    statements: [
+      `CREATE TABLE documents (
+        tenant VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        id VARCHAR NOT NULL,
+        body JSON NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (tenant, kind, id)
+      )`,
+    ],
+  },
 ];

@@ -24,6 +24,7 @@ import { QueryCompiler, type CompiledQuery } from '../sql/query-compiler.ts';
 import type { CompiledSql, QueryRequest, QueryResult, ResultColumn, Store, StoreCapabilities } from '../store.ts';
 import { duckdbDialect } from './duckdb-dialect.ts';
 import { bindParams, ConnectionPool, openInstance, toJsonValue } from './duckdb-driver.ts';
+import { DuckDBDocumentStore } from './duckdb-documents.ts';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.ts';
 
 const { DuckDBDataChunk, listValue, timestampValue } = duckdb;
@@ -74,7 +75,15 @@ export class DuckDBStore implements Store {
   readonly path: string;
   #instance?: DuckDBInstance;
   #writer?: DuckDBConnection;
+  #documentWriter?: DuckDBConnection;
   #readers?: ConnectionPool;
+  readonly documents = new DuckDBDocumentStore(
+    () => {
+      if (!this.#documentWriter) throw new AppError(503, 'store.closed', 'The store is not open');
+      return this.#documentWriter;
+    },
+    (fn) => this.#read(fn),
+  );
   #columnTypes: DuckDBType[] = [];
   /** Serialises writes on the one writer connection. */
   #writeChain: Promise<void> = Promise.resolve();
@@ -103,6 +112,7 @@ export class DuckDBStore implements Store {
     const probe = await this.#writer.runAndReadAll('SELECT * FROM events LIMIT 0');
     this.#columnTypes = probe.columnTypes();
     this.#readers = await ConnectionPool.create(this.#instance, this.#options.readers ?? 4);
+    this.#documentWriter = await this.#instance.connect();
   }
 
   async #migrate(c: DuckDBConnection): Promise<void> {
@@ -319,7 +329,10 @@ export class DuckDBStore implements Store {
 
   async close(): Promise<void> {
     await this.#writeChain;
+    await this.documents.drain();
     this.#readers?.closeAll();
+    this.#documentWriter?.closeSync();
+    this.#documentWriter = undefined;
     this.#writer?.closeSync();
     this.#instance?.closeSync();
     this.#writer = undefined;
