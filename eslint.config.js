@@ -5,7 +5,7 @@ export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', 'dist/**', '.tmp/**', 'web/dist/**'] },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },

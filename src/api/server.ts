@@ -19,6 +19,9 @@ import { elasticsearchRoutes } from './routes/elasticsearch.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { queryRoutes } from './routes/query.ts';
+import { dashboardRoutes } from './routes/dashboards.ts';
+import { funnelRoutes } from './routes/funnel.ts';
+import { uiRoutes } from './routes/ui.ts';
 
 export interface ServerDeps {
   readonly config: Config;
@@ -115,6 +118,9 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
   await app.register(queryRoutes(context));
   await app.register(elasticsearchRoutes(context));
   await app.register(demoRoutes(context));
+  await app.register(dashboardRoutes(context));
+  await app.register(funnelRoutes(context));
+  await app.register(uiRoutes(context));
 
   return {
     app,

@@ -5,6 +5,7 @@
 import type { StoredEvent } from '../schema/record.ts';
 import type { Query, TimeRange } from '../query/ir.ts';
 import type { DocumentStore } from './documents.ts';
+import type { FunnelRequest, FunnelResult } from './sql/funnel-compiler.ts';
 
 /** Types of result columns, engine-neutral. */
 export type ResultType = 'timestamp' | 'string' | 'double' | 'integer' | 'boolean' | 'string[]' | 'json';
@@ -68,6 +69,8 @@ export interface Store {
   query(request: QueryRequest): Promise<QueryResult>;
   /** The SQL a query compiles to, without running it. */
   explain(request: QueryRequest): CompiledSql;
+  /** An ordered conversion funnel (compiled by src/store/sql/funnel-compiler.ts). */
+  funnel(request: FunnelRequest): Promise<FunnelResult>;
   /** Throws unless the store can take writes now (for /ready). */
   checkWritable(): Promise<void>;
   close(): Promise<void>;

@@ -10,6 +10,7 @@ import { decodeBody } from '../../ingest/body.ts';
 import { EsRequestError, ingestBulk, newDocumentId } from '../../ingest/elasticsearch-bulk.ts';
 import { defaultRole } from '../auth.ts';
 import type { AppContext } from '../server.ts';
+import { prefersHtml, sendIndexHtml } from './ui.ts';
 
 /** The Elasticsearch version Shoplens answers as (8.x: what current shippers accept). */
 export const ES_COMPAT_VERSION = '8.17.0';
@@ -33,9 +34,6 @@ function clusterInfo(): Record<string, unknown> {
     tagline: 'You Know, for Search',
   };
 }
-
-const LANDING_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>Shoplens</title></head>
-<body><h1>Shoplens</h1><p>E-commerce observability and analytics. API: POST /api/v1/events, POST /api/v1/query, POST /_bulk; operations: /health, /ready, /metrics.</p></body></html>`;
 
 export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
@@ -64,11 +62,10 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
       });
     };
 
-    app.get('/', async (request, reply) => {
-      // Browsers get a page; Elasticsearch clients get cluster info.
-      if ((request.headers.accept ?? '').includes('text/html')) {
-        return reply.type('text/html; charset=utf-8').send(LANDING_PAGE);
-      }
+    // Public: browsers navigating here cannot send an API key, and cluster info is what every ES client may see.
+    app.get('/', { config: { role: 'public' } }, async (request, reply) => {
+      // Browsers get the web UI; Elasticsearch clients and log shippers get cluster info.
+      if (prefersHtml(request)) return sendIndexHtml(reply);
       return clusterInfo();
     });
 

@@ -20,6 +20,7 @@ import { AppError } from '../../errors.ts';
 import { EVENT_FIELDS } from '../../schema/fields.ts';
 import { fromRowLine, toRowLine, type EventRecord, type StoredEvent } from '../../schema/record.ts';
 import { buildSource } from '../event-source.ts';
+import { compileFunnel, type FunnelRequest, type FunnelResult } from '../sql/funnel-compiler.ts';
 import { QueryCompiler, type CompiledQuery } from '../sql/query-compiler.ts';
 import type { CompiledSql, QueryRequest, QueryResult, ResultColumn, Store, StoreCapabilities } from '../store.ts';
 import { duckdbDialect } from './duckdb-dialect.ts';
@@ -288,6 +289,13 @@ export class DuckDBStore implements Store {
         rowsScanned: Number(scanned.getRows()[0]?.[0] ?? 0),
       },
     };
+  }
+
+  async funnel(request: FunnelRequest): Promise<FunnelResult> {
+    const compiled = compileFunnel(duckdbDialect, request, Date.now());
+    const timeoutMs = request.timeoutMs ?? this.#options.queryTimeoutMs;
+    const result = await this.#read((c) => c.runAndReadAll(compiled.sql, bindParams(compiled.params)), timeoutMs);
+    return compiled.shape(result.getRows().map((r) => r.map(toJsonValue)));
   }
 
   /** Runs a read on a pooled connection, cancelling it after `timeoutMs`. */

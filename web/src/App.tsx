@@ -1,0 +1,97 @@
+/**
+ * The app shell: navigation, the page for the current path, and the API
+ * key prompt. Pages are listed once in ROUTES; adding a page is one line
+ * here (and one in NAV to show it in the menu).
+ */
+import { useEffect, useState, type ReactNode } from 'react';
+import { UNAUTHORIZED_EVENT } from './api.ts';
+import { ApiKeyPrompt } from './components/ApiKeyPrompt.tsx';
+import { AlertsPage } from './pages/AlertsPage.tsx';
+import { DashboardList } from './pages/DashboardList.tsx';
+import { DashboardPage } from './pages/DashboardPage.tsx';
+import { ExplorePage } from './pages/ExplorePage.tsx';
+import { navigate, useLocation } from './router.ts';
+
+interface Route {
+  /** Matches the path; the groups are passed to the page. */
+  readonly pattern: RegExp;
+  readonly render: (params: string[]) => ReactNode;
+}
+
+const ROUTES: readonly Route[] = [
+  { pattern: /^\/(?:dashboards\/?)?$/, render: () => <DashboardList /> },
+  {
+    pattern: /^\/dashboards\/([^/]+)$/,
+    render: ([id]) => <DashboardPage key={id} id={decodeURIComponent(id ?? '')} />,
+  },
+  { pattern: /^\/explore$/, render: () => <ExplorePage /> },
+  { pattern: /^\/alerts$/, render: () => <AlertsPage /> },
+];
+
+const NAV = [
+  { href: '/dashboards', label: 'Dashboards', match: /^\/(dashboards|$)/ },
+  { href: '/explore', label: 'Explore', match: /^\/explore/ },
+  { href: '/alerts', label: 'Alerts', match: /^\/alerts/ },
+];
+
+export function App() {
+  const { path } = useLocation();
+  const [askKey, setAskKey] = useState(false);
+  const [generation, setGeneration] = useState(0);
+
+  useEffect(() => {
+    const onUnauthorized = () => setAskKey(true);
+    window.addEventListener(UNAUTHORIZED_EVENT, onUnauthorized);
+    return () => window.removeEventListener(UNAUTHORIZED_EVENT, onUnauthorized);
+  }, []);
+
+  let page: ReactNode = <p className="page-message">No page at {path}.</p>;
+  for (const route of ROUTES) {
+    const m = route.pattern.exec(path);
+    if (m) {
+      page = route.render(m.slice(1));
+      break;
+    }
+  }
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <a
+          className="brand"
+          href="/dashboards"
+          onClick={(e) => {
+            e.preventDefault();
+            navigate('/dashboards');
+          }}
+        >
+          <img src="/favicon.svg" alt="" width={22} height={22} /> Shoplens
+        </a>
+        <nav>
+          {NAV.map((n) => (
+            <a
+              key={n.href}
+              href={n.href}
+              className={n.match.test(path) ? 'active' : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                navigate(n.href);
+              }}
+            >
+              {n.label}
+            </a>
+          ))}
+        </nav>
+      </header>
+      <main key={generation}>{page}</main>
+      {askKey ? (
+        <ApiKeyPrompt
+          onDone={() => {
+            setAskKey(false);
+            setGeneration((g) => g + 1);
+          }}
+        />
+      ) : null}
+    </div>
+  );
+}

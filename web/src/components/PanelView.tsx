@@ -1,0 +1,114 @@
+/**
+ * One dashboard panel: runs its query (or funnel) for the dashboard's range
+ * and draws it. Loading, empty and error states stay inside the panel, so
+ * one failing query never breaks the page.
+ */
+import { useEffect, useMemo, useState } from 'react';
+import { runFunnel, runQuery } from '../api.ts';
+import { formatValue } from '../format.ts';
+import { autoInterval, expandQuery, resolveTime } from '../time.ts';
+import type { FunnelAnswer, Panel, QueryAnswer } from '../types.ts';
+import { Chart } from './Chart.tsx';
+import { chartOption, funnelOption, shapeOf, thresholdColor } from './chart-options.ts';
+import { ResultTable } from './ResultTable.tsx';
+
+type State =
+  | { kind: 'loading' }
+  | { kind: 'error'; message: string }
+  | { kind: 'query'; answer: QueryAnswer; compare?: QueryAnswer }
+  | { kind: 'funnel'; answer: FunnelAnswer };
+
+export interface PanelViewProps {
+  panel: Panel;
+  from: string;
+  to: string;
+  /** Changes on refresh (manual or automatic), to run the query again. */
+  tick: number;
+  narrow: boolean;
+}
+
+export function PanelView({ panel, from, to, tick, narrow }: PanelViewProps) {
+  const [state, setState] = useState<State>({ kind: 'loading' });
+  const range = panel.range ?? { from, to };
+  const interval = autoInterval(range.from, range.to);
+  const query = panel.query ? expandQuery(panel.query, interval) : '';
+  const funnelKey = JSON.stringify(panel.funnel ?? null);
+  const compareKey = JSON.stringify(panel.compare ?? null);
+
+  useEffect(() => {
+    let live = true;
+    setState((s) => (s.kind === 'error' ? { kind: 'loading' } : s));
+    const work: Promise<State> = panel.funnel
+      ? runFunnel(panel.funnel, range.from, range.to).then((answer) => ({ kind: 'funnel', answer }))
+      : Promise.all([
+          runQuery(query, range.from, range.to),
+          panel.compare ? runQuery(query, panel.compare.range.from, panel.compare.range.to) : undefined,
+        ]).then(([answer, compare]) => ({ kind: 'query', answer, ...(compare ? { compare } : {}) }));
+    work.then(
+      (next) => live && setState(next),
+      (err: Error) => live && setState({ kind: 'error', message: err.message }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [query, range.from, range.to, tick, funnelKey, compareKey]);
+
+  const spanMs = resolveTime(range.to) - resolveTime(range.from);
+  const option = useMemo(() => {
+    if (state.kind === 'funnel') return funnelOption(panel, state.answer, narrow);
+    if (state.kind === 'query' && state.answer.rows.length > 0) return chartOption(panel, state.answer, spanMs, narrow);
+    return undefined;
+  }, [state, panel, spanMs, narrow]);
+
+  if (state.kind === 'loading') return <div className="panel-state">Loading…</div>;
+  if (state.kind === 'error') {
+    return (
+      <div className="panel-state panel-error" role="alert" data-testid="panel-error">
+        {state.message}
+      </div>
+    );
+  }
+  if (state.kind === 'funnel') {
+    if ((state.answer.total.steps[0]?.count ?? 0) === 0) return <Empty />;
+    return <Chart option={option!} />;
+  }
+  const { answer } = state;
+  if (answer.rows.length === 0) return <Empty />;
+  if (panel.type === 'table') return <ResultTable answer={answer} unit={panel.unit} />;
+  if (panel.type === 'stat') return <Stat panel={panel} answer={answer} compare={state.compare} />;
+  if (!option) return <Empty />;
+  return <Chart option={option} />;
+}
+
+function Empty() {
+  return (
+    <div className="panel-state" data-testid="panel-empty">
+      No data in this time range
+    </div>
+  );
+}
+
+function Stat({ panel, answer, compare }: { panel: Panel; answer: QueryAnswer; compare?: QueryAnswer }) {
+  const { numbers } = shapeOf(answer);
+  const row = answer.rows[0] ?? [];
+  const main = Number(row[numbers[0] ?? 0]);
+  const others = numbers.slice(1);
+  const base = compare ? Number(compare.rows[0]?.[numbers[0] ?? 0]) : undefined;
+  return (
+    <div className="stat" data-testid="stat">
+      <div className="stat-value" style={{ color: thresholdColor(panel, main) }}>
+        {formatValue(main, panel.unit)}
+      </div>
+      {base !== undefined && Number.isFinite(base) && base > 0 ? (
+        <div className="stat-sub">
+          {formatValue((main * 100) / base, 'percent')} {panel.compare?.label} ({formatValue(base)})
+        </div>
+      ) : null}
+      {others.map((i) => (
+        <div className="stat-sub" key={i}>
+          {answer.columns[i]?.name}: {formatValue(row[i])}
+        </div>
+      ))}
+    </div>
+  );
+}

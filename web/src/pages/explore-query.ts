@@ -1,0 +1,59 @@
+/** Query text helpers for Explore: the filter part of a query, adding a filter, top values of event fields. */
+import type { QueryAnswer } from '../types.ts';
+
+/** The text before the first `|` outside quotes (the filter), or `*`. */
+export function filterPart(query: string): string {
+  let quote = false;
+  for (let i = 0; i < query.length; i++) {
+    const ch = query[i];
+    if (ch === '\\') i++;
+    else if (ch === '"') quote = !quote;
+    else if (ch === '|' && !quote) return query.slice(0, i).trim() || '*';
+  }
+  return query.trim() || '*';
+}
+
+/** `query` narrowed by `field:"value"`, keeping its pipe stages. */
+export function withFilter(query: string, field: string, value: string): string {
+  const filter = filterPart(query);
+  const rest = query.slice(query.indexOf(filter) + filter.length).trim();
+  const term = `${field}:"${value.replace(/["\\]/g, '\\$&')}"`;
+  const narrowed = filter === '*' ? term : `(${filter}) AND ${term}`;
+  return rest.startsWith('|') ? `${narrowed} ${rest}` : narrowed;
+}
+
+/** Fields of the returned events with their most frequent values (like Kibana's sidebar, over the sample shown). */
+export function topValues(answer: QueryAnswer): { field: string; values: { value: string; count: number }[] }[] {
+  const source = answer.columns.findIndex((c) => c.name === '_source');
+  const counts = new Map<string, Map<string, number>>();
+  const add = (field: string, value: unknown) => {
+    if (value === null || value === undefined || typeof value === 'object') return;
+    const text = String(value);
+    if (text.length > 80) return;
+    if (!counts.has(field)) counts.set(field, new Map());
+    const m = counts.get(field) as Map<string, number>;
+    m.set(text, (m.get(text) ?? 0) + 1);
+  };
+  for (const row of answer.rows) {
+    if (source >= 0) flatten(row[source], '', add);
+    else answer.columns.forEach((c, i) => c.type === 'string' && add(c.name, row[i]));
+  }
+  return [...counts]
+    .filter(
+      ([field, values]) => field !== '@timestamp' && (values.size < answer.rows.length || answer.rows.length === 1),
+    )
+    .map(([field, values]) => ({
+      field,
+      values: [...values]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5)
+        .map(([value, count]) => ({ value, count })),
+    }))
+    .sort((a, b) => a.field.localeCompare(b.field));
+}
+
+function flatten(value: unknown, prefix: string, add: (field: string, value: unknown) => void): void {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, add);
+  } else add(prefix, value);
+}

@@ -1,0 +1,91 @@
+/** Shapes of the API answers and of dashboard documents (see src/analytics/dashboard-schema.ts). */
+
+export type ResultType = 'timestamp' | 'string' | 'double' | 'integer' | 'boolean' | 'string[]' | 'json';
+
+/** `POST /api/v1/query`. */
+export interface QueryAnswer {
+  readonly columns: readonly { readonly name: string; readonly type: ResultType }[];
+  readonly rows: readonly (readonly unknown[])[];
+  readonly stats: { readonly elapsedMs: number; readonly rowsScanned: number };
+  readonly range: { readonly from: string; readonly to: string };
+}
+
+export interface FunnelStepCounts {
+  readonly name: string;
+  readonly count: number;
+  readonly conversion: number;
+  readonly stepConversion: number;
+  readonly dropOff: number;
+}
+
+/** `POST /api/v1/funnel`. */
+export interface FunnelAnswer {
+  readonly total: { readonly steps: readonly FunnelStepCounts[] };
+  readonly groups: readonly { readonly group?: string | null; readonly steps: readonly FunnelStepCounts[] }[];
+}
+
+export type PanelType =
+  'line' | 'area' | 'bar' | 'hbar' | 'stat' | 'gauge' | 'table' | 'pie' | 'heatmap' | 'map' | 'histogram' | 'funnel';
+
+export const PANEL_TYPES: readonly PanelType[] = [
+  'line',
+  'area',
+  'bar',
+  'hbar',
+  'stat',
+  'gauge',
+  'table',
+  'pie',
+  'heatmap',
+  'map',
+  'histogram',
+  'funnel',
+];
+
+export type Unit = 'number' | 'currency' | 'percent' | 'ms' | 'bytes' | 'rps';
+
+export interface TimeRangeSpec {
+  from: string;
+  to: string;
+}
+
+export interface Panel {
+  id: string;
+  title: string;
+  description?: string;
+  type: PanelType;
+  query?: string;
+  funnel?: { steps: { name: string; filter: string }[]; by?: string; key?: string };
+  w: number;
+  h: number;
+  unit?: Unit;
+  thresholds?: number[];
+  higherIsWorse?: boolean;
+  buckets?: number;
+  markLines?: number[];
+  stacked?: boolean;
+  range?: TimeRangeSpec;
+  compare?: { label: string; range: TimeRangeSpec };
+}
+
+export interface Dashboard {
+  id: string;
+  title: string;
+  description?: string;
+  range?: TimeRangeSpec;
+  panels: Panel[];
+}
+
+export interface DashboardAnswer {
+  readonly dashboard: Dashboard;
+  readonly meta: { prebuilt: boolean; modified: boolean; version: number; updatedAt?: string };
+}
+
+export interface DashboardSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  readonly panels: number;
+  readonly prebuilt: boolean;
+  readonly modified: boolean;
+}
