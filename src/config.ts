@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { alertsConfigSchema } from './alerts/alerts-config.ts';
 import { DATA_CLASSES } from './schema/fields.ts';
 import { parseDuration } from './util/duration.ts';
 
@@ -106,6 +107,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Alerting: rules, receivers, routing (see src/alerts/alerts-config.ts). */
+    alerts: alertsConfigSchema.prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -14,6 +14,10 @@ export class SelfMetrics {
   readonly ingestQueueEvents: Gauge;
   readonly querySeconds: Histogram<'outcome'>;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  readonly alertEvaluationSeconds: Histogram<'outcome'>;
+  readonly alertNotifications: Counter<'receiver_type' | 'outcome'>;
+  readonly alertOutboxPending: Gauge;
+  readonly alertsFiring: Gauge<'severity'>;
 
   constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -67,6 +71,30 @@ export class SelfMetrics {
       help: 'Query latency in the store, by outcome (ok or error).',
       labelNames: ['outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.alertEvaluationSeconds = new Histogram({
+      name: 'shoplens_alert_evaluation_seconds',
+      help: 'Time to evaluate one alert rule, by outcome (ok or error).',
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.alertNotifications = new Counter({
+      name: 'shoplens_alert_notifications_total',
+      help: 'Alert notification delivery attempts, by receiver type and outcome (delivered, failed, gave_up).',
+      labelNames: ['receiver_type', 'outcome'],
+      registers,
+    });
+    this.alertOutboxPending = new Gauge({
+      name: 'shoplens_alert_outbox_pending',
+      help: 'Notifications waiting in the outbox (not yet delivered).',
+      registers,
+    });
+    this.alertsFiring = new Gauge({
+      name: 'shoplens_alerts_firing',
+      help: 'Alert instances firing at the last evaluation, by severity.',
+      labelNames: ['severity'],
       registers,
     });
     this.httpRequests = new Counter({

@@ -1,0 +1,54 @@
+/**
+ * Builds the server's AlertEngine with its metrics and logs wired in.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Store } from '../store/store.ts';
+import type { SelfMetrics } from '../telemetry/self-metrics.ts';
+import { AlertEngine } from './alert-engine.ts';
+
+export function createAlertEngine(
+  config: Config,
+  store: Store,
+  metrics: SelfMetrics,
+  logger: Logger,
+  now?: () => number,
+): AlertEngine {
+  const firing = new Map<string, Map<string, string>>();
+  return new AlertEngine({
+    store,
+    config: config.alerts,
+    queryTimeoutMs: config.query.timeout,
+    ...(now ? { now } : {}),
+    observer: {
+      onEvaluation(tenant, result, seconds) {
+        metrics.alertEvaluationSeconds.observe({ outcome: result.error ? 'error' : 'ok' }, seconds);
+        const key = `${tenant}/${result.rule}`;
+        const severities = new Map<string, string>();
+        for (const i of result.state.instances) if (i.status === 'firing') severities.set(i.fingerprint, key);
+        firing.set(key, severities);
+        let total = 0;
+        for (const m of firing.values()) total += m.size;
+        metrics.alertsFiring.set({ severity: 'all' }, total);
+        for (const t of result.transitions) {
+          logger.info(
+            { tenant, rule: t.rule, labels: t.groupLabels, from: t.from, to: t.to },
+            `alert ${t.rule} ${t.to}`,
+          );
+        }
+      },
+      onDelivery(outcome) {
+        metrics.alertNotifications.inc({
+          receiver_type: outcome.type,
+          outcome: outcome.ok ? 'delivered' : outcome.gaveUp ? 'gave_up' : 'failed',
+        });
+      },
+      onOutboxSize(pending) {
+        metrics.alertOutboxPending.set(pending);
+      },
+      log(level, message, details) {
+        logger[level](details ?? {}, message);
+      },
+    },
+  });
+}

@@ -1,0 +1,156 @@
+/**
+ * Runs one rule's query at one instant and turns the answer into samples:
+ * one per group (the `group_by` labels), with the named values and whether
+ * the condition holds. Baselines, spikes and absence run the same query over
+ * other windows (the IR gets an extra time-bucket key for spikes), so a rule
+ * author writes the query once.
+ */
+import type { GroupKey, Query, Stage } from '../query/index.ts';
+import type { QueryResult, Store } from '../store/store.ts';
+import { evaluateExpr, type Values } from './expr-eval.ts';
+import type { CompiledRule } from './rule.ts';
+
+/** One alert instance's reading at an evaluation. */
+export interface Sample {
+  /** The group labels (`transaction.gateway: stripe`); empty for an ungrouped rule. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly values: Values;
+  /** The condition is true (null and false are both "not firing"). */
+  readonly active: boolean;
+}
+
+export interface RuleReading {
+  readonly atMs: number;
+  readonly samples: readonly Sample[];
+  /** Wall time spent in queries, ms. */
+  readonly elapsedMs: number;
+}
+
+const BUCKET_KEY = '__bucket';
+const COUNT_FNS = new Set(['count', 'countif', 'dc']);
+
+function statsStage(query: Query): Extract<Stage, { kind: 'stats' }> {
+  const stats = query.stages.find((s) => s.kind === 'stats');
+  if (!stats) throw new Error('the rule query has no stats stage');
+  return stats;
+}
+
+function rowsAsValues(result: QueryResult): Record<string, unknown>[] {
+  return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c.name, row[i]])));
+}
+
+function groupKeyOf(row: Readonly<Record<string, unknown>>, groupBy: readonly string[]): string {
+  return JSON.stringify(groupBy.map((g) => row[g] ?? null));
+}
+
+function numericNames(rows: readonly Record<string, unknown>[], exclude: ReadonlySet<string>): string[] {
+  const names = new Set<string>();
+  for (const row of rows)
+    for (const [k, v] of Object.entries(row)) if (typeof v === 'number' && !exclude.has(k)) names.add(k);
+  return [...names];
+}
+
+/** Median and MAD-based robust z-score of `value` against `history`. */
+export function robustSigma(value: number, history: readonly number[]): number | null {
+  if (history.length === 0) return null;
+  const sorted = [...history].sort((a, b) => a - b);
+  const median = medianOf(sorted);
+  const mad = medianOf(sorted.map((x) => Math.abs(x - median)).sort((a, b) => a - b));
+  // A flat history has MAD 0: fall back to 1 % of the median so a steady series does not make every wobble infinite.
+  const scale = Math.max(1.4826 * mad, Math.abs(median) * 0.01, 1e-9);
+  return (value - median) / scale;
+}
+
+function medianOf(sorted: readonly number[]): number {
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Evaluates `rule` for `tenant` at `nowMs` over [now − window, now). */
+export async function readRule(
+  store: Store,
+  tenant: string,
+  rule: CompiledRule,
+  nowMs: number,
+  timeoutMs?: number,
+): Promise<RuleReading> {
+  const started = performance.now();
+  const { spec } = rule;
+  const run = (query: Query, fromMs: number, toMs: number): Promise<QueryResult> =>
+    store.query({ query, range: { fromMs, toMs }, tenant, ...(timeoutMs ? { timeoutMs } : {}) });
+  const groupBy = spec.group_by;
+  const labelSet = new Set(groupBy);
+  const current = rowsAsValues(await run(rule.query, nowMs - spec.window, nowMs));
+  const rows = new Map<string, Record<string, unknown>>(current.map((r) => [groupKeyOf(r, groupBy), { ...r }]));
+
+  if (spec.absent) {
+    const before = rowsAsValues(await run(rule.query, nowMs - spec.absent.lookback, nowMs - spec.window));
+    const stats = statsStage(rule.query);
+    for (const row of rows.values()) row['absent'] = false;
+    for (const old of before) {
+      const key = groupKeyOf(old, groupBy);
+      if (rows.has(key)) continue;
+      const silent: Record<string, unknown> = { absent: true };
+      for (const g of groupBy) silent[g] = old[g];
+      for (const agg of stats.aggs) silent[agg.as] = COUNT_FNS.has(agg.fn) ? 0 : null;
+      rows.set(key, silent);
+    }
+  }
+
+  if (spec.baseline) {
+    const base = rowsAsValues(await run(rule.query, nowMs - spec.window - spec.baseline.window, nowMs - spec.window));
+    const byKey = new Map(base.map((r) => [groupKeyOf(r, groupBy), r]));
+    for (const [key, row] of rows) {
+      const previous = byKey.get(key);
+      for (const name of numericNames([row, ...(previous ? [previous] : [])], labelSet)) {
+        const now = row[name];
+        const then = previous?.[name];
+        row[`${name}_baseline`] = typeof then === 'number' ? then : null;
+        row[`${name}_change`] =
+          typeof now === 'number' && typeof then === 'number' && then !== 0 ? (now - then) / then : null;
+      }
+    }
+  }
+
+  if (spec.spike) {
+    const interval = spec.window;
+    const toMs = Math.floor((nowMs - spec.window) / interval) * interval;
+    const fromMs = toMs - spec.spike.over;
+    const history = rowsAsValues(await run(withTimeBuckets(rule.query, interval), fromMs, toMs));
+    const series = new Map<string, Record<string, unknown>[]>();
+    for (const r of history) {
+      const key = groupKeyOf(r, groupBy);
+      series.set(key, [...(series.get(key) ?? []), r]);
+    }
+    for (const [key, row] of rows) {
+      const past = series.get(key) ?? [];
+      for (const name of numericNames([row], labelSet)) {
+        const now = row[name];
+        const values = past.map((r) => r[name]).filter((v): v is number => typeof v === 'number');
+        row[`${name}_sigma`] =
+          typeof now === 'number' && values.length >= spec.spike.min_samples ? robustSigma(now, values) : null;
+      }
+    }
+  }
+
+  const samples: Sample[] = [];
+  for (const row of rows.values()) {
+    const labels: Record<string, string> = {};
+    for (const g of groupBy) labels[g] = String(row[g] ?? '');
+    const values: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(row)) if (!labelSet.has(k) && k !== BUCKET_KEY) values[k] = v;
+    samples.push({ labels, values, active: evaluateExpr(rule.condition, row) === true });
+  }
+  return { atMs: nowMs, samples, elapsedMs: performance.now() - started };
+}
+
+/** The rule's query with a time-bucket key added to its stats (for the spike's trailing series). */
+function withTimeBuckets(query: Query, intervalMs: number): Query {
+  const bucket: GroupKey = { kind: 'bin', field: '@timestamp', intervalMs, as: BUCKET_KEY };
+  return {
+    ...query,
+    stages: query.stages.map((s) => (s.kind === 'stats' ? { ...s, by: [...s.by, bucket] } : s)),
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * Alert rules: what a rule file, the API or the UI may say, validated by one
+ * zod schema, and the compiled form the evaluator runs (query and condition
+ * parsed, durations in ms, severity normalised).
+ */
+import { z } from 'zod';
+import { QueryError } from '../errors.ts';
+import { parseQuery } from '../query/index.ts';
+import type { Expr, Query } from '../query/index.ts';
+import { parseDuration } from '../util/duration.ts';
+
+/** Seed 002's priorities; the label `severity` carries the word. */
+export const SEVERITIES = {
+  P0: 'critical',
+  P1: 'high',
+  P2: 'warning',
+  P3: 'info',
+} as const;
+export type Priority = keyof typeof SEVERITIES;
+export type SeverityWord = (typeof SEVERITIES)[Priority];
+
+const SEVERITY_ALIASES: Record<string, Priority> = {
+  p0: 'P0',
+  critical: 'P0',
+  p1: 'P1',
+  high: 'P1',
+  p2: 'P2',
+  warning: 'P2',
+  medium: 'P2',
+  p3: 'P3',
+  low: 'P3',
+  info: 'P3',
+};
+
+const MIN_EVERY_MS = 5_000;
+
+const durationText = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  if (typeof value === 'number') return value;
+  try {
+    return parseDuration(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like "30s", "5m" or "24h", got "${value}"` });
+    return z.NEVER;
+  }
+});
+
+const labelName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'expected a label name like "team" or "gateway"');
+
+/** One rule as written in YAML or sent to the API (snake_case keys as in Prometheus rule files). */
+export const ruleSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'expected a name of letters, digits, "_", "-" or "." (max 100)'),
+    description: z.string().optional(),
+    /** The query language; its `stats` columns are the named values the condition uses. */
+    query: z.string().min(1, 'expected a query'),
+    window: durationText.prefault('5m'),
+    every: durationText.prefault('30s').refine((ms) => ms >= MIN_EVERY_MS, 'must be at least 5s'),
+    /** An expression over the named values, e.g. `ok / total < 0.95 and total >= 20`. */
+    condition: z.string().min(1, 'expected a condition such as "error_rate > 0.05"'),
+    for: durationText.prefault('0s'),
+    keep_firing_for: durationText.prefault('0s'),
+    severity: z.string().transform((value, ctx) => {
+      const priority = SEVERITY_ALIASES[value.toLowerCase()];
+      if (!priority) {
+        ctx.addIssue({ code: 'custom', message: `expected P0, P1, P2, P3 (or critical, high, warning, info)` });
+        return z.NEVER;
+      }
+      return priority;
+    }),
+    labels: z.record(labelName, z.string()).default({}),
+    annotations: z.record(z.string(), z.string()).default({}),
+    /** Fields of the query's `stats ... by`: one alert instance per group. */
+    group_by: z.array(z.string().min(1)).default([]),
+    /** Change against the previous period: `<value>_baseline` and `<value>_change` (a fraction) become usable. */
+    baseline: z
+      .object({ window: durationText.prefault('24h') })
+      .strict()
+      .optional(),
+    /** Robust spike detection: `<value>_sigma` = (value − median) / (1.4826 · MAD) over trailing windows. */
+    spike: z
+      .object({ over: durationText.prefault('1h'), min_samples: z.number().int().min(3).default(6) })
+      .strict()
+      .optional(),
+    /**
+     * Absence of data: groups seen in the previous `lookback` but silent in
+     * the window fire (one alert per silent stream). The condition is then
+     * evaluated on the absent groups only (`count` is 0 for them).
+     */
+    absent: z
+      .object({ lookback: durationText.prefault('1h') })
+      .strict()
+      .optional(),
+    /** Link back to a dashboard (path or URL) shown in notifications and the UI. */
+    dashboard: z.string().optional(),
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
+/** A rule as written (input of the schema). */
+export type RuleInput = z.input<typeof ruleSchema>;
+/** A validated rule (durations in ms, severity as P0–P3). */
+export type RuleSpec = z.output<typeof ruleSchema>;
+
+/** Where a rule came from: the built-in pack, a YAML file, or the API. */
+export type RuleSource = { readonly kind: 'pack' | 'file'; readonly path: string } | { readonly kind: 'api' };
+
+/** A rule ready to run. */
+export interface CompiledRule {
+  /** Stable id: the name. */
+  readonly id: string;
+  readonly spec: RuleSpec;
+  readonly source: RuleSource;
+  readonly query: Query;
+  readonly condition: Expr;
+  readonly severity: SeverityWord;
+}
+
+/** Where conditions start inside the `| where ` wrapper used to parse them. */
+const WHERE_PREFIX = '| where ';
+
+/** Parses a condition with the query language's expression parser (errors carry the position in the condition). */
+export function parseCondition(text: string): Expr {
+  try {
+    const stages = parseQuery(WHERE_PREFIX + text).stages;
+    const stage = stages[0];
+    if (stages.length !== 1 || stage?.kind !== 'where')
+      throw new QueryError('query.invalid', 'a condition is one expression, without "|"', WHERE_PREFIX.length);
+    return stage.expr;
+  } catch (err) {
+    if (err instanceof QueryError) {
+      throw new QueryError(err.code as 'query.syntax', err.message, Math.max(0, err.position - WHERE_PREFIX.length));
+    }
+    throw err;
+  }
+}
+
+/** A rule that failed to compile: `path` points into the rule (`query`, `condition`, ...). */
+export class RuleError extends Error {
+  readonly path: readonly (string | number)[];
+  constructor(path: readonly (string | number)[], message: string) {
+    super(message);
+    this.name = 'RuleError';
+    this.path = path;
+  }
+}
+
+/** Validates and compiles one rule; throws RuleError naming the key. */
+export function compileRule(input: unknown, source: RuleSource): CompiledRule {
+  const parsed = ruleSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = (issue?.path ?? []) as (string | number)[];
+    const message =
+      issue?.code === 'unrecognized_keys' ? `unknown key ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid rule');
+    throw new RuleError(path, message);
+  }
+  const spec = parsed.data;
+  let query: Query;
+  try {
+    query = parseQuery(spec.query);
+  } catch (err) {
+    throw new RuleError(['query'], describeQueryError(err, spec.query));
+  }
+  let condition: Expr;
+  try {
+    condition = parseCondition(spec.condition);
+  } catch (err) {
+    throw new RuleError(['condition'], describeQueryError(err, spec.condition));
+  }
+  const stats = query.stages.find((s) => s.kind === 'stats');
+  if (!stats) throw new RuleError(['query'], 'the query needs a "| stats ..." stage that computes the named values');
+  const keys = new Set(stats.by.map((k) => k.as));
+  for (const field of spec.group_by) {
+    if (!keys.has(field)) throw new RuleError(['group_by'], `"${field}" is not a "by" key of the query's stats stage`);
+  }
+  if (stats.by.some((k) => k.kind === 'bin'))
+    throw new RuleError(['query'], 'bin(@timestamp, ...) is not allowed in a rule: the window is the time range');
+  return { id: spec.name, spec, source, query, condition, severity: SEVERITIES[spec.severity] };
+}
+
+function describeQueryError(err: unknown, text: string): string {
+  if (err instanceof QueryError) return `${err.message} (at character ${err.position + 1} of "${text}")`;
+  return (err as Error).message;
+}

@@ -1,0 +1,48 @@
+/**
+ * A demo-shop scenario in a real store for alert tests: 24 h of thin history
+ * (10 % of traffic, as `shoplens demo` backfills), then 3 h at full density,
+ * optionally with one incident during the middle hour.
+ */
+import { pipelineSink } from '../../src/cli/demo-sinks.ts';
+import { backfill } from '../../src/demo/demo-runner.ts';
+import { IncidentSchedule, type IncidentName } from '../../src/demo/incidents.ts';
+import { ShopSimulator } from '../../src/demo/shop-simulator.ts';
+import type { TestServer } from '../helpers/server.ts';
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+
+export interface Scenario {
+  /** End of the generated data, ms. */
+  readonly endMs: number;
+  /** The incident's window (when one was injected): [endMs − 2h, endMs − 1h). */
+  readonly incident?: { readonly name: IncidentName; readonly fromMs: number; readonly toMs: number };
+}
+
+/** A fixed hour boundary two days before now: a weekday afternoon is not required, only determinism per run. */
+export function scenarioEnd(nowMs: number = Date.now()): number {
+  return Math.floor(nowMs / HOUR_MS) * HOUR_MS - 36 * HOUR_MS;
+}
+
+export async function loadScenario(
+  server: TestServer,
+  options: { endMs: number; incident?: IncidentName; historyHours?: number; seed?: number },
+): Promise<Scenario> {
+  const { endMs } = options;
+  const fullFrom = endMs - 3 * HOUR_MS;
+  const schedule = new IncidentSchedule();
+  const incident = options.incident
+    ? { name: options.incident, fromMs: endMs - 2 * HOUR_MS, toMs: endMs - HOUR_MS }
+    : undefined;
+  if (incident) schedule.add(incident.name, incident.fromMs, incident.toMs);
+  const simulator = new ShopSimulator({
+    seed: options.seed ?? 42,
+    trafficScale: (t) => (t < fullFrom ? 0.1 : 1),
+    conditions: schedule.hook,
+  });
+  await backfill(simulator, pipelineSink(server.server.context.pipeline), {
+    fromMs: fullFrom - (options.historyHours ?? 24) * HOUR_MS,
+    toMs: endMs,
+  });
+  return { endMs, ...(incident ? { incident } : {}) };
+}
