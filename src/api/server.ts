@@ -5,6 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { AlertEngine } from '../alerts/alert-engine.ts';
+import { createAlertEngine } from '../alerts/alert-service.ts';
 import type { Config } from '../config.ts';
 import type { DemoIncidentControl } from '../demo/incidents.ts';
 import { IngestPipeline } from '../ingest/pipeline.ts';
@@ -19,6 +21,7 @@ import { elasticsearchRoutes } from './routes/elasticsearch.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { queryRoutes } from './routes/query.ts';
+import { alertsRoutes } from './routes/alerts.ts';
 import { dashboardRoutes } from './routes/dashboards.ts';
 import { funnelRoutes } from './routes/funnel.ts';
 import { uiRoutes } from './routes/ui.ts';
@@ -46,6 +49,8 @@ export interface AppContext {
 export interface ShoplensServer {
   readonly app: FastifyInstance;
   readonly context: AppContext;
+  /** The alert evaluator (running when `alerts.enabled`). */
+  readonly alerts: AlertEngine;
   /** Stops taking requests, commits what is queued, closes the store. */
   close(): Promise<void>;
 }
@@ -121,11 +126,16 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
   await app.register(dashboardRoutes(context));
   await app.register(funnelRoutes(context));
   await app.register(uiRoutes(context));
+  const alerts = createAlertEngine(config, store, metrics, deps.logger);
+  await app.register(alertsRoutes(context, alerts));
+  if (config.alerts.enabled) alerts.start();
 
   return {
     app,
     context,
+    alerts,
     async close() {
+      await alerts.stop();
       await app.close();
       await workers?.close();
       await writer.close();
