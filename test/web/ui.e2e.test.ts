@@ -1,0 +1,208 @@
+/**
+ * The web UI in a real browser (Debian's Chromium through playwright-core)
+ * over a real server with a day of demo shop data: every prebuilt dashboard
+ * draws every panel, the time range drives the queries and the URL, Explore
+ * shows a syntax error at its position, and export → import round-trips.
+ * Screenshots of each dashboard (1280 px and 390 px) go to /tmp/shoplens-shots/.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { prebuiltDashboards } from '../../src/analytics/prebuilt-dashboards.ts';
+import { UI_DIR } from '../../src/api/routes/ui.ts';
+import { startTestServer, testDataDir, type TestServer } from '../helpers/server.ts';
+import { loadDemoDay } from './demo-data.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = '/tmp/shoplens-shots';
+
+if (!existsSync(CHROMIUM)) {
+  console.error(`\n!!! SKIPPING the browser tests: ${CHROMIUM} is missing (apt-get install chromium; .ci/run does).\n`);
+}
+
+/** Waits until no panel is loading, then returns what each panel shows. */
+async function panelStates(page: Page) {
+  await page.waitForSelector('[data-testid=panel]');
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('.panel-body')].every((p) => !p.textContent?.includes('Loading')),
+    null,
+    { timeout: 20_000 },
+  );
+  return page.$$eval('[data-testid=panel]', (panels) =>
+    panels.map((p) => ({
+      id: p.getAttribute('data-panel-id'),
+      canvas: p.querySelector('canvas') !== null,
+      stat: p.querySelector('[data-testid=stat]')?.textContent ?? '',
+      tableRows: p.querySelectorAll('[data-testid=result-table] tbody tr').length,
+      empty: p.querySelector('[data-testid=panel-empty]') !== null,
+      error: p.querySelector('[data-testid=panel-error]')?.textContent ?? '',
+    })),
+  );
+}
+
+describe('web UI in Chromium', { skip: !existsSync(CHROMIUM) }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    if (!existsSync(join(UI_DIR, 'index.html'))) {
+      const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
+      assert.equal(build.status, 0, 'npm run build:web failed');
+    }
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startTestServer({}, testDataDir());
+    await loadDemoDay(server);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('lists the prebuilt dashboards at /', async () => {
+    await page.goto(server.url);
+    await page.waitForSelector('.card');
+    const titles = await page.$$eval('.card h2', (h) => h.map((x) => x.textContent));
+    assert.deepEqual(
+      titles,
+      prebuiltDashboards().map((d) => d.title),
+    );
+  });
+
+  for (const dashboard of prebuiltDashboards()) {
+    it(`draws every panel of "${dashboard.title}" with data`, async () => {
+      const started = Date.now();
+      await page.goto(`${server.url}/dashboards/${dashboard.id}`);
+      const states = await panelStates(page);
+      const drawnMs = Date.now() - started;
+      assert.equal(states.length, dashboard.panels.length);
+      for (const s of states) {
+        assert.equal(s.error, '', `${dashboard.id}/${s.id} shows an error`);
+        assert.equal(s.empty, false, `${dashboard.id}/${s.id} says it has no data`);
+        assert.ok(s.canvas || /\d/.test(s.stat) || s.tableRows > 0, `${dashboard.id}/${s.id} draws nothing`);
+      }
+      await page.waitForTimeout(150);
+      await page.screenshot({ path: join(SHOTS, `${dashboard.id}-1280.png`), fullPage: true });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.waitForTimeout(250);
+      await page.screenshot({ path: join(SHOTS, `${dashboard.id}-390.png`), fullPage: true });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      await page.setViewportSize({ width: 1280, height: 900 });
+      assert.ok(overflow <= 0, `${dashboard.id} is ${overflow} px wider than a 390 px phone`);
+      console.log(`# ${dashboard.id}: ${states.length} panels drawn in ${drawnMs} ms`);
+    });
+  }
+
+  it('puts a new time range in the URL and in every query', async () => {
+    await page.goto(`${server.url}/dashboards/checkout`);
+    await panelStates(page);
+    const ranges: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/api/v1/query')) ranges.push(JSON.parse(r.postData() ?? '{}').from);
+    });
+    await page.selectOption('[data-testid=range-select]', 'now-24h');
+    await panelStates(page);
+    assert.match(page.url(), /[?&]from=now-24h/);
+    assert.ok(ranges.length >= 5, `${ranges.length} queries after the change`);
+    assert.deepEqual([...new Set(ranges)], ['now-24h']);
+    // The link reproduces the view.
+    await page.goto(page.url());
+    assert.equal(await page.inputValue('[data-testid=range-select]'), 'now-24h');
+  });
+
+  it('drills down from a panel to Explore with its query and range', async () => {
+    await page.goto(`${server.url}/dashboards/payments?from=now-1h&to=now`);
+    await panelStates(page);
+    await page.locator('[data-panel-id=fail-gateway] button', { hasText: 'Explore' }).click();
+    await page.waitForSelector('[data-testid=result-table]');
+    const url = new URL(page.url());
+    assert.equal(url.pathname, '/explore');
+    assert.equal(url.searchParams.get('from'), 'now-1h');
+    assert.match(url.searchParams.get('q') ?? '', /transaction.gateway/);
+    const gateways = await page.$$eval('[data-testid=result-table] tbody tr td:first-child', (c) =>
+      c.map((x) => x.textContent),
+    );
+    assert.deepEqual([...gateways].sort(), ['adyen', 'paypal', 'stripe']);
+  });
+
+  it('shows a syntax error in Explore at its position', async () => {
+    await page.goto(`${server.url}/explore?from=now-1h`);
+    const query = 'event.type:payment_transaction AND | stats count()';
+    await page.fill('[data-testid=query-input]', query);
+    await page.press('[data-testid=query-input]', 'Enter');
+    const error = page.locator('[data-testid=query-error]');
+    await error.waitFor();
+    assert.match((await error.textContent()) ?? '', /query\.syntax/);
+    const caret = page.locator('[data-testid=query-error-caret]');
+    const position = Number(await caret.getAttribute('data-position'));
+    assert.equal(position, query.indexOf('|'));
+    const lines = ((await caret.textContent()) ?? '').split('\n');
+    assert.equal(lines[1]?.indexOf('^'), query.indexOf('|'));
+  });
+
+  it('searches events in Explore: histogram, expandable JSON, and field filters', async () => {
+    await page.goto(`${server.url}/explore?from=now-1h&q=${encodeURIComponent('event.type:payment_transaction')}`);
+    await page.waitForSelector('[data-testid=histogram] canvas');
+    await page.locator('[data-testid=result-table] tbody tr.expandable').first().click();
+    const json = JSON.parse((await page.locator('[data-testid=event-json]').textContent()) ?? '{}');
+    assert.equal(json.event.type, 'payment_transaction');
+    await page.locator('[data-testid=field-sidebar] summary', { hasText: /^transaction\.gateway$/ }).click();
+    await page.locator('[data-testid=field-sidebar] button', { hasText: 'stripe' }).click();
+    await page.waitForFunction(() =>
+      new URL(location.href).searchParams.get('q')?.includes('transaction.gateway:"stripe"'),
+    );
+    await page.waitForSelector('[data-testid=result-table]');
+    const sources = await page.$$eval('[data-testid=result-table] tbody tr.expandable', (r) => r.length);
+    assert.ok(sources > 0);
+    await page.screenshot({ path: join(SHOTS, 'explore-1280.png'), fullPage: true });
+  });
+
+  it('exports a dashboard to JSON and imports it back unchanged', async () => {
+    await page.goto(`${server.url}/dashboards/sales`);
+    await panelStates(page);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Export JSON')]);
+    const exported = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    const original = (await (await fetch(`${server.url}/api/v1/dashboards/sales`)).json()).dashboard;
+    assert.deepEqual(exported, original);
+
+    const copy = { ...exported, id: 'sales-imported', title: 'Sales (imported)' };
+    const file = join(testDataDir(), 'sales-imported.json');
+    writeFileSync(file, JSON.stringify(copy));
+    await page.goto(`${server.url}/dashboards`);
+    await page.setInputFiles('[data-testid=import-file]', file);
+    await page.waitForURL(/\/dashboards\/sales-imported$/);
+    const states = await panelStates(page);
+    assert.equal(states.length, exported.panels.length);
+    assert.ok(states.every((s) => s.error === '' && !s.empty));
+    const stored = (await (await fetch(`${server.url}/api/v1/dashboards/sales-imported`)).json()).dashboard;
+    assert.deepEqual(stored, copy);
+  });
+
+  it('edits a dashboard: retitles, resizes and removes a panel, then saves', async () => {
+    await page.goto(`${server.url}/dashboards/sales-imported`);
+    await panelStates(page);
+    await page.click('text=Edit');
+    const first = page.locator('[data-testid=panel]').first();
+    await first.locator('input[aria-label="Panel title"]').fill('Revenue by region');
+    await first.locator('button[aria-label=Wider]').click();
+    await page.locator('[data-testid=panel]').last().locator('button', { hasText: 'Remove' }).click();
+    await page.click('button:has-text("Save")');
+    await page.waitForSelector('button:has-text("Edit")');
+    const stored = (await (await fetch(`${server.url}/api/v1/dashboards/sales-imported`)).json()).dashboard;
+    assert.equal(stored.panels[0].title, 'Revenue by region');
+    assert.equal(stored.panels[0].w, 7);
+    assert.equal(stored.panels.length, 5);
+    assert.deepEqual(pageErrors, []);
+  });
+});
