@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { alertsConfigSchema } from './alerts/alerts-config.ts';
+import { privacyConfigSchema } from './privacy/privacy-config.ts';
 import { DATA_CLASSES } from './schema/fields.ts';
 import { parseDuration } from './util/duration.ts';
 
@@ -109,6 +110,8 @@ export const configSchema = z
       .prefault({}),
     /** Alerting: rules, receivers, routing (see src/alerts/alerts-config.ts). */
     alerts: alertsConfigSchema.prefault({}),
+    /** Redaction before anything is written (README "Redaction"). */
+    privacy: privacyConfigSchema.prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -13,6 +13,7 @@ import { IngestPipeline } from '../ingest/pipeline.ts';
 import { IngestWorkerPool } from '../ingest/worker-pool.ts';
 import { GroupCommitWriter } from '../store/group-commit.ts';
 import type { Store } from '../store/store.ts';
+import { redactMessage } from '../privacy/log-redaction.ts';
 import { SelfMetrics } from '../telemetry/self-metrics.ts';
 import { installAuth } from './auth.ts';
 import { installErrorHandling } from './error-handler.ts';
@@ -76,8 +77,10 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     },
   );
   const workers =
-    config.ingest.workers > 0 ? new IngestWorkerPool(config.ingest.workers, config.ingest, deps.logger) : undefined;
-  const pipeline = new IngestPipeline(writer, config.ingest, metrics, workers);
+    config.ingest.workers > 0
+      ? new IngestWorkerPool(config.ingest.workers, config.ingest, deps.logger, config.privacy)
+      : undefined;
+  const pipeline = new IngestPipeline(writer, config.ingest, metrics, workers, config.privacy);
   const context: AppContext = {
     config,
     store,
@@ -102,10 +105,13 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', async (request, reply, payload) => {
     reply.header('X-Request-Id', request.id);
     // Elasticsearch clients check this header on every answer.
     reply.header('X-Elastic-Product', 'Elasticsearch');
+    // Error answers may quote what the client sent (a URL, a header, a value): never a card number or secret.
+    if (reply.statusCode >= 400 && typeof payload === 'string') return redactMessage(payload);
+    return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpRequests.inc({

@@ -220,7 +220,7 @@ async function runImport(kind: CsvKind, file: string, options: ImportOptions): P
     const config = configFromFlags(options);
     const store = await openStore(config);
     try {
-      const sink = await storeSink(store, new Normalizer(config.ingest), csvIndexName(kind));
+      const sink = await storeSink(store, new Normalizer(config.ingest, config.privacy), csvIndexName(kind));
       return await importCsvFile(kind, file, sink, progress.update);
     } finally {
       await store.close();

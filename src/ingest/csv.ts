@@ -28,6 +28,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { AppError } from '../errors.ts';
+import { redactMessage } from '../privacy/log-redaction.ts';
 
 export const CSV_KINDS = ['orders', 'customers', 'clickstream'] as const;
 export type CsvKind = (typeof CSV_KINDS)[number];
@@ -104,7 +105,7 @@ export function checkCsvHeader(kind: CsvKind, header: readonly string[]): void {
   throw new AppError(
     400,
     'import.bad_header',
-    `${kind} CSV header does not match: ${parts.join('; ')}. Expected exactly: ${expected.join(',')}`,
+    redactMessage(`${kind} CSV header does not match: ${parts.join('; ')}. Expected exactly: ${expected.join(',')}`),
   );
 }
 
@@ -233,7 +234,8 @@ export function csvRowToEvent(kind: CsvKind, cells: readonly string[], line: num
     event['_index'] = csvIndexName(kind);
     return { ok: true, line, id, event };
   } catch (err) {
-    if (err instanceof RowError) return { ok: false, line, reason: err.message };
+    // Reasons quote cells, which may hold a card number or a secret.
+    if (err instanceof RowError) return { ok: false, line, reason: redactMessage(err.message) };
     throw err;
   }
 }
@@ -260,7 +262,8 @@ export async function* readCsvEvents(kind: CsvKind, input: Readable): AsyncGener
   } catch (err) {
     if (err instanceof AppError) throw err;
     const lines = (err as { lines?: number }).lines;
-    throw new AppError(400, 'import.bad_csv', `${lines ? `line ${lines}: ` : ''}${(err as Error).message}`, {
+    const message = redactMessage((err as Error).message);
+    throw new AppError(400, 'import.bad_csv', `${lines ? `line ${lines}: ` : ''}${message}`, {
       cause: err,
     });
   } finally {

@@ -81,6 +81,9 @@ export async function ingestBulk(
 ): Promise<BulkAnswer> {
   const started = performance.now();
   pipeline.countBytes(ENDPOINT, body.length);
+  // Index names and ids are stored and echoed in answers: redacted like event values.
+  const urlMarker: string[] = [];
+  const urlIndex = defaultIndex === undefined ? undefined : pipeline.redactText(defaultIndex, urlMarker);
   const lines = splitLines(body, pipeline.config.maxLineBytes);
   if (lines.length === 0) throw new EsRequestError(400, 'parse_exception', 'request body is required');
 
@@ -102,24 +105,30 @@ export async function ingestBulk(
   for (let i = 0; i < lines.length; i++) {
     const actionLine = lines[i] as BodyLine;
     if ('error' in actionLine) {
-      fail('index', defaultIndex ?? '', null, 400, 'illegal_argument_exception', actionLine.error.message);
+      fail('index', urlIndex ?? '', null, 400, 'illegal_argument_exception', actionLine.error.message);
       i++; // its source line goes with it
       continue;
     }
     const parsedAction = parseJson(actionLine.text);
     const meta = parsedAction.ok && isObject(parsedAction.value) ? parsedAction.value : undefined;
-    const action = meta ? Object.keys(meta)[0] : undefined;
-    if (!meta || action === undefined || Object.keys(meta).length !== 1 || !isObject(meta[action])) {
+    const rawAction = meta ? Object.keys(meta)[0] : undefined;
+    if (!meta || rawAction === undefined || Object.keys(meta).length !== 1 || !isObject(meta[rawAction])) {
       const reason = parsedAction.ok
         ? `line ${actionLine.line}: expected an action line like {"index":{}} or {"create":{"_index":"logs-shop"}}`
         : `line ${actionLine.line}: action line is ${parsedAction.message}`;
-      fail('index', defaultIndex ?? '', null, 400, 'illegal_argument_exception', reason);
+      fail('index', urlIndex ?? '', null, 400, 'illegal_argument_exception', reason);
       i++;
       continue;
     }
-    const params = meta[action] as Record<string, unknown>;
-    const index = typeof params['_index'] === 'string' ? params['_index'] : defaultIndex;
-    const explicitId = typeof params['_id'] === 'string' && params['_id'] !== '' ? params['_id'] : undefined;
+    const params = meta[rawAction] as Record<string, unknown>;
+    const action = pipeline.redactText(rawAction);
+    const metaMarker: string[] = [];
+    const index = typeof params['_index'] === 'string' ? pipeline.redactText(params['_index'], metaMarker) : urlIndex;
+    if (typeof params['_index'] !== 'string') metaMarker.push(...urlMarker);
+    const explicitId =
+      typeof params['_id'] === 'string' && params['_id'] !== ''
+        ? pipeline.redactText(params['_id'], metaMarker)
+        : undefined;
     if (action === 'delete') {
       fail(
         'delete',
@@ -182,7 +191,7 @@ export async function ingestBulk(
       );
       continue;
     }
-    const normalized = pipeline.normalize(source.value, ctx, index);
+    const normalized = pipeline.normalize(source.value, ctx, index, metaMarker);
     if (!normalized.ok) {
       fail(
         action,

@@ -97,6 +97,8 @@ function label(where: RawItem['where']): string {
 export interface PreparedEvents {
   readonly rows: StoredEvent[];
   readonly rejected: ItemRejection[];
+  /** Redactions made while preparing, by kind (`card_number`: 2, ...). */
+  readonly redactions: Record<string, number>;
 }
 
 /**
@@ -122,7 +124,7 @@ export function prepareEvents(
     if (result.ok) rows.push(toRowLine(result.record));
     else rejected.push({ ...item.where, code: result.code, message: `${label(item.where)}: ${result.message}` });
   }
-  return { rows, rejected };
+  return { rows, rejected, redactions: normalizer.takeRedactionCounts() };
 }
 
 export async function ingestEvents(
@@ -132,7 +134,8 @@ export async function ingestEvents(
   ctx: IngestContext,
 ): Promise<EventsAnswer> {
   pipeline.countBytes(ENDPOINT, body.length);
-  const { rows, rejected } = await pipeline.prepareEvents(body, contentType, ctx);
+  const { rows, rejected, redactions } = await pipeline.prepareEvents(body, contentType, ctx);
+  pipeline.countRedactions(redactions);
   const codes = rejected.map((r) => r.code);
   if (rows.length === 0) {
     pipeline.countRejected(ENDPOINT, codes);

@@ -20,7 +20,13 @@ export interface WorkerTask {
 
 /** A worker's answer. */
 export type WorkerAnswer =
-  | { readonly id: number; readonly ok: true; readonly rows: string[]; readonly rejected: unknown[] }
+  | {
+      readonly id: number;
+      readonly ok: true;
+      readonly rows: string[];
+      readonly rejected: unknown[];
+      readonly redactions: Record<string, number>;
+    }
   | {
       readonly id: number;
       readonly ok: false;
@@ -35,13 +41,20 @@ export type WorkerAnswer =
 
 const port = parentPort;
 if (port) {
-  const normalizer = new Normalizer((workerData as { ingest: Config['ingest'] }).ingest);
+  const data = workerData as { ingest: Config['ingest']; privacy?: Config['privacy'] };
+  const normalizer = new Normalizer(data.ingest, data.privacy);
   port.on('message', (task: WorkerTask) => {
     let answer: WorkerAnswer;
     try {
       const body = Buffer.from(task.body.buffer, task.body.byteOffset, task.body.byteLength);
       const prepared = prepareEvents(normalizer, body, task.contentType, task.ctx);
-      answer = { id: task.id, ok: true, rows: prepared.rows as string[], rejected: prepared.rejected };
+      answer = {
+        id: task.id,
+        ok: true,
+        rows: prepared.rows as string[],
+        rejected: prepared.rejected,
+        redactions: prepared.redactions,
+      };
     } catch (err) {
       const e =
         err instanceof AppError

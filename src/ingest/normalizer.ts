@@ -1,9 +1,15 @@
 /**
- * Normalisation with the ingest configuration applied (limits, skew, index
- * → data class mapping). Built from plain config so that ingest workers can
- * construct their own.
+ * Normalisation with the ingest and privacy configuration applied (limits,
+ * skew, index → data class mapping, redaction). Built from plain config so
+ * that ingest workers can construct their own.
+ *
+ * Every raw event is redacted (src/privacy/redactor.ts) before it is
+ * normalised, so nothing that follows (columns, attributes, rejection
+ * messages, row lines, the store) ever sees a card number or a secret.
  */
 import type { Config } from '../config.ts';
+import { DEFAULT_PRIVACY, markRedactions, Redactor } from '../privacy/redactor.ts';
+import type { PrivacyConfig } from '../privacy/privacy-config.ts';
 import type { DataClass } from '../schema/fields.ts';
 import { normalizeEvent, type NormalizeResult } from './normalize.ts';
 
@@ -15,10 +21,12 @@ export interface IngestContext {
 
 export class Normalizer {
   readonly config: Config['ingest'];
+  readonly redactor: Redactor;
   readonly #indexPatterns: { re: RegExp; dataClass: DataClass }[];
 
-  constructor(config: Config['ingest']) {
+  constructor(config: Config['ingest'], privacy: PrivacyConfig = DEFAULT_PRIVACY) {
     this.config = config;
+    this.redactor = new Redactor(privacy);
     this.#indexPatterns = Object.entries(config.indexDataClass).map(([pattern, dataClass]) => ({
       re: new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`),
       dataClass,
@@ -30,16 +38,33 @@ export class Normalizer {
     return this.#indexPatterns.find((p) => p.re.test(index))?.dataClass;
   }
 
-  normalize(raw: unknown, ctx: IngestContext, indexName?: string): NormalizeResult {
+  /**
+   * Redacts, then normalises one raw event. `indexName` is redacted like
+   * the event; `marker` holds redactions the caller already made for this
+   * event (an Elasticsearch `_id`) and is merged into its marker.
+   */
+  normalize(raw: unknown, ctx: IngestContext, indexName?: string, marker?: readonly string[]): NormalizeResult {
     const c = this.config;
-    return normalizeEvent(raw, {
+    const redacted = this.redactor.redactEvent(raw, c.maxDepth);
+    if (!redacted.ok) return redacted;
+    const found = redacted.marker ?? [];
+    if (marker) for (const m of marker) if (!found.includes(m)) found.push(m);
+    const index = indexName === undefined ? undefined : this.redactor.redactText(indexName, found);
+    const result = normalizeEvent(redacted.value, {
       tenant: ctx.tenant,
       receivedAtMs: ctx.receivedAtMs,
       maxFutureSkewMs: c.maxFutureSkew,
       maxPastAgeMs: c.maxPastAge,
       maxDepth: c.maxDepth,
       maxFields: c.maxFields,
-      ...(indexName === undefined ? {} : { indexName, indexDataClass: this.dataClassForIndex(indexName) }),
+      ...(index === undefined ? {} : { indexName: index, indexDataClass: this.dataClassForIndex(index) }),
     });
+    if (result.ok) result.record.attributes = markRedactions(result.record.attributes, found);
+    return result;
+  }
+
+  /** Redactions made since the last call, by kind (for `shoplens_redactions_total`). */
+  takeRedactionCounts(): Record<string, number> {
+    return this.redactor.takeCounts();
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The shared ingest pipeline: normalize → (redact: privacy issue) → batch →
- * store. Protocol adapters parse their wire format into raw items, run each
+ * The shared ingest pipeline: redact → normalize → batch → store (the
+ * Normalizer redacts every raw event first, src/privacy/redactor.ts). Protocol adapters parse their wire format into raw items, run each
  * through `normalize` (or hand whole bodies to `prepareEvents`, which uses
  * the worker threads), then `commit` the good ones; the promise resolves only
  * after the store committed them.
@@ -22,9 +22,15 @@ export class IngestPipeline {
   readonly #metrics: SelfMetrics;
   readonly #workers: IngestWorkerPool | undefined;
 
-  constructor(writer: GroupCommitWriter, config: Config['ingest'], metrics: SelfMetrics, workers?: IngestWorkerPool) {
+  constructor(
+    writer: GroupCommitWriter,
+    config: Config['ingest'],
+    metrics: SelfMetrics,
+    workers?: IngestWorkerPool,
+    privacy?: Config['privacy'],
+  ) {
     this.#writer = writer;
-    this.#normalizer = new Normalizer(config);
+    this.#normalizer = new Normalizer(config, privacy);
     this.#metrics = metrics;
     this.#workers = workers;
   }
@@ -33,8 +39,26 @@ export class IngestPipeline {
     return this.#normalizer.config;
   }
 
-  normalize(raw: unknown, ctx: IngestContext, indexName?: string): NormalizeResult {
-    return this.#normalizer.normalize(raw, ctx, indexName);
+  /** Redacts and normalises one raw event (see Normalizer.normalize) and counts the redactions. */
+  normalize(raw: unknown, ctx: IngestContext, indexName?: string, marker?: readonly string[]): NormalizeResult {
+    const result = this.#normalizer.normalize(raw, ctx, indexName, marker);
+    this.countRedactions(this.#normalizer.takeRedactionCounts());
+    return result;
+  }
+
+  /**
+   * Redacts client text that is stored or echoed outside an event (an
+   * Elasticsearch action, `_index` or `_id`); adds what it found to `marker`.
+   */
+  redactText(text: string, marker?: string[]): string {
+    const out = this.#normalizer.redactor.redactText(text, marker);
+    this.countRedactions(this.#normalizer.takeRedactionCounts());
+    return out;
+  }
+
+  /** Adds redaction counts by kind to `shoplens_redactions_total`. */
+  countRedactions(counts: Readonly<Record<string, number>>): void {
+    for (const [kind, n] of Object.entries(counts)) if (n > 0) this.#metrics.redactions.inc({ kind }, n);
   }
 
   /** Reads, normalises and serialises an events body: in a worker thread when there are any. */

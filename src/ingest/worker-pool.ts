@@ -27,13 +27,15 @@ const ENTRY = new URL('./ingest-worker-entry.mjs', import.meta.url);
 
 export class IngestWorkerPool {
   readonly #config: Config['ingest'];
+  readonly #privacy: Config['privacy'] | undefined;
   readonly #logger: Logger | undefined;
   readonly #slots: Slot[] = [];
   #nextId = 0;
   #closed = false;
 
-  constructor(size: number, config: Config['ingest'], logger?: Logger) {
+  constructor(size: number, config: Config['ingest'], logger?: Logger, privacy?: Config['privacy']) {
     this.#config = config;
+    this.#privacy = privacy;
     this.#logger = logger;
     for (let i = 0; i < size; i++) this.#slots.push(this.#spawn());
   }
@@ -44,7 +46,7 @@ export class IngestWorkerPool {
 
   #spawn(): Slot {
     const slot: Slot = {
-      worker: new Worker(ENTRY, { workerData: { ingest: this.#config } }),
+      worker: new Worker(ENTRY, { workerData: { ingest: this.#config, privacy: this.#privacy } }),
       pending: new Map(),
       dead: false,
     };
@@ -52,8 +54,13 @@ export class IngestWorkerPool {
       const p = slot.pending.get(answer.id);
       if (!p) return;
       slot.pending.delete(answer.id);
-      if (answer.ok) p.resolve({ rows: answer.rows as RowLine[], rejected: answer.rejected as ItemRejection[] });
-      else {
+      if (answer.ok) {
+        p.resolve({
+          rows: answer.rows as RowLine[],
+          rejected: answer.rejected as ItemRejection[],
+          redactions: answer.redactions,
+        });
+      } else {
         const e = answer.error;
         p.reject(new AppError(e.status, e.code, e.message, { details: e.details, headers: e.headers }));
       }

@@ -1,5 +1,18 @@
-/** Structured JSON logs (pino) on stdout; request-scoped lines carry `requestId`. */
+/**
+ * Structured JSON logs (pino) on stdout; request-scoped lines carry `requestId`.
+ * Every line is redacted before it is written (src/privacy/log-redaction.ts):
+ * no card number, secret, token or API key reaches the log, whatever logged it.
+ */
 import { pino, type Logger } from 'pino';
+import { redactingDestination, redactMessage } from '../privacy/log-redaction.ts';
+
+interface LoggedRequest {
+  readonly method?: string;
+  readonly url?: string;
+  readonly host?: string;
+  readonly ip?: string;
+  readonly socket?: { readonly remotePort?: number };
+}
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(
@@ -12,7 +25,18 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
         paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]'],
         censor: '[redacted]',
       },
+      serializers: {
+        // Fastify's request serializer, with the URL redacted in its decoded form
+        // (`/x?token=…`, a card number in a path, percent-encoded or not).
+        req: (req: LoggedRequest) => ({
+          method: req.method,
+          url: req.url === undefined ? undefined : redactMessage(req.url),
+          host: req.host,
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        }),
+      },
     },
-    destination ?? process.stdout,
+    redactingDestination(destination ?? process.stdout),
   );
 }

@@ -14,6 +14,7 @@ export class SelfMetrics {
   readonly ingestQueueEvents: Gauge;
   readonly querySeconds: Histogram<'outcome'>;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  readonly redactions: Counter<'kind'>;
   readonly alertEvaluationSeconds: Histogram<'outcome'>;
   readonly alertNotifications: Counter<'receiver_type' | 'outcome'>;
   readonly alertOutboxPending: Gauge;
@@ -101,6 +102,12 @@ export class SelfMetrics {
       name: 'shoplens_http_requests_total',
       help: 'HTTP requests answered, by route, method and status code.',
       labelNames: ['route', 'method', 'status'],
+      registers,
+    });
+    this.redactions = new Counter({
+      name: 'shoplens_redactions_total',
+      help: 'Values redacted before storage, by kind: card_number, email, ip, secret, field (dropped), pattern:<name>.',
+      labelNames: ['kind'],
       registers,
     });
   }

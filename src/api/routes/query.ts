@@ -1,6 +1,7 @@
 /** `POST /api/v1/query`: the query language over stored events; `GET /api/v1/fields`: the field catalog. */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { maskQueryText } from '../../privacy/query-text.ts';
 import { EVENT_FIELDS } from '../../schema/fields.ts';
 import { runQuery } from '../../store/query-service.ts';
 import { jsonBody } from '../body.ts';
@@ -17,6 +18,9 @@ export function queryRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     app.post('/api/v1/query', { config: { role: 'read' } }, async (request) => {
       const body = jsonBody(request, queryBody);
+      // Card numbers (and e-mails) typed into a query are masked as stored data is, before
+      // the query is run, audited, logged or quoted in an error (README "Redaction").
+      body.query = maskQueryText(body.query, ctx.config.privacy);
       const started = performance.now();
       let outcome = 'error';
       try {

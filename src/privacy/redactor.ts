@@ -1,0 +1,258 @@
+/**
+ * The redactor: applied to every raw event before it is normalised,
+ * serialised or written, and to any other client text Shoplens stores,
+ * echoes or logs (index names, document ids, error messages). It works in
+ * place on freshly parsed JSON:
+ * - card numbers in any string, any object key and any integer → masked to
+ *   their last four digits (card-numbers.ts), always;
+ * - secret values inside strings (`token=…`, `Bearer …`, API key shapes) →
+ *   `[redacted]` (text-patterns.ts), always;
+ * - fields whose name holds a secret (field-names.ts) or matches
+ *   `privacy.dropFields` → dropped, with their whole value;
+ * - e-mail addresses → `john.***@gmail.com` unless `privacy.maskEmails: false`;
+ * - client IPs in `privacy.ipFields` → truncated when `privacy.truncateIps`;
+ * - `privacy.maskPatterns` → replaced.
+ * Fields in `privacy.exemptFields` skip the configurable parts (not cards or secret values).
+ *
+ * What was redacted is returned as the event's marker (`card_number`,
+ * `email`, `ip`, `secret`, `pattern:<name>`, `field:<dotted.name>`) and
+ * counted by kind for `shoplens_redactions_total`.
+ */
+import { maskCardNumbers, maskCardText, numberIsCard } from './card-numbers.ts';
+import { SecretNames } from './field-names.ts';
+import { truncateIp } from './ip-truncation.ts';
+import { privacyConfigSchema, type PrivacyConfig } from './privacy-config.ts';
+import { maskEmails, maskSecretValues } from './text-patterns.ts';
+
+/** The attribute that lists what was redacted from an event. */
+export const REDACTION_MARKER = 'privacy.redacted';
+
+/** The configuration with every default: what applies when none is given. */
+export const DEFAULT_PRIVACY: PrivacyConfig = privacyConfigSchema.parse({});
+
+/** Outcome of redacting one raw event. */
+export type RedactedEvent =
+  | {
+      readonly ok: true;
+      /** The event, redacted (the same object, changed in place, when it was an object). */
+      readonly value: unknown;
+      /** What was redacted, distinct entries in order of discovery; undefined when nothing. */
+      readonly marker: string[] | undefined;
+    }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/** `customer.*` → a RegExp over the whole dotted name, case-insensitive. */
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
+}
+
+function anyMatch(patterns: readonly RegExp[], name: string): boolean {
+  for (const p of patterns) if (p.test(name)) return true;
+  return false;
+}
+
+/** Sets an own property, also for a key like `__proto__` (plain assignment would change the prototype). */
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
+class TooDeep extends Error {
+  constructor(readonly path: string) {
+    super(path);
+  }
+}
+
+/** Kind of a marker entry as counted in the metric (`field:a.b` counts as `field`). */
+function metricKind(entry: string): string {
+  return entry.startsWith('field:') ? 'field' : entry;
+}
+
+export class Redactor {
+  readonly config: PrivacyConfig;
+  readonly #names: SecretNames;
+  readonly #dropPaths: RegExp[];
+  readonly #exempt: RegExp[];
+  readonly #ipFields: RegExp[];
+  readonly #patterns: { kind: string; re: RegExp; replacement: string }[];
+  readonly #counts = new Map<string, number>();
+  /** Kinds found by the string pass under way (reused: no allocation per string). */
+  readonly #hits: string[] = [];
+  readonly #onCard = (): void => {
+    this.#hits.push('card_number');
+  };
+  readonly #onSecret = (): void => {
+    this.#hits.push('secret');
+  };
+  readonly #onEmail = (): void => {
+    this.#hits.push('email');
+  };
+  #maxDepth = 64;
+
+  constructor(config: PrivacyConfig = DEFAULT_PRIVACY) {
+    this.config = config;
+    const words = config.dropFields.filter((f) => !f.includes('.') && !f.includes('*'));
+    this.#names = new SecretNames(words);
+    this.#dropPaths = config.dropFields.filter((f) => f.includes('.') || f.includes('*')).map(globToRegExp);
+    this.#exempt = config.exemptFields.map(globToRegExp);
+    this.#ipFields = config.truncateIps ? config.ipFields.map(globToRegExp) : [];
+    this.#patterns = config.maskPatterns.map((p) => ({
+      kind: `pattern:${p.name}`,
+      re: new RegExp(p.regex, `${p.flags}g`),
+      replacement: p.replacement,
+    }));
+  }
+
+  /**
+   * Redacts one raw event in place. Containers nested deeper than
+   * `maxDepth` + 8 levels are refused (`ingest.too_deep`), so that no
+   * unredacted value can hide below the depth the walk reaches.
+   */
+  redactEvent(raw: unknown, maxDepth = 56): RedactedEvent {
+    this.#maxDepth = maxDepth + 8;
+    const marker: string[] = [];
+    try {
+      const value = this.#value(raw, '', false, 0, marker);
+      return { ok: true, value, marker: marker.length > 0 ? marker : undefined };
+    } catch (err) {
+      if (!(err instanceof TooDeep)) throw err;
+      return {
+        ok: false,
+        code: 'ingest.too_deep',
+        message: `field "${err.path}" is nested more than ${this.#maxDepth} levels deep`,
+      };
+    }
+  }
+
+  /**
+   * Redacts card numbers, secret values, e-mail addresses (when configured)
+   * and configured patterns in one piece of text (a message, an index name,
+   * an id, a log line). Adds what it found to `marker` when given.
+   */
+  redactText(text: string, marker?: string[]): string {
+    return this.#string(text, false, marker ?? []);
+  }
+
+  /** Redaction counts by kind since the last call (and resets them). */
+  takeCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [kind, n] of this.#counts) out[kind] = n;
+    this.#counts.clear();
+    return out;
+  }
+
+  #record(entry: string, marker: string[]): void {
+    const kind = metricKind(entry);
+    this.#counts.set(kind, (this.#counts.get(kind) ?? 0) + 1);
+    if (!marker.includes(entry)) marker.push(entry);
+  }
+
+  #value(value: unknown, path: string, exempt: boolean, depth: number, marker: string[]): unknown {
+    if (typeof value === 'string') {
+      let out = this.#string(value, exempt, marker);
+      if (this.#ipFields.length > 0 && !exempt && anyMatch(this.#ipFields, path)) {
+        const truncated = truncateIp(out.trim(), this.config.ipv4PrefixLength, this.config.ipv6PrefixLength);
+        if (truncated !== undefined && truncated !== out) {
+          out = truncated;
+          this.#record('ip', marker);
+        }
+      }
+      return out;
+    }
+    if (typeof value === 'number') {
+      if (!numberIsCard(value)) return value;
+      this.#record('card_number', marker);
+      return maskCardText(String(value));
+    }
+    if (value === null || typeof value !== 'object') return value;
+    if (depth >= this.#maxDepth) throw new TooDeep(path);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const v: unknown = value[i];
+        const r = this.#value(v, path, exempt, depth + 1, marker);
+        if (r !== v) value[i] = r;
+      }
+      return value;
+    }
+    const obj = value as Record<string, unknown>;
+    for (const key of Object.keys(obj)) {
+      const v = obj[key];
+      const newKey = this.#string(key, exempt, marker);
+      const name = path === '' ? newKey : `${path}.${newKey}`;
+      const isExempt = exempt || (this.#exempt.length > 0 && anyMatch(this.#exempt, name));
+      if (
+        !isExempt &&
+        (this.#names.isSecret(newKey) || (this.#dropPaths.length > 0 && anyMatch(this.#dropPaths, name)))
+      ) {
+        delete obj[key];
+        this.#record(`field:${name}`, marker);
+        continue;
+      }
+      const r = this.#value(v, name, isExempt, depth + 1, marker);
+      if (newKey !== key) {
+        delete obj[key];
+        setOwn(obj, newKey, r);
+      } else if (r !== v) setOwn(obj, key, r);
+    }
+    return obj;
+  }
+
+  #string(text: string, exempt: boolean, marker: string[]): string {
+    if (text.length < 5) return text;
+    // Percent-encoded text (URLs) is also read decoded: `4111%201111…` is a card number too.
+    if (text.includes('%')) {
+      const decoded = safeDecode(text);
+      if (decoded !== text) {
+        const out = this.#plain(decoded, exempt);
+        if (out !== decoded) return this.#commit(out, marker);
+        this.#hits.length = 0;
+      }
+    }
+    return this.#commit(this.#plain(text, exempt), marker);
+  }
+
+  #commit(text: string, marker: string[]): string {
+    for (const kind of this.#hits) this.#record(kind, marker);
+    this.#hits.length = 0;
+    return text;
+  }
+
+  /** One pass over plain text; what it finds goes to #hits. */
+  #plain(text: string, exempt: boolean): string {
+    let out = maskCardNumbers(text, this.#onCard);
+    out = maskSecretValues(out, this.#names, this.#onSecret);
+    if (exempt) return out;
+    if (this.config.maskEmails) out = maskEmails(out, this.#onEmail);
+    for (const p of this.#patterns) {
+      p.re.lastIndex = 0;
+      if (!p.re.test(out)) continue;
+      p.re.lastIndex = 0;
+      out = out.replace(p.re, () => {
+        this.#hits.push(p.kind);
+        return p.replacement;
+      });
+    }
+    return out;
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
+/** Adds the marker to a normalised event's attributes (replacing any a client sent). */
+export function markRedactions(
+  attributes: Record<string, unknown> | null,
+  marker: readonly string[] | undefined,
+): Record<string, unknown> | null {
+  if (attributes && REDACTION_MARKER in attributes) delete attributes[REDACTION_MARKER];
+  if (!marker || marker.length === 0) return attributes && Object.keys(attributes).length > 0 ? attributes : null;
+  const out = attributes ?? {};
+  out[REDACTION_MARKER] = [...marker];
+  return out;
+}
