@@ -1,0 +1,99 @@
+/**
+ * `npm run bench:ui`: how long each prebuilt dashboard takes to be fully
+ * drawn in Chromium over 7 days of demo data (as `npm start` writes them:
+ * history at 10 % density, the last hour at full density). Per dashboard:
+ * a cold load (new page, empty answer cache), a warm revisit inside the
+ * app within the cache window, and the same dashboard over the last 7 days.
+ * Prints a table against the 1.5 s target; asserts nothing.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Table from 'cli-table3';
+import { chromium, type Page } from 'playwright-core';
+import { prebuiltDashboards } from '../src/analytics/prebuilt-dashboards.ts';
+import { UI_DIR } from '../src/api/routes/ui.ts';
+import { pipelineSink } from '../src/cli/demo.ts';
+import { backfill } from '../src/demo/demo-runner.ts';
+import { ShopSimulator } from '../src/demo/shop-simulator.ts';
+import { startTestServer } from '../test/helpers/server.ts';
+
+const TARGET_MS = 1500;
+const HOUR_MS = 3_600_000;
+
+async function drawn(page: Page): Promise<void> {
+  await page.waitForSelector('[data-testid=panel]');
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('.panel-body')].every((p) => !p.textContent?.includes('Loading')),
+    null,
+    { timeout: 60_000 },
+  );
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(join(UI_DIR, 'index.html')))
+    spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
+  const server = await startTestServer({ auth: 'none' } as never);
+  const now = Date.now();
+  const sink = pipelineSink(server.server.context.pipeline);
+  const started = performance.now();
+  const a = await backfill(new ShopSimulator({ seed: 42, trafficScale: 0.1, infraIntervalMs: 300_000 }), sink, {
+    fromMs: now - 7 * 24 * HOUR_MS,
+    toMs: now - HOUR_MS,
+  });
+  const b = await backfill(new ShopSimulator({ seed: 43, trafficScale: 1, infraIntervalMs: 60_000 }), sink, {
+    fromMs: now - HOUR_MS,
+    toMs: now - 1000,
+  });
+  console.log(
+    `${(a.accepted + b.accepted).toLocaleString()} demo events over 7 days loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  const table = new Table({
+    head: ['dashboard', 'panels', 'cold load', 'warm revisit', 'last 7 days', `≤ ${TARGET_MS} ms`],
+  });
+  try {
+    for (const d of prebuiltDashboards()) {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      let queries = 0;
+      page.on('request', (r) => r.url().includes('/api/v1/') && r.method() === 'POST' && queries++);
+      let t = performance.now();
+      await page.goto(`${server.url}/dashboards/${d.id}`);
+      await drawn(page);
+      const cold = performance.now() - t;
+      const coldQueries = queries;
+      // Leave and come back inside the app: identical panel queries come from the answer cache.
+      await page.click('nav >> text=Dashboards');
+      await page.waitForSelector('.card');
+      t = performance.now();
+      await page.click(`.card >> text=${d.title}`);
+      await drawn(page);
+      const warm = performance.now() - t;
+      const warmQueries = queries - coldQueries;
+      t = performance.now();
+      await page.goto(`${server.url}/dashboards/${d.id}?from=now-7d&to=now`);
+      await drawn(page);
+      const week = performance.now() - t;
+      await page.close();
+      const ms = (x: number) => `${Math.round(x)} ms`;
+      table.push([
+        d.id,
+        d.panels.length,
+        `${ms(cold)} (${coldQueries} requests)`,
+        `${ms(warm)} (${warmQueries} requests)`,
+        ms(week),
+        Math.max(cold, week) <= TARGET_MS ? 'yes' : 'NO',
+      ]);
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  console.log(table.toString());
+}
+
+await main();
