@@ -24,7 +24,7 @@ const HOUR_MS = 3_600_000;
 async function drawn(page: Page): Promise<void> {
   await page.waitForSelector('[data-testid=panel]');
   await page.waitForFunction(
-    () => [...document.querySelectorAll('.panel-body')].every((p) => !p.textContent?.includes('Loading')),
+    "[...document.querySelectorAll('.panel-body')].every((p) => !p.textContent?.includes('Loading'))",
     null,
     { timeout: 60_000 },
   );
@@ -33,7 +33,7 @@ async function drawn(page: Page): Promise<void> {
 async function main(): Promise<void> {
   if (!existsSync(join(UI_DIR, 'index.html')))
     spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
-  const server = await startTestServer({ auth: 'none' } as never);
+  const server = await startTestServer();
   const now = Date.now();
   const sink = pipelineSink(server.server.context.pipeline);
   const started = performance.now();

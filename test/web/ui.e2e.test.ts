@@ -27,7 +27,7 @@ if (!existsSync(CHROMIUM)) {
 async function panelStates(page: Page) {
   await page.waitForSelector('[data-testid=panel]');
   await page.waitForFunction(
-    () => [...document.querySelectorAll('.panel-body')].every((p) => !p.textContent?.includes('Loading')),
+    "[...document.querySelectorAll('.panel-body')].every((p) => !p.textContent?.includes('Loading'))",
     null,
     { timeout: 20_000 },
   );
@@ -97,7 +97,7 @@ describe('web UI in Chromium', { skip: !existsSync(CHROMIUM) }, () => {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.waitForTimeout(250);
       await page.screenshot({ path: join(SHOTS, `${dashboard.id}-390.png`), fullPage: true });
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
       await page.setViewportSize({ width: 1280, height: 900 });
       assert.ok(overflow <= 0, `${dashboard.id} is ${overflow} px wider than a 390 px phone`);
       console.log(`# ${dashboard.id}: ${states.length} panels drawn in ${drawnMs} ms`);
@@ -159,8 +159,8 @@ describe('web UI in Chromium', { skip: !existsSync(CHROMIUM) }, () => {
     assert.equal(json.event.type, 'payment_transaction');
     await page.locator('[data-testid=field-sidebar] summary', { hasText: /^transaction\.gateway$/ }).click();
     await page.locator('[data-testid=field-sidebar] button', { hasText: 'stripe' }).click();
-    await page.waitForFunction(() =>
-      new URL(location.href).searchParams.get('q')?.includes('transaction.gateway:"stripe"'),
+    await page.waitForFunction(
+      `new URL(location.href).searchParams.get('q')?.includes('transaction.gateway:"stripe"')`,
     );
     await page.waitForSelector('[data-testid=result-table]');
     const sources = await page.$$eval('[data-testid=result-table] tbody tr.expandable', (r) => r.length);
@@ -173,7 +173,7 @@ describe('web UI in Chromium', { skip: !existsSync(CHROMIUM) }, () => {
     await panelStates(page);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Export JSON')]);
     const exported = JSON.parse(readFileSync((await download.path())!, 'utf8'));
-    const original = (await (await fetch(`${server.url}/api/v1/dashboards/sales`)).json()).dashboard;
+    const original = ((await (await fetch(`${server.url}/api/v1/dashboards/sales`)).json()) as any).dashboard;
     assert.deepEqual(exported, original);
 
     const copy = { ...exported, id: 'sales-imported', title: 'Sales (imported)' };
@@ -185,7 +185,7 @@ describe('web UI in Chromium', { skip: !existsSync(CHROMIUM) }, () => {
     const states = await panelStates(page);
     assert.equal(states.length, exported.panels.length);
     assert.ok(states.every((s) => s.error === '' && !s.empty));
-    const stored = (await (await fetch(`${server.url}/api/v1/dashboards/sales-imported`)).json()).dashboard;
+    const stored = ((await (await fetch(`${server.url}/api/v1/dashboards/sales-imported`)).json()) as any).dashboard;
     assert.deepEqual(stored, copy);
   });
 
@@ -199,7 +199,7 @@ describe('web UI in Chromium', { skip: !existsSync(CHROMIUM) }, () => {
     await page.locator('[data-testid=panel]').last().locator('button', { hasText: 'Remove' }).click();
     await page.click('button:has-text("Save")');
     await page.waitForSelector('button:has-text("Edit")');
-    const stored = (await (await fetch(`${server.url}/api/v1/dashboards/sales-imported`)).json()).dashboard;
+    const stored = ((await (await fetch(`${server.url}/api/v1/dashboards/sales-imported`)).json()) as any).dashboard;
     assert.equal(stored.panels[0].title, 'Revenue by region');
     assert.equal(stored.panels[0].w, 7);
     assert.equal(stored.panels.length, 5);
