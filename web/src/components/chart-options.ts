@@ -421,14 +421,9 @@ export function funnelOption(panel: Panel, answer: FunnelAnswer, narrow: boolean
       xAxis: {
         type: 'category',
         data: steps,
-        axisLabel: {
-          color: TEXT,
-          interval: 0,
-          fontSize: narrow ? 9 : 11,
-          width: narrow ? 50 : 80,
-          overflow: 'break',
-          lineHeight: 13,
-        },
+        axisLabel: narrow
+          ? { color: TEXT, interval: 0, fontSize: 9, rotate: 35, width: 70, overflow: 'truncate' }
+          : { color: TEXT, interval: 0, fontSize: 11, width: 80, overflow: 'break', lineHeight: 13 },
       },
       yAxis: {
         type: 'value',
@@ -482,8 +477,10 @@ export function funnelOption(panel: Panel, answer: FunnelAnswer, narrow: boolean
           formatter: (p: { dataIndex: number }) => {
             const s = steps[p.dataIndex];
             if (!s) return '';
-            return p.dataIndex === 0
-              ? `${s.count.toLocaleString()}`
+            if (p.dataIndex === 0) return s.count.toLocaleString();
+            // On a phone the drop-off is in the tooltip only, so the label fits.
+            return narrow
+              ? `${s.count.toLocaleString()} · ${s.stepConversion}%`
               : `${s.count.toLocaleString()} · ${s.stepConversion}% (−${s.dropOff.toLocaleString()})`;
           },
         },
