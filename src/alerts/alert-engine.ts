@@ -102,38 +102,30 @@ export class AlertEngine {
 
   /** One pass: due rules, dispatch, delivery, for every tenant. */
   async tick(): Promise<void> {
-    for (const tenant of await this.tenants()) {
-      const rules = await this.rules(tenant);
-      const states = new Map(
-        (await this.#options.store.documents.list<RuleStateDoc>(tenant, KIND.state, { limit: 10_000 })).map((d) => [
-          d.id,
-          d.body,
-        ]),
-      );
-      for (const rule of rules.values()) {
-        if (!rule.spec.enabled) continue;
-        const last = states.get(rule.id)?.lastEvaluatedMs;
-        if (last !== undefined && this.#now() < last + rule.spec.every) continue;
-        await this.evaluate(tenant, rule);
-      }
-      const log = (m: string) => this.#options.observer?.log?.('warn', m, { tenant });
-      for (const n of await dispatch(
-        { store: this.#options.store, config: this.#options.config, log },
-        tenant,
-        rules,
-        this.#now(),
-      )) {
-        this.#options.observer?.onNotification?.(n);
-      }
-      const outcomes = await deliverOutbox(this.#options.store, this.#options.config, tenant, this.#now(), this.#now);
-      for (const o of outcomes) {
-        this.#options.observer?.onDelivery?.(o);
-        if (!o.ok)
-          this.#options.observer?.log?.('warn', `notification ${o.id} to ${o.receiver} failed: ${o.error}`, { tenant });
-      }
-      const pending = await this.#options.store.documents.list(tenant, KIND.outbox, { limit: 10_000 });
-      this.#options.observer?.onOutboxSize?.(pending.length);
+    for (const tenant of await this.tenants()) await this.tickTenant(tenant);
+  }
+
+  /** One pass for one tenant. */
+  async tickTenant(tenant: string): Promise<void> {
+    const { store, config, observer } = this.#options;
+    const rules = await this.rules(tenant);
+    const states = new Map(
+      (await store.documents.list<RuleStateDoc>(tenant, KIND.state, { limit: 10_000 })).map((d) => [d.id, d.body]),
+    );
+    for (const rule of rules.values()) {
+      if (!rule.spec.enabled) continue;
+      const last = states.get(rule.id)?.lastEvaluatedMs;
+      if (last !== undefined && this.#now() < last + rule.spec.every) continue;
+      await this.evaluate(tenant, rule);
     }
+    const log = (m: string) => observer?.log?.('warn', m, { tenant });
+    for (const n of await dispatch({ store, config, log }, tenant, rules, this.#now())) observer?.onNotification?.(n);
+    for (const o of await deliverOutbox(store, config, tenant, this.#now(), this.#now)) {
+      observer?.onDelivery?.(o);
+      if (!o.ok) observer?.log?.('warn', `notification ${o.id} to ${o.receiver} failed: ${o.error}`, { tenant });
+    }
+    const pending = await store.documents.list(tenant, KIND.outbox, { limit: 10_000 });
+    observer?.onOutboxSize?.(pending.length);
   }
 
   /** Starts ticking every `tickInterval` (the first tick after one interval). */

@@ -8,6 +8,7 @@ import { runQuery, type QueryAnswer } from '../store/query-service.ts';
 import { configFromFlags, DEFAULT_CONFIG_FILE, parsePort } from './config-flags.ts';
 import { registerDemoCommand } from './demo.ts';
 import { registerImportCommand } from './import.ts';
+import { registerRulesCommand } from './rules.ts';
 import { formatAnswer, type OutputFormat } from './output.ts';
 import { openStore, startServer } from './serve.ts';
 
@@ -145,6 +146,7 @@ export function buildProgram(): Command {
 
   registerDemoCommand(program);
   registerImportCommand(program);
+  registerRulesCommand(program);
   return program;
 }
 

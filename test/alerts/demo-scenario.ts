@@ -1,7 +1,7 @@
 /**
  * A demo-shop scenario in a real store for alert tests: 24 h of thin history
  * (10 % of traffic, as `shoplens demo` backfills), then 3 h at full density,
- * optionally with one incident during the middle hour.
+ * optionally with one incident starting one hour into the full-density part.
  */
 import { pipelineSink } from '../../src/cli/demo-sinks.ts';
 import { backfill } from '../../src/demo/demo-runner.ts';
@@ -26,13 +26,27 @@ export function scenarioEnd(nowMs: number = Date.now()): number {
 
 export async function loadScenario(
   server: TestServer,
-  options: { endMs: number; incident?: IncidentName; historyHours?: number; seed?: number },
+  options: {
+    endMs: number;
+    incident?: IncidentName;
+    historyHours?: number;
+    seed?: number;
+    tenant?: string;
+    /** Hours at full density before endMs (default 3); the incident starts one hour into them. */
+    fullHours?: number;
+    incidentMinutes?: number;
+  },
 ): Promise<Scenario> {
   const { endMs } = options;
-  const fullFrom = endMs - 3 * HOUR_MS;
+  const fullFrom = endMs - (options.fullHours ?? 3) * HOUR_MS;
   const schedule = new IncidentSchedule();
+  const incidentFrom = fullFrom + HOUR_MS;
   const incident = options.incident
-    ? { name: options.incident, fromMs: endMs - 2 * HOUR_MS, toMs: endMs - HOUR_MS }
+    ? {
+        name: options.incident,
+        fromMs: incidentFrom,
+        toMs: incidentFrom + (options.incidentMinutes ?? 60) * MINUTE_MS,
+      }
     : undefined;
   if (incident) schedule.add(incident.name, incident.fromMs, incident.toMs);
   const simulator = new ShopSimulator({
@@ -40,7 +54,7 @@ export async function loadScenario(
     trafficScale: (t) => (t < fullFrom ? 0.1 : 1),
     conditions: schedule.hook,
   });
-  await backfill(simulator, pipelineSink(server.server.context.pipeline), {
+  await backfill(simulator, pipelineSink(server.server.context.pipeline, options.tenant ?? 'default'), {
     fromMs: fullFrom - (options.historyHours ?? 24) * HOUR_MS,
     toMs: endMs,
   });

@@ -1,0 +1,102 @@
+/**
+ * `shoplens rules check` and `shoplens rules test` as a user runs them
+ * (bin/shoplens in a child process).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { post, startTestServer, type TestServer } from '../helpers/server.ts';
+
+const BIN = new URL('../../bin/shoplens', import.meta.url).pathname;
+const PACK = new URL('../../rules/ecommerce.yaml', import.meta.url).pathname;
+
+function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NODE_ENV: 'test' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('shoplens rules', () => {
+  let dir: string;
+  let server: TestServer;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'shoplens-test-cli-rules-'));
+    server = await startTestServer({ alerts: { enabled: false } });
+  });
+  after(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('check: the prebuilt pack is valid', async () => {
+    const r = await run(['rules', 'check', PACK]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /ecommerce\.yaml: 19 rules ok/);
+  });
+
+  it('check: errors name the file, line and column, and the exit code is 1', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(
+      file,
+      [
+        'rules:',
+        '  - name: Fine',
+        '    query: "event.type:x | stats count() as n"',
+        '    condition: n > 5',
+        '    severity: P2',
+        '  - name: BrokenCondition',
+        '    query: "event.type:x | stats count() as n"',
+        '    condition: "n >"',
+        '    severity: P1',
+        '  - name: TooOften',
+        '    query: "event.type:x | stats count() as n"',
+        '    condition: n > 1',
+        '    every: 1s',
+        '    severity: P1',
+        '',
+      ].join('\n'),
+    );
+    const r = await run(['rules', 'check', file]);
+    assert.equal(r.status, 1);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 2, r.stderr);
+    assert.match(lines[0]!, new RegExp(`^${file}:8:16: rule "BrokenCondition": condition: .*at character 4`));
+    assert.match(lines[1]!, new RegExp(`^${file}:13:12: rule "TooOften": every: must be at least 5s$`));
+  });
+
+  it('test: prints the values per group and the verdict from a running server', async () => {
+    const now = Date.now();
+    const events = [0, 1, 2, 3, 4, 5].map((i) =>
+      JSON.stringify({
+        '@timestamp': new Date(now - 60_000 - i * 1000).toISOString(),
+        event: { type: 'payment_transaction', outcome: 'success' },
+        transaction: { amount: 100, gateway: 'stripe' },
+        payment: { risk_score: 90 },
+      }),
+    );
+    assert.equal((await post(`${server.url}/api/v1/events`, events.join('\n'))).status, 200);
+    const r = await run(['rules', 'test', 'HighRiskTransactions', '--url', server.url]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^FIRING  high_risk=6 total_amount=600 ip_addresses=0$/m);
+    assert.match(r.stdout, /^verdict: FIRING$/m);
+
+    const earlier = await run(['rules', 'test', 'HighRiskTransactions', '--url', server.url, '--at', 'now-1h']);
+    assert.match(earlier.stdout, /^ok      high_risk=0 total_amount=n\/a ip_addresses=0$/m);
+    assert.match(earlier.stdout, /^verdict: not firing$/m);
+  });
+
+  it('test: an unknown rule is an error naming it', async () => {
+    const r = await run(['rules', 'test', 'NoSuchRule', '--url', server.url]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /No alert rule "NoSuchRule"/);
+  });
+});
