@@ -1,0 +1,170 @@
+/**
+ * Rule model, templates, the state machine and spike statistics, plus the
+ * rules API (create, validate, test, delete) on a real server.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { compileRule, RuleError } from '../../src/alerts/rule.ts';
+import { parseRuleFile } from '../../src/alerts/rule-files.ts';
+import { robustSigma } from '../../src/alerts/rule-query.ts';
+import { FLAP_HOLD_MS, step, type AlertInstance, type Transition } from '../../src/alerts/state-machine.ts';
+import { renderTemplate } from '../../src/alerts/templates.ts';
+import { post, startTestServer, type TestServer } from '../helpers/server.ts';
+
+const S = 1000;
+
+function run(
+  actives: boolean[],
+  timing: { forMs: number; keepFiringForMs: number },
+  everyMs = 30 * S,
+): { states: (string | undefined)[]; transitions: Transition[] } {
+  let instance: AlertInstance | undefined;
+  const transitions: Transition[] = [];
+  const states: (string | undefined)[] = [];
+  actives.forEach((active, i) => {
+    instance = step(
+      instance,
+      { rule: 'R', groupLabels: { gateway: 'stripe' }, active, values: {} },
+      i * everyMs,
+      timing,
+      transitions,
+    );
+    states.push(instance?.status);
+  });
+  return { states, transitions };
+}
+
+describe('state machine', () => {
+  it('pending for `for`, then firing; resolved once the condition stops', () => {
+    const { states } = run([true, true, true, false, false], { forMs: 60 * S, keepFiringForMs: 0 });
+    assert.deepEqual(states, ['pending', 'pending', 'firing', 'resolved', 'resolved']);
+  });
+
+  it('a blip shorter than `for` never fires', () => {
+    const { states, transitions } = run([true, false, true, false], { forMs: 60 * S, keepFiringForMs: 0 });
+    assert.deepEqual(states, ['pending', undefined, 'pending', undefined]);
+    assert.equal(transitions.filter((t) => t.to === 'firing').length, 0);
+  });
+
+  it('keep_firing_for holds a firing alert through short gaps', () => {
+    const { states } = run([true, false, true, false, false, false], { forMs: 0, keepFiringForMs: 60 * S });
+    assert.deepEqual(states, ['firing', 'firing', 'firing', 'firing', 'resolved', 'resolved']);
+  });
+
+  it('a flapping alert is held firing instead of firing again and again', () => {
+    const pattern = Array.from({ length: 16 }, (_, i) => i % 2 === 0);
+    const { transitions } = run([...pattern, ...Array(30).fill(false)], { forMs: 0, keepFiringForMs: 0 }, 60 * S);
+    const fired = transitions.filter((t) => t.to === 'firing').length;
+    assert.equal(fired, 4, 'fires 4 times, then is marked flapping and held');
+    const lastResolve = transitions.filter((t) => t.to === 'resolved').at(-1)!;
+    assert.ok(lastResolve.atMs >= 15 * 60 * S + FLAP_HOLD_MS - 60 * S, `resolved at ${lastResolve.atMs / 60_000} min`);
+  });
+});
+
+describe('templates', () => {
+  const ctx = {
+    rule: 'HighRisk',
+    severity: 'high',
+    labels: { 'transaction.gateway': 'stripe' },
+    values: { high_risk: 7, total_amount: 2345.5, success_rate: 0.9534 },
+  };
+  it('renders values, labels (by suffix), percent and currency', () => {
+    assert.equal(
+      renderTemplate(
+        '{{ value }} on {{ labels.gateway }}: {{ value.total_amount | currency }}, {{value.success_rate|percent}}, {{ value.total_amount | currency:EUR }}',
+        ctx,
+      ),
+      '7 on stripe: $2,345.50, 95.3 %, €2,345.50',
+    );
+  });
+  it('shows ? for an unknown name', () => {
+    assert.equal(renderTemplate('{{ value.nope }} {{ labels.nope }}', ctx), '? ?');
+  });
+});
+
+describe('rule validation', () => {
+  it('names the key and what was expected', () => {
+    const base = {
+      name: 'R',
+      query: 'event.type:x | stats count() as n by service.name',
+      condition: 'n > 1',
+      severity: 'P1',
+    };
+    const error = (spec: object) => {
+      try {
+        compileRule(spec, { kind: 'api' });
+      } catch (err) {
+        return `${(err as RuleError).path.join('.')}: ${(err as Error).message}`;
+      }
+      return 'no error';
+    };
+    assert.equal(error(base), 'no error');
+    assert.match(error({ ...base, window: '5 minutes' }), /^window: expected a duration/);
+    assert.match(error({ ...base, group_by: ['gateway'] }), /^group_by: "gateway" is not a "by" key/);
+    assert.match(error({ ...base, query: 'event.type:x' }), /^query: the query needs a "\| stats/);
+    assert.match(error({ ...base, condition: 'n >' }), /^condition: .*at character 4 of "n >"/);
+    assert.match(error({ ...base, colour: 'red' }), /unknown key colour/);
+  });
+
+  it('points at the line and column in a YAML file', () => {
+    const text =
+      'rules:\n  - name: A\n    query: "x | stats count() as n"\n    condition: n > 1\n    severity: P1\n    window: soon\n';
+    const { rules, problems } = parseRuleFile(text, 'f.yaml');
+    assert.equal(rules.length, 0);
+    assert.deepEqual(
+      problems.map((p) => `${p.line}:${p.column}`),
+      ['6:13'],
+    );
+  });
+});
+
+describe('robust spike statistics', () => {
+  it('ignores an outlier in the history and flags a real spike', () => {
+    const history = [10, 12, 11, 9, 10, 11, 250, 10];
+    assert.ok(Math.abs(robustSigma(11, history)!) < 1);
+    assert.ok(robustSigma(40, history)! > 3);
+  });
+});
+
+describe('rules API', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ alerts: { enabled: false } });
+  });
+  after(async () => server?.close());
+
+  const put = (name: string, body: object) =>
+    fetch(`${server.url}/api/v1/alerts/rules/${name}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  it('lists the pack, creates, tests and deletes an API rule; bad rules get a 400 naming the key', async () => {
+    const list = (await (await fetch(`${server.url}/api/v1/alerts/rules`)).json()) as any;
+    assert.equal(list.rules.length, 19);
+    assert.ok(list.rules.some((r: any) => r.name === 'HighRiskTransactions' && r.source.kind === 'pack'));
+
+    const bad = await put('Mine', { query: 'x | stats count() as n', condition: 'n >', severity: 'P2' });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as any).error.message, /^"condition": /);
+
+    const ok = await put('Mine', {
+      query: 'event.type:order_completed | stats count() as orders',
+      condition: 'orders < 1',
+      severity: 'P3',
+    });
+    assert.equal(ok.status, 200);
+    const tested = await post(`${server.url}/api/v1/alerts/rules/Mine/test`, '{}', {
+      'content-type': 'application/json',
+    });
+    assert.equal(tested.status, 200);
+    assert.equal(tested.json.firing, true);
+    assert.deepEqual(tested.json.samples[0].values, { orders: 0 });
+
+    const readOnly = await fetch(`${server.url}/api/v1/alerts/rules/HighRiskTransactions`, { method: 'DELETE' });
+    assert.equal(readOnly.status, 409);
+    assert.equal((await fetch(`${server.url}/api/v1/alerts/rules/Mine`, { method: 'DELETE' })).status, 204);
+    assert.equal((await fetch(`${server.url}/api/v1/alerts/rules/Mine`)).status, 404);
+  });
+});
