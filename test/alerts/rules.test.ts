@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { compileRule, RuleError } from '../../src/alerts/rule.ts';
+import type { RuleError } from '../../src/alerts/rule.ts';
+import { compileRule } from '../../src/alerts/rule.ts';
 import { parseRuleFile } from '../../src/alerts/rule-files.ts';
 import { robustSigma } from '../../src/alerts/rule-query.ts';
 import { FLAP_HOLD_MS, step, type AlertInstance, type Transition } from '../../src/alerts/state-machine.ts';
