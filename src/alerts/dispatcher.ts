@@ -64,16 +64,17 @@ export function alertOf(rule: CompiledRule, instance: AlertInstance, externalUrl
 /** Explore with the rule's query, narrowed to the group, over the window around the alert (or the rule's dashboard). */
 function linkOf(rule: CompiledRule, instance: AlertInstance, externalUrl: string, startMs: number): string {
   const base = externalUrl.replace(/\/$/, '');
-  if (rule.spec.dashboard)
-    return rule.spec.dashboard.startsWith('http') ? rule.spec.dashboard : base + rule.spec.dashboard;
+  const from = new Date(startMs - rule.spec.window - 15 * 60_000).toISOString();
+  const to = instance.resolvedAtMs ? new Date(instance.resolvedAtMs + 15 * 60_000).toISOString() : 'now';
+  if (rule.spec.dashboard) {
+    const url = rule.spec.dashboard.startsWith('http') ? rule.spec.dashboard : base + rule.spec.dashboard;
+    return `${url}${url.includes('?') ? '&' : '?'}${new URLSearchParams({ from, to }).toString()}`;
+  }
+  const [filter, ...stages] = rule.spec.query.split('|');
   const narrowing = Object.entries(instance.groupLabels)
     .map(([k, v]) => `${k}:"${v.replace(/"/g, '\\"')}"`)
     .join(' AND ');
-  const query = narrowing
-    ? `${narrowing} AND (${rule.spec.query.split('|')[0]?.trim()}) |${rule.spec.query.split('|').slice(1).join('|')}`
-    : rule.spec.query;
-  const from = new Date(startMs - rule.spec.window - 15 * 60_000).toISOString();
-  const to = instance.resolvedAtMs ? new Date(instance.resolvedAtMs + 15 * 60_000).toISOString() : 'now';
+  const query = narrowing ? [`${narrowing} AND (${filter?.trim()})`, ...stages].join(' |') : rule.spec.query;
   return `${base}/explore?${new URLSearchParams({ q: query, from, to }).toString()}`;
 }
 
