@@ -1,9 +1,342 @@
-/** Placeholder until the alerting work lands its page here (this file is theirs to overwrite). */
+/**
+ * Alerts: firing and pending alerts (each linking to Explore or its dashboard
+ * with the query and time window), the rules with their last evaluation and
+ * values, a history timeline per rule, silences, and notification delivery
+ * problems. Refreshes every 10 s.
+ */
+import { Fragment, useCallback, useEffect, useState } from 'react';
+import { api } from '../api.ts';
+
+interface AlertView {
+  fingerprint: string;
+  state: 'pending' | 'firing' | 'resolved';
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  values: Record<string, unknown>;
+  startsAt: string;
+  endsAt?: string;
+  link: string;
+  flapping: boolean;
+  silencedBy: string | null;
+}
+
+interface RuleView {
+  name: string;
+  severity: string;
+  severityLabel: string;
+  source: { kind: string; path?: string };
+  spec: { condition: string; window: number; every: number };
+  lastEvaluatedAt: string | null;
+  lastError: string | null;
+  lastSamples: { labels: Record<string, string>; values: Record<string, unknown>; active: boolean }[];
+  firing: number;
+  pending: number;
+}
+
+interface HistoryItem {
+  from: string;
+  to: string;
+  atMs: number;
+  groupLabels: Record<string, string>;
+}
+
+interface SilenceView {
+  id: string;
+  matchers: { name: string; op: string; value: string }[];
+  startsAt: string;
+  endsAt: string;
+  comment: string;
+  active: boolean;
+  expired: boolean;
+}
+
+interface NotificationView {
+  id: string;
+  receiver: string;
+  status: string;
+  alerts: string[];
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+}
+
+const SEVERITY_COLOUR: Record<string, string> = {
+  critical: '#d00000',
+  high: '#e67700',
+  warning: '#c99700',
+  info: '#1c7ed6',
+};
+
+function Severity({ word, priority }: { word: string; priority?: string }) {
+  return (
+    <span style={{ color: SEVERITY_COLOUR[word] ?? 'inherit', fontWeight: 600 }}>
+      {priority ? `${priority} ` : ''}
+      {word}
+    </span>
+  );
+}
+
+function labelText(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+}
+
+function valueText(values: Record<string, unknown>): string {
+  return Object.entries(values)
+    .filter(([, v]) => typeof v === 'number' || typeof v === 'boolean')
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? Math.round(v * 1000) / 1000 : String(v)}`)
+    .join(' ');
+}
+
+function when(iso: string | null): string {
+  return iso ? new Date(iso).toLocaleString() : '—';
+}
+
+function RuleHistory({ name }: { name: string }) {
+  const [items, setItems] = useState<HistoryItem[] | null>(null);
+  useEffect(() => {
+    api<{ history: HistoryItem[] }>(`/api/v1/alerts/rules/${encodeURIComponent(name)}/history?limit=50`).then(
+      (r) => setItems(r.history),
+      () => setItems([]),
+    );
+  }, [name]);
+  if (items === null) return <p className="muted">Loading…</p>;
+  if (items.length === 0) return <p className="muted">No transitions yet.</p>;
+  return (
+    <ol className="muted" data-testid={`history-${name}`}>
+      {[...items]
+        .sort((a, b) => b.atMs - a.atMs)
+        .map((h) => (
+          <li key={`${h.atMs}-${h.to}-${labelText(h.groupLabels)}`}>
+            {new Date(h.atMs).toLocaleString()}: {h.from} → <strong>{h.to}</strong> {labelText(h.groupLabels)}
+          </li>
+        ))}
+    </ol>
+  );
+}
+
 export function AlertsPage() {
+  const [alerts, setAlerts] = useState<AlertView[]>([]);
+  const [rules, setRules] = useState<RuleView[]>([]);
+  const [silences, setSilences] = useState<SilenceView[]>([]);
+  const [pending, setPending] = useState<NotificationView[]>([]);
+  const [error, setError] = useState('');
+  const [openRule, setOpenRule] = useState('');
+  const [form, setForm] = useState({ name: 'alertname', value: '', hours: '2', comment: '' });
+
+  const load = useCallback(async () => {
+    try {
+      const [a, r, s, n] = await Promise.all([
+        api<{ alerts: AlertView[] }>('/api/v1/alerts'),
+        api<{ rules: RuleView[] }>('/api/v1/alerts/rules'),
+        api<{ silences: SilenceView[] }>('/api/v1/alerts/silences'),
+        api<{ pending: NotificationView[] }>('/api/v1/alerts/notifications'),
+      ]);
+      setAlerts(a.alerts);
+      setRules(r.rules);
+      setSilences(s.silences);
+      setPending(n.pending);
+      setError('');
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }, []);
+
+  useEffect(() => {
+    void load();
+    const timer = setInterval(() => void load(), 10_000);
+    return () => clearInterval(timer);
+  }, [load]);
+
+  const addSilence = async () => {
+    try {
+      await api('/api/v1/alerts/silences', {
+        body: {
+          matchers: [{ name: form.name, value: form.value }],
+          endsAt: `now+${Number(form.hours) || 1}h`,
+          comment: form.comment,
+        },
+      });
+      setForm({ ...form, value: '', comment: '' });
+      await load();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+
+  const expire = async (id: string) => {
+    try {
+      await api(`/api/v1/alerts/silences/${id}`, { method: 'DELETE' });
+      await load();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+
+  const active = alerts.filter((a) => a.state !== 'resolved');
   return (
     <div className="page">
-      <h1>Alerts</h1>
-      <p className="page-message">Alert rules, firing alerts and silences will appear here.</p>
+      <div className="page-head">
+        <h1>Alerts</h1>
+        <div className="actions">
+          <button type="button" onClick={() => void load()}>
+            Refresh
+          </button>
+        </div>
+      </div>
+      {error ? (
+        <p className="error-text" role="alert">
+          {error}
+        </p>
+      ) : null}
+
+      <h2>Firing and pending ({active.length})</h2>
+      {active.length === 0 ? <p className="page-message">Nothing is firing.</p> : null}
+      <div className="table-wrap">
+        <table className="result-table" data-testid="alerts-table" hidden={active.length === 0}>
+          <thead>
+            <tr>
+              <th>State</th>
+              <th>Severity</th>
+              <th>Rule</th>
+              <th>Labels</th>
+              <th>Summary</th>
+              <th>Since</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {active.map((a) => (
+              <tr key={a.fingerprint}>
+                <td>
+                  {a.state}
+                  {a.flapping ? ' (flapping)' : ''}
+                  {a.silencedBy ? ' (silenced)' : ''}
+                </td>
+                <td>
+                  <Severity word={a.labels['severity'] ?? ''} priority={a.labels['priority']} />
+                </td>
+                <td>{a.labels['alertname']}</td>
+                <td>{labelText(Object.fromEntries(Object.entries(a.labels).filter(([k]) => k.includes('.'))))}</td>
+                <td>{a.annotations['summary'] ?? valueText(a.values)}</td>
+                <td>{when(a.startsAt)}</td>
+                <td>
+                  <a href={a.link}>{a.link.includes('/explore') ? 'Explore ↗' : 'Dashboard ↗'}</a>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+
+      <h2>Rules ({rules.length})</h2>
+      <div className="table-wrap">
+        <table className="result-table" data-testid="rules-table">
+          <thead>
+            <tr>
+              <th>Rule</th>
+              <th>Severity</th>
+              <th>Condition</th>
+              <th>Last evaluation</th>
+              <th>Last values</th>
+              <th>State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rules.map((r) => (
+              <Fragment key={r.name}>
+                <tr className="expandable" onClick={() => setOpenRule(openRule === r.name ? '' : r.name)}>
+                  <td>
+                    {r.name} <span className="muted">({r.source.kind})</span>
+                  </td>
+                  <td>
+                    <Severity word={r.severityLabel} priority={r.severity} />
+                  </td>
+                  <td>
+                    <code>{r.spec.condition}</code>
+                  </td>
+                  <td>{r.lastError ? <span className="error-text">{r.lastError}</span> : when(r.lastEvaluatedAt)}</td>
+                  <td>
+                    {r.lastSamples.slice(0, 3).map((s) => (
+                      <div key={labelText(s.labels)}>
+                        {labelText(s.labels)} {valueText(s.values)}
+                      </div>
+                    ))}
+                  </td>
+                  <td>{r.firing > 0 ? `${r.firing} firing` : r.pending > 0 ? `${r.pending} pending` : 'ok'}</td>
+                </tr>
+                {openRule === r.name ? (
+                  <tr>
+                    <td colSpan={6}>
+                      <RuleHistory name={r.name} />
+                    </td>
+                  </tr>
+                ) : null}
+              </Fragment>
+            ))}
+          </tbody>
+        </table>
+      </div>
+
+      <h2>Silences</h2>
+      <div className="toolbar">
+        <input
+          aria-label="Label"
+          value={form.name}
+          onChange={(e) => setForm({ ...form, name: e.target.value })}
+          placeholder="label"
+        />
+        <span>=</span>
+        <input
+          aria-label="Value"
+          value={form.value}
+          onChange={(e) => setForm({ ...form, value: e.target.value })}
+          placeholder="value"
+        />
+        <input
+          aria-label="Hours"
+          value={form.hours}
+          size={3}
+          onChange={(e) => setForm({ ...form, hours: e.target.value })}
+        />
+        <span>hours</span>
+        <input
+          aria-label="Comment"
+          value={form.comment}
+          onChange={(e) => setForm({ ...form, comment: e.target.value })}
+          placeholder="why (maintenance, known issue…)"
+        />
+        <button type="button" onClick={() => void addSilence()} disabled={!form.value || !form.comment}>
+          Silence
+        </button>
+      </div>
+      <ul>
+        {silences
+          .filter((s) => !s.expired)
+          .map((s) => (
+            <li key={s.id}>
+              {s.matchers.map((m) => `${m.name}${m.op}${m.value}`).join(', ')} — {s.comment} ({when(s.startsAt)} →{' '}
+              {when(s.endsAt)}){s.active ? '' : ' (scheduled)'}{' '}
+              <button type="button" onClick={() => void expire(s.id)}>
+                Expire
+              </button>
+            </li>
+          ))}
+      </ul>
+
+      {pending.length > 0 ? (
+        <>
+          <h2>Notifications waiting for delivery ({pending.length})</h2>
+          <ul>
+            {pending.map((n) => (
+              <li key={n.id} className="error-text">
+                {n.receiver}: {n.alerts.join(', ')} ({n.status}), {n.attempts} attempts — {n.lastError ?? 'queued'}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
     </div>
   );
 }
