@@ -17,7 +17,10 @@ export function createAlertEngine(
   const firing = new Map<string, Map<string, string>>();
   return new AlertEngine({
     store,
-    config: config.alerts,
+    config: {
+      ...config.alerts,
+      externalUrl: config.alerts.externalUrl || `http://${config.server.host}:${config.server.port}`,
+    },
     queryTimeoutMs: config.query.timeout,
     ...(now ? { now } : {}),
     observer: {

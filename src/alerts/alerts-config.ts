@@ -93,8 +93,8 @@ export const alertsConfigSchema = z
     tickInterval: duration.prefault('1s'),
     /** Tenants whose data the file rules evaluate (tenants with API rules are added). */
     tenants: z.array(z.string().min(1)).default(['default']),
-    /** Base URL of this Shoplens for links in notifications. */
-    externalUrl: z.string().default('http://127.0.0.1:8080'),
+    /** Base URL of this Shoplens for links in notifications (default: http://<server.host>:<server.port>). */
+    externalUrl: z.string().default(''),
     receivers: z.record(z.string(), receiverSchema).default({}),
     routes: z.array(routeSchema).prefault(DEFAULT_ROUTES),
     outbox: z

@@ -27,6 +27,21 @@ export interface RuleReading {
 }
 
 const BUCKET_KEY = '__bucket';
+/** Baseline ranges end on a 5-minute boundary, so their answers can be reused between evaluations. */
+const BASELINE_ALIGN_MS = 5 * 60_000;
+const CACHE_MAX = 500;
+/** Answers over past ranges (baselines, spike history): immutable once the range is over, so cached. */
+const pastAnswers = new Map<string, Promise<QueryResult>>();
+
+function cachedPast(key: string, run: () => Promise<QueryResult>): Promise<QueryResult> {
+  const hit = pastAnswers.get(key);
+  if (hit) return hit;
+  const answer = run();
+  pastAnswers.set(key, answer);
+  answer.catch(() => pastAnswers.delete(key));
+  if (pastAnswers.size > CACHE_MAX) pastAnswers.delete(pastAnswers.keys().next().value as string);
+  return answer;
+}
 const COUNT_FNS = new Set(['count', 'countif', 'dc']);
 
 function statsStage(query: Query): Extract<Stage, { kind: 'stats' }> {
@@ -100,7 +115,10 @@ export async function readRule(
   }
 
   if (spec.baseline) {
-    const base = rowsAsValues(await run(rule.query, nowMs - spec.window - spec.baseline.window, nowMs - spec.window));
+    const toMs = Math.floor((nowMs - spec.window) / BASELINE_ALIGN_MS) * BASELINE_ALIGN_MS;
+    const fromMs = toMs - spec.baseline.window;
+    const key = JSON.stringify([tenant, spec.query, spec.group_by, fromMs, toMs]);
+    const base = rowsAsValues(await cachedPast(key, () => run(rule.query, fromMs, toMs)));
     const byKey = new Map(base.map((r) => [groupKeyOf(r, groupBy), r]));
     for (const [key, row] of rows) {
       const previous = byKey.get(key);
@@ -118,7 +136,8 @@ export async function readRule(
     const interval = spec.window;
     const toMs = Math.floor((nowMs - spec.window) / interval) * interval;
     const fromMs = toMs - spec.spike.over;
-    const history = rowsAsValues(await run(withTimeBuckets(rule.query, interval), fromMs, toMs));
+    const key = JSON.stringify([tenant, spec.query, spec.group_by, 'spike', interval, fromMs, toMs]);
+    const history = rowsAsValues(await cachedPast(key, () => run(withTimeBuckets(rule.query, interval), fromMs, toMs)));
     const series = new Map<string, Record<string, unknown>[]>();
     for (const r of history) {
       const key = groupKeyOf(r, groupBy);

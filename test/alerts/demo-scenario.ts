@@ -35,6 +35,8 @@ export async function loadScenario(
     /** Hours at full density before endMs (default 3); the incident starts one hour into them. */
     fullHours?: number;
     incidentMinutes?: number;
+    /** Traffic scale of the history before the full-density part (default 0.1, as the demo backfills). */
+    historyScale?: number;
   },
 ): Promise<Scenario> {
   const { endMs } = options;
@@ -51,7 +53,7 @@ export async function loadScenario(
   if (incident) schedule.add(incident.name, incident.fromMs, incident.toMs);
   const simulator = new ShopSimulator({
     seed: options.seed ?? 42,
-    trafficScale: (t) => (t < fullFrom ? 0.1 : 1),
+    trafficScale: (t) => (t < fullFrom ? (options.historyScale ?? 0.1) : 1),
     conditions: schedule.hook,
   });
   await backfill(simulator, pipelineSink(server.server.context.pipeline, options.tenant ?? 'default'), {

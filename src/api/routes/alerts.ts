@@ -65,7 +65,7 @@ function parseTime(text: string, field: string, nowMs: number): number {
 
 export function alertsRoutes(ctx: AppContext, engine: AlertEngine): FastifyPluginAsync {
   const docs = ctx.store.documents;
-  const externalUrl = ctx.config.alerts.externalUrl;
+  const externalUrl = ctx.config.alerts.externalUrl || `http://${ctx.config.server.host}:${ctx.config.server.port}`;
 
   async function ruleOr404(tenant: string, name: string): Promise<CompiledRule> {
     const rule = (await engine.rules(tenant)).get(name);
