@@ -67,10 +67,12 @@ function readItems(body: Buffer, contentType: string | undefined, maxLineBytes: 
   const startsArray = first !== undefined && 'text' in first && first.text.trimStart().startsWith('[');
   if (startsArray || (type === 'application/json' && lines.length > 1 && !looksLikeNdjson(lines))) {
     const whole = parseJson(body.toString('utf8'));
-    if (!whole.ok)
+    if (whole.ok && Array.isArray(whole.value)) return whole.value.map((value, index) => ({ where: { index }, value }));
+    if (whole.ok) return [{ where: { line: 1 }, value: whole.value }];
+    // Not one JSON document: read it line by line, so that one bad line (say, a first line
+    // that happens to start with "[") does not cost the good lines of the request.
+    if (lines.length === 1)
       return [{ where: { line: 1 }, error: { code: 'ingest.invalid_json', message: `body: ${whole.message}` } }];
-    if (Array.isArray(whole.value)) return whole.value.map((value, index) => ({ where: { index }, value }));
-    return [{ where: { line: 1 }, value: whole.value }];
   }
   return lines.map((l) => {
     if ('error' in l) return { where: { line: l.line }, error: l.error };
