@@ -108,6 +108,37 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * `keys` (default): every route but /health and /ready needs an API key.
+     * `none`: no keys; Shoplens then listens on loopback only.
+     */
+    auth: z.enum(['keys', 'none']).default('keys'),
+    /** Per-tenant rate limits (token buckets); 0 = unlimited. Over the limit: 429 with Retry-After. */
+    limits: z
+      .object({
+        /** Ingest request bodies per tenant, bytes per second (sustained). */
+        ingestBytesPerSecond: byteSize.or(z.literal(0)).prefault('64mb'),
+        /** Ingest burst per tenant, bytes. */
+        ingestBurstBytes: byteSize.prefault('256mb'),
+        /** Queries (and other reads) per tenant per second (sustained). */
+        queriesPerSecond: z.coerce.number().min(0).default(50),
+        /** Query burst per tenant. */
+        queryBurst: positiveInt.default(200),
+      })
+      .strict()
+      .prefault({}),
+    /** How long each data class is kept; a periodic job deletes older events and reports what it deleted. */
+    retention: z
+      .object({
+        app: duration.prefault('30d'),
+        security: duration.prefault('365d'),
+        audit: duration.prefault('2555d'),
+        business: duration.prefault('365d'),
+        /** How often the retention job runs; 0 = never. */
+        interval: duration.prefault('1h'),
+      })
+      .strict()
+      .prefault({}),
     /** Alerting: rules, receivers, routing (see src/alerts/alerts-config.ts). */
     alerts: alertsConfigSchema.prefault({}),
     /** Redaction before anything is written (README "Redaction"). */

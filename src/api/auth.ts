@@ -22,8 +22,10 @@ export interface Principal {
   readonly role: Role;
   /** Id of the API key used (absent with `auth: none`). */
   readonly keyId?: string;
-  /** Who to name in the audit trail: the key's name, or `anonymous`. */
+  /** Who to name in the audit trail: the key's id and name, or `anonymous`. */
   readonly actor: string;
+  /** The first-start admin key: may also manage other tenants' keys. */
+  readonly operator?: boolean;
 }
 
 declare module 'fastify' {
@@ -54,18 +56,29 @@ export function defaultRole(app: FastifyInstance, role: RouteRole): void {
 }
 
 /** Installs the hook that sets `request.principal` and enforces route roles. */
-export function installAuth(app: FastifyInstance, authenticate: Authenticate): void {
+export function installAuth(
+  app: FastifyInstance,
+  authenticate: Authenticate,
+  onRefused: (reason: 'missing' | 'unknown' | 'role') => void = () => undefined,
+): void {
   app.decorateRequest('principal', undefined as unknown as Principal);
   app.addHook('onRequest', async (request) => {
     const needed: RouteRole = request.routeOptions.config.role ?? 'admin';
     if (needed === 'public') return;
     const principal = await authenticate(request);
     if (!principal) {
-      throw new AppError(401, 'auth.required', 'This route needs an API key: send "Authorization: Bearer <key>"', {
-        headers: { 'WWW-Authenticate': 'Bearer realm="shoplens"' },
-      });
+      onRefused(request.headers['authorization'] || request.headers['x-api-key'] ? 'unknown' : 'missing');
+      throw new AppError(
+        401,
+        'auth.required',
+        'This route needs a valid API key: send "Authorization: Bearer <key>" (missing, unknown or revoked key)',
+        {
+          headers: { 'WWW-Authenticate': 'Bearer realm="shoplens"' },
+        },
+      );
     }
     if (!roleAllows(principal.role, needed)) {
+      onRefused('role');
       throw new AppError(
         403,
         'auth.forbidden',

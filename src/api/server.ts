@@ -15,7 +15,14 @@ import { GroupCommitWriter } from '../store/group-commit.ts';
 import type { Store } from '../store/store.ts';
 import { redactMessage } from '../privacy/log-redaction.ts';
 import { SelfMetrics } from '../telemetry/self-metrics.ts';
-import { installAuth } from './auth.ts';
+import { AuditTrail } from './audit.ts';
+import { installAuth, type Principal } from './auth.ts';
+import { ApiKeyService, keyFromRequest } from './keys.ts';
+import { installRateLimits } from './limits.ts';
+import { RetentionJob } from './retention.ts';
+import { keysRoutes } from './routes/keys.ts';
+import { privacyRoutes } from './routes/privacy.ts';
+import { retentionRoutes } from './routes/retention.ts';
 import { installErrorHandling } from './error-handler.ts';
 import { demoRoutes } from './routes/demo.ts';
 import { elasticsearchRoutes } from './routes/elasticsearch.ts';
@@ -43,12 +50,25 @@ export interface AppContext {
   readonly pipeline: IngestPipeline;
   readonly writer: GroupCommitWriter;
   readonly metrics: SelfMetrics;
+  /** API keys (hashed, in the store's documents). */
+  readonly keys: ApiKeyService;
+  /** The audit trail: admin actions and data access, committed before the answer. */
+  readonly audit: AuditTrail;
   /** The demo shop's incidents; absent under `shoplens serve` (the demo routes answer 404). */
   readonly demo?: DemoIncidentControl;
 }
 
+/** One registered route and the role it needs (for docs and the auth tests). */
+export interface RouteInfo {
+  readonly method: string;
+  readonly url: string;
+  readonly role: string;
+}
+
 export interface ShoplensServer {
   readonly app: FastifyInstance;
+  /** Every route registered, with the role it needs. */
+  readonly routes: readonly RouteInfo[];
   readonly context: AppContext;
   /** The alert evaluator (running when `alerts.enabled`). */
   readonly alerts: AlertEngine;
@@ -87,6 +107,8 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     pipeline,
     writer,
     metrics,
+    keys: new ApiKeyService(store.documents),
+    audit: new AuditTrail(pipeline),
     ...(deps.demo ? { demo: deps.demo } : {}),
   };
 
@@ -121,14 +143,47 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     });
   });
   installErrorHandling(app, config);
-  // Until API keys exist (privacy issue), every caller is the default tenant's admin.
-  installAuth(app, () => ({ tenant: 'default', role: 'admin', actor: 'anonymous' }));
+  const routes: RouteInfo[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      // Fastify adds a HEAD twin to every GET; only the HEAD routes declared on purpose are listed.
+      if (method === 'HEAD' && route.url !== '/' && route.url !== '/:index') continue;
+      routes.push({
+        method,
+        url: route.url,
+        // Read late: a plugin's defaultRole() hook may set the role after this hook ran.
+        get role() {
+          return (route.config as { role?: string } | undefined)?.role ?? 'admin';
+        },
+      });
+    }
+  });
+  if (config.auth === 'none') {
+    // Explicitly configured: every caller is the default tenant's admin (the server listens on loopback only).
+    const anonymous: Principal = Object.freeze({ tenant: 'default', role: 'admin', actor: 'anonymous (auth: none)' });
+    installAuth(app, () => anonymous);
+  } else {
+    installAuth(
+      app,
+      async (request) => {
+        const key = keyFromRequest(request);
+        return key ? context.keys.authenticate(key) : undefined;
+      },
+      (reason) => metrics.authFailures.inc({ reason }),
+    );
+  }
+  installRateLimits(app, config.limits, metrics);
 
   await app.register(opsRoutes(context));
   await app.register(eventsRoutes(context));
   await app.register(queryRoutes(context));
   await app.register(elasticsearchRoutes(context));
   await app.register(demoRoutes(context));
+  await app.register(keysRoutes(context));
+  await app.register(privacyRoutes(context));
+  const retention = new RetentionJob(config.retention, store, metrics, deps.logger);
+  await app.register(retentionRoutes(context, retention));
+  retention.start();
   await app.register(dashboardRoutes(context));
   await app.register(funnelRoutes(context));
   await app.register(uiRoutes(context));
@@ -138,10 +193,12 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
 
   return {
     app,
+    routes,
     context,
     alerts,
     async close() {
       await alerts.stop();
+      await retention.stop();
       await app.close();
       await workers?.close();
       await writer.close();

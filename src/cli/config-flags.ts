@@ -11,6 +11,8 @@ export interface ServerFlags {
   readonly port?: number;
   readonly host?: string;
   readonly dataDir?: string;
+  /** `keys` or `none` (the demo defaults to none). */
+  readonly auth?: 'keys' | 'none';
 }
 
 export function configFromFlags(options: ServerFlags): Config {
@@ -21,6 +23,7 @@ export function configFromFlags(options: ServerFlags): Config {
   const flags: Record<string, unknown> = {};
   if (Object.keys(server).length > 0) flags['server'] = server;
   if (options.dataDir !== undefined) flags['dataDir'] = options.dataDir;
+  if (options.auth !== undefined) flags['auth'] = options.auth;
   return loadConfig({ ...(file ? { file } : {}), flags });
 }
 

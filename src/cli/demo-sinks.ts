@@ -6,6 +6,7 @@ import { AppError } from '../errors.ts';
 import type { IngestPipeline } from '../ingest/pipeline.ts';
 import type { EventSink, SinkResult } from '../demo/demo-runner.ts';
 import { SERVICES } from '../demo/shop-model.ts';
+import { authHeaders } from './client.ts';
 
 /** How long the HTTP sink keeps retrying a server that is down or overloaded. */
 const RETRY_FOR_MS = 60_000;
@@ -61,7 +62,7 @@ export function httpSink(baseUrl: string): EventSink {
         try {
           response = await fetch(endpoint, {
             method: 'POST',
-            headers: { 'content-type': 'application/x-ndjson' },
+            headers: { 'content-type': 'application/x-ndjson', ...authHeaders() },
             body,
           });
         } catch (err) {
@@ -145,7 +146,7 @@ export function httpQueryRunner(baseUrl: string): QueryRunner {
   return async (query, from) => {
     const response = await fetch(new URL('/api/v1/query', baseUrl), {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authHeaders() },
       body: JSON.stringify({ query, from, to: 'now+1h' }),
     }).catch((err: unknown) => {
       throw new AppError(503, 'demo.unreachable', `Cannot reach Shoplens at ${baseUrl}: ${unreachableReason(err)}`);

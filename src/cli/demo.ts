@@ -6,7 +6,7 @@
  * The simulated shop lives in src/demo; this file connects it to the ingest
  * pipeline or to `POST /api/v1/events`.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runQuery } from '../store/query-service.ts';
 import { exportSeed001Csv } from '../demo/csv-export.ts';
 import { backfill, streamLive, wallClockOf } from '../demo/demo-runner.ts';
@@ -38,6 +38,8 @@ const LIVE_INFRA_INTERVAL_MS = 60_000;
 export interface DemoOptions {
   port?: number;
   host?: string;
+  /** API keys for the embedded server (default none: loopback only). */
+  auth?: 'keys' | 'none';
   dataDir?: string;
   config?: string;
   history: number;
@@ -290,6 +292,11 @@ export function registerDemoCommand(program: Command): Command {
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
     .option('--data-dir <dir>', 'where the embedded store keeps its files (default ./data)')
     .option('--config <file>', `YAML config file (default ./${DEFAULT_CONFIG_FILE} if present)`)
+    .addOption(
+      new Option('--auth <mode>', 'API keys for the embedded server: none (loopback only) or keys')
+        .choices(['none', 'keys'])
+        .default('none'),
+    )
     .option('--history <duration>', 'history to backfill, e.g. 7d, 12h or 0 for none', parseHistory, 7 * 86_400_000)
     .option('--speed <n>', 'live time-lapse: simulated time per real time (1 = real time)', parsePositive, 1)
     .option('--seed <n>', 'seed of the simulated shop: same seed, same traffic', parseSeed, 42)

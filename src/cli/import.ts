@@ -16,6 +16,7 @@ import { runQuery } from '../store/query-service.ts';
 import type { Store } from '../store/store.ts';
 import { configFromFlags, DEFAULT_CONFIG_FILE } from './config-flags.ts';
 import { openStore } from './serve.ts';
+import { authHeaders } from './client.ts';
 
 /** CSV imports go to the default tenant, as the CLI's queries do. */
 const TENANT = 'default';
@@ -96,7 +97,11 @@ function bulkSink(baseUrl: string, index: string): BatchSink {
       body += `${JSON.stringify({ index: { _index: index, _id: row.id } })}\n${JSON.stringify(row.event)}\n`;
     let response: Response;
     try {
-      response = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+      response = await fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson', ...authHeaders() },
+        body,
+      });
     } catch (err) {
       const cause = (err as { cause?: { message?: string } }).cause;
       throw new AppError(

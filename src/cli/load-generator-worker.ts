@@ -12,6 +12,7 @@ import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { batchBody } from '../demo/load-pool.ts';
+import { authHeaders } from './client.ts';
 
 export interface LoadWorkerData {
   /** Base URL of the server; absent in a dry run. */
@@ -146,7 +147,7 @@ export async function runLoadWorker(
           agent,
           method: 'POST',
           timeout: REQUEST_TIMEOUT_MS,
-          headers: { 'content-type': 'application/x-ndjson', 'content-length': body.length },
+          headers: { 'content-type': 'application/x-ndjson', 'content-length': body.length, ...authHeaders() },
         },
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];

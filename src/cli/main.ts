@@ -8,9 +8,11 @@ import { runQuery, type QueryAnswer } from '../store/query-service.ts';
 import { configFromFlags, DEFAULT_CONFIG_FILE, parsePort } from './config-flags.ts';
 import { registerDemoCommand } from './demo.ts';
 import { registerImportCommand } from './import.ts';
+import { registerKeysCommand } from './keys.ts';
 import { registerRulesCommand } from './rules.ts';
 import { formatAnswer, type OutputFormat } from './output.ts';
 import { openStore, startServer } from './serve.ts';
+import { API_KEY_ENV, authHeaders } from './client.ts';
 
 /** Prints a query error with a caret under the position. */
 function printQueryError(query: string, message: string, position: number | undefined): void {
@@ -25,7 +27,7 @@ async function queryOverHttp(url: string, body: Record<string, unknown>): Promis
   try {
     response = await fetch(new URL('/api/v1/query', url), {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authHeaders() },
       body: JSON.stringify(body),
     });
   } catch (err) {
@@ -54,7 +56,12 @@ export function buildProgram(): Command {
   const program = new Command()
     .name('shoplens')
     .description('E-commerce observability and analytics in one service')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .option('--api-key <key>', `API key for commands that call a server with --url (default: $${API_KEY_ENV})`)
+    .hook('preAction', (root) => {
+      const key = root.opts<{ apiKey?: string }>().apiKey;
+      if (key) process.env[API_KEY_ENV] = key;
+    });
 
   program
     .command('serve')
@@ -117,7 +124,13 @@ export function buildProgram(): Command {
             const config = configFromFlags(options);
             const store = await openStore(config);
             try {
-              answer = await runQuery(store, { ...request, tenant: 'default', timeoutMs: config.query.timeout });
+              // The local operator reads the store directly, audit trail included.
+              answer = await runQuery(store, {
+                ...request,
+                tenant: 'default',
+                auditAccess: true,
+                timeoutMs: config.query.timeout,
+              });
             } finally {
               await store.close();
             }
@@ -147,6 +160,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerImportCommand(program);
   registerRulesCommand(program);
+  registerKeysCommand(program);
   return program;
 }
 

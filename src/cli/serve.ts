@@ -24,7 +24,55 @@ export async function startServer(config: Config, extra: Pick<ServerDeps, 'demo'
   const logger = createLogger(config.log.level);
   const store = await openStore(config);
   const server = await createServer({ config, store, logger, ...extra });
-  const address = await server.app.listen({ host: config.server.host, port: config.server.port });
-  logger.info({ address, dataDir: config.dataDir, store: store.engine }, `Shoplens listening on ${address}`);
+  let host = config.server.host;
+  if (config.auth === 'none' && !isLoopback(host)) {
+    logger.warn(
+      { configuredHost: host },
+      `auth is "none": listening on 127.0.0.1 only instead of ${host}; set auth: keys to serve other machines`,
+    );
+    host = '127.0.0.1';
+  }
+  if (config.auth === 'keys') await ensureFirstKey(server);
+  const address = await server.app.listen({ host, port: config.server.port });
+  logger.info(
+    { address, dataDir: config.dataDir, store: store.engine, auth: config.auth },
+    `Shoplens listening on ${address}` +
+      (config.auth === 'none' ? ' with auth: none (no API keys; loopback only)' : ' (API keys required)'),
+  );
   return server;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/**
+ * First start with keys on: no key exists yet, so create the operator's admin
+ * key and print it once, to the terminal (stderr) only: never to the log,
+ * never to disk (the store keeps its hash).
+ */
+async function ensureFirstKey(server: ShoplensServer): Promise<void> {
+  const keys = server.context.keys;
+  if (await keys.hasActiveKeys()) return;
+  const { key, info } = await keys.create({
+    tenant: 'default',
+    role: 'admin',
+    name: 'operator (created at first start)',
+    operator: true,
+    createdBy: 'shoplens first start',
+  });
+  process.stderr.write(
+    [
+      '',
+      '  Shoplens created the first API key (admin of tenant "default", may manage every tenant).',
+      '  It is shown this once and stored only as a hash: copy it now.',
+      '',
+      `      ${key}`,
+      '',
+      `  Use it as "Authorization: Bearer <key>"; create more with: shoplens keys create --tenant T --role ingest|read|admin`,
+      `  (key id ${info.id})`,
+      '',
+      '',
+    ].join('\n'),
+  );
 }

@@ -4,6 +4,7 @@
  * the HTTP API and the CLI's `query --data-dir`.
  */
 import { explainQuery, parseQuery, resolveTimeRange } from '../query/index.ts';
+import type { Filter } from '../query/ir.ts';
 import type { QueryResult, Store } from './store.ts';
 
 export interface QueryInput {
@@ -14,6 +15,12 @@ export interface QueryInput {
   /** `now` (default). */
   readonly to?: string;
   readonly tenant: string;
+  /**
+   * Whether the caller may read the audit trail (admins). Even then, audit
+   * events only show when the filter names `data_class` (e.g.
+   * `data_class:audit`), so that the trail of queries never clutters counts.
+   */
+  readonly auditAccess?: boolean;
   /** Also return the plan in plain English and the generated SQL. */
   readonly explain?: boolean;
   readonly timeoutMs?: number;
@@ -29,7 +36,13 @@ export interface QueryAnswer extends QueryResult {
 export async function runQuery(store: Store, input: QueryInput): Promise<QueryAnswer> {
   const query = parseQuery(input.query);
   const range = resolveTimeRange({ from: input.from, to: input.to }, input.nowMs ?? Date.now());
-  const request = { query, range, tenant: input.tenant, ...(input.timeoutMs ? { timeoutMs: input.timeoutMs } : {}) };
+  const request = {
+    query,
+    range,
+    tenant: input.tenant,
+    ...(input.auditAccess && mentionsField(query.filter, 'data_class') ? {} : { excludeDataClasses: ['audit'] }),
+    ...(input.timeoutMs ? { timeoutMs: input.timeoutMs } : {}),
+  };
   const result = await store.query(request);
   const answer: QueryAnswer = {
     ...result,
@@ -38,4 +51,21 @@ export async function runQuery(store: Store, input: QueryInput): Promise<QueryAn
   if (!input.explain) return answer;
   const compiled = store.explain(request);
   return { ...answer, explain: { plan: explainQuery(query, range), sql: compiled.sql, params: compiled.params } };
+}
+
+/** Whether a filter refers to `field` anywhere. */
+function mentionsField(filter: Filter, field: string): boolean {
+  switch (filter.kind) {
+    case 'and':
+    case 'or':
+      return filter.items.some((f) => mentionsField(f, field));
+    case 'not':
+      return mentionsField(filter.item, field);
+    case 'match':
+    case 'range':
+    case 'exists':
+      return filter.field === field;
+    default:
+      return false;
+  }
 }

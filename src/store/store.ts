@@ -33,6 +33,8 @@ export interface QueryRequest {
   readonly query: Query;
   readonly range: TimeRange;
   readonly tenant: string;
+  /** Data classes the caller may not see (e.g. `audit` for non-admins). */
+  readonly excludeDataClasses?: readonly string[];
   /** Cancel the query after this many ms (answers `query.timeout`). */
   readonly timeoutMs?: number;
 }
@@ -49,6 +51,19 @@ export interface StoreCapabilities {
   readonly supportsDelete: boolean;
   /** The engine enforces TTLs itself (otherwise a retention job deletes). */
   readonly supportsTtl: boolean;
+}
+
+/** Whose events a GDPR request is about. */
+export interface CustomerMatch {
+  /** Matched as customer id or user id. */
+  readonly ids: readonly string[];
+  /** Matched anywhere in the message or attributes (e.g. an e-mail address, raw and masked). */
+  readonly texts: readonly string[];
+}
+
+export interface ErasureResult {
+  readonly deleted: number;
+  readonly byDataClass: Readonly<Record<string, number>>;
 }
 
 export interface Store {
@@ -71,6 +86,15 @@ export interface Store {
   explain(request: QueryRequest): CompiledSql;
   /** An ordered conversion funnel (compiled by src/store/sql/funnel-compiler.ts). */
   funnel(request: FunnelRequest): Promise<FunnelResult>;
+  /**
+   * GDPR erasure: deletes the customer's events of `tenant` in every data
+   * class but `audit`, committed before the promise resolves.
+   */
+  eraseCustomer(tenant: string, match: CustomerMatch): Promise<ErasureResult>;
+  /** GDPR export: the customer's events (as `_source` objects), oldest first, at most `limit`. */
+  exportCustomer(tenant: string, match: CustomerMatch, limit: number): Promise<Record<string, unknown>[]>;
+  /** Retention: deletes events of each data class older than its cutoff (epoch ms); deleted counts per class. */
+  deleteExpired(cutoffs: Readonly<Record<string, number>>): Promise<Record<string, number>>;
   /** Throws unless the store can take writes now (for /ready). */
   checkWritable(): Promise<void>;
   close(): Promise<void>;

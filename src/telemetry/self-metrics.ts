@@ -15,6 +15,10 @@ export class SelfMetrics {
   readonly querySeconds: Histogram<'outcome'>;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   readonly redactions: Counter<'kind'>;
+  readonly rateLimited: Counter<'kind'>;
+  readonly authFailures: Counter<'reason'>;
+  readonly retentionDeletedEvents: Counter<'data_class'>;
+  readonly erasedEvents: Counter;
   readonly alertEvaluationSeconds: Histogram<'outcome'>;
   readonly alertNotifications: Counter<'receiver_type' | 'outcome'>;
   readonly alertOutboxPending: Gauge;
@@ -108,6 +112,29 @@ export class SelfMetrics {
       name: 'shoplens_redactions_total',
       help: 'Values redacted before storage, by kind: card_number, email, ip, secret, field (dropped), pattern:<name>.',
       labelNames: ['kind'],
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: 'shoplens_rate_limited_requests_total',
+      help: 'Requests refused with 429 by the per-tenant rate limits, by kind (ingest or read).',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.authFailures = new Counter({
+      name: 'shoplens_auth_failures_total',
+      help: 'Requests refused for missing or unknown API keys (401) or a role too low (403).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.retentionDeletedEvents = new Counter({
+      name: 'shoplens_retention_deleted_events_total',
+      help: 'Events deleted by the retention job because their data class retention expired.',
+      labelNames: ['data_class'],
+      registers,
+    });
+    this.erasedEvents = new Counter({
+      name: 'shoplens_privacy_erased_events_total',
+      help: 'Events deleted by GDPR erasure requests.',
       registers,
     });
   }

@@ -19,8 +19,11 @@ function shoplens(args: string[], env: Record<string, string> = {}) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Starts `shoplens serve` and resolves with its URL once it listens. */
-function serve(dataDir: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+/**
+ * Starts `shoplens serve` and resolves with its URL once it listens, and the
+ * admin key it prints at first start (empty when the data dir has keys).
+ */
+function serve(dataDir: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string; key: string }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', dataDir, ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -32,7 +35,7 @@ function serve(dataDir: string, extra: string[] = []): Promise<{ child: ChildPro
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ child, url: m[1] as string });
+        resolve({ child, url: m[1] as string, key: /slk_[A-Za-z0-9]{10}_[A-Za-z0-9_-]{32}/.exec(out)?.[0] ?? '' });
       }
     };
     child.stdout?.on('data', onData);
@@ -51,7 +54,8 @@ describe('shoplens CLI', () => {
   });
 
   it('keeps acknowledged events when the server is killed, and queries the data dir directly', async () => {
-    const { child, url } = await serve(dataDir);
+    const { child, url, key } = await serve(dataDir);
+    assert.match(key, /^slk_/, 'the first start prints an admin key');
     const body = Array.from({ length: 300 }, (_, i) =>
       JSON.stringify({
         '@timestamp': new Date(Date.now() - i * 1000).toISOString(),
@@ -59,7 +63,12 @@ describe('shoplens CLI', () => {
         transaction: { gateway: i % 2 === 0 ? 'stripe' : 'paypal', amount: 10 },
       }),
     ).join('\n');
-    const r = await post(`${url}/api/v1/events`, body);
+    const refused = await post(`${url}/api/v1/events`, body);
+    assert.equal(refused.status, 401, 'no key, no ingest');
+    const r = await post(`${url}/api/v1/events`, body, {
+      'content-type': 'application/x-ndjson',
+      authorization: `Bearer ${key}`,
+    });
     assert.equal(r.json.accepted, 300);
     // Over HTTP while it runs.
     const viaUrl = shoplens([
@@ -69,6 +78,8 @@ describe('shoplens CLI', () => {
       url,
       '--format',
       'json',
+      '--api-key',
+      key,
     ]);
     assert.equal(viaUrl.status, 0, viaUrl.stderr);
     assert.deepEqual(JSON.parse(viaUrl.stdout), [{ n: 300 }]);

@@ -50,7 +50,13 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const config = loadConfig({
     env: {},
-    flags: { ...overrides, dataDir, server: { host: '127.0.0.1', port: 0, ...(overrides.server ?? {}) } },
+    // Tests of other features run without keys; the auth tests pass `auth: 'keys'`.
+    flags: {
+      auth: 'none',
+      ...overrides,
+      dataDir,
+      server: { host: '127.0.0.1', port: 0, ...(overrides.server ?? {}) },
+    },
   });
   const chunks: string[] = [];
   const sink = new Writable({

@@ -24,14 +24,30 @@ export function queryRoutes(ctx: AppContext): FastifyPluginAsync {
       const started = performance.now();
       let outcome = 'error';
       try {
-        const answer = await runQuery(ctx.store, {
-          query: body.query,
-          from: body.from,
-          to: body.to,
-          explain: body.explain,
-          tenant: request.principal.tenant,
-          timeoutMs: ctx.config.query.timeout,
-        });
+        const p = request.principal;
+        // Data access is audited; the entry is committed alongside the query, before the answer.
+        const [answer] = await Promise.all([
+          runQuery(ctx.store, {
+            query: body.query,
+            from: body.from,
+            to: body.to,
+            explain: body.explain,
+            tenant: p.tenant,
+            auditAccess: p.role === 'admin',
+            timeoutMs: ctx.config.query.timeout,
+          }),
+          // With auth: none there is no "who"; data access is audited when callers have keys.
+          ctx.config.auth === 'keys' &&
+            ctx.audit.record(
+              p,
+              {
+                action: 'query.run',
+                message: 'ran a query',
+                details: { query: body.query, from: body.from ?? 'now-1h', to: body.to ?? 'now' },
+              },
+              request.id,
+            ),
+        ]);
         outcome = 'ok';
         return answer;
       } finally {

@@ -22,10 +22,20 @@ import { fromRowLine, toRowLine, type EventRecord, type StoredEvent } from '../.
 import { buildSource } from '../event-source.ts';
 import { compileFunnel, type FunnelRequest, type FunnelResult } from '../sql/funnel-compiler.ts';
 import { QueryCompiler, type CompiledQuery } from '../sql/query-compiler.ts';
-import type { CompiledSql, QueryRequest, QueryResult, ResultColumn, Store, StoreCapabilities } from '../store.ts';
+import type {
+  CompiledSql,
+  CustomerMatch,
+  ErasureResult,
+  QueryRequest,
+  QueryResult,
+  ResultColumn,
+  Store,
+  StoreCapabilities,
+} from '../store.ts';
 import { duckdbDialect } from './duckdb-dialect.ts';
 import { bindParams, ConnectionPool, openInstance, toJsonValue } from './duckdb-driver.ts';
 import { DuckDBDocumentStore } from './duckdb-documents.ts';
+import { deleteExpired, eraseCustomer, exportCustomerSql } from './duckdb-maintenance.ts';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.ts';
 
 const { DuckDBDataChunk, listValue, timestampValue } = duckdb;
@@ -328,6 +338,46 @@ export class DuckDBStore implements Store {
       if (timer) clearTimeout(timer);
       this.#readers.release(c);
     }
+  }
+
+  eraseCustomer(tenant: string, match: CustomerMatch): Promise<ErasureResult> {
+    return this.#onWriter((c) => eraseCustomer(c, tenant, match));
+  }
+
+  async exportCustomer(tenant: string, match: CustomerMatch, limit: number): Promise<Record<string, unknown>[]> {
+    const { sql, params } = exportCustomerSql(match, limit);
+    const reader = await this.#read((c) => c.runAndReadAll(sql, params(tenant)));
+    const nTyped = EVENT_FIELDS.length;
+    return reader.getRows().map((r) => {
+      const attrsText = r[nTyped];
+      const attributes = typeof attrsText === 'string' ? (JSON.parse(attrsText) as Record<string, unknown>) : null;
+      return buildSource(r.slice(0, nTyped).map(toJsonValue), attributes);
+    });
+  }
+
+  deleteExpired(cutoffs: Readonly<Record<string, number>>): Promise<Record<string, number>> {
+    return this.#onWriter((c) => deleteExpired(c, cutoffs));
+  }
+
+  /** Runs a deletion on the writer connection, in its own transaction, between ingest batches. */
+  #onWriter<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    const run = this.#writeChain.then(async () => {
+      const c = this.#connection();
+      await c.run('BEGIN TRANSACTION');
+      try {
+        const result = await fn(c);
+        await c.run('COMMIT');
+        return result;
+      } catch (err) {
+        await c.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+    this.#writeChain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   async checkWritable(): Promise<void> {

@@ -133,11 +133,15 @@ export class QueryCompiler {
 
   #baseConditions(request: QueryRequest, params: ParamList): string[] {
     const d = this.#dialect;
-    return [
+    const conditions = [
       `${d.quoteIdent('tenant')} = ${params.add(request.tenant, 'string')}`,
       `${d.quoteIdent('ts')} >= ${params.add(request.range.fromMs * 1000, 'timestamp')}`,
       `${d.quoteIdent('ts')} < ${params.add(request.range.toMs * 1000, 'timestamp')}`,
     ];
+    for (const dataClass of request.excludeDataClasses ?? []) {
+      conditions.push(`${d.quoteIdent('data_class')} <> ${params.add(dataClass, 'string')}`);
+    }
+    return conditions;
   }
 
   #scannedQuery(request: QueryRequest): CompiledQuery['scanned'] {

@@ -1,0 +1,184 @@
+/**
+ * API keys: each carries a tenant and a role, and is stored only as its
+ * SHA-256 hash (keys are 190 random bits, so a slow hash adds nothing). The
+ * key text is shown once, when it is created.
+ *
+ * Key format: `slk_<id>_<secret>`; `id` (10 characters) names the key in
+ * lists, logs and the audit trail, `secret` is never stored.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../errors.ts';
+import type { DocumentStore } from '../store/documents.ts';
+import type { Principal, Role } from './auth.ts';
+
+/** Documents of keys live in this reserved tenant (tenant names cannot start with `_`). */
+const KEYS_TENANT = '_system';
+const KIND = 'api_key';
+export const ROLES: readonly Role[] = ['ingest', 'read', 'admin'];
+export const TENANT_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const KEY_FORMAT = /^slk_([A-Za-z0-9]{10})_([A-Za-z0-9_-]{32})$/;
+/** Successful look-ups are cached this long; revocation in this process clears the cache at once. */
+const CACHE_MS = 10_000;
+
+/** What is stored about a key (never the key itself). */
+export interface ApiKeyInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly tenant: string;
+  readonly role: Role;
+  /** The first-start key: may create keys for other tenants. */
+  readonly operator: boolean;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly revokedAt?: string;
+}
+
+interface KeyDocument extends ApiKeyInfo {
+  /** SHA-256 of the full key text, hex. */
+  readonly hash: string;
+}
+
+export interface CreateKeyInput {
+  readonly tenant: string;
+  readonly role: Role;
+  readonly name?: string;
+  readonly operator?: boolean;
+  /** Who creates it (for the record). */
+  readonly createdBy: string;
+}
+
+function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+function randomText(bytes: number, length: number): string {
+  return randomBytes(bytes).toString('base64url').replace(/[-_]/g, '').slice(0, length);
+}
+
+export class ApiKeyService {
+  readonly #documents: DocumentStore;
+  readonly #cache = new Map<string, { principal: Principal; until: number }>();
+
+  constructor(documents: DocumentStore) {
+    this.#documents = documents;
+  }
+
+  /** Creates a key; the returned `key` is the only time its text exists outside the caller. */
+  async create(input: CreateKeyInput): Promise<{ key: string; info: ApiKeyInfo }> {
+    if (!TENANT_NAME.test(input.tenant)) {
+      throw new AppError(
+        400,
+        'keys.invalid_tenant',
+        `tenant "${input.tenant}" must be 1-63 characters of a-z, 0-9, "_" and "-", starting with a letter or digit`,
+      );
+    }
+    if (!ROLES.includes(input.role)) {
+      throw new AppError(400, 'keys.invalid_role', `role "${String(input.role)}" must be one of ${ROLES.join(', ')}`);
+    }
+    let id = randomText(12, 10);
+    while (id.length < 10) id += randomText(12, 10 - id.length);
+    let secret = randomText(36, 32);
+    while (secret.length < 32) secret += randomText(12, 32 - secret.length);
+    const key = `slk_${id}_${secret}`;
+    const doc: KeyDocument = {
+      id,
+      name: input.name?.trim() || `${input.role} key`,
+      tenant: input.tenant,
+      role: input.role,
+      operator: input.operator ?? false,
+      createdAt: new Date().toISOString(),
+      createdBy: input.createdBy,
+      hash: hashKey(key),
+    };
+    await this.#documents.put(KEYS_TENANT, KIND, id, doc, { expectedVersion: 0 });
+    return { key, info: publicInfo(doc) };
+  }
+
+  /** Keys of one tenant (or of all tenants), newest first, without hashes. */
+  async list(tenant?: string): Promise<ApiKeyInfo[]> {
+    const docs = await this.#documents.list<KeyDocument>(KEYS_TENANT, KIND, { order: 'updated', limit: 100_000 });
+    return docs
+      .map((d) => d.body)
+      .filter((k) => tenant === undefined || k.tenant === tenant)
+      .map(publicInfo);
+  }
+
+  /** Whether any key that is not revoked exists (first start creates one when none does). */
+  async hasActiveKeys(): Promise<boolean> {
+    return (await this.list()).some((k) => !k.revokedAt);
+  }
+
+  /**
+   * Revokes a key of `tenant` (any tenant when undefined). Answers the key's
+   * info; 404 when there is no such key in that tenant.
+   */
+  async revoke(id: string, tenant: string | undefined): Promise<ApiKeyInfo> {
+    const doc = /^[A-Za-z0-9]{10}$/.test(id)
+      ? await this.#documents.get<KeyDocument>(KEYS_TENANT, KIND, id)
+      : undefined;
+    if (!doc || (tenant !== undefined && doc.body.tenant !== tenant)) {
+      throw new AppError(404, 'keys.not_found', `No API key with id "${id}"${tenant ? ` in tenant "${tenant}"` : ''}`);
+    }
+    const revoked: KeyDocument = { ...doc.body, revokedAt: doc.body.revokedAt ?? new Date().toISOString() };
+    await this.#documents.put(KEYS_TENANT, KIND, id, revoked);
+    this.#cache.clear();
+    return publicInfo(revoked);
+  }
+
+  /** The principal a key text stands for, or undefined for an unknown, malformed or revoked key. */
+  async authenticate(key: string): Promise<Principal | undefined> {
+    const m = KEY_FORMAT.exec(key);
+    if (!m) return undefined;
+    const hash = hashKey(key);
+    const cached = this.#cache.get(hash);
+    if (cached && cached.until > Date.now()) return cached.principal;
+    const doc = await this.#documents.get<KeyDocument>(KEYS_TENANT, KIND, m[1] as string);
+    if (!doc || doc.body.revokedAt) return undefined;
+    const stored = Buffer.from(doc.body.hash, 'hex');
+    if (stored.length !== 32 || !timingSafeEqual(stored, Buffer.from(hash, 'hex'))) return undefined;
+    const principal: Principal = {
+      tenant: doc.body.tenant,
+      role: doc.body.role,
+      keyId: doc.body.id,
+      actor: `key:${doc.body.id} (${doc.body.name})`,
+      ...(doc.body.operator ? { operator: true } : {}),
+    };
+    this.#cache.set(hash, { principal, until: Date.now() + CACHE_MS });
+    return principal;
+  }
+}
+
+function publicInfo(doc: KeyDocument): ApiKeyInfo {
+  // Never hand the hash out, even to admins.
+  const { hash: _hash, ...info } = doc;
+  return info;
+}
+
+/**
+ * The key a request carries, in any of the forms clients send:
+ * `Authorization: Bearer <key>`, `Authorization: ApiKey <key>` or
+ * `ApiKey base64(id:key)` (Elasticsearch clients), `Authorization: Basic
+ * base64(user:key)` (log shippers with only user/password settings), or
+ * `X-API-Key: <key>`.
+ */
+export function keyFromRequest(request: FastifyRequest): string | undefined {
+  const header = request.headers['authorization'];
+  if (typeof header === 'string') {
+    const space = header.indexOf(' ');
+    const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
+    const value = space < 0 ? '' : header.slice(space + 1).trim();
+    if (scheme === 'bearer') return value;
+    if (scheme === 'apikey') {
+      if (value.startsWith('slk_')) return value;
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      return decoded.slice(decoded.indexOf(':') + 1);
+    }
+    if (scheme === 'basic') {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      return decoded.slice(decoded.indexOf(':') + 1);
+    }
+  }
+  const apiKey = request.headers['x-api-key'];
+  return typeof apiKey === 'string' ? apiKey.trim() : undefined;
+}
