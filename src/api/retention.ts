@@ -11,6 +11,13 @@ import type { Store } from '../store/store.ts';
 import type { SelfMetrics } from '../telemetry/self-metrics.ts';
 import { formatDuration } from '../util/duration.ts';
 
+const DAY_MS = 86_400_000;
+
+/** Retention in the words people use for it: whole days as `30d`. */
+function formatRetention(ms: number): string {
+  return ms % DAY_MS === 0 ? `${ms / DAY_MS}d` : formatDuration(ms);
+}
+
 export interface RetentionReport {
   readonly ranAt: string;
   readonly tookMs: number;
@@ -39,7 +46,7 @@ export class RetentionJob {
 
   /** The policy, in the config's words. */
   policy(): Record<string, string> {
-    return Object.fromEntries(DATA_CLASSES.map((c) => [c, formatDuration(this.#config[c])]));
+    return Object.fromEntries(DATA_CLASSES.map((c) => [c, formatRetention(this.#config[c])]));
   }
 
   get lastRun(): RetentionReport | undefined {
@@ -87,7 +94,7 @@ export class RetentionJob {
       total += n;
       if (n > 0) this.#metrics.retentionDeletedEvents.inc({ data_class: c }, n);
       classes[c] = {
-        keep: formatDuration(this.#config[c]),
+        keep: formatRetention(this.#config[c]),
         before: new Date(cutoffs[c] as number).toISOString(),
         deleted: n,
       };

@@ -6,7 +6,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
-import { maskEmail } from '../../privacy/text-patterns.ts';
 import type { CustomerMatch } from '../../store/store.ts';
 import { defaultRole } from '../auth.ts';
 import { jsonBody } from '../body.ts';
@@ -29,14 +28,25 @@ export function privacyRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     defaultRole(app, 'admin');
 
+    /** What a user must know when e-mails are stored masked. */
+    function emailNote(email: string | undefined): { note?: string } {
+      if (email === undefined || !ctx.config.privacy.maskEmails) return {};
+      return {
+        note:
+          'E-mail addresses are stored masked (privacy.maskEmails), so an e-mail finds only events that carry it unmasked; ' +
+          "send the customer's customer_id to reach all of their events.",
+      };
+    }
+
     /** Ids and texts that identify the customer; an e-mail also finds the customer ids it appears with. */
     async function matchOf(tenant: string, s: z.output<typeof subject>): Promise<CustomerMatch> {
       const ids = new Set<string>(s.customer_id ? [s.customer_id] : []);
       const texts: string[] = [];
       if (s.email) {
+        // Only the e-mail as written: its masked form (`jane.***@…`) is shared by other
+        // customers, so matching it could erase someone else's data.
         const email = s.email.toLowerCase();
-        // Stored e-mails are masked at ingest unless configured otherwise: match both forms.
-        texts.push(email, maskEmail(email));
+        texts.push(email);
         for (const event of await ctx.store.exportCustomer(tenant, { ids: [], texts: [email] }, EXPORT_LIMIT)) {
           const id = (event['customer'] as Record<string, unknown> | undefined)?.['id'] ?? event['customer.id'];
           if (typeof id === 'string' && id) ids.add(id);
@@ -61,7 +71,12 @@ export function privacyRoutes(ctx: AppContext): FastifyPluginAsync {
         },
         request.id,
       );
-      return { deleted: result.deleted, byDataClass: result.byDataClass, customerIds: match.ids };
+      return {
+        deleted: result.deleted,
+        byDataClass: result.byDataClass,
+        customerIds: match.ids,
+        ...emailNote(body.email),
+      };
     });
 
     app.get<{ Querystring: Record<string, string> }>('/api/v1/privacy/export', async (request, reply) => {
@@ -95,6 +110,7 @@ export function privacyRoutes(ctx: AppContext): FastifyPluginAsync {
         exportedAt: new Date().toISOString(),
         count: events.length,
         truncated: events.length >= EXPORT_LIMIT,
+        ...emailNote(parsed.data.email),
         events,
       };
     });

@@ -1,0 +1,187 @@
+/**
+ * GDPR erasure and export, and the retention job, over real HTTP against a
+ * real DuckDB file.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { post, query, startTestServer, type TestServer } from '../helpers/server.ts';
+
+const DAY = 86_400_000;
+
+async function ndjson(srv: TestServer, events: object[]): Promise<void> {
+  const r = await post(`${srv.url}/api/v1/events`, events.map((e) => JSON.stringify(e)).join('\n'));
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.equal(r.json.accepted, events.length, JSON.stringify(r.json));
+}
+
+async function count(srv: TestServer, q: string): Promise<number> {
+  const r = await query(srv.url, `${q} | stats count() as n`, { from: 'now-400d', to: 'now+1h' });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  return Number(r.json.rows[0][0]);
+}
+
+const CUSTOMER_EVENTS = (now: number): object[] => {
+  const ts = (minutesAgo: number) => new Date(now - minutesAgo * 60_000).toISOString();
+  return [
+    // Customer cust_42 across data classes: an order, a payment, a page view, a security event.
+    { '@timestamp': ts(50), event: { type: 'order_created' }, customer: { id: 'cust_42' }, order: { id: 'o-1' } },
+    {
+      '@timestamp': ts(40),
+      event: { type: 'payment_transaction', outcome: 'success' },
+      customer: { id: 'cust_42', email: 'jane.doe@example.com' },
+      transaction: { amount: 99.5, currency: 'EUR' },
+    },
+    { '@timestamp': ts(30), event: { type: 'page_view' }, user: { id: 'cust_42' }, page: { url: '/p/1' } },
+    { '@timestamp': ts(20), event: { category: 'authentication', outcome: 'failure' }, user: { id: 'cust_42' } },
+    // Another customer, untouched; one whose e-mail masks the same way.
+    { '@timestamp': ts(10), event: { type: 'order_created' }, customer: { id: 'cust_7' } },
+    {
+      '@timestamp': ts(8),
+      event: { type: 'order_created' },
+      customer: { id: 'cust_8', email: 'jane.smith@example.com' },
+    },
+    // A log line that mentions the customer's e-mail only.
+    { '@timestamp': ts(5), message: 'password reset mail sent to jane.doe@example.com' },
+  ];
+};
+
+async function erase(srv: TestServer, body: object): Promise<any> {
+  const r = await post(`${srv.url}/api/v1/privacy/erasure`, JSON.stringify(body), {
+    'content-type': 'application/json',
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  return r.json;
+}
+
+describe('GDPR erasure and export (e-mails masked at ingest, the default)', () => {
+  let srv: TestServer;
+
+  before(async () => {
+    srv = await startTestServer();
+    await ndjson(srv, CUSTOMER_EVENTS(Date.now()));
+  });
+  after(async () => {
+    await srv.close();
+  });
+
+  it("exports the customer's events by id", async () => {
+    const r = await fetch(`${srv.url}/api/v1/privacy/export?customer_id=cust_42`);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-disposition') ?? '', /attachment/);
+    const body = (await r.json()) as { count: number; events: Record<string, any>[] };
+    assert.equal(body.count, 4);
+    assert.deepEqual(
+      body.events.map((e) => e['event']?.['type'] ?? e['event']?.['category']),
+      ['order_created', 'payment_transaction', 'page_view', 'authentication'],
+    );
+    const bad = await fetch(`${srv.url}/api/v1/privacy/export`);
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as any).error.message, /customer_id.*email/);
+  });
+
+  it('says plainly that a masked e-mail cannot find the customer, and never erases a look-alike', async () => {
+    const byEmail = (await (await fetch(`${srv.url}/api/v1/privacy/export?email=jane.doe@example.com`)).json()) as any;
+    assert.equal(byEmail.count, 0);
+    assert.match(byEmail.note, /stored masked.*customer_id/);
+    const r = await erase(srv, { email: 'jane.doe@example.com' });
+    assert.equal(r.deleted, 0);
+    // jane.smith masks to the same jane.***@example.com and must survive.
+    assert.equal(await count(srv, 'customer.id:cust_8'), 1);
+  });
+
+  it('erases the customer everywhere by id, reports counts, and records an audit entry', async () => {
+    const r = await erase(srv, { customer_id: 'cust_42' });
+    assert.equal(r.deleted, 4);
+    assert.deepEqual(r.customerIds, ['cust_42']);
+    assert.deepEqual(r.byDataClass, { app: 1, business: 2, security: 1 });
+    assert.equal(await count(srv, 'customer.id:cust_42 OR user.id:cust_42'), 0);
+    assert.equal(await count(srv, 'customer.id:cust_7 OR customer.id:cust_8'), 2);
+    const audit = await query(
+      srv.url,
+      'data_class:audit AND event.action:privacy.erasure AND audit.deleted:>0 | fields audit.deleted, audit.customer_ids',
+      { from: 'now-1h', to: 'now+1h' },
+    );
+    // Attribute values come back as text.
+    assert.deepEqual(audit.json.rows, [['4', '["cust_42"]']]);
+    // The audit trail itself is never erased.
+    assert.equal((await erase(srv, { customer_id: 'cust_42' })).deleted, 0);
+    assert.ok((await count(srv, 'data_class:audit AND event.action:privacy.erasure')) >= 3);
+  });
+
+  it('rejects a request without a customer with a clear message', async () => {
+    const r = await post(`${srv.url}/api/v1/privacy/erasure`, JSON.stringify({ email: 'not-an-email' }), {
+      'content-type': 'application/json',
+    });
+    assert.equal(r.status, 400);
+    assert.match(r.json.error.message, /email/);
+  });
+});
+
+describe('GDPR erasure by e-mail (e-mails kept, privacy.maskEmails: false)', () => {
+  let srv: TestServer;
+
+  before(async () => {
+    srv = await startTestServer({ privacy: { maskEmails: false } });
+    await ndjson(srv, CUSTOMER_EVENTS(Date.now()));
+  });
+  after(async () => {
+    await srv.close();
+  });
+
+  it('finds the customer id through the e-mail and erases all of their events', async () => {
+    const exported = (await (await fetch(`${srv.url}/api/v1/privacy/export?email=Jane.Doe@example.com`)).json()) as any;
+    assert.deepEqual(exported.customerIds, ['cust_42']);
+    assert.equal(exported.count, 5);
+    assert.equal(exported.note, undefined);
+    const r = await erase(srv, { email: 'Jane.Doe@example.com' });
+    assert.equal(r.deleted, 5);
+    assert.equal(await count(srv, 'customer.id:cust_42 OR user.id:cust_42'), 0);
+    assert.equal(await count(srv, 'customer.id:cust_8'), 1);
+  });
+});
+
+describe('retention per data class', () => {
+  let srv: TestServer;
+
+  before(async () => {
+    srv = await startTestServer({ retention: { app: '7d', business: '60d', interval: 0 } });
+  });
+  after(async () => {
+    await srv.close();
+  });
+
+  it('deletes what each data class no longer keeps, and reports it', async () => {
+    const now = Date.now();
+    const at = (days: number) => new Date(now - days * DAY).toISOString();
+    await ndjson(srv, [
+      { '@timestamp': at(10), message: 'old app log', tag: 'ret' },
+      { '@timestamp': at(1), message: 'new app log', tag: 'ret' },
+      { '@timestamp': at(10), event: { type: 'order_completed' }, tag: 'ret' },
+      { '@timestamp': at(90), event: { type: 'order_completed' }, tag: 'ret' },
+      { '@timestamp': at(90), event: { category: 'authentication' }, tag: 'ret' },
+    ]);
+    const policy = (await (await fetch(`${srv.url}/api/v1/retention`)).json()) as any;
+    assert.deepEqual(policy.policy, { app: '7d', security: '365d', audit: '2555d', business: '60d' });
+    assert.equal(policy.lastRun, null);
+
+    const r = await post(`${srv.url}/api/v1/retention/run`, '', { 'content-type': 'application/json' });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.deleted, 2, JSON.stringify(r.json));
+    assert.equal(r.json.classes.app.deleted, 1);
+    assert.equal(r.json.classes.business.deleted, 1);
+    assert.equal(r.json.classes.security.deleted, 0);
+    const left = await query(srv.url, 'tag:ret | stats count() as n by data_class | sort data_class', {
+      from: 'now-400d',
+      to: 'now+1h',
+    });
+    assert.deepEqual(left.json.rows, [
+      ['app', 1],
+      ['business', 1],
+      ['security', 1],
+    ]);
+    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+    assert.match(metrics, /shoplens_retention_deleted_events_total\{data_class="app"\} 1/);
+    const after_ = (await (await fetch(`${srv.url}/api/v1/retention`)).json()) as any;
+    assert.equal(after_.lastRun.deleted, 2);
+  });
+});
