@@ -7,6 +7,7 @@
  * `audit` class); erasure never deletes them; retention keeps them 7 years
  * by default.
  */
+import type { FastifyInstance } from 'fastify';
 import type { IngestPipeline } from '../ingest/pipeline.ts';
 import type { Principal } from './auth.ts';
 
@@ -50,4 +51,48 @@ export class AuditTrail {
     if (!normalized.ok) throw new Error(`audit entry for ${entry.action} was refused: ${normalized.message}`);
     await this.#pipeline.commit('audit', [normalized.record], []);
   }
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `handler`: the route records its own, richer audit entry; the generic hook skips it. */
+    audit?: 'handler';
+  }
+}
+
+/** Marks every route of a plugin as auditing itself (see `installRouteAudit`). */
+export function auditedByHandler(app: FastifyInstance): void {
+  app.addHook('onRoute', (options) => {
+    options.config = { ...(options.config ?? {}), audit: 'handler' };
+  });
+}
+
+/**
+ * Audits every change an admin route makes (dashboards, rules, silences,
+ * incidents, ...) and, when callers have keys, every read that POSTs a query
+ * (funnels and the like): one entry per request with the route, its
+ * parameters and the outcome, committed before the answer is sent.
+ */
+export function installRouteAudit(app: FastifyInstance, audit: AuditTrail, dataAccess: boolean): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    const config = request.routeOptions.config;
+    const role = config.role ?? 'admin';
+    const url = request.routeOptions.url;
+    if (config.audit === 'handler' || !request.principal || !url) return payload;
+    const isChange = role === 'admin' && request.method !== 'GET' && request.method !== 'HEAD';
+    const isQuery = dataAccess && role === 'read' && request.method === 'POST';
+    if (!isChange && !isQuery) return payload;
+    const ok = reply.statusCode < 400;
+    await audit.record(
+      request.principal,
+      {
+        action: `${isChange ? 'admin' : 'data'}.${request.method.toLowerCase()} ${url}`,
+        outcome: ok ? 'success' : 'failure',
+        message: `${request.method} ${url} answered ${reply.statusCode}`,
+        details: { route: url, params: request.params as Record<string, unknown>, status: reply.statusCode },
+      },
+      request.id,
+    );
+    return payload;
+  });
 }

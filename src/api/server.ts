@@ -15,7 +15,7 @@ import { GroupCommitWriter } from '../store/group-commit.ts';
 import type { Store } from '../store/store.ts';
 import { redactMessage } from '../privacy/log-redaction.ts';
 import { SelfMetrics } from '../telemetry/self-metrics.ts';
-import { AuditTrail } from './audit.ts';
+import { AuditTrail, installRouteAudit } from './audit.ts';
 import { installAuth, type Principal } from './auth.ts';
 import { ApiKeyService, keyFromRequest } from './keys.ts';
 import { installRateLimits } from './limits.ts';
@@ -173,6 +173,7 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     );
   }
   installRateLimits(app, config.limits, metrics);
+  installRouteAudit(app, context.audit, config.auth === 'keys');
 
   await app.register(opsRoutes(context));
   await app.register(eventsRoutes(context));

@@ -244,4 +244,20 @@ describe('API keys, roles and tenants', () => {
     });
     assert.deepEqual(otherTenant.json.rows, [[0]]);
   });
+
+  it('audits every admin change, whichever route makes it, with its outcome', async () => {
+    const bad = await call(srv, 'PUT', '/api/v1/dashboards/audited-board', keys['aAdmin'], { nonsense: true });
+    assert.equal(bad.status, 400);
+    const entries = await call(srv, 'POST', '/api/v1/query', keys['aAdmin'], {
+      query:
+        'data_class:audit AND event.action:"admin.put /api/v1/dashboards/:id" AND audit.params.id:audited-board | fields event.outcome, audit.status, audit.params.id, user.id',
+      from: 'now-1h',
+    });
+    assert.equal(entries.json.rows.length, 1, JSON.stringify(entries.json));
+    const [outcome, status, params, actor] = entries.json.rows[0];
+    assert.equal(outcome, 'failure');
+    assert.equal(String(status), '400');
+    assert.equal(params, 'audited-board');
+    assert.match(String(actor), /^key:/);
+  });
 });

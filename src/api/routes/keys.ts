@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
+import { auditedByHandler } from '../audit.ts';
 import { defaultRole } from '../auth.ts';
 import { jsonBody } from '../body.ts';
 import { ROLES, TENANT_NAME } from '../keys.ts';
@@ -18,6 +19,7 @@ const createBody = z
 export function keysRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     defaultRole(app, 'admin');
+    auditedByHandler(app);
 
     app.get<{ Querystring: { tenant?: string } }>('/api/v1/keys', async (request) => {
       const p = request.principal;

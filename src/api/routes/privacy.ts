@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import type { CustomerMatch } from '../../store/store.ts';
+import { auditedByHandler } from '../audit.ts';
 import { defaultRole } from '../auth.ts';
 import { jsonBody } from '../body.ts';
 import type { AppContext } from '../server.ts';
@@ -27,6 +28,7 @@ const EXPORT_LIMIT = 100_000;
 export function privacyRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     defaultRole(app, 'admin');
+    auditedByHandler(app);
 
     /** What a user must know when e-mails are stored masked. */
     function emailNote(email: string | undefined): { note?: string } {

@@ -16,7 +16,7 @@ const queryBody = z.object({
 
 export function queryRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    app.post('/api/v1/query', { config: { role: 'read' } }, async (request) => {
+    app.post('/api/v1/query', { config: { role: 'read', audit: 'handler' } }, async (request) => {
       const body = jsonBody(request, queryBody);
       // Card numbers (and e-mails) typed into a query are masked as stored data is, before
       // the query is run, audited, logged or quoted in an error (README "Redaction").

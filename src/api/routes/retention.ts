@@ -1,10 +1,12 @@
 /** `GET /api/v1/retention` (policy and last run, read) and `POST /api/v1/retention/run` (admin, audited). */
 import type { FastifyPluginAsync } from 'fastify';
+import { auditedByHandler } from '../audit.ts';
 import type { RetentionJob } from '../retention.ts';
 import type { AppContext } from '../server.ts';
 
 export function retentionRoutes(ctx: AppContext, job: RetentionJob): FastifyPluginAsync {
   return async (app) => {
+    auditedByHandler(app);
     app.get('/api/v1/retention', { config: { role: 'read' } }, async () => ({
       policy: job.policy(),
       lastRun: job.lastRun ?? null,
