@@ -18,16 +18,16 @@ import { backfill } from '../src/demo/demo-runner.ts';
 import { ShopSimulator } from '../src/demo/shop-simulator.ts';
 import { startTestServer } from '../test/helpers/server.ts';
 
+/** True in the page when every panel shows its outcome: a drawn chart, a number, a table, "no data" or an error. */
+const DRAWN = `[...document.querySelectorAll('.panel-body')].every((p) => !p.textContent?.includes('Loading') &&
+  p.querySelector('canvas, [data-testid=stat], [data-testid=result-table], [data-testid=panel-empty], [data-testid=panel-error]'))`;
+
 const TARGET_MS = 1500;
 const HOUR_MS = 3_600_000;
 
 async function drawn(page: Page): Promise<void> {
   await page.waitForSelector('[data-testid=panel]');
-  await page.waitForFunction(
-    "[...document.querySelectorAll('.panel-body')].every((p) => !p.textContent?.includes('Loading'))",
-    null,
-    { timeout: 60_000 },
-  );
+  await page.waitForFunction(DRAWN, null, { timeout: 60_000 });
 }
 
 async function main(): Promise<void> {

@@ -16,6 +16,10 @@ import { UI_DIR } from '../../src/api/routes/ui.ts';
 import { startTestServer, testDataDir, type TestServer } from '../helpers/server.ts';
 import { loadDemoDay } from './demo-data.ts';
 
+/** True in the page when every panel shows its outcome: a drawn chart, a number, a table, "no data" or an error. */
+const DRAWN = `[...document.querySelectorAll('.panel-body')].every((p) => !p.textContent?.includes('Loading') &&
+  p.querySelector('canvas, [data-testid=stat], [data-testid=result-table], [data-testid=panel-empty], [data-testid=panel-error]'))`;
+
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = '/tmp/shoplens-shots';
 
@@ -26,11 +30,7 @@ if (!existsSync(CHROMIUM)) {
 /** Waits until no panel is loading, then returns what each panel shows. */
 async function panelStates(page: Page) {
   await page.waitForSelector('[data-testid=panel]');
-  await page.waitForFunction(
-    "[...document.querySelectorAll('.panel-body')].every((p) => !p.textContent?.includes('Loading'))",
-    null,
-    { timeout: 20_000 },
-  );
+  await page.waitForFunction(DRAWN, null, { timeout: 20_000 });
   return page.$$eval('[data-testid=panel]', (panels) =>
     panels.map((p) => ({
       id: p.getAttribute('data-panel-id'),

@@ -8,7 +8,7 @@ import { runFunnel, runQuery } from '../api.ts';
 import { formatValue } from '../format.ts';
 import { autoInterval, expandQuery, resolveTime } from '../time.ts';
 import type { FunnelAnswer, Panel, QueryAnswer } from '../types.ts';
-import { Chart } from './Chart.tsx';
+import { LazyChart as Chart } from './LazyChart.tsx';
 import { chartOption, funnelOption, shapeOf, thresholdColor } from './chart-options.ts';
 import { ResultTable } from './ResultTable.tsx';
 

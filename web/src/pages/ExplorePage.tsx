@@ -5,7 +5,7 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import { ApiError, clearQueryCache, runQuery } from '../api.ts';
-import { Chart } from '../components/Chart.tsx';
+import { LazyChart as Chart } from '../components/LazyChart.tsx';
 import { chartOption } from '../components/chart-options.ts';
 import { ResultTable } from '../components/ResultTable.tsx';
 import { TimeBar } from '../components/TimeBar.tsx';
