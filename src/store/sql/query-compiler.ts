@@ -212,8 +212,8 @@ export class QueryCompiler {
     const select: string[] = [];
     const timeKeys: string[] = [];
     for (const key of stage.by) {
-      const { sql, type } = this.#groupKey(key, scope);
-      keySql.push(sql);
+      const { sql, type, groupSql } = this.#groupKey(key, scope);
+      keySql.push(groupSql ?? sql);
       select.push(`${sql} AS ${d.quoteIdent(key.as)}`);
       columns.push({ name: key.as, type });
       if (key.kind === 'bin') timeKeys.push(d.quoteIdent(key.as));
@@ -236,11 +236,18 @@ export class QueryCompiler {
     return { sql, columns, order };
   }
 
-  #groupKey(key: GroupKey, scope: Scope): { sql: string; type: ResultType } {
+  #groupKey(key: GroupKey, scope: Scope): { sql: string; type: ResultType; groupSql?: string } {
     const ref = scope.resolve(key.field, 0);
     if (key.kind === 'bin') {
-      if (ref.type === 'timestamp')
-        return { sql: this.#dialect.timeBucket(ref.sql, key.intervalMs), type: 'timestamp' };
+      if (ref.type === 'timestamp') {
+        const d = this.#dialect;
+        const groupSql = d.timeBucketGroupKey?.(ref.sql, key.intervalMs);
+        return {
+          sql: d.timeBucket(ref.sql, key.intervalMs),
+          type: 'timestamp',
+          ...(groupSql === undefined ? {} : { groupSql }),
+        };
+      }
       throw new QueryError('query.invalid', `bin() needs a time field; "${key.field}" is not one`, 0);
     }
     return { sql: ref.sql, type: fieldTypeToResult(ref.type) };

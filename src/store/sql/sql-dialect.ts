@@ -20,6 +20,12 @@ export interface SqlDialect {
   placeholder(index: number, type: ParamType): string;
   /** Start of the time bucket of `intervalMs` that `tsSql` falls in. */
   timeBucket(tsSql: string, intervalMs: number): string;
+  /**
+   * Optional: a cheaper expression to GROUP BY for the same buckets (e.g. an
+   * integer bucket number). `timeBucket` must contain it verbatim, so that the
+   * engine sees the selected bucket as a function of the group key.
+   */
+  timeBucketGroupKey?(tsSql: string, intervalMs: number): string;
   /** Continuous quantile, `fraction` in (0, 1). */
   quantile(exprSql: string, fraction: number): string;
   distinctCount(exprSql: string): string;
