@@ -1,6 +1,7 @@
 /**
  * `shoplens rules check FILE...`: validates rule files (errors as
  * `file:line:col: message`, exit code 1 when any is bad).
+ * `shoplens silences add|list|expire`: silences and maintenance windows.
  * `shoplens rules test NAME [--at TIME]`: evaluates one rule against stored
  * data (a running server with --url, or the store with --data-dir) and
  * prints the values of every group and the verdict.
@@ -35,6 +36,39 @@ function printAnswer(answer: TestAnswer): void {
     );
   }
   out.write(`verdict: ${answer.firing ? 'FIRING' : 'not firing'}\n`);
+}
+
+/** Calls the server's API; throws AppError with the server's code and message on an error answer. */
+async function callApi(url: string, path: string, init: { method?: string; body?: unknown } = {}): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(new URL(path, url), {
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers: { 'content-type': 'application/json', ...authHeaders() },
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    });
+  } catch (err) {
+    throw new AppError(503, 'cli.unreachable', `Cannot reach Shoplens at ${url}: ${(err as Error).message}`);
+  }
+  const text = await response.text();
+  const json = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+  if (!response.ok) {
+    const error = (json['error'] ?? {}) as { code?: string; message?: string };
+    throw new AppError(response.status, error.code ?? 'cli.http_error', error.message ?? `HTTP ${response.status}`);
+  }
+  return json;
+}
+
+/** `name=value`, `name!=value`, `name=~regex`, `name!~regex`. */
+function parseMatcher(text: string): { name: string; op: string; value: string } {
+  const m = /^([^=!~]+)(=~|!~|!=|=)(.*)$/.exec(text);
+  if (!m)
+    throw new AppError(
+      400,
+      'cli.invalid_matcher',
+      `matcher "${text}": expected name=value, name!=value, name=~regex or name!~regex`,
+    );
+  return { name: m[1]!.trim(), op: m[2]!, value: m[3]! };
 }
 
 async function testOverHttp(url: string, name: string, at: string | undefined): Promise<TestAnswer> {
@@ -115,4 +149,62 @@ export function registerRulesCommand(program: Command): void {
         else printAnswer(answer);
       },
     );
+
+  const silences = program.command('silences').description('Silences and maintenance windows on a running server');
+  silences
+    .command('add')
+    .description(
+      'Mute alerts whose labels match every matcher, e.g. service.name=search-service severity=~"warning|info"',
+    )
+    .argument('<matchers...>', 'label matchers')
+    .requiredOption('--comment <text>', 'why (shown in the UI)')
+    .option('--start <time>', 'start (now, ISO-8601, now+2h; default now)')
+    .option('--end <time>', 'end (default now+2h)', 'now+2h')
+    .option('--url <url>', 'the server', 'http://127.0.0.1:8080')
+    .action(async (matchers: string[], options: { comment: string; start?: string; end: string; url: string }) => {
+      const body = {
+        matchers: matchers.map(parseMatcher),
+        comment: options.comment,
+        endsAt: options.end,
+        ...(options.start ? { startsAt: options.start } : {}),
+      };
+      const silence = (await callApi(options.url, '/api/v1/alerts/silences', { body })) as {
+        id: string;
+        startsAt: string;
+        endsAt: string;
+      };
+      process.stdout.write(`silence ${silence.id}: ${silence.startsAt} -> ${silence.endsAt}\n`);
+    });
+  silences
+    .command('list')
+    .description('List silences that have not ended')
+    .option('--url <url>', 'the server', 'http://127.0.0.1:8080')
+    .action(async (options: { url: string }) => {
+      const answer = (await callApi(options.url, '/api/v1/alerts/silences')) as {
+        silences: {
+          id: string;
+          matchers: { name: string; op: string; value: string }[];
+          startsAt: string;
+          endsAt: string;
+          comment: string;
+          active: boolean;
+          expired: boolean;
+        }[];
+      };
+      for (const s of answer.silences.filter((x) => !x.expired)) {
+        const m = s.matchers.map((x) => `${x.name}${x.op}${x.value}`).join(' ');
+        process.stdout.write(
+          `${s.id} ${s.active ? 'active   ' : 'scheduled'} ${s.startsAt} -> ${s.endsAt} ${m} # ${s.comment}\n`,
+        );
+      }
+    });
+  silences
+    .command('expire')
+    .description('End a silence now')
+    .argument('<id>', 'silence id')
+    .option('--url <url>', 'the server', 'http://127.0.0.1:8080')
+    .action(async (id: string, options: { url: string }) => {
+      await callApi(options.url, `/api/v1/alerts/silences/${encodeURIComponent(id)}`, { method: 'DELETE' });
+      process.stdout.write(`silence ${id} expired\n`);
+    });
 }

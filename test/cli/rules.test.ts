@@ -99,4 +99,34 @@ describe('shoplens rules', () => {
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /No alert rule "NoSuchRule"/);
   });
+
+  it('silences: add, list and expire a maintenance window', async () => {
+    const added = await run([
+      'silences',
+      'add',
+      'service.name=search-service',
+      'severity=~warning|info',
+      '--comment',
+      'search reindex',
+      '--start',
+      'now+1h',
+      '--end',
+      'now+3h',
+      '--url',
+      server.url,
+    ]);
+    assert.equal(added.status, 0, added.stderr);
+    const id = /^silence ([0-9a-f-]{36}):/.exec(added.stdout)?.[1];
+    assert.ok(id, added.stdout);
+    const listed = await run(['silences', 'list', '--url', server.url]);
+    assert.match(
+      listed.stdout,
+      new RegExp(`^${id} scheduled .* service.name=search-service severity=~warning\\|info # search reindex$`, 'm'),
+    );
+    const bad = await run(['silences', 'add', 'service.name', '--comment', 'x', '--url', server.url]);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /matcher "service.name": expected name=value/);
+    assert.equal((await run(['silences', 'expire', id!, '--url', server.url])).status, 0);
+    assert.doesNotMatch((await run(['silences', 'list', '--url', server.url])).stdout, new RegExp(id!));
+  });
 });
