@@ -79,4 +79,17 @@ describe('Alerts page in Chromium', { skip: !existsSync(CHROMIUM) }, () => {
     await page.waitForFunction("document.body.innerText.includes('(silenced)')");
     assert.match(await row.innerText(), /silenced/);
   });
+
+  it('creates a rule from the form; a bad condition shows the error', async () => {
+    await page.getByLabel('Rule name').fill('NoOrders');
+    await page.getByLabel('Rule query').fill('event.type:order_completed | stats count() as orders');
+    await page.getByLabel('Rule condition').fill('orders <');
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    await page.getByRole('alert').filter({ hasText: '"condition"' }).waitFor();
+    await page.getByLabel('Rule condition').fill('orders < 1');
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    const row = page.locator('[data-testid=rules-table] tbody tr', { hasText: 'NoOrders' });
+    await row.waitFor();
+    assert.match(await row.innerText(), /\(api\)/);
+  });
 });

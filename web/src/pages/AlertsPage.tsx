@@ -124,6 +124,7 @@ export function AlertsPage() {
   const [error, setError] = useState('');
   const [openRule, setOpenRule] = useState('');
   const [form, setForm] = useState({ name: 'alertname', value: '', hours: '2', comment: '' });
+  const [draft, setDraft] = useState({ name: '', query: '', condition: '', window: '5m', severity: 'P2' });
 
   const load = useCallback(async () => {
     try {
@@ -159,6 +160,26 @@ export function AlertsPage() {
         },
       });
       setForm({ ...form, value: '', comment: '' });
+      await load();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+
+  const saveRule = async () => {
+    try {
+      const { name, ...spec } = draft;
+      await api(`/api/v1/alerts/rules/${encodeURIComponent(name)}`, { method: 'PUT', body: spec });
+      setDraft({ ...draft, name: '', query: '', condition: '' });
+      await load();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+
+  const deleteRule = async (name: string) => {
+    try {
+      await api(`/api/v1/alerts/rules/${encodeURIComponent(name)}`, { method: 'DELETE' });
       await load();
     } catch (err) {
       setError((err as Error).message);
@@ -264,7 +285,20 @@ export function AlertsPage() {
                       </div>
                     ))}
                   </td>
-                  <td>{r.firing > 0 ? `${r.firing} firing` : r.pending > 0 ? `${r.pending} pending` : 'ok'}</td>
+                  <td>
+                    {r.firing > 0 ? `${r.firing} firing` : r.pending > 0 ? `${r.pending} pending` : 'ok'}
+                    {r.source.kind === 'api' ? (
+                      <button
+                        type="button"
+                        onClick={(e) => {
+                          e.stopPropagation();
+                          void deleteRule(r.name);
+                        }}
+                      >
+                        Delete
+                      </button>
+                    ) : null}
+                  </td>
                 </tr>
                 {openRule === r.name ? (
                   <tr>
@@ -277,6 +311,51 @@ export function AlertsPage() {
             ))}
           </tbody>
         </table>
+      </div>
+
+      <h3>New rule</h3>
+      <div className="toolbar" data-testid="rule-form">
+        <input
+          aria-label="Rule name"
+          placeholder="name"
+          value={draft.name}
+          onChange={(e) => setDraft({ ...draft, name: e.target.value })}
+        />
+        <input
+          aria-label="Rule query"
+          placeholder="event.type:order_completed | stats count() as orders"
+          size={50}
+          value={draft.query}
+          onChange={(e) => setDraft({ ...draft, query: e.target.value })}
+        />
+        <input
+          aria-label="Rule condition"
+          placeholder="orders < 1"
+          value={draft.condition}
+          onChange={(e) => setDraft({ ...draft, condition: e.target.value })}
+        />
+        <input
+          aria-label="Rule window"
+          size={4}
+          value={draft.window}
+          onChange={(e) => setDraft({ ...draft, window: e.target.value })}
+        />
+        <select
+          aria-label="Rule severity"
+          value={draft.severity}
+          onChange={(e) => setDraft({ ...draft, severity: e.target.value })}
+        >
+          {['P0', 'P1', 'P2', 'P3'].map((p) => (
+            <option key={p}>{p}</option>
+          ))}
+        </select>
+        <button
+          type="button"
+          disabled={!draft.name || !draft.query || !draft.condition}
+          onClick={() => void saveRule()}
+        >
+          Save rule
+        </button>
       </div>
 
       <h2>Silences</h2>
