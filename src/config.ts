@@ -134,6 +134,8 @@ export const configSchema = z
         security: duration.prefault('365d'),
         audit: duration.prefault('2555d'),
         business: duration.prefault('365d'),
+        /** Expired raw events are first folded into hourly rollups (counts, sums, min/max per service, type, outcome, route, ...), kept this long. */
+        rollups: duration.prefault('365d'),
         /** How often the retention job runs; 0 = never. */
         interval: duration.prefault('1h'),
       })

@@ -86,7 +86,7 @@ export class RetentionJob {
   async #run(nowMs: number): Promise<RetentionReport> {
     const started = performance.now();
     const cutoffs = Object.fromEntries(DATA_CLASSES.map((c) => [c, nowMs - this.#config[c]]));
-    const deleted = await this.#store.deleteExpired(cutoffs);
+    const deleted = await this.#store.deleteExpired(cutoffs, nowMs - this.#config.rollups);
     const classes: Record<string, { keep: string; before: string; deleted: number }> = {};
     let total = 0;
     for (const c of DATA_CLASSES) {

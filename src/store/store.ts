@@ -33,6 +33,11 @@ export interface QueryRequest {
   readonly query: Query;
   readonly range: TimeRange;
   readonly tenant: string;
+  /**
+   * Set by the store: hourly rollups hold data inside the range, so a `stats`
+   * query they can answer reads raw events and rollups together.
+   */
+  readonly useRollups?: boolean;
   /** Data classes the caller may not see (e.g. `audit` for non-admins). */
   readonly excludeDataClasses?: readonly string[];
   /** Cancel the query after this many ms (answers `query.timeout`). */
@@ -93,8 +98,12 @@ export interface Store {
   eraseCustomer(tenant: string, match: CustomerMatch): Promise<ErasureResult>;
   /** GDPR export: the customer's events (as `_source` objects), oldest first, at most `limit`. */
   exportCustomer(tenant: string, match: CustomerMatch, limit: number): Promise<Record<string, unknown>[]>;
-  /** Retention: deletes events of each data class older than its cutoff (epoch ms); deleted counts per class. */
-  deleteExpired(cutoffs: Readonly<Record<string, number>>): Promise<Record<string, number>>;
+  /**
+   * Retention: folds the whole hours of each data class before its cutoff
+   * (epoch ms) into hourly rollups, deletes those raw events, and deletes
+   * rollups older than `rollupCutoffMs`. Answers raw events deleted per class.
+   */
+  deleteExpired(cutoffs: Readonly<Record<string, number>>, rollupCutoffMs: number): Promise<Record<string, number>>;
   /** Throws unless the store can take writes now (for /ready). */
   checkWritable(): Promise<void>;
   close(): Promise<void>;

@@ -5,6 +5,7 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-api';
+import { ROLLUP_DIMENSIONS, ROLLUP_MEASURES } from '../sql/rollups.ts';
 import type { CustomerMatch, ErasureResult } from '../store.ts';
 
 const { listValue, timestampValue } = duckdb;
@@ -56,18 +57,46 @@ export function exportCustomerSql(
   };
 }
 
-/** Deletes, per data class, events older than the cutoff (epoch ms); counts per class. */
+const HOUR_US = 3_600_000_000n;
+
+/**
+ * Retention: per data class, folds the whole hours before the cutoff into
+ * the hourly rollups, then deletes those raw events (rolling up and deleting
+ * in one transaction, so an hour is never both raw and rolled up). Rollups
+ * older than `rollupCutoffMs` are deleted too. Answers the raw events
+ * deleted per class and the new rolled-until instant per class.
+ */
 export async function deleteExpired(
   c: DuckDBConnection,
   cutoffs: Readonly<Record<string, number>>,
-): Promise<Record<string, number>> {
+  rollupCutoffMs: number,
+): Promise<{ deleted: Record<string, number>; rolledUntil: Record<string, number> }> {
   const deleted: Record<string, number> = {};
+  const rolledUntil: Record<string, number> = {};
+  const dims = ROLLUP_DIMENSIONS.join(', ');
+  const measures = ROLLUP_MEASURES.map((m) => `sum(${m}), count(${m}), min(${m}), max(${m})`).join(', ');
   for (const [dataClass, cutoffMs] of Object.entries(cutoffs)) {
-    const result = await c.run('DELETE FROM events WHERE data_class = $1 AND ts < $2', [
-      dataClass,
-      timestampValue(BigInt(Math.trunc(cutoffMs)) * 1000n),
-    ]);
+    const cutUs = ((BigInt(Math.trunc(cutoffMs)) * 1000n) / HOUR_US) * HOUR_US;
+    const cut = timestampValue(cutUs);
+    await c.run(
+      `INSERT INTO events_1h SELECT tenant, data_class, make_timestamp((epoch_us(ts) // ${HOUR_US}) * ${HOUR_US}) AS hour, ${dims}, count(*), ${measures} ` +
+        `FROM events WHERE data_class = $1 AND ts < $2 GROUP BY tenant, data_class, hour, ${dims}`,
+      [dataClass, cut],
+    );
+    const result = await c.run('DELETE FROM events WHERE data_class = $1 AND ts < $2', [dataClass, cut]);
     deleted[dataClass] = result.rowsChanged;
+    await c.run(
+      'INSERT INTO rollup_state VALUES ($1, $2) ON CONFLICT (data_class) DO UPDATE SET rolled_until = greatest(rolled_until, excluded.rolled_until)',
+      [dataClass, cut],
+    );
+    rolledUntil[dataClass] = Number(cutUs / 1000n);
   }
-  return deleted;
+  await c.run('DELETE FROM events_1h WHERE ts < $1', [timestampValue(BigInt(Math.trunc(rollupCutoffMs)) * 1000n)]);
+  return { deleted, rolledUntil };
+}
+
+/** Latest rolled-until instant over all classes (epoch ms), or 0 when nothing was rolled up. */
+export async function rolledUntilMs(c: DuckDBConnection): Promise<number> {
+  const reader = await c.runAndReadAll('SELECT max(epoch_ms(rolled_until)) FROM rollup_state');
+  return Number(reader.getRows()[0]?.[0] ?? 0);
 }

@@ -35,7 +35,7 @@ import type {
 import { duckdbDialect } from './duckdb-dialect.ts';
 import { bindParams, ConnectionPool, openInstance, toJsonValue } from './duckdb-driver.ts';
 import { DuckDBDocumentStore } from './duckdb-documents.ts';
-import { deleteExpired, eraseCustomer, exportCustomerSql } from './duckdb-maintenance.ts';
+import { deleteExpired, eraseCustomer, exportCustomerSql, rolledUntilMs } from './duckdb-maintenance.ts';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.ts';
 
 const { DuckDBDataChunk, listValue, timestampValue } = duckdb;
@@ -96,6 +96,8 @@ export class DuckDBStore implements Store {
     (fn) => this.#read(fn),
   );
   #columnTypes: DuckDBType[] = [];
+  /** Raw events before this instant (epoch ms) have been rolled up (for some data class). */
+  #rolledUntilMs = 0;
   /** Serialises writes on the one writer connection. */
   #writeChain: Promise<void> = Promise.resolve();
 
@@ -124,6 +126,7 @@ export class DuckDBStore implements Store {
     this.#columnTypes = probe.columnTypes();
     this.#readers = await ConnectionPool.create(this.#instance, this.#options.readers ?? 4);
     this.#documentWriter = await this.#instance.connect();
+    this.#rolledUntilMs = await rolledUntilMs(this.#writer);
   }
 
   async #migrate(c: DuckDBConnection): Promise<void> {
@@ -270,11 +273,12 @@ export class DuckDBStore implements Store {
   }
 
   #compile(request: QueryRequest): CompiledQuery {
+    const useRollups = request.range.fromMs < this.#rolledUntilMs;
     return new QueryCompiler(duckdbDialect, {
       defaultLimit: this.#options.defaultLimit,
       maxRows: this.#options.maxRows,
       nowMs: Date.now(),
-    }).compile(request);
+    }).compile(useRollups ? { ...request, useRollups } : request);
   }
 
   explain(request: QueryRequest): CompiledSql {
@@ -355,8 +359,13 @@ export class DuckDBStore implements Store {
     });
   }
 
-  deleteExpired(cutoffs: Readonly<Record<string, number>>): Promise<Record<string, number>> {
-    return this.#onWriter((c) => deleteExpired(c, cutoffs));
+  async deleteExpired(
+    cutoffs: Readonly<Record<string, number>>,
+    rollupCutoffMs: number,
+  ): Promise<Record<string, number>> {
+    const { deleted, rolledUntil } = await this.#onWriter((c) => deleteExpired(c, cutoffs, rollupCutoffMs));
+    this.#rolledUntilMs = Math.max(this.#rolledUntilMs, ...Object.values(rolledUntil));
+    return deleted;
   }
 
   /** Runs a deletion on the writer connection, in its own transaction, between ingest batches. */

@@ -15,6 +15,7 @@ import type { QueryRequest, ResultColumn, ResultType } from '../store.ts';
 import { compileExpr, fieldTypeToResult, type CompiledExpr } from './expr-compiler.ts';
 import { compileFilter, type CompileContext } from './filter-compiler.ts';
 import { ParamList } from './param-list.ts';
+import { rollupAggregationSql, rollupsCanAnswer, rollupUnionSql } from './rollups.ts';
 import { EventScope, TableScope, type ColumnRef, type Scope } from './scope.ts';
 import type { SqlDialect, SqlParam } from './sql-dialect.ts';
 
@@ -80,6 +81,19 @@ export class QueryCompiler {
     if (filterSql !== '1 = 1') rel.where.push(filterSql);
 
     const stages = request.query.stages;
+    if (request.useRollups && rollupsCanAnswer(request.query)) {
+      // Expired hours live on as rollups: read raw events and rollups as one relation.
+      const fromSql = rollupUnionSql((n) => d.quoteIdent(n), EVENTS_TABLE, rel.where.join(' AND '));
+      let table = this.#stats(stages[0] as Extract<Stage, { kind: 'stats' }>, fromSql, scope, ctx, true);
+      for (let k = 1; k < stages.length; k++) table = this.#tableStage(stages[k] as Stage, table, ctx);
+      const sql = `SELECT * FROM (${table.sql}) AS r${orderClause(table.order)} LIMIT ${this.#options.maxRows}`;
+      return {
+        sql,
+        params: params.params,
+        shape: { kind: 'table', columns: table.columns },
+        scanned: this.#scannedQuery(request),
+      };
+    }
     const extras: ResultColumn[] = [];
     const extraSql: string[] = [];
     let fields: readonly string[] | undefined;
@@ -205,7 +219,13 @@ export class QueryCompiler {
     };
   }
 
-  #stats(stage: Extract<Stage, { kind: 'stats' }>, fromSql: string, scope: Scope, ctx: CompileContext): Table {
+  #stats(
+    stage: Extract<Stage, { kind: 'stats' }>,
+    fromSql: string,
+    scope: Scope,
+    ctx: CompileContext,
+    fromRollups = false,
+  ): Table {
     const d = this.#dialect;
     const columns: ResultColumn[] = [];
     const keySql: string[] = [];
@@ -219,7 +239,17 @@ export class QueryCompiler {
       if (key.kind === 'bin') timeKeys.push(d.quoteIdent(key.as));
     }
     for (const agg of stage.aggs) {
-      const { sql, type } = this.#aggregation(agg, scope, ctx);
+      const { sql, type } = fromRollups
+        ? {
+            sql: rollupAggregationSql(
+              agg,
+              (n) => d.quoteIdent(n),
+              agg.fn === 'countif' ? compileFilter(agg.filter ?? { kind: 'all' }, scope, ctx) : undefined,
+            ),
+            // Rollups answer counts and numeric measures only.
+            type: (agg.fn === 'count' || agg.fn === 'countif' ? 'integer' : 'double') as ResultType,
+          }
+        : this.#aggregation(agg, scope, ctx);
       select.push(`${sql} AS ${d.quoteIdent(agg.as)}`);
       columns.push({ name: agg.as, type });
     }
