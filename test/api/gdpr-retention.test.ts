@@ -239,7 +239,16 @@ describe('hourly rollups keep long-range stats after raw data expires', () => {
     // ...and the dashboards' numbers are unchanged.
     for (const [k, q] of queries.entries()) {
       const r = await query(srv.url, q, range);
-      assert.equal(r.status, 200, srv.logs().split('\n').filter((l) => l.includes('rror')).slice(-3).join('\n'));
+      assert.equal(
+        r.status,
+        200,
+        srv
+          .logs()
+          .split('\n')
+          .filter((l) => l.includes('rror'))
+          .slice(-3)
+          .join('\n'),
+      );
       assert.deepEqual(roundRows(r.json.rows), roundRows(before_[k] as unknown[][]), q);
     }
     // What rollups cannot answer exactly (a percentile, a distinct count) reads raw data only, and says nothing false.

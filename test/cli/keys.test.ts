@@ -119,7 +119,10 @@ describe('shoplens keys', () => {
       });
       assert.equal(sent.status, 200);
       // The key is in the one-time notice only, never in a (JSON) log line.
-      const logLines = again.output().split('\n').filter((l) => l.startsWith('{'));
+      const logLines = again
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'));
       assert.ok(logLines.length > 0);
       assert.ok(logLines.every((l) => !l.includes('slk_')));
     } finally {
