@@ -21,7 +21,7 @@ export function ApiKeyPrompt({ onDone }: { onDone: () => void }) {
           type="password"
           value={key}
           onChange={(e) => setKey(e.target.value)}
-          placeholder="sl_…"
+          placeholder="slk_…"
           aria-label="API key"
         />
         <div className="modal-actions">
