@@ -113,11 +113,20 @@ export class SecretNames {
   readonly #pairs: ReadonlySet<string>;
   readonly #descriptors: ReadonlySet<string> = new Set(DESCRIPTORS);
   readonly #cache = new Map<string, boolean>();
+  /** Matches text that contains any secret word as a substring: a cheap test before the exact one. */
+  readonly #anyWord: RegExp;
 
   /** `extraWords`: more secret words (config `privacy.dropFields` entries without dots or stars). */
   constructor(extraWords: readonly string[] = []) {
     this.#words = new Set([...SECRET_WORDS, ...extraWords.map((w) => w.toLowerCase())]);
     this.#pairs = new Set(SECRET_PAIRS.map(([a, b]) => `${a} ${b}`));
+    const stems = [...this.#words, ...SECRET_PAIRS.map(([, b]) => b)].map((w) => w.replace(/[^a-z0-9]/g, ''));
+    this.#anyWord = new RegExp(stems.filter((w) => w !== '').join('|'), 'i');
+  }
+
+  /** False when `text` cannot hold a secret name (no secret word in it, in any case). */
+  mayContainSecretName(text: string): boolean {
+    return this.#anyWord.test(text);
   }
 
   /** True when a field of this name (one key, not a dotted path) holds a secret. */

@@ -46,6 +46,9 @@ const SECRET_TOKENS = new RegExp(
   'g',
 );
 
+/** A cheap test for any of SECRET_TOKENS' literal parts, before running it. */
+const TOKEN_HINT = /earer|EARER|Basic|eyJ|[sr]k_|AKIA|gh[pousr]_|xox/;
+
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 
 /** `john.doe@gmail.com` → `john.***@gmail.com`. */
@@ -69,7 +72,7 @@ export function maskEmails(text: string, onMatch: () => void): string {
 /** Masks secret values (key=value forms and token shapes); `onMatch` is called once per secret. */
 export function maskSecretValues(text: string, names: SecretNames, onMatch: () => void): string {
   let out = text;
-  if (out.includes('=') || out.includes(':')) {
+  if ((out.includes('=') || out.includes(':')) && names.mayContainSecretName(out)) {
     // A manual loop: a match whose key is not secret must not swallow its
     // value, which may hold a secret of its own (`url=/x?token=abc`).
     KEY_VALUE.lastIndex = 0;
@@ -89,7 +92,7 @@ export function maskSecretValues(text: string, names: SecretNames, onMatch: () =
     }
     if (copied > 0) out = result + out.slice(copied);
   }
-  if (out.length >= 19) {
+  if (out.length >= 19 && TOKEN_HINT.test(out)) {
     out = out.replace(SECRET_TOKENS, (token) => {
       onMatch();
       const scheme = /^(Bearer|bearer|BEARER|Basic)\s+/.exec(token);
