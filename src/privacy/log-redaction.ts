@@ -18,7 +18,22 @@ export function redactMessage(text: string): string {
 export function redactingDestination(target: NodeJS.WritableStream): { write(line: string): boolean } {
   return {
     write(line: string): boolean {
-      return target.write(logRedactor.redactText(line));
+      const redacted = logRedactor.redactText(line);
+      if (redacted === line || !line.startsWith('{')) return target.write(redacted);
+      // Text masking can cut into a JSON number (a long float's digits can look like a card)
+      // and break the line; then redact the parsed line value by value, which keeps it JSON.
+      try {
+        JSON.parse(redacted);
+        return target.write(redacted);
+      } catch {
+        try {
+          const result = logRedactor.redactEvent(JSON.parse(line));
+          if (result.ok) return target.write(`${JSON.stringify(result.value)}\n`);
+        } catch {
+          // not JSON after all: the text form it is
+        }
+        return target.write(redacted);
+      }
     },
   };
 }
