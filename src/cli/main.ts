@@ -9,6 +9,7 @@ import { configFromFlags, DEFAULT_CONFIG_FILE, parsePort } from './config-flags.
 import { registerDemoCommand } from './demo.ts';
 import { registerImportCommand } from './import.ts';
 import { registerKeysCommand } from './keys.ts';
+import { registerPrivacyCommands } from './privacy.ts';
 import { registerRulesCommand } from './rules.ts';
 import { formatAnswer, type OutputFormat } from './output.ts';
 import { openStore, startServer } from './serve.ts';
@@ -161,6 +162,7 @@ export function buildProgram(): Command {
   registerImportCommand(program);
   registerRulesCommand(program);
   registerKeysCommand(program);
+  registerPrivacyCommands(program);
   return program;
 }
 
