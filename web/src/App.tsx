@@ -6,6 +6,7 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { UNAUTHORIZED_EVENT } from './api.ts';
 import { ApiKeyPrompt } from './components/ApiKeyPrompt.tsx';
+import { AdminPage } from './pages/AdminPage.tsx';
 import { AlertsPage } from './pages/AlertsPage.tsx';
 import { DashboardList } from './pages/DashboardList.tsx';
 import { DashboardPage } from './pages/DashboardPage.tsx';
@@ -26,12 +27,14 @@ const ROUTES: readonly Route[] = [
   },
   { pattern: /^\/explore$/, render: () => <ExplorePage /> },
   { pattern: /^\/alerts$/, render: () => <AlertsPage /> },
+  { pattern: /^\/admin$/, render: () => <AdminPage /> },
 ];
 
 const NAV = [
   { href: '/dashboards', label: 'Dashboards', match: /^\/(dashboards|$)/ },
   { href: '/explore', label: 'Explore', match: /^\/explore/ },
   { href: '/alerts', label: 'Alerts', match: /^\/alerts/ },
+  { href: '/admin', label: 'Admin', match: /^\/admin/ },
 ];
 
 export function App() {
