@@ -8,54 +8,10 @@ import { InvalidArgumentError, type Command } from 'commander';
 import Table from 'cli-table3';
 import type { Principal } from '../api/auth.ts';
 import { ROLES, type ApiKeyInfo } from '../api/keys.ts';
-import { createServer, type ShoplensServer } from '../api/server.ts';
-import { AppError } from '../errors.ts';
-import { createLogger } from '../telemetry/logger.ts';
-import { authHeaders } from './client.ts';
-import { configFromFlags, DEFAULT_CONFIG_FILE } from './config-flags.ts';
-import { openStore } from './serve.ts';
-
-interface Where {
-  readonly url?: string;
-  readonly dataDir?: string;
-  readonly config?: string;
-}
+import { callServer, withLocalServer, type Where } from './remote.ts';
+import { DEFAULT_CONFIG_FILE } from './config-flags.ts';
 
 const LOCAL_OPERATOR: Principal = { tenant: 'default', role: 'admin', actor: 'cli (local operator)', operator: true };
-
-async function http(where: Where & { url: string }, method: string, path: string, body?: unknown): Promise<unknown> {
-  let response: Response;
-  try {
-    response = await fetch(new URL(path, where.url), {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...authHeaders() },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  } catch (err) {
-    throw new AppError(503, 'cli.unreachable', `Cannot reach Shoplens at ${where.url}: ${(err as Error).message}`);
-  }
-  const json = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
-  if (!response.ok) {
-    throw new AppError(response.status, 'cli.http_error', json.error?.message ?? `HTTP ${response.status}`);
-  }
-  return json;
-}
-
-/** Runs `fn` against a server context on the data directory (no port is opened). */
-async function local<T>(where: Where, fn: (server: ShoplensServer) => Promise<T>): Promise<T> {
-  const config = configFromFlags(where);
-  const store = await openStore(config);
-  const server = await createServer({
-    config: { ...config, ingest: { ...config.ingest, workers: 0 }, retention: { ...config.retention, interval: 0 } },
-    store,
-    logger: createLogger('warn'),
-  });
-  try {
-    return await fn(server);
-  } finally {
-    await server.close();
-  }
-}
 
 function checkWhere(where: Where): void {
   if (where.url && where.dataDir) throw new InvalidArgumentError('give either --url or --data-dir, not both');
@@ -89,10 +45,10 @@ export function registerKeysCommand(program: Command): Command {
       }
       const request = { tenant: options.tenant, role: options.role, ...(options.name ? { name: options.name } : {}) };
       const created = options.url
-        ? ((await http({ ...options, url: options.url }, 'POST', '/api/v1/keys', request)) as ApiKeyInfo & {
+        ? ((await callServer(options.url, 'POST', '/api/v1/keys', request)) as ApiKeyInfo & {
             key: string;
           })
-        : await local(options, async (server) => {
+        : await withLocalServer(options, async (server) => {
             const { key, info } = await server.context.keys.create({
               tenant: options.tenant,
               role: options.role as ApiKeyInfo['role'],
@@ -119,13 +75,13 @@ export function registerKeysCommand(program: Command): Command {
       checkWhere(options);
       const list = options.url
         ? (
-            (await http(
-              { ...options, url: options.url },
+            (await callServer(
+              options.url,
               'GET',
               `/api/v1/keys${options.tenant ? `?tenant=${encodeURIComponent(options.tenant)}` : ''}`,
             )) as { keys: ApiKeyInfo[] }
           ).keys
-        : await local(options, (server) => server.context.keys.list(options.tenant));
+        : await withLocalServer(options, (server) => server.context.keys.list(options.tenant));
       if (options.json) process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
       else printKeys(list);
     });
@@ -136,12 +92,8 @@ export function registerKeysCommand(program: Command): Command {
     .action(async (id: string, options: Where) => {
       checkWhere(options);
       const info = options.url
-        ? ((await http(
-            { ...options, url: options.url },
-            'DELETE',
-            `/api/v1/keys/${encodeURIComponent(id)}`,
-          )) as ApiKeyInfo)
-        : await local(options, async (server) => {
+        ? await callServer<ApiKeyInfo>(options.url, 'DELETE', `/api/v1/keys/${encodeURIComponent(id)}`)
+        : await withLocalServer(options, async (server) => {
             const revoked = await server.context.keys.revoke(id, undefined);
             await server.context.audit.record(
               { ...LOCAL_OPERATOR, tenant: revoked.tenant },

@@ -8,68 +8,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { createServer } from '../api/server.ts';
-import { AppError } from '../errors.ts';
-import { createLogger } from '../telemetry/logger.ts';
-import { authHeaders } from './client.ts';
-import { configFromFlags, DEFAULT_CONFIG_FILE } from './config-flags.ts';
-import { openStore } from './serve.ts';
-
-interface Where {
-  readonly url?: string;
-  readonly dataDir?: string;
-  readonly config?: string;
-}
-
-/** Calls a route over HTTP, or in-process on the data directory; answers the JSON body or throws its error. */
-async function callRoute<T>(where: Where, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  if (where.url && where.dataDir) throw new InvalidArgumentError('give either --url or --data-dir, not both');
-  let status: number;
-  let json: { error?: { message?: string } } | undefined;
-  if (where.url) {
-    let response: Response;
-    try {
-      response = await fetch(new URL(path, where.url), {
-        method,
-        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...authHeaders() },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (err) {
-      throw new AppError(503, 'cli.unreachable', `Cannot reach Shoplens at ${where.url}: ${(err as Error).message}`);
-    }
-    status = response.status;
-    json = (await response.json().catch(() => ({}))) as typeof json;
-  } else {
-    const config = configFromFlags(where);
-    const store = await openStore(config);
-    // In-process, no port: the operator on this machine, with the file in hand, is the admin.
-    const server = await createServer({
-      config: {
-        ...config,
-        auth: 'none',
-        ingest: { ...config.ingest, workers: 0 },
-        retention: { ...config.retention, interval: 0 },
-      },
-      store,
-      logger: createLogger('warn'),
-    });
-    try {
-      const answer = await server.app.inject({
-        method,
-        url: path,
-        ...(body === undefined
-          ? {}
-          : { headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) }),
-      });
-      status = answer.statusCode;
-      json = answer.json<typeof json>();
-    } finally {
-      await server.close();
-    }
-  }
-  if (status >= 400) throw new AppError(status, 'cli.http_error', json?.error?.message ?? `HTTP ${status}`);
-  return json as T;
-}
+import { callRoute, type Where } from './remote.ts';
+import { DEFAULT_CONFIG_FILE } from './config-flags.ts';
 
 function withWhere(command: Command): Command {
   return command

@@ -12,7 +12,7 @@ import {
   type PutDocumentOptions,
   type StoredDocument,
 } from '../documents.ts';
-import { microsToIso } from './duckdb-driver.ts';
+import { inTransaction, microsToIso } from './duckdb-driver.ts';
 
 const COLUMNS = 'tenant, kind, id, body, epoch_us(created_at), epoch_us(updated_at), version';
 
@@ -121,20 +121,7 @@ export class DuckDBDocumentStore implements DocumentStore {
   }
 
   #write<R>(fn: (c: DuckDBConnection) => Promise<R>): Promise<R> {
-    const run = this.#chain
-      .catch(() => undefined)
-      .then(async () => {
-        const c = this.#connection();
-        await c.run('BEGIN TRANSACTION');
-        try {
-          const result = await fn(c);
-          await c.run('COMMIT');
-          return result;
-        } catch (err) {
-          await c.run('ROLLBACK').catch(() => undefined);
-          throw err;
-        }
-      });
+    const run = this.#chain.catch(() => undefined).then(() => inTransaction(this.#connection(), fn));
     this.#chain = run;
     return run;
   }

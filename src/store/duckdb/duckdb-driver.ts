@@ -41,6 +41,19 @@ export async function openInstance(options: DuckDBOptions): Promise<Instance> {
   }
 }
 
+/** Runs `fn` inside one transaction on `c`: committed when it resolves, rolled back when it throws. */
+export async function inTransaction<T>(c: DuckDBConnection, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+  await c.run('BEGIN TRANSACTION');
+  try {
+    const result = await fn(c);
+    await c.run('COMMIT');
+    return result;
+  } catch (err) {
+    await c.run('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
 /** Binds engine-neutral parameters as DuckDB values. */
 export function bindParams(params: readonly SqlParam[]): DuckDBValue[] {
   return params.map((p) => (p.type === 'timestamp' ? timestampValue(BigInt(Math.round(Number(p.value)))) : p.value));

@@ -33,7 +33,7 @@ import type {
   StoreCapabilities,
 } from '../store.ts';
 import { duckdbDialect } from './duckdb-dialect.ts';
-import { bindParams, ConnectionPool, openInstance, toJsonValue } from './duckdb-driver.ts';
+import { bindParams, ConnectionPool, inTransaction, openInstance, toJsonValue } from './duckdb-driver.ts';
 import { DuckDBDocumentStore } from './duckdb-documents.ts';
 import { deleteExpired, eraseCustomer, exportCustomerSql, rolledUntilMs } from './duckdb-maintenance.ts';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.ts';
@@ -370,18 +370,7 @@ export class DuckDBStore implements Store {
 
   /** Runs a deletion on the writer connection, in its own transaction, between ingest batches. */
   #onWriter<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-    const run = this.#writeChain.then(async () => {
-      const c = this.#connection();
-      await c.run('BEGIN TRANSACTION');
-      try {
-        const result = await fn(c);
-        await c.run('COMMIT');
-        return result;
-      } catch (err) {
-        await c.run('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    });
+    const run = this.#writeChain.then(() => inTransaction(this.#connection(), fn));
     this.#writeChain = run.then(
       () => undefined,
       () => undefined,
