@@ -155,11 +155,31 @@ describe('API keys, roles and tenants', () => {
     const bulk = `${JSON.stringify({ index: { _index: `logs-${marker}` } })}\n${JSON.stringify({ '@timestamp': ts, message: marker })}\n`;
     assert.equal((await call(srv, 'POST', '/_bulk', keys['aAdmin'], bulk, 'application/x-ndjson')).status, 200);
     await call(srv, 'POST', '/api/v1/keys', keys['aAdmin'], { role: 'read', name: marker });
-    for (const route of srv.server.routes) {
-      if (route.method !== 'PUT' || !route.url.startsWith('/api/v1/')) continue;
-      // Resource documents (dashboards, rules, silences...): best effort, the body may not fit.
-      await call(srv, 'PUT', pathOf(route.url).replace(/x$/, marker), keys['aAdmin'], { title: marker, name: marker });
-    }
+    // An alert rule, a silence and a dashboard of shop A, each carrying the marker.
+    const rule = await call(srv, 'PUT', `/api/v1/alerts/rules/${marker}`, keys['aAdmin'], {
+      query: `message:${marker} | stats count() as n`,
+      condition: 'n > 0',
+      severity: 'P3',
+      every: '5s',
+    });
+    assert.equal(rule.status, 200, rule.text);
+    const silence = await call(srv, 'POST', '/api/v1/alerts/silences', keys['aAdmin'], {
+      matchers: [{ name: 'alertname', value: marker }],
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      comment: marker,
+    });
+    assert.ok(silence.status < 300, silence.text);
+    const own = await call(srv, 'GET', '/api/v1/dashboards/payments', keys['aAdmin']);
+    assert.equal(own.status, 200, own.text);
+    const board = await call(srv, 'PUT', `/api/v1/dashboards/${marker}`, keys['aAdmin'], {
+      ...own.json.dashboard,
+      id: marker,
+      title: marker,
+    });
+    assert.equal(board.status, 200, board.text);
+    assert.ok((await call(srv, 'GET', '/api/v1/alerts/rules', keys['aAdmin'])).text.includes(marker));
+    assert.ok((await call(srv, 'GET', '/api/v1/alerts/silences', keys['aAdmin'])).text.includes(marker));
+    assert.ok((await call(srv, 'GET', '/api/v1/dashboards', keys['aAdmin'])).text.includes(marker));
     // Shop B reads every GET route: lists never show the marker, and A's documents are not found.
     let checked = 0;
     for (const route of srv.server.routes) {
