@@ -10,6 +10,8 @@ import { paymentEvent } from './events.ts';
 import { rng } from './stats.ts';
 
 export interface LoadOptions {
+  /** API key sent as a Bearer token (the server requires keys, as in production). */
+  readonly apiKey: string;
   readonly url: string;
   readonly connections: number;
   readonly batchEvents: number;
@@ -57,7 +59,7 @@ function buildBodies(o: LoadOptions): Buffer[] {
   return bodies;
 }
 
-function post(agent: Agent, url: URL, body: Buffer): Promise<{ status: number; text: string }> {
+function post(agent: Agent, url: URL, body: Buffer, apiKey: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -66,7 +68,11 @@ function post(agent: Agent, url: URL, body: Buffer): Promise<{ status: number; t
         port: url.port,
         method: 'POST',
         path: '/api/v1/events',
-        headers: { 'content-type': 'application/x-ndjson', 'content-length': body.length },
+        headers: {
+          'content-type': 'application/x-ndjson',
+          'content-length': body.length,
+          authorization: `Bearer ${apiKey}`,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -101,7 +107,7 @@ async function run(o: LoadOptions, bodies: Buffer[], cmd: ToWorker): Promise<Don
       let status: number;
       let text: string;
       try {
-        ({ status, text } = await post(agent, url, body));
+        ({ status, text } = await post(agent, url, body, o.apiKey));
       } catch (err) {
         status = 0;
         text = (err as Error).message;

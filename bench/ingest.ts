@@ -88,7 +88,9 @@ export async function runIngest(o: IngestOptions, log: (line: string) => void): 
   const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
   let worker: Worker | undefined;
   try {
-    const load: LoadOptions = { url, connections: o.connections, batchEvents: o.batchEvents, bodies: 32 };
+    // With keys on, as in production: every request is authenticated (the key look-up is cached).
+    const { key: apiKey } = await server.context.keys.create({ tenant: 'default', role: 'ingest', createdBy: 'bench' });
+    const load: LoadOptions = { url, apiKey, connections: o.connections, batchEvents: o.batchEvents, bodies: 32 };
     worker = tsWorker(new URL('./ingest-worker.ts', import.meta.url), load);
     const ready = await nextMessage(worker);
     if (ready.type !== 'ready') throw new Error('load generator did not start');

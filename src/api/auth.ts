@@ -71,7 +71,7 @@ export function installAuth(
       throw new AppError(
         401,
         'auth.required',
-        'This route needs a valid API key: send "Authorization: Bearer <key>" (missing, unknown or revoked key)',
+        'This route needs a valid API key (it is missing, unknown or revoked): send it as a Bearer token in the Authorization header',
         {
           headers: { 'WWW-Authenticate': 'Bearer realm="shoplens"' },
         },
