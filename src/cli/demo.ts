@@ -20,7 +20,7 @@ import {
 } from '../demo/incidents.ts';
 import { expectedEventsPerSecond, SESSIONS_PER_MINUTE, ShopSimulator } from '../demo/shop-simulator.ts';
 import { parseDuration } from '../util/duration.ts';
-import { configFromFlags, DEFAULT_CONFIG_FILE, parsePort } from './config-flags.ts';
+import { configFromFlags, DEFAULT_CONFIG_FILE, parsePort, parseUrl } from './config-flags.ts';
 import { httpQueryRunner, httpSink, missingHistory, pipelineSink, type QueryRunner } from './demo-sinks.ts';
 import { parseRate, runLoadGenerator } from './load-generator.ts';
 import { startServer } from './serve.ts';
@@ -119,16 +119,6 @@ function parseSeed(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number, e.g. 42');
   return n;
-}
-
-function parseUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
-    return url.toString().replace(/\/$/, '');
-  } catch {
-    throw new InvalidArgumentError('expected an http(s) URL, e.g. http://127.0.0.1:8080');
-  }
 }
 
 function describeIncident(record: IncidentRecord): string {

@@ -14,7 +14,7 @@ import { Normalizer } from '../ingest/normalizer.ts';
 import type { EventRecord } from '../schema/record.ts';
 import { runQuery } from '../store/query-service.ts';
 import type { Store } from '../store/store.ts';
-import { configFromFlags, DEFAULT_CONFIG_FILE } from './config-flags.ts';
+import { configFromFlags, DEFAULT_CONFIG_FILE, parseUrl } from './config-flags.ts';
 import { openStore } from './serve.ts';
 import { authHeaders } from './client.ts';
 
@@ -232,16 +232,6 @@ async function runImport(kind: CsvKind, file: string, options: ImportOptions): P
     }
   } finally {
     progress.stop();
-  }
-}
-
-function parseUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
-    return url.toString().replace(/\/$/, '');
-  } catch {
-    throw new InvalidArgumentError('expected an http(s) URL, e.g. http://127.0.0.1:8080');
   }
 }
 
