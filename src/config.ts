@@ -105,6 +105,11 @@ export const configSchema = z
         defaultLimit: positiveInt.default(100),
         /** Most rows any query returns. */
         maxRows: positiveInt.default(100_000),
+        /**
+         * Server-side answer cache for requests that ask for it (`maxAge`, as dashboard panels
+         * do): most result cells (rows × columns) kept in memory; 0 turns it off.
+         */
+        cacheMaxCells: z.coerce.number().int().min(0).default(2_000_000),
       })
       .strict()
       .prefault({}),

@@ -1,7 +1,8 @@
 /** JSON bodies of the API routes (the server keeps bodies raw for the ingest protocols). */
 import type { FastifyRequest } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { parseDuration } from '../util/duration.ts';
 
 /** Parses and validates a JSON body; errors name the field and what was expected. */
 export function jsonBody<T extends z.ZodType>(request: FastifyRequest, schema: T): z.output<T> {
@@ -28,3 +29,25 @@ export function jsonBody<T extends z.ZodType>(request: FastifyRequest, schema: T
   }
   return result.data;
 }
+
+/**
+ * `maxAge` of a query or funnel request: how old a cached answer the caller
+ * accepts, as a duration ("5s") or milliseconds; at most one minute.
+ */
+export const maxAgeField = z
+  .union([z.string(), z.number()], { error: 'expected a duration such as "5s", or milliseconds' })
+  .transform((value, ctx) => {
+    let ms: number;
+    try {
+      ms = typeof value === 'number' ? value : parseDuration(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+    if (!Number.isFinite(ms) || ms < 0 || ms > 60_000) {
+      ctx.addIssue({ code: 'custom', message: `expected at most 1 minute, got ${String(value)}` });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .optional();

@@ -33,6 +33,7 @@ import { alertsRoutes } from './routes/alerts.ts';
 import { dashboardRoutes } from './routes/dashboards.ts';
 import { funnelRoutes } from './routes/funnel.ts';
 import { uiRoutes } from './routes/ui.ts';
+import { AnswerCache } from '../store/answer-cache.ts';
 
 export interface ServerDeps {
   readonly config: Config;
@@ -54,6 +55,8 @@ export interface AppContext {
   readonly keys: ApiKeyService;
   /** The audit trail: admin actions and data access, committed before the answer. */
   readonly audit: AuditTrail;
+  /** Recent query and funnel answers, for requests that accept one a few seconds old. */
+  readonly answers: AnswerCache;
   /** The demo shop's incidents; absent under `shoplens serve` (the demo routes answer 404). */
   readonly demo?: DemoIncidentControl;
 }
@@ -74,6 +77,13 @@ export interface ShoplensServer {
   readonly alerts: AlertEngine;
   /** Stops taking requests, commits what is queued, closes the store. */
   close(): Promise<void>;
+}
+
+/** Size of a query or funnel answer in result cells. */
+function answerCells(answer: unknown): number {
+  const a = answer as { rows?: unknown[]; columns?: unknown[]; steps?: unknown[]; groups?: unknown[] };
+  if (Array.isArray(a.rows)) return a.rows.length * Math.max(1, a.columns?.length ?? 1);
+  return JSON.stringify(answer).length / 16;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -109,6 +119,11 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     metrics,
     keys: new ApiKeyService(store.documents),
     audit: new AuditTrail(pipeline),
+    answers: new AnswerCache({
+      maxEntries: 1000,
+      maxCells: config.query.cacheMaxCells,
+      sizeOf: answerCells,
+    }),
     ...(deps.demo ? { demo: deps.demo } : {}),
   };
 

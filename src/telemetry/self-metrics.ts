@@ -13,6 +13,7 @@ export class SelfMetrics {
   readonly batchEvents: Histogram;
   readonly ingestQueueEvents: Gauge;
   readonly querySeconds: Histogram<'outcome'>;
+  readonly queryCache: Counter<'endpoint' | 'result'>;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   readonly redactions: Counter<'kind'>;
   readonly rateLimited: Counter<'kind'>;
@@ -76,6 +77,12 @@ export class SelfMetrics {
       help: 'Query latency in the store, by outcome (ok or error).',
       labelNames: ['outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.queryCache = new Counter({
+      name: 'shoplens_query_cache_requests_total',
+      help: 'Query and funnel requests by answer source: miss (run), hit (cached answer), joined (waited for an identical run).',
+      labelNames: ['endpoint', 'result'],
       registers,
     });
     this.alertEvaluationSeconds = new Histogram({

@@ -72,13 +72,19 @@ export async function api<T>(
   return json as T;
 }
 
-/** POST with the short-lived answer cache (queries and funnels are reads). */
-function cachedPost<T>(path: string, body: unknown): Promise<T> {
+/** Until then (ms), requests ask the server for fresh answers: the user just asked for a refresh. */
+let freshUntil = 0;
+
+/**
+ * POST with the short-lived answer caches (queries and funnels are reads):
+ * this tab's, then the server's, which other tabs and users share (`maxAge`).
+ */
+function cachedPost<T>(path: string, body: object): Promise<T> {
   const key = `${path} ${JSON.stringify(body)}`;
   const now = Date.now();
   const hit = cache.get(key);
   if (hit && now - hit.at < CACHE_MS) return hit.answer as Promise<T>;
-  const answer = api<T>(path, { body });
+  const answer = api<T>(path, { body: { ...body, maxAge: now < freshUntil ? 0 : CACHE_MS } });
   cache.set(key, { at: now, answer });
   // A failed answer is not kept: the next try asks again.
   answer.catch(() => cache.delete(key));
@@ -94,7 +100,8 @@ export function runFunnel(spec: unknown, from: string, to: string): Promise<Funn
   return cachedPost<FunnelAnswer>('/api/v1/funnel', { ...(spec as object), from, to });
 }
 
-/** Drops cached answers (the refresh button and auto-refresh want fresh data). */
+/** Drops cached answers, here and for the requests of the next moment on the server (a refresh wants fresh data). */
 export function clearQueryCache(): void {
   cache.clear();
+  freshUntil = Date.now() + 2000;
 }

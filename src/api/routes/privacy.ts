@@ -63,6 +63,7 @@ export function privacyRoutes(ctx: AppContext): FastifyPluginAsync {
       const match = await matchOf(p.tenant, body);
       const result = await ctx.store.eraseCustomer(p.tenant, match);
       ctx.metrics.erasedEvents.inc(result.deleted);
+      ctx.answers.clearTenant(p.tenant);
       await ctx.audit.record(
         p,
         {

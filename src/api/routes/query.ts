@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { maskQueryText } from '../../privacy/query-text.ts';
 import { EVENT_FIELDS } from '../../schema/fields.ts';
 import { runQuery } from '../../store/query-service.ts';
-import { jsonBody } from '../body.ts';
+import { answerKey } from '../../store/answer-cache.ts';
+import { jsonBody, maxAgeField } from '../body.ts';
 import type { AppContext } from '../server.ts';
 
 const queryBody = z.object({
@@ -12,6 +13,8 @@ const queryBody = z.object({
   from: z.string().optional(),
   to: z.string().optional(),
   explain: z.boolean().optional(),
+  /** Accept a cached answer up to this old (dashboards send "5s"); without it the answer is always fresh. */
+  maxAge: maxAgeField,
 });
 
 export function queryRoutes(ctx: AppContext): FastifyPluginAsync {
@@ -25,17 +28,21 @@ export function queryRoutes(ctx: AppContext): FastifyPluginAsync {
       let outcome = 'error';
       try {
         const p = request.principal;
-        // Data access is audited; the entry is committed alongside the query, before the answer.
-        const [answer] = await Promise.all([
+        const auditAccess = p.role === 'admin';
+        const run = () =>
           runQuery(ctx.store, {
             query: body.query,
             from: body.from,
             to: body.to,
             explain: body.explain,
             tenant: p.tenant,
-            auditAccess: p.role === 'admin',
+            auditAccess,
             timeoutMs: ctx.config.query.timeout,
-          }),
+          });
+        const key = answerKey(p.tenant, [body.query, body.from ?? '', body.to ?? '', auditAccess, !!body.explain]);
+        // Data access is audited; the entry is committed alongside the query, before the answer.
+        const [cached] = await Promise.all([
+          ctx.answers.get(key, body.maxAge ?? 0, run),
           // With auth: none there is no "who"; data access is audited when callers have keys.
           ctx.config.auth === 'keys' &&
             ctx.audit.record(
@@ -49,7 +56,9 @@ export function queryRoutes(ctx: AppContext): FastifyPluginAsync {
             ),
         ]);
         outcome = 'ok';
-        return answer;
+        ctx.metrics.queryCache.inc({ endpoint: 'query', result: cached.source });
+        if (cached.source === 'miss') return cached.value;
+        return { ...cached.value, stats: { ...cached.value.stats, cached: cached.source, cacheAgeMs: cached.ageMs } };
       } finally {
         ctx.metrics.querySeconds.observe({ outcome }, (performance.now() - started) / 1000);
       }
