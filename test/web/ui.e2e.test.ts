@@ -121,6 +121,31 @@ describe('web UI in Chromium', { skip: !existsSync(CHROMIUM) }, () => {
     assert.equal(await page.inputValue('[data-testid=range-select]'), 'now-24h');
   });
 
+  it('serves a second user opening the same dashboard from the server cache', async () => {
+    const sources = async (p: Page): Promise<string[]> => {
+      const answers: Promise<string>[] = [];
+      p.on('response', (r) => {
+        if (r.url().endsWith('/api/v1/query'))
+          answers.push(r.json().then((a: { stats: { cached?: string } }) => a.stats.cached ?? 'fresh'));
+      });
+      await p.goto(`${server.url}/dashboards/sales?from=now-2h&to=now`);
+      await panelStates(p);
+      return Promise.all(answers);
+    };
+    const first = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const second = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      const a = await sources(first);
+      const b = await sources(second);
+      assert.ok(a.length >= 5 && b.length === a.length, `${a.length} then ${b.length} panel queries`);
+      // The second user's identical panel queries, a moment later, are not run again.
+      assert.deepEqual(new Set(b), new Set(['hit']), b.join(', '));
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
   it('drills down from a panel to Explore with its query and range', async () => {
     await page.goto(`${server.url}/dashboards/payments?from=now-1h&to=now`);
     await panelStates(page);

@@ -1,12 +1,10 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
-import { loadChart } from './components/LazyChart.tsx';
 import './styles.css';
 
-// Fetch the chart code in parallel with the first API calls.
-void loadChart();
-
+// The chart code is fetched and compiled in parallel with the app (index.html preloads it) and
+// run once the first panel queries are sent (PanelView).
 createRoot(document.getElementById('root') as HTMLElement).render(
   <StrictMode>
     <App />

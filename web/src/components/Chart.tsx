@@ -37,7 +37,15 @@ export function Chart({ option }: { option: echarts.EChartsCoreOption }) {
     if (!el) return;
     const instance = echarts.init(el, undefined, { renderer: 'canvas' });
     chart.current = instance;
-    const observer = new ResizeObserver(() => instance.resize());
+    // The observer also reports the size it starts with: redraw only on a real change
+    // (a second full draw of every chart on load costs ~20 ms each).
+    let size = `${el.clientWidth}x${el.clientHeight}`;
+    const observer = new ResizeObserver(() => {
+      const now = `${el.clientWidth}x${el.clientHeight}`;
+      if (now === size) return;
+      size = now;
+      instance.resize();
+    });
     observer.observe(el);
     return () => {
       observer.disconnect();

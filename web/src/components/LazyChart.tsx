@@ -1,7 +1,8 @@
 /**
  * The chart, loaded as its own chunk: ECharts is most of the UI's code, so
  * the shell, the dashboard document and the panel queries do not wait for
- * it to download and compile (main.tsx starts loading it right away).
+ * it to download and compile (index.html preloads it; PanelView runs it
+ * as soon as its query is sent).
  */
 import { lazy, Suspense } from 'react';
 import type { EChartsCoreOption } from 'echarts/core';

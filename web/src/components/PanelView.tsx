@@ -8,7 +8,7 @@ import { runFunnel, runQuery } from '../api.ts';
 import { formatValue } from '../format.ts';
 import { autoInterval, expandQuery, resolveTime } from '../time.ts';
 import type { FunnelAnswer, Panel, QueryAnswer } from '../types.ts';
-import { LazyChart as Chart } from './LazyChart.tsx';
+import { LazyChart as Chart, loadChart } from './LazyChart.tsx';
 import { chartOption, funnelOption, shapeOf, thresholdColor } from './chart-options.ts';
 import { ResultTable } from './ResultTable.tsx';
 
@@ -44,6 +44,8 @@ export function PanelView({ panel, from, to, tick, narrow }: PanelViewProps) {
           runQuery(query, range.from, range.to),
           panel.compare ? runQuery(query, panel.compare.range.from, panel.compare.range.to) : undefined,
         ]).then(([answer, compare]) => ({ kind: 'query', answer, ...(compare ? { compare } : {}) }));
+    // With the queries on their way, run the chart code while the server answers.
+    void loadChart();
     work.then(
       (next) => live && setState(next),
       (err: Error) => live && setState({ kind: 'error', message: err.message }),
