@@ -67,6 +67,8 @@ export const configSchema = z
           .default('256MB'),
         /** DuckDB worker threads; 0 = one per core. */
         duckdbThreads: z.coerce.number().int().min(0).default(0),
+        /** How often the minute rollups (fast queries over days) catch up with new events; 0ms = never. */
+        rollupInterval: duration.prefault('10s'),
       })
       .strict()
       .prefault({}),

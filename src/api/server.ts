@@ -20,6 +20,7 @@ import { installAuth, type Principal } from './auth.ts';
 import { ApiKeyService, keyFromRequest } from './keys.ts';
 import { installRateLimits } from './limits.ts';
 import { RetentionJob } from './retention.ts';
+import { RollupJob } from './rollup-job.ts';
 import { keysRoutes } from './routes/keys.ts';
 import { privacyRoutes } from './routes/privacy.ts';
 import { retentionRoutes } from './routes/retention.ts';
@@ -200,6 +201,8 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
   const retention = new RetentionJob(config.retention, store, metrics, deps.logger);
   await app.register(retentionRoutes(context, retention));
   retention.start();
+  const rollups = new RollupJob(config.store.rollupInterval, store, deps.logger);
+  rollups.start();
   await app.register(dashboardRoutes(context));
   await app.register(funnelRoutes(context));
   await app.register(uiRoutes(context));
@@ -215,6 +218,7 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     async close() {
       await alerts.stop();
       await retention.stop();
+      await rollups.stop();
       await app.close();
       await workers?.close();
       await writer.close();

@@ -38,6 +38,12 @@ export interface QueryRequest {
    * query they can answer reads raw events and rollups together.
    */
   readonly useRollups?: boolean;
+  /**
+   * Set by the store: these whole minutes of the range (epoch ms, minute
+   * aligned) are in the minute rollups, so a `stats` query they can answer
+   * reads them from there and only the rest of the range from raw events.
+   */
+  readonly minuteRollups?: { readonly fromMs: number; readonly toMs: number };
   /** Data classes the caller may not see (e.g. `audit` for non-admins). */
   readonly excludeDataClasses?: readonly string[];
   /** Cancel the query after this many ms (answers `query.timeout`). */
@@ -104,6 +110,13 @@ export interface Store {
    * rollups older than `rollupCutoffMs`. Answers raw events deleted per class.
    */
   deleteExpired(cutoffs: Readonly<Record<string, number>>, rollupCutoffMs: number): Promise<Record<string, number>>;
+  /**
+   * Upkeep of the minute rollups that make queries over days fast: folds
+   * the minutes up to `nowMs` (minus a short lateness), one slice per call.
+   * Call again while `caughtUp` is false. (An engine that maintains them
+   * itself answers caught up at once.)
+   */
+  rollUp(nowMs?: number): Promise<{ readonly untilMs: number; readonly caughtUp: boolean }>;
   /** Throws unless the store can take writes now (for /ready). */
   checkWritable(): Promise<void>;
   close(): Promise<void>;

@@ -7,6 +7,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-api';
 import { ROLLUP_DIMENSIONS, ROLLUP_MEASURES } from '../sql/rollups.ts';
 import type { CustomerMatch, ErasureResult } from '../store.ts';
+import { minutesOfEvents, rerollMinutes } from './duckdb-rollups.ts';
 
 const { listValue, timestampValue } = duckdb;
 
@@ -32,7 +33,13 @@ function customerWhere(match: CustomerMatch, first: number): { sql: string; para
   return { sql: parts.length > 0 ? `(${parts.join(' OR ')})` : 'false', params };
 }
 
-export async function eraseCustomer(c: DuckDBConnection, tenant: string, match: CustomerMatch): Promise<ErasureResult> {
+/** Deletes the customer's events; rebuilds the minute rollups (before `minuteWatermarkMs`) they were part of. */
+export async function eraseCustomer(
+  c: DuckDBConnection,
+  tenant: string,
+  match: CustomerMatch,
+  minuteWatermarkMs: number,
+): Promise<ErasureResult> {
   const where = customerWhere(match, 2);
   const condition = `tenant = $1 AND data_class <> 'audit' AND ${where.sql}`;
   const counts = await c.runAndReadAll(
@@ -41,7 +48,12 @@ export async function eraseCustomer(c: DuckDBConnection, tenant: string, match: 
   );
   const byDataClass: Record<string, number> = {};
   for (const [dataClass, n] of counts.getRows()) byDataClass[String(dataClass)] = Number(n);
+  const minutes =
+    minuteWatermarkMs > 0
+      ? await minutesOfEvents(c, condition, [tenant, ...where.params], minuteWatermarkMs)
+      : new Set<number>();
   const result = await c.run(`DELETE FROM events WHERE ${condition}`, [tenant, ...where.params]);
+  await rerollMinutes(c, minutes);
   return { deleted: result.rowsChanged, byDataClass };
 }
 
@@ -84,6 +96,8 @@ export async function deleteExpired(
       [dataClass, cut],
     );
     const result = await c.run('DELETE FROM events WHERE data_class = $1 AND ts < $2', [dataClass, cut]);
+    // Their minute rollups go with them (the hours above live on).
+    await c.run('DELETE FROM events_1m WHERE data_class = $1 AND ts < $2', [dataClass, cut]);
     deleted[dataClass] = result.rowsChanged;
     await c.run(
       'INSERT INTO rollup_state VALUES ($1, $2) ON CONFLICT (data_class) DO UPDATE SET rolled_until = greatest(rolled_until, excluded.rolled_until)',

@@ -125,4 +125,14 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = [
       'CREATE TABLE rollup_state (data_class VARCHAR PRIMARY KEY, rolled_until TIMESTAMP NOT NULL)',
     ],
   },
+  {
+    version: 4,
+    name: 'minute rollups',
+    statements: [
+      // The columns of events_1h, one row per minute and combination of dimensions.
+      'CREATE TABLE events_1m AS SELECT * FROM events_1h LIMIT 0',
+      // Minutes before rolled_until are in events_1m (one row, id 1).
+      'CREATE TABLE rollup_1m_state (id INTEGER PRIMARY KEY, rolled_until TIMESTAMP NOT NULL)',
+    ],
+  },
 ];

@@ -15,7 +15,16 @@ import type { QueryRequest, ResultColumn, ResultType } from '../store.ts';
 import { compileExpr, fieldTypeToResult, type CompiledExpr } from './expr-compiler.ts';
 import { compileFilter, type CompileContext } from './filter-compiler.ts';
 import { ParamList } from './param-list.ts';
-import { rollupAggregationSql, rollupsCanAnswer, rollupUnionSql } from './rollups.ts';
+import {
+  MINUTE_MS,
+  MINUTE_ROLLUP_TABLE,
+  ROLLUP_TABLE,
+  rollupAggregationSql,
+  rollupCountSql,
+  rollupsCanAnswer,
+  rollupUnionSql,
+  type UnionPart,
+} from './rollups.ts';
 import { EventScope, TableScope, type ColumnRef, type Scope } from './scope.ts';
 import type { SqlDialect, SqlParam } from './sql-dialect.ts';
 
@@ -72,6 +81,10 @@ export class QueryCompiler {
 
   compile(request: QueryRequest): CompiledQuery {
     const d = this.#dialect;
+    const minutes = request.minuteRollups;
+    if (minutes && !request.useRollups && rollupsCanAnswer(request.query, MINUTE_MS)) {
+      return this.#compileFromMinuteRollups(request, minutes);
+    }
     const params = new ParamList(d);
     const ctx: CompileContext = { dialect: d, params, nowMs: this.#options.nowMs };
     const scope = new EventScope(d, params);
@@ -81,19 +94,17 @@ export class QueryCompiler {
     if (filterSql !== '1 = 1') rel.where.push(filterSql);
 
     const stages = request.query.stages;
+    const quote = (n: string): string => d.quoteIdent(n);
     if (request.useRollups && rollupsCanAnswer(request.query)) {
       // Expired hours live on as rollups: read raw events and rollups as one relation.
-      const fromSql = rollupUnionSql((n) => d.quoteIdent(n), EVENTS_TABLE, rel.where.join(' AND '));
-      let table = this.#stats(stages[0] as Extract<Stage, { kind: 'stats' }>, fromSql, scope, ctx, true);
-      for (let k = 1; k < stages.length; k++) table = this.#tableStage(stages[k] as Stage, table, ctx);
-      const sql = `SELECT * FROM (${table.sql}) AS r${orderClause(table.order)} LIMIT ${this.#options.maxRows}`;
-      return {
-        sql,
-        params: params.params,
-        shape: { kind: 'table', columns: table.columns },
-        scanned: this.#scannedQuery(request),
-      };
+      const where = rel.where.join(' AND ');
+      const fromSql = rollupUnionSql(quote, [
+        { table: EVENTS_TABLE, rollup: false, where },
+        { table: ROLLUP_TABLE, rollup: true, where },
+      ]);
+      return this.#rollupStats(stages, fromSql, scope, ctx, this.#scannedQuery(request));
     }
+
     const extras: ResultColumn[] = [];
     const extraSql: string[] = [];
     let fields: readonly string[] | undefined;
@@ -145,12 +156,69 @@ export class QueryCompiler {
     return { sql, params: params.params, shape: { kind: 'table', columns }, scanned };
   }
 
-  #baseConditions(request: QueryRequest, params: ParamList): string[] {
+  /** Whole minutes up to the watermark from the minute rollups, the rest of the range from raw events. */
+  #compileFromMinuteRollups(
+    request: QueryRequest,
+    minutes: { readonly fromMs: number; readonly toMs: number },
+  ): CompiledQuery {
+    const d = this.#dialect;
+    const quote = (n: string): string => d.quoteIdent(n);
+    const params = new ParamList(d);
+    const ctx: CompileContext = { dialect: d, params, nowMs: this.#options.nowMs };
+    const scope = new EventScope(d, params);
+    const filterSql = compileFilter(request.query.filter, scope, ctx);
+    const parts = this.#minuteParts(request, minutes, params, filterSql);
+    const countParams = new ParamList(d);
+    const scanned = {
+      sql: rollupCountSql(quote, this.#minuteParts(request, minutes, countParams)),
+      params: countParams.params,
+    };
+    return this.#rollupStats(request.query.stages, rollupUnionSql(quote, parts), scope, ctx, scanned);
+  }
+
+  /** Stats over a union relation of raw events and rollups, then the later stages. */
+  #rollupStats(
+    stages: readonly Stage[],
+    fromSql: string,
+    scope: EventScope,
+    ctx: CompileContext,
+    scanned: CompiledQuery['scanned'],
+  ): CompiledQuery {
+    let table = this.#stats(stages[0] as Extract<Stage, { kind: 'stats' }>, fromSql, scope, ctx, true);
+    for (let k = 1; k < stages.length; k++) table = this.#tableStage(stages[k] as Stage, table, ctx);
+    const sql = `SELECT * FROM (${table.sql}) AS r${orderClause(table.order)} LIMIT ${this.#options.maxRows}`;
+    return { sql, params: ctx.params.params, shape: { kind: 'table', columns: table.columns }, scanned };
+  }
+
+  /**
+   * The parts of a range when whole minutes [rolled.fromMs, rolled.toMs)
+   * are read from the minute rollups: raw events before and after them.
+   */
+  #minuteParts(
+    request: QueryRequest,
+    rolled: { readonly fromMs: number; readonly toMs: number },
+    params: ParamList,
+    filterSql?: string,
+  ): UnionPart[] {
+    const { fromMs, toMs } = request.range;
+    const part = (table: string, rollup: boolean, range: { fromMs: number; toMs: number }): UnionPart => {
+      const where = this.#baseConditions(request, params, range);
+      if (filterSql !== undefined && filterSql !== '1 = 1') where.push(filterSql);
+      return { table, rollup, where: where.join(' AND ') };
+    };
+    const parts: UnionPart[] = [];
+    if (rolled.fromMs > fromMs) parts.push(part(EVENTS_TABLE, false, { fromMs, toMs: rolled.fromMs }));
+    parts.push(part(MINUTE_ROLLUP_TABLE, true, rolled));
+    if (toMs > rolled.toMs) parts.push(part(EVENTS_TABLE, false, { fromMs: rolled.toMs, toMs }));
+    return parts;
+  }
+
+  #baseConditions(request: QueryRequest, params: ParamList, range = request.range): string[] {
     const d = this.#dialect;
     const conditions = [
       `${d.quoteIdent('tenant')} = ${params.add(request.tenant, 'string')}`,
-      `${d.quoteIdent('ts')} >= ${params.add(request.range.fromMs * 1000, 'timestamp')}`,
-      `${d.quoteIdent('ts')} < ${params.add(request.range.toMs * 1000, 'timestamp')}`,
+      `${d.quoteIdent('ts')} >= ${params.add(range.fromMs * 1000, 'timestamp')}`,
+      `${d.quoteIdent('ts')} < ${params.add(range.toMs * 1000, 'timestamp')}`,
     ];
     for (const dataClass of request.excludeDataClasses ?? []) {
       conditions.push(`${d.quoteIdent('data_class')} <> ${params.add(dataClass, 'string')}`);

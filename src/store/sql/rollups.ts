@@ -1,19 +1,29 @@
 /**
- * Hourly rollups: before the retention job deletes expired raw events, it
- * folds them into `events_1h` (one row per hour and combination of the
+ * Rollups: events pre-aggregated per time slot and combination of the
  * dimensions dashboards group by, with counts, sums, minima and maxima of
- * the measures). Raw rows and rollup rows never overlap (an hour is either
- * still raw or rolled up), so a query may read both as one relation.
+ * the measures.
+ *
+ * - `events_1h` (hourly): before the retention job deletes expired raw
+ *   events, it folds them into hours here. Raw rows and these rows never
+ *   overlap (an hour is either still raw or rolled up).
+ * - `events_1m` (per minute): kept up to date for every event older than a
+ *   couple of minutes (src/store/duckdb/duckdb-rollups.ts), so that a query
+ *   over days reads a few rows per minute instead of every event. Raw events
+ *   stay; a query reads the whole minutes of its range up to the watermark
+ *   from here and the rest (the ragged first minute, the newest minutes)
+ *   from raw events, as one relation.
  *
  * A `stats` query can use rollups when everything it needs survives the
  * rolling up: filters and groups on dimensions only, `bin(@timestamp)` in
- * whole hours, and count/countif/sum/avg/min/max of the measures.
+ * whole slots, and count/countif/sum/avg/min/max of the measures.
  */
 import type { Aggregation, Filter, GroupKey, Query } from '../../query/ir.ts';
 import { resolveField } from '../../schema/fields.ts';
 
 export const ROLLUP_TABLE = 'events_1h';
-const HOUR_MS = 3_600_000;
+export const MINUTE_ROLLUP_TABLE = 'events_1m';
+export const HOUR_MS = 3_600_000;
+export const MINUTE_MS = 60_000;
 
 /** Columns kept as they are (besides tenant, data_class and ts, the hour start). */
 export const ROLLUP_DIMENSIONS = [
@@ -89,17 +99,17 @@ function aggregationFits(agg: Aggregation): boolean {
   }
 }
 
-function groupFits(key: GroupKey): boolean {
+function groupFits(key: GroupKey, slotMs: number): boolean {
   const column = columnOf(key.field);
-  if (key.kind === 'bin') return column === 'ts' && key.intervalMs % HOUR_MS === 0;
+  if (key.kind === 'bin') return column === 'ts' && key.intervalMs % slotMs === 0;
   return column !== undefined && DIMENSIONS.has(column) && column !== 'ts';
 }
 
-/** Whether the query's first stage is a `stats` that hourly rollups can answer exactly. */
-export function rollupsCanAnswer(query: Query): boolean {
+/** Whether the query's first stage is a `stats` that rollups of `slotMs` slots can answer exactly. */
+export function rollupsCanAnswer(query: Query, slotMs: number = HOUR_MS): boolean {
   const first = query.stages[0];
   if (first?.kind !== 'stats') return false;
-  return filterFits(query.filter) && first.aggs.every(aggregationFits) && first.by.every(groupFits);
+  return filterFits(query.filter) && first.aggs.every(aggregationFits) && first.by.every((k) => groupFits(k, slotMs));
 }
 
 /**
@@ -127,12 +137,26 @@ function unionColumns(quote: (name: string) => string, raw: boolean): string[] {
   return out;
 }
 
-/** Raw events and rollup rows as one relation, both restricted by `where` (same column names). */
-export function rollupUnionSql(quote: (name: string) => string, eventsTable: string, where: string): string {
-  return (
-    `SELECT ${unionColumns(quote, true).join(', ')} FROM ${quote(eventsTable)} WHERE ${where} ` +
-    `UNION ALL SELECT ${unionColumns(quote, false).join(', ')} FROM ${quote(ROLLUP_TABLE)} WHERE ${where}`
+/** One part of a union relation: raw events or rollup rows of a table, restricted by `where`. */
+export interface UnionPart {
+  readonly table: string;
+  readonly rollup: boolean;
+  readonly where: string;
+}
+
+/** Raw events and rollup rows as one relation (same column names). */
+export function rollupUnionSql(quote: (name: string) => string, parts: readonly UnionPart[]): string {
+  return parts
+    .map((p) => `SELECT ${unionColumns(quote, !p.rollup).join(', ')} FROM ${quote(p.table)} WHERE ${p.where}`)
+    .join(' UNION ALL ');
+}
+
+/** Counts the events of a union relation's parts (rollup rows count the events they hold). */
+export function rollupCountSql(quote: (name: string) => string, parts: readonly UnionPart[]): string {
+  const counts = parts.map(
+    (p) => `SELECT ${p.rollup ? `sum(${quote('events')})` : 'count(*)'} AS n FROM ${quote(p.table)} WHERE ${p.where}`,
   );
+  return `SELECT coalesce(sum(n), 0) AS n FROM (${counts.join(' UNION ALL ')}) AS c`;
 }
 
 /** An aggregation over the union relation; `countIfSql` is the compiled countif filter. */

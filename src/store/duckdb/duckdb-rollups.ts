@@ -1,0 +1,90 @@
+/**
+ * Upkeep of the minute rollups (`events_1m`, see src/store/sql/rollups.ts)
+ * in the embedded store. Every statement here runs on the writer connection,
+ * inside the caller's transaction:
+ *
+ * - `rollUpMinutes` folds the raw events of whole minutes after the
+ *   watermark into rollup rows and moves the watermark (`rollup_1m_state`);
+ * - `rerollMinutes` rebuilds given minutes from the raw events, for when
+ *   events arrive late (their minute is already rolled up) or are deleted
+ *   (GDPR erasure, `_bulk` replacing an event by id), in the same
+ *   transaction as the change, so rollups and raw events always agree.
+ *
+ * Raw events are never deleted here: a query may read any minute from
+ * either side.
+ */
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import duckdb from '@duckdb/node-api';
+import { ROLLUP_DIMENSIONS, ROLLUP_MEASURES } from '../sql/rollups.ts';
+
+const { listValue, timestampValue } = duckdb;
+
+export const MINUTE_US = 60_000_000;
+
+/** `INSERT … SELECT` of the rollup rows of the raw events matching `where`. */
+function insertRollupsSql(where: string): string {
+  const dims = ROLLUP_DIMENSIONS.join(', ');
+  const measures = ROLLUP_MEASURES.map((m) => `sum(${m}), count(${m}), min(${m}), max(${m})`).join(', ');
+  return (
+    `INSERT INTO events_1m SELECT tenant, data_class, make_timestamp((epoch_us(ts) // ${MINUTE_US}) * ${MINUTE_US}) AS minute, ` +
+    `${dims}, count(*), ${measures} FROM events WHERE ${where} GROUP BY tenant, data_class, minute, ${dims}`
+  );
+}
+
+function usValue(ms: number): DuckDBValue {
+  return timestampValue(BigInt(Math.trunc(ms)) * 1000n);
+}
+
+/** The watermark: minutes before it (epoch ms) are rolled up; 0 when none is. */
+export async function minuteWatermarkMs(c: DuckDBConnection): Promise<number> {
+  const reader = await c.runAndReadAll('SELECT epoch_ms(rolled_until) FROM rollup_1m_state');
+  return Number(reader.getRows()[0]?.[0] ?? 0);
+}
+
+/** Start of the earliest minute holding a raw event (epoch ms), or undefined when there is none. */
+export async function firstEventMinuteMs(c: DuckDBConnection): Promise<number | undefined> {
+  const reader = await c.runAndReadAll(`SELECT epoch_us(min(ts)) // ${MINUTE_US} FROM events`);
+  const minute = reader.getRows()[0]?.[0];
+  return minute === null || minute === undefined ? undefined : Number(minute) * 60_000;
+}
+
+/** Rolls up the raw events in [fromMs, toMs) (whole minutes) and sets the watermark to toMs. */
+export async function rollUpMinutes(c: DuckDBConnection, fromMs: number, toMs: number): Promise<void> {
+  await c.run(insertRollupsSql('ts >= $1 AND ts < $2'), [usValue(fromMs), usValue(toMs)]);
+  await c.run(
+    'INSERT INTO rollup_1m_state VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET rolled_until = excluded.rolled_until',
+    [usValue(toMs)],
+  );
+}
+
+/** Rebuilds the rollup rows of the given minutes (minute numbers since the epoch) from the raw events. */
+export async function rerollMinutes(c: DuckDBConnection, minutes: ReadonlySet<number>): Promise<void> {
+  if (minutes.size === 0) return;
+  const list = [...minutes];
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const m of list) {
+    if (m < lo) lo = m;
+    if (m > hi) hi = m;
+  }
+  const values = listValue(list.map((m) => BigInt(m)));
+  // The bounds let both statements skip the row groups outside [lo, hi] by their min/max.
+  const bounds: DuckDBValue[] = [usValue(lo * 60_000), usValue((hi + 1) * 60_000), values];
+  const inMinutes = `ts >= $1 AND ts < $2 AND epoch_us(ts) // ${MINUTE_US} IN (SELECT unnest($3::BIGINT[]))`;
+  await c.run(`DELETE FROM events_1m WHERE ${inMinutes}`, bounds);
+  await c.run(insertRollupsSql(inMinutes), bounds);
+}
+
+/** Minutes (numbers since the epoch) before `beforeMs` of the raw events matching `where`. */
+export async function minutesOfEvents(
+  c: DuckDBConnection,
+  where: string,
+  params: DuckDBValue[],
+  beforeMs: number,
+): Promise<Set<number>> {
+  const reader = await c.runAndReadAll(
+    `SELECT DISTINCT epoch_us(ts) // ${MINUTE_US} FROM events WHERE ${where} AND ts < $${params.length + 1}`,
+    [...params, usValue(beforeMs)],
+  );
+  return new Set(reader.getRows().map((r) => Number(r[0])));
+}
