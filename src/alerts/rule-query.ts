@@ -58,10 +58,16 @@ function groupKeyOf(row: Readonly<Record<string, unknown>>, groupBy: readonly st
   return JSON.stringify(groupBy.map((g) => row[g] ?? null));
 }
 
+/**
+ * Value columns of result rows: numbers, and nulls (a value with no data,
+ * such as a ratio over zero visits, still gets its `_baseline` and
+ * `_change`, as null, so that a condition using them reads as not met).
+ */
 function numericNames(rows: readonly Record<string, unknown>[], exclude: ReadonlySet<string>): string[] {
   const names = new Set<string>();
   for (const row of rows)
-    for (const [k, v] of Object.entries(row)) if (typeof v === 'number' && !exclude.has(k)) names.add(k);
+    for (const [k, v] of Object.entries(row))
+      if ((typeof v === 'number' || v === null) && !exclude.has(k)) names.add(k);
   return [...names];
 }
 

@@ -168,4 +168,14 @@ describe('rules API', () => {
     assert.equal((await fetch(`${server.url}/api/v1/alerts/rules/Mine`, { method: 'DELETE' })).status, 204);
     assert.equal((await fetch(`${server.url}/api/v1/alerts/rules/Mine`)).status, 404);
   });
+
+  it('evaluates a baseline rule over a shop with no traffic yet: not firing, no error', async () => {
+    // ConversionDrop's ratio is null over zero visits; its _change must exist (as null), not fail the rule.
+    const tested = await post(`${server.url}/api/v1/alerts/rules/ConversionDrop/test`, '{}', {
+      'content-type': 'application/json',
+    });
+    assert.equal(tested.status, 200, JSON.stringify(tested.json));
+    assert.equal(tested.json.firing, false);
+    assert.equal(tested.json.samples[0].values.conversion_change, null);
+  });
 });
