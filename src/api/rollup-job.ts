@@ -7,19 +7,22 @@
  */
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.ts';
+import type { SelfMetrics } from '../telemetry/self-metrics.ts';
 
 export class RollupJob {
   readonly #intervalMs: number;
   readonly #store: Store;
   readonly #logger: Logger;
+  readonly #metrics: SelfMetrics | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<number> | undefined;
   #stopped = false;
 
-  constructor(intervalMs: number, store: Store, logger: Logger) {
+  constructor(intervalMs: number, store: Store, logger: Logger, metrics?: SelfMetrics) {
     this.#intervalMs = intervalMs;
     this.#store = store;
     this.#logger = logger;
+    this.#metrics = metrics;
   }
 
   start(): void {
@@ -51,6 +54,7 @@ export class RollupJob {
     let slices = 0;
     for (;;) {
       const { untilMs, caughtUp } = await this.#store.rollUp(nowMs);
+      if (untilMs > 0) this.#metrics?.minuteRollupLag.set(Math.max(0, (Date.now() - untilMs) / 1000));
       if (caughtUp || this.#stopped) break;
       slices++;
       if (slices % 20 === 0) {

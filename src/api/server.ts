@@ -201,7 +201,7 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
   const retention = new RetentionJob(config.retention, store, metrics, deps.logger);
   await app.register(retentionRoutes(context, retention));
   retention.start();
-  const rollups = new RollupJob(config.store.rollupInterval, store, deps.logger);
+  const rollups = new RollupJob(config.store.rollupInterval, store, deps.logger, metrics);
   rollups.start();
   await app.register(dashboardRoutes(context));
   await app.register(funnelRoutes(context));

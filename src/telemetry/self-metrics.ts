@@ -19,6 +19,7 @@ export class SelfMetrics {
   readonly rateLimited: Counter<'kind'>;
   readonly authFailures: Counter<'reason'>;
   readonly retentionDeletedEvents: Counter<'data_class'>;
+  readonly minuteRollupLag: Gauge;
   readonly erasedEvents: Counter;
   readonly alertEvaluationSeconds: Histogram<'outcome'>;
   readonly alertNotifications: Counter<'receiver_type' | 'outcome'>;
@@ -137,6 +138,11 @@ export class SelfMetrics {
       name: 'shoplens_retention_deleted_events_total',
       help: 'Events deleted by the retention job because their data class retention expired.',
       labelNames: ['data_class'],
+      registers,
+    });
+    this.minuteRollupLag = new Gauge({
+      name: 'shoplens_minute_rollup_lag_seconds',
+      help: 'How far the minute rollups trail the present (about 2 minutes when caught up).',
       registers,
     });
     this.erasedEvents = new Counter({
