@@ -44,6 +44,12 @@ export interface QueryRequest {
    * reads them from there and only the rest of the range from raw events.
    */
   readonly minuteRollups?: { readonly fromMs: number; readonly toMs: number };
+  /**
+   * Set by the store: these whole hours of the range are in the latency
+   * histograms, so a query for percentiles of durations reads them from
+   * there (within 1 %) and only the rest of the range from raw events.
+   */
+  readonly latencyRollups?: { readonly fromMs: number; readonly toMs: number };
   /** Data classes the caller may not see (e.g. `audit` for non-admins). */
   readonly excludeDataClasses?: readonly string[];
   /** Cancel the query after this many ms (answers `query.timeout`). */

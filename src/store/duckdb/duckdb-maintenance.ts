@@ -53,7 +53,7 @@ export async function eraseCustomer(
       ? await minutesOfEvents(c, condition, [tenant, ...where.params], minuteWatermarkMs)
       : new Set<number>();
   const result = await c.run(`DELETE FROM events WHERE ${condition}`, [tenant, ...where.params]);
-  await rerollMinutes(c, minutes);
+  await rerollMinutes(c, minutes, minuteWatermarkMs);
   return { deleted: result.rowsChanged, byDataClass };
 }
 
@@ -98,6 +98,7 @@ export async function deleteExpired(
     const result = await c.run('DELETE FROM events WHERE data_class = $1 AND ts < $2', [dataClass, cut]);
     // Their minute rollups go with them (the hours above live on).
     await c.run('DELETE FROM events_1m WHERE data_class = $1 AND ts < $2', [dataClass, cut]);
+    await c.run('DELETE FROM latency_1h WHERE data_class = $1 AND ts < $2', [dataClass, cut]);
     deleted[dataClass] = result.rowsChanged;
     await c.run(
       'INSERT INTO rollup_state VALUES ($1, $2) ON CONFLICT (data_class) DO UPDATE SET rolled_until = greatest(rolled_until, excluded.rolled_until)',

@@ -135,4 +135,28 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = [
       'CREATE TABLE rollup_1m_state (id INTEGER PRIMARY KEY, rolled_until TIMESTAMP NOT NULL)',
     ],
   },
+  {
+    version: 5,
+    name: 'hourly latency histograms',
+    statements: [
+      // Hours before the minute watermark's hour are complete here.
+      `CREATE TABLE latency_1h (
+        tenant VARCHAR NOT NULL,
+        data_class VARCHAR NOT NULL,
+        ts TIMESTAMP NOT NULL,
+        service VARCHAR,
+        environment VARCHAR,
+        event_type VARCHAR,
+        event_outcome VARCHAR,
+        http_method VARCHAR,
+        http_route VARCHAR,
+        http_status INTEGER,
+        bucket INTEGER,
+        events BIGINT NOT NULL
+      )`,
+      // The minute rollups start over, so that the job builds both from the first event on.
+      'DELETE FROM events_1m',
+      'DELETE FROM rollup_1m_state',
+    ],
+  },
 ];

@@ -1,11 +1,14 @@
 /**
- * Upkeep of the minute rollups (`events_1m`, see src/store/sql/rollups.ts)
- * in the embedded store. Every statement here runs on the writer connection,
- * inside the caller's transaction:
+ * Upkeep of the minute rollups (`events_1m`) and the hourly latency
+ * histograms (`latency_1h`, see src/store/sql/rollups.ts) in the embedded
+ * store. Every statement here runs on the writer connection, inside the
+ * caller's transaction:
  *
  * - `rollUpMinutes` folds the raw events of whole minutes after the
- *   watermark into rollup rows and moves the watermark (`rollup_1m_state`);
- * - `rerollMinutes` rebuilds given minutes from the raw events, for when
+ *   watermark into rollup rows, the hours it completes into histograms, and
+ *   moves the watermark (`rollup_1m_state`; histograms hold the hours
+ *   before the watermark's hour);
+ * - `rerollMinutes` rebuilds given minutes (and their hours) from the raw events, for when
  *   events arrive late (their minute is already rolled up) or are deleted
  *   (GDPR erasure, `_bulk` replacing an event by id), in the same
  *   transaction as the change, so rollups and raw events always agree.
@@ -15,11 +18,13 @@
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-api';
-import { ROLLUP_DIMENSIONS, ROLLUP_MEASURES } from '../sql/rollups.ts';
+import { LATENCY_DIMENSIONS, latencyBucketSql, ROLLUP_DIMENSIONS, ROLLUP_MEASURES } from '../sql/rollups.ts';
 
 const { listValue, timestampValue } = duckdb;
 
 export const MINUTE_US = 60_000_000;
+const HOUR_MS = 3_600_000;
+const HOUR_US = 3_600_000_000;
 
 /** `INSERT … SELECT` of the rollup rows of the raw events matching `where`. */
 function insertRollupsSql(where: string): string {
@@ -29,6 +34,20 @@ function insertRollupsSql(where: string): string {
     `INSERT INTO events_1m SELECT tenant, data_class, make_timestamp((epoch_us(ts) // ${MINUTE_US}) * ${MINUTE_US}) AS minute, ` +
     `${dims}, count(*), ${measures} FROM events WHERE ${where} GROUP BY tenant, data_class, minute, ${dims}`
   );
+}
+
+/** `INSERT … SELECT` of the latency histogram rows of the raw events matching `where`. */
+function insertLatencySql(where: string): string {
+  const dims = LATENCY_DIMENSIONS.join(', ');
+  return (
+    `INSERT INTO latency_1h SELECT tenant, data_class, make_timestamp((epoch_us(ts) // ${HOUR_US}) * ${HOUR_US}) AS hour, ` +
+    `${dims}, ${latencyBucketSql('duration_ms')} AS bucket, count(*) FROM events WHERE ${where} ` +
+    `GROUP BY tenant, data_class, hour, ${dims}, bucket`
+  );
+}
+
+function floorHour(ms: number): number {
+  return Math.floor(ms / HOUR_MS) * HOUR_MS;
 }
 
 function usValue(ms: number): DuckDBValue {
@@ -51,15 +70,43 @@ export async function firstEventMinuteMs(c: DuckDBConnection): Promise<number | 
 /** Rolls up the raw events in [fromMs, toMs) (whole minutes) and sets the watermark to toMs. */
 export async function rollUpMinutes(c: DuckDBConnection, fromMs: number, toMs: number): Promise<void> {
   await c.run(insertRollupsSql('ts >= $1 AND ts < $2'), [usValue(fromMs), usValue(toMs)]);
+  // The hours this completes: from the watermark's hour (complete only now) to the new one's.
+  if (floorHour(toMs) > floorHour(fromMs)) {
+    await c.run(insertLatencySql('ts >= $1 AND ts < $2'), [usValue(floorHour(fromMs)), usValue(floorHour(toMs))]);
+  }
   await c.run(
     'INSERT INTO rollup_1m_state VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET rolled_until = excluded.rolled_until',
     [usValue(toMs)],
   );
 }
 
-/** Rebuilds the rollup rows of the given minutes (minute numbers since the epoch) from the raw events. */
-export async function rerollMinutes(c: DuckDBConnection, minutes: ReadonlySet<number>): Promise<void> {
+/**
+ * Rebuilds the rollup rows of the given minutes (minute numbers since the
+ * epoch) from the raw events, and the histograms of their hours that are
+ * complete (before the hour of `watermarkMs`).
+ */
+export async function rerollMinutes(
+  c: DuckDBConnection,
+  minutes: ReadonlySet<number>,
+  watermarkMs: number,
+): Promise<void> {
   if (minutes.size === 0) return;
+  const hours = new Set<number>();
+  for (const m of minutes) {
+    const hour = floorHour(m * 60_000);
+    if (hour < floorHour(watermarkMs)) hours.add(hour / HOUR_MS);
+  }
+  if (hours.size > 0) {
+    const list = [...hours];
+    const bounds: DuckDBValue[] = [
+      usValue(Math.min(...list) * HOUR_MS),
+      usValue((Math.max(...list) + 1) * HOUR_MS),
+      listValue(list.map((h) => BigInt(h))),
+    ];
+    const inHours = `ts >= $1 AND ts < $2 AND epoch_us(ts) // ${HOUR_US} IN (SELECT unnest($3::BIGINT[]))`;
+    await c.run(`DELETE FROM latency_1h WHERE ${inHours}`, bounds);
+    await c.run(insertLatencySql(inHours), bounds);
+  }
   const list = [...minutes];
   let lo = Infinity;
   let hi = -Infinity;

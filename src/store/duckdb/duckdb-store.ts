@@ -215,7 +215,7 @@ export class DuckDBStore implements Store {
           if (ts < watermarkUs) late.add(Math.floor(ts / MINUTE_US));
         }
       }
-      await rerollMinutes(c, late);
+      await rerollMinutes(c, late, this.#minutesUntilMs);
       await c.run('COMMIT');
     } catch (err) {
       await c.run('ROLLBACK').catch(() => undefined);
@@ -307,11 +307,19 @@ export class DuckDBStore implements Store {
     });
     if (request.range.fromMs < this.#rolledUntilMs) return compiler.compile({ ...request, useRollups: true });
     // Whole minutes of the range up to the watermark; worth it from an hour of them on.
-    const fromMs = Math.ceil(request.range.fromMs / MINUTE_MS) * MINUTE_MS;
-    const toMs = Math.min(Math.floor(request.range.toMs / MINUTE_MS) * MINUTE_MS, this.#minutesUntilMs);
-    if (toMs - fromMs >= MINUTE_ROLLUP_MIN_SPAN_MS)
-      return compiler.compile({ ...request, minuteRollups: { fromMs, toMs } });
-    return compiler.compile(request);
+    const span = (slotMs: number, untilMs: number) => ({
+      fromMs: Math.ceil(request.range.fromMs / slotMs) * slotMs,
+      toMs: Math.min(Math.floor(request.range.toMs / slotMs) * slotMs, Math.floor(untilMs / slotMs) * slotMs),
+    });
+    const minutes = span(MINUTE_MS, this.#minutesUntilMs);
+    // Whole hours of latency histograms (complete before the watermark's hour): from a day of them on, so
+    // that percentiles over short ranges stay exact.
+    const hours = span(HOUR_MS, this.#minutesUntilMs);
+    return compiler.compile({
+      ...request,
+      ...(minutes.toMs - minutes.fromMs >= MINUTE_ROLLUP_MIN_SPAN_MS ? { minuteRollups: minutes } : {}),
+      ...(hours.toMs - hours.fromMs >= LATENCY_ROLLUP_MIN_SPAN_MS ? { latencyRollups: hours } : {}),
+    });
   }
 
   /**
@@ -457,6 +465,9 @@ const MINUTE_ROLLUP_LATENESS_MS = 2 * MINUTE_MS;
 const MINUTE_ROLLUP_SLICE_MS = 6 * 3_600_000;
 /** Shorter spans of rolled-up minutes are read from raw events (fast anyway). */
 const MINUTE_ROLLUP_MIN_SPAN_MS = 3_600_000;
+const HOUR_MS = 3_600_000;
+/** Percentiles over fewer whole hours are computed exactly from raw events. */
+const LATENCY_ROLLUP_MIN_SPAN_MS = 24 * HOUR_MS;
 
 /** An event's time, µs (row lines start with `{"ts":<µs>,`). */
 function eventTimeUs(e: StoredEvent): number {

@@ -15,7 +15,10 @@ import type { QueryRequest, ResultColumn, ResultType } from '../store.ts';
 import { compileExpr, fieldTypeToResult, type CompiledExpr } from './expr-compiler.ts';
 import { compileFilter, type CompileContext } from './filter-compiler.ts';
 import { ParamList } from './param-list.ts';
+import { latencyStatsTable } from './latency-compiler.ts';
 import {
+  LATENCY_TABLE,
+  latencyRollupsCanAnswer,
   MINUTE_MS,
   MINUTE_ROLLUP_TABLE,
   ROLLUP_TABLE,
@@ -84,6 +87,10 @@ export class QueryCompiler {
     const minutes = request.minuteRollups;
     if (minutes && !request.useRollups && rollupsCanAnswer(request.query, MINUTE_MS)) {
       return this.#compileFromMinuteRollups(request, minutes);
+    }
+    const hours = request.latencyRollups;
+    if (hours && !request.useRollups && latencyRollupsCanAnswer(request.query)) {
+      return this.#compileFromLatencyHistograms(request, hours);
     }
     const params = new ParamList(d);
     const ctx: CompileContext = { dialect: d, params, nowMs: this.#options.nowMs };
@@ -167,13 +174,41 @@ export class QueryCompiler {
     const ctx: CompileContext = { dialect: d, params, nowMs: this.#options.nowMs };
     const scope = new EventScope(d, params);
     const filterSql = compileFilter(request.query.filter, scope, ctx);
-    const parts = this.#minuteParts(request, minutes, params, filterSql);
+    const parts = this.#spanParts(request, minutes, MINUTE_ROLLUP_TABLE, params, filterSql);
     const countParams = new ParamList(d);
     const scanned = {
-      sql: rollupCountSql(quote, this.#minuteParts(request, minutes, countParams)),
+      sql: rollupCountSql(quote, this.#spanParts(request, minutes, MINUTE_ROLLUP_TABLE, countParams)),
       params: countParams.params,
     };
     return this.#rollupStats(request.query.stages, rollupUnionSql(quote, parts), scope, ctx, scanned);
+  }
+
+  /** Percentiles of durations: whole hours from the latency histograms, the rest from raw events. */
+  #compileFromLatencyHistograms(
+    request: QueryRequest,
+    hours: { readonly fromMs: number; readonly toMs: number },
+  ): CompiledQuery {
+    const d = this.#dialect;
+    const quote = (n: string): string => d.quoteIdent(n);
+    const params = new ParamList(d);
+    const ctx: CompileContext = { dialect: d, params, nowMs: this.#options.nowMs };
+    const scope = new EventScope(d, params);
+    const filterSql = compileFilter(request.query.filter, scope, ctx);
+    const stages = request.query.stages;
+    let table: Table = latencyStatsTable({
+      quote,
+      stage: stages[0] as Extract<Stage, { kind: 'stats' }>,
+      parts: this.#spanParts(request, hours, LATENCY_TABLE, params, filterSql),
+      groupKey: (key) => this.#groupKey(key, scope),
+    });
+    for (let k = 1; k < stages.length; k++) table = this.#tableStage(stages[k] as Stage, table, ctx);
+    const countParams = new ParamList(d);
+    const scanned = {
+      sql: rollupCountSql(quote, this.#spanParts(request, hours, LATENCY_TABLE, countParams)),
+      params: countParams.params,
+    };
+    const sql = `SELECT * FROM (${table.sql}) AS r${orderClause(table.order)} LIMIT ${this.#options.maxRows}`;
+    return { sql, params: params.params, shape: { kind: 'table', columns: table.columns }, scanned };
   }
 
   /** Stats over a union relation of raw events and rollups, then the later stages. */
@@ -191,12 +226,13 @@ export class QueryCompiler {
   }
 
   /**
-   * The parts of a range when whole minutes [rolled.fromMs, rolled.toMs)
-   * are read from the minute rollups: raw events before and after them.
+   * The parts of a range when [rolled.fromMs, rolled.toMs) is read from a
+   * rollup table: raw events before and after it.
    */
-  #minuteParts(
+  #spanParts(
     request: QueryRequest,
     rolled: { readonly fromMs: number; readonly toMs: number },
+    rollupTable: string,
     params: ParamList,
     filterSql?: string,
   ): UnionPart[] {
@@ -208,7 +244,7 @@ export class QueryCompiler {
     };
     const parts: UnionPart[] = [];
     if (rolled.fromMs > fromMs) parts.push(part(EVENTS_TABLE, false, { fromMs, toMs: rolled.fromMs }));
-    parts.push(part(MINUTE_ROLLUP_TABLE, true, rolled));
+    parts.push(part(rollupTable, true, rolled));
     if (toMs > rolled.toMs) parts.push(part(EVENTS_TABLE, false, { fromMs: rolled.toMs, toMs }));
     return parts;
   }

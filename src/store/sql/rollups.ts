@@ -13,6 +13,12 @@
  *   from here and the rest (the ragged first minute, the newest minutes)
  *   from raw events, as one relation.
  *
+ * - `latency_1h` (hourly latency histograms): per hour and combination of
+ *   a few request dimensions, how many events fell in each `event.duration`
+ *   bucket (buckets 2 % wide, so a percentile read from them is within 1 %
+ *   of the exact value). Kept up to date with the minute rollups. A
+ *   percentile query over more than a day reads whole hours from here.
+ *
  * A `stats` query can use rollups when everything it needs survives the
  * rolling up: filters and groups on dimensions only, `bin(@timestamp)` in
  * whole slots, and count/countif/sum/avg/min/max of the measures.
@@ -181,4 +187,76 @@ export function rollupAggregationSql(agg: Aggregation, quote: (name: string) => 
     default:
       throw new Error(`${agg.fn}() cannot be answered from rollups`);
   }
+}
+
+export const LATENCY_TABLE = 'latency_1h';
+
+/** Dimensions of the latency histograms (besides tenant, data_class and ts, the hour start). */
+export const LATENCY_DIMENSIONS = [
+  'service',
+  'environment',
+  'event_type',
+  'event_outcome',
+  'http_method',
+  'http_route',
+  'http_status',
+] as const;
+
+/** Bucket width of the latency histograms: bucket i holds durations in [γ^i, γ^(i+1)). */
+const LATENCY_GAMMA = 1.02;
+/** The bucket of durations ≤ 0. */
+const ZERO_BUCKET = -32768;
+
+const LATENCY_DIMS = new Set<string>(['tenant', 'data_class', 'ts', ...LATENCY_DIMENSIONS]);
+
+/** Bucket of a duration (ms) column; NULL for events without a duration. */
+export function latencyBucketSql(durationSql: string): string {
+  return (
+    `CASE WHEN ${durationSql} IS NULL THEN NULL WHEN ${durationSql} <= 0 THEN ${ZERO_BUCKET} ` +
+    `ELSE CAST(floor(ln(${durationSql}) / ${Math.log(LATENCY_GAMMA)}) AS INTEGER) END`
+  );
+}
+
+/** The duration a bucket stands for: its geometric middle (within 1 % of any duration in it). */
+export function latencyValueSql(bucketSql: string): string {
+  return `CASE WHEN ${bucketSql} = ${ZERO_BUCKET} THEN 0 ELSE exp((${bucketSql} + 0.5) * ${Math.log(LATENCY_GAMMA)}) END`;
+}
+
+function latencyFilterFits(filter: Filter): boolean {
+  switch (filter.kind) {
+    case 'all':
+      return true;
+    case 'and':
+    case 'or':
+      return filter.items.every(latencyFilterFits);
+    case 'not':
+      return latencyFilterFits(filter.item);
+    case 'match':
+    case 'range':
+    case 'exists': {
+      const column = columnOf(filter.field);
+      return column !== undefined && LATENCY_DIMS.has(column);
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Whether the query's first stage is a `stats` of percentiles of
+ * `event.duration` (and counts) that the hourly latency histograms can
+ * answer: filters and groups on their dimensions, bins in whole hours.
+ */
+export function latencyRollupsCanAnswer(query: Query): boolean {
+  const first = query.stages[0];
+  if (first?.kind !== 'stats' || !latencyFilterFits(query.filter)) return false;
+  const percentileOfDuration = (a: Aggregation): boolean =>
+    a.fn === 'percentile' && a.field !== undefined && columnOf(a.field) === 'duration_ms';
+  if (!first.aggs.some(percentileOfDuration)) return false;
+  if (!first.aggs.every((a) => a.fn === 'count' || percentileOfDuration(a))) return false;
+  return first.by.every((k) => {
+    const column = columnOf(k.field);
+    if (k.kind === 'bin') return column === 'ts' && k.intervalMs % HOUR_MS === 0;
+    return column !== undefined && column !== 'ts' && LATENCY_DIMS.has(column);
+  });
 }
