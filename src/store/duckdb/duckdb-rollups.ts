@@ -8,10 +8,13 @@
  *   watermark into rollup rows, the hours it completes into histograms, and
  *   moves the watermark (`rollup_1m_state`; histograms hold the hours
  *   before the watermark's hour);
- * - `rerollMinutes` rebuilds given minutes (and their hours) from the raw events, for when
- *   events arrive late (their minute is already rolled up) or are deleted
- *   (GDPR erasure, `_bulk` replacing an event by id), in the same
- *   transaction as the change, so rollups and raw events always agree.
+ * - `addLateRollups` adds rollup rows for events that arrive late (their
+ *   minute is already rolled up), from the batch alone;
+ * - `rerollMinutes` rebuilds given minutes (and their hours) from the raw
+ *   events, for when events are deleted (GDPR erasure, `_bulk` replacing an
+ *   event by id);
+ * both in the same transaction as the change, so rollups and raw events
+ * always agree.
  *
  * Raw events are never deleted here: a query may read any minute from
  * either side.
@@ -26,22 +29,22 @@ export const MINUTE_US = 60_000_000;
 const HOUR_MS = 3_600_000;
 const HOUR_US = 3_600_000_000;
 
-/** `INSERT … SELECT` of the rollup rows of the raw events matching `where`. */
-function insertRollupsSql(where: string): string {
+/** `INSERT … SELECT` of the rollup rows of the raw events (of `from`, a table or sub-query) matching `where`. */
+function insertRollupsSql(where: string, from = 'events'): string {
   const dims = ROLLUP_DIMENSIONS.join(', ');
   const measures = ROLLUP_MEASURES.map((m) => `sum(${m}), count(${m}), min(${m}), max(${m})`).join(', ');
   return (
     `INSERT INTO events_1m SELECT tenant, data_class, make_timestamp((epoch_us(ts) // ${MINUTE_US}) * ${MINUTE_US}) AS minute, ` +
-    `${dims}, count(*), ${measures} FROM events WHERE ${where} GROUP BY tenant, data_class, minute, ${dims}`
+    `${dims}, count(*), ${measures} FROM ${from} WHERE ${where} GROUP BY tenant, data_class, minute, ${dims}`
   );
 }
 
-/** `INSERT … SELECT` of the latency histogram rows of the raw events matching `where`. */
-function insertLatencySql(where: string): string {
+/** `INSERT … SELECT` of the latency histogram rows of the raw events (of `from`) matching `where`. */
+function insertLatencySql(where: string, from = 'events'): string {
   const dims = LATENCY_DIMENSIONS.join(', ');
   return (
     `INSERT INTO latency_1h SELECT tenant, data_class, make_timestamp((epoch_us(ts) // ${HOUR_US}) * ${HOUR_US}) AS hour, ` +
-    `${dims}, ${latencyBucketSql('duration_ms')} AS bucket, count(*) FROM events WHERE ${where} ` +
+    `${dims}, ${latencyBucketSql('duration_ms')} AS bucket, count(*) FROM ${from} WHERE ${where} ` +
     `GROUP BY tenant, data_class, hour, ${dims}, bucket`
   );
 }
@@ -120,6 +123,18 @@ export async function rerollMinutes(
   const inMinutes = `ts >= $1 AND ts < $2 AND epoch_us(ts) // ${MINUTE_US} IN (SELECT unnest($3::BIGINT[]))`;
   await c.run(`DELETE FROM events_1m WHERE ${inMinutes}`, bounds);
   await c.run(insertRollupsSql(inMinutes), bounds);
+}
+
+/**
+ * Adds the rollup rows of newly inserted events (`sourceSql` selects them,
+ * as `events` columns) that belong to minutes already rolled up, and the
+ * histogram rows of those in complete hours: extra rows next to the ones
+ * there (queries sum them), so nothing else is read again.
+ */
+export async function addLateRollups(c: DuckDBConnection, sourceSql: string, watermarkMs: number): Promise<void> {
+  const from = `(${sourceSql}) AS late`;
+  await c.run(insertRollupsSql('ts < $1', from), [usValue(watermarkMs)]);
+  await c.run(insertLatencySql('ts < $1', from), [usValue(floorHour(watermarkMs))]);
 }
 
 /** Minutes (numbers since the epoch) before `beforeMs` of the raw events matching `where`. */

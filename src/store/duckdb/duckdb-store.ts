@@ -38,6 +38,7 @@ import { DuckDBDocumentStore } from './duckdb-documents.ts';
 import { deleteExpired, eraseCustomer, exportCustomerSql, rolledUntilMs } from './duckdb-maintenance.ts';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.ts';
 import {
+  addLateRollups,
   firstEventMinuteMs,
   MINUTE_US,
   minutesOfEvents,
@@ -180,7 +181,7 @@ export class DuckDBStore implements Store {
     const c = this.#connection();
     try {
       try {
-        await this.#inTransaction(c, events, (e) => this.#insertViaJson(c, e));
+        await this.#inTransaction(c, events, (e, lateFrom) => this.#insertViaJson(c, e, lateFrom));
       } catch (err) {
         if (!/Invalid Input Error|Malformed JSON|Conversion Error/i.test((err as Error).message)) throw err;
         await this.#inTransaction(c, events, (e) => this.#insertViaAppender(c, e));
@@ -198,24 +199,31 @@ export class DuckDBStore implements Store {
     }
   }
 
+  /**
+   * One batch in one transaction: replaced events out, the batch in, and the
+   * rollups of minutes already rolled up brought along (see #insertViaJson).
+   */
   async #inTransaction(
     c: DuckDBConnection,
     events: readonly StoredEvent[],
-    insert: (events: readonly StoredEvent[]) => Promise<void>,
+    insert: (events: readonly StoredEvent[], lateFrom: number) => Promise<boolean>,
   ): Promise<void> {
     await c.run('BEGIN TRANSACTION');
     try {
-      const late = await this.#deleteReplaced(c, events);
-      await insert(events);
-      // Events for minutes already rolled up: rebuild those minutes, in this transaction.
+      const rebuild = await this.#deleteReplaced(c, events);
       const watermarkUs = this.#minutesUntilMs * 1000;
-      if (watermarkUs > 0) {
+      let late = false;
+      if (watermarkUs > 0) for (const e of events) if (eventTimeUs(e) < watermarkUs) late = true;
+      // With nothing replaced, the insert adds the late events' own rollup rows (cheap); after a
+      // replacement, the touched minutes are rebuilt from the raw events instead.
+      const added = await insert(events, late && rebuild.size === 0 ? this.#minutesUntilMs : 0);
+      if (late && !added) {
         for (const e of events) {
           const ts = eventTimeUs(e);
-          if (ts < watermarkUs) late.add(Math.floor(ts / MINUTE_US));
+          if (ts < watermarkUs) rebuild.add(Math.floor(ts / MINUTE_US));
         }
       }
-      await rerollMinutes(c, late, this.#minutesUntilMs);
+      await rerollMinutes(c, rebuild, this.#minutesUntilMs);
       await c.run('COMMIT');
     } catch (err) {
       await c.run('ROLLBACK').catch(() => undefined);
@@ -223,7 +231,13 @@ export class DuckDBStore implements Store {
     }
   }
 
-  async #insertViaJson(c: DuckDBConnection, events: readonly StoredEvent[]): Promise<void> {
+  /**
+   * Inserts the batch from a staging file. With `lateFrom` (the minute
+   * watermark) the rollup rows of the batch's events before it are added
+   * from the same file, as extra rows (queries sum rollup rows); answers
+   * whether it did.
+   */
+  async #insertViaJson(c: DuckDBConnection, events: readonly StoredEvent[], lateFrom: number): Promise<boolean> {
     const path = join(STAGING_DIR, `shoplens-${process.pid}-${randomUUID()}.ndjson`);
     const lines = new Array<string>(events.length);
     for (let i = 0; i < events.length; i++) {
@@ -234,7 +248,10 @@ export class DuckDBStore implements Store {
     // await here would wait behind every request the event loop is parsing.
     writeFileSync(path, lines.join('\n'), { mode: 0o600 });
     try {
-      await c.run(insertFromJsonSql(path));
+      const source = jsonSourceSql(path);
+      await c.run(`INSERT INTO events ${source}`);
+      if (lateFrom > 0) await addLateRollups(c, source, lateFrom);
+      return lateFrom > 0;
     } finally {
       try {
         unlinkSync(path);
@@ -244,7 +261,7 @@ export class DuckDBStore implements Store {
     }
   }
 
-  async #insertViaAppender(c: DuckDBConnection, stored: readonly StoredEvent[]): Promise<void> {
+  async #insertViaAppender(c: DuckDBConnection, stored: readonly StoredEvent[]): Promise<boolean> {
     const events = stored.map((e) => (typeof e === 'string' ? fromRowLine(e) : e));
     const appender = await c.createAppender('events');
     try {
@@ -258,6 +275,7 @@ export class DuckDBStore implements Store {
     } finally {
       appender.closeSync();
     }
+    return false; // late events' minutes are rebuilt from the raw events
   }
 
   /**
@@ -475,15 +493,15 @@ function eventTimeUs(e: StoredEvent): number {
   return Number(e.slice(6, e.indexOf(',', 6)));
 }
 
-/** INSERT … SELECT from a staging file; the path is ours (never user text). */
-function insertFromJsonSql(path: string): string {
+/** The rows of a staging file as the columns of `events`, in order; the path is ours (never user text). */
+function jsonSourceSql(path: string): string {
   const spec = EVENT_FIELDS.map(
     (f) =>
       `${f.column}: '${f.column === 'tenant' || f.column === 'data_class' ? 'VARCHAR' : JSON_COLUMN_TYPES[f.type]}'`,
   );
-  const select = EVENT_FIELDS.map((f) => (f.column === 'ts' ? 'make_timestamp(ts)' : f.column));
+  const select = EVENT_FIELDS.map((f) => (f.column === 'ts' ? 'make_timestamp(ts) AS ts' : f.column));
   return (
-    `INSERT INTO events SELECT ${select.join(', ')}, attributes FROM read_ndjson('${path.replace(/'/g, "''")}', ` +
+    `SELECT ${select.join(', ')}, attributes FROM read_ndjson('${path.replace(/'/g, "''")}', ` +
     `columns = {${spec.join(', ')}, attributes: 'JSON'}, format = 'newline_delimited', maximum_object_size = 268435456)`
   );
 }
