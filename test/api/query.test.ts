@@ -1,15 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { post, query, startTestServer, type TestServer } from '../helpers/server.ts';
-
-/** A deterministic pseudo-random generator so the data set is the same every run. */
-function rng(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
+import { rng } from '../helpers/rng.ts';
 
 const ERRORS = [
   ['GatewayTimeoutException', 'Payment gateway did not answer in time'],

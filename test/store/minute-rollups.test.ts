@@ -12,6 +12,7 @@ import { parseQuery } from '../../src/query/index.ts';
 import type { EventRecord } from '../../src/schema/record.ts';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.ts';
 import { testDataDir } from '../helpers/server.ts';
+import { rng } from '../helpers/rng.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -19,14 +20,6 @@ const NOW = Math.floor(Date.now() / MIN) * MIN - 30_000;
 const RANGE = { fromMs: NOW - 7 * HOUR + 12_345, toMs: NOW + MIN };
 const ROUTES = ['/api/cart', '/api/checkout', '/api/payment/process', '/api/products'];
 const GATEWAYS = ['stripe', 'paypal', 'adyen'];
-
-function rng(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-}
 
 interface Sent {
   readonly tsMs: number;

@@ -163,23 +163,33 @@ export class QueryCompiler {
     return { sql, params: params.params, shape: { kind: 'table', columns }, scanned };
   }
 
-  /** Whole minutes up to the watermark from the minute rollups, the rest of the range from raw events. */
-  #compileFromMinuteRollups(
-    request: QueryRequest,
-    minutes: { readonly fromMs: number; readonly toMs: number },
-  ): CompiledQuery {
+  /**
+   * What a query over a span read from a rollup table needs: the filter
+   * compiled once, the parts (raw events before and after the span, rollup
+   * rows inside it) and the count of the events they hold.
+   */
+  #spanQuery(request: QueryRequest, span: { readonly fromMs: number; readonly toMs: number }, rollupTable: string) {
     const d = this.#dialect;
     const quote = (n: string): string => d.quoteIdent(n);
     const params = new ParamList(d);
     const ctx: CompileContext = { dialect: d, params, nowMs: this.#options.nowMs };
     const scope = new EventScope(d, params);
     const filterSql = compileFilter(request.query.filter, scope, ctx);
-    const parts = this.#spanParts(request, minutes, MINUTE_ROLLUP_TABLE, params, filterSql);
+    const parts = this.#spanParts(request, span, rollupTable, params, filterSql);
     const countParams = new ParamList(d);
     const scanned = {
-      sql: rollupCountSql(quote, this.#spanParts(request, minutes, MINUTE_ROLLUP_TABLE, countParams)),
+      sql: rollupCountSql(quote, this.#spanParts(request, span, rollupTable, countParams)),
       params: countParams.params,
     };
+    return { quote, ctx, scope, parts, scanned };
+  }
+
+  /** Whole minutes up to the watermark from the minute rollups, the rest of the range from raw events. */
+  #compileFromMinuteRollups(
+    request: QueryRequest,
+    minutes: { readonly fromMs: number; readonly toMs: number },
+  ): CompiledQuery {
+    const { quote, ctx, scope, parts, scanned } = this.#spanQuery(request, minutes, MINUTE_ROLLUP_TABLE);
     return this.#rollupStats(request.query.stages, rollupUnionSql(quote, parts), scope, ctx, scanned);
   }
 
@@ -188,27 +198,15 @@ export class QueryCompiler {
     request: QueryRequest,
     hours: { readonly fromMs: number; readonly toMs: number },
   ): CompiledQuery {
-    const d = this.#dialect;
-    const quote = (n: string): string => d.quoteIdent(n);
-    const params = new ParamList(d);
-    const ctx: CompileContext = { dialect: d, params, nowMs: this.#options.nowMs };
-    const scope = new EventScope(d, params);
-    const filterSql = compileFilter(request.query.filter, scope, ctx);
+    const { quote, ctx, scope, parts, scanned } = this.#spanQuery(request, hours, LATENCY_TABLE);
     const stages = request.query.stages;
-    let table: Table = latencyStatsTable({
+    const table: Table = latencyStatsTable({
       quote,
       stage: stages[0] as Extract<Stage, { kind: 'stats' }>,
-      parts: this.#spanParts(request, hours, LATENCY_TABLE, params, filterSql),
+      parts,
       groupKey: (key) => this.#groupKey(key, scope),
     });
-    for (let k = 1; k < stages.length; k++) table = this.#tableStage(stages[k] as Stage, table, ctx);
-    const countParams = new ParamList(d);
-    const scanned = {
-      sql: rollupCountSql(quote, this.#spanParts(request, hours, LATENCY_TABLE, countParams)),
-      params: countParams.params,
-    };
-    const sql = `SELECT * FROM (${table.sql}) AS r${orderClause(table.order)} LIMIT ${this.#options.maxRows}`;
-    return { sql, params: params.params, shape: { kind: 'table', columns: table.columns }, scanned };
+    return this.#finish(stages, table, ctx, scanned);
   }
 
   /** Stats over a union relation of raw events and rollups, then the later stages. */
@@ -219,7 +217,18 @@ export class QueryCompiler {
     ctx: CompileContext,
     scanned: CompiledQuery['scanned'],
   ): CompiledQuery {
-    let table = this.#stats(stages[0] as Extract<Stage, { kind: 'stats' }>, fromSql, scope, ctx, true);
+    const table = this.#stats(stages[0] as Extract<Stage, { kind: 'stats' }>, fromSql, scope, ctx, true);
+    return this.#finish(stages, table, ctx, scanned);
+  }
+
+  /** The stages after the first `stats` over its table, then the ordered, limited answer. */
+  #finish(
+    stages: readonly Stage[],
+    first: Table,
+    ctx: CompileContext,
+    scanned: CompiledQuery['scanned'],
+  ): CompiledQuery {
+    let table = first;
     for (let k = 1; k < stages.length; k++) table = this.#tableStage(stages[k] as Stage, table, ctx);
     const sql = `SELECT * FROM (${table.sql}) AS r${orderClause(table.order)} LIMIT ${this.#options.maxRows}`;
     return { sql, params: ctx.params.params, shape: { kind: 'table', columns: table.columns }, scanned };

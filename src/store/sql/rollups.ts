@@ -67,20 +67,21 @@ function columnOf(field: string): string | undefined {
   return r.kind === 'column' ? r.def.column : undefined;
 }
 
-function filterFits(filter: Filter): boolean {
+/** Whether a filter only tests the given columns (so rows grouped by them can answer it). */
+function filterFits(filter: Filter, dims: ReadonlySet<string> = DIMENSIONS): boolean {
   switch (filter.kind) {
     case 'all':
       return true;
     case 'and':
     case 'or':
-      return filter.items.every(filterFits);
+      return filter.items.every((f) => filterFits(f, dims));
     case 'not':
-      return filterFits(filter.item);
+      return filterFits(filter.item, dims);
     case 'match':
     case 'range':
     case 'exists': {
       const column = columnOf(filter.field);
-      return column !== undefined && DIMENSIONS.has(column);
+      return column !== undefined && dims.has(column);
     }
     default:
       return false;
@@ -222,26 +223,6 @@ export function latencyValueSql(bucketSql: string): string {
   return `CASE WHEN ${bucketSql} = ${ZERO_BUCKET} THEN 0 ELSE exp((${bucketSql} + 0.5) * ${Math.log(LATENCY_GAMMA)}) END`;
 }
 
-function latencyFilterFits(filter: Filter): boolean {
-  switch (filter.kind) {
-    case 'all':
-      return true;
-    case 'and':
-    case 'or':
-      return filter.items.every(latencyFilterFits);
-    case 'not':
-      return latencyFilterFits(filter.item);
-    case 'match':
-    case 'range':
-    case 'exists': {
-      const column = columnOf(filter.field);
-      return column !== undefined && LATENCY_DIMS.has(column);
-    }
-    default:
-      return false;
-  }
-}
-
 /**
  * Whether the query's first stage is a `stats` of percentiles of
  * `event.duration` (and counts) that the hourly latency histograms can
@@ -249,7 +230,7 @@ function latencyFilterFits(filter: Filter): boolean {
  */
 export function latencyRollupsCanAnswer(query: Query): boolean {
   const first = query.stages[0];
-  if (first?.kind !== 'stats' || !latencyFilterFits(query.filter)) return false;
+  if (first?.kind !== 'stats' || !filterFits(query.filter, LATENCY_DIMS)) return false;
   const percentileOfDuration = (a: Aggregation): boolean =>
     a.fn === 'percentile' && a.field !== undefined && columnOf(a.field) === 'duration_ms';
   if (!first.aggs.some(percentileOfDuration)) return false;
