@@ -17,6 +17,8 @@ export interface LoadOptions {
   readonly batchEvents: number;
   /** Distinct pre-built bodies, sent round-robin. */
   readonly bodies: number;
+  /** Event timestamps lie in the `spreadMs` before the bodies are built. */
+  readonly spreadMs: number;
 }
 
 export type ToWorker = { readonly type: 'run'; readonly warmupMs: number; readonly durationMs: number };
@@ -52,7 +54,7 @@ function buildBodies(o: LoadOptions): Buffer[] {
   for (let b = 0; b < o.bodies; b++) {
     const lines: string[] = [];
     for (let k = 0; k < o.batchEvents; k++, i++) {
-      lines.push(JSON.stringify(paymentEvent(i, now - Math.floor(random() * 3_600_000), random)));
+      lines.push(JSON.stringify(paymentEvent(i, now - Math.floor(random() * o.spreadMs), random)));
     }
     bodies.push(Buffer.from(`${lines.join('\n')}\n`));
   }

@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
 import { SelfMetrics } from '../src/telemetry/self-metrics.ts';
 import type { DoneMessage, FromWorker, LoadOptions, ToWorker } from './ingest-worker.ts';
+import { formatDuration } from '../src/util/duration.ts';
 import { percentile } from './stats.ts';
 
 export interface IngestOptions {
@@ -20,6 +21,8 @@ export interface IngestOptions {
   readonly warmupSeconds: number;
   readonly connections: number;
   readonly batchEvents: number;
+  /** Event timestamps lie in the `spreadMs` before the run starts. */
+  readonly spreadMs: number;
 }
 
 export interface IngestResult {
@@ -90,12 +93,20 @@ export async function runIngest(o: IngestOptions, log: (line: string) => void): 
   try {
     // With keys on, as in production: every request is authenticated (the key look-up is cached).
     const { key: apiKey } = await server.context.keys.create({ tenant: 'default', role: 'ingest', createdBy: 'bench' });
-    const load: LoadOptions = { url, apiKey, connections: o.connections, batchEvents: o.batchEvents, bodies: 32 };
+    const load: LoadOptions = {
+      url,
+      apiKey,
+      connections: o.connections,
+      batchEvents: o.batchEvents,
+      bodies: 32,
+      spreadMs: o.spreadMs,
+    };
     worker = tsWorker(new URL('./ingest-worker.ts', import.meta.url), load);
     const ready = await nextMessage(worker);
     if (ready.type !== 'ready') throw new Error('load generator did not start');
     log(
-      `ingest: ${load.bodies} bodies of ${o.batchEvents} events (${(ready.bodyBytes / 1e6).toFixed(2)} MB each) built in ${Math.round(ready.buildMs)} ms; ` +
+      `ingest: ${load.bodies} bodies of ${o.batchEvents} events (${(ready.bodyBytes / 1e6).toFixed(2)} MB each, ` +
+        `timestamps over the ${formatDuration(o.spreadMs)} before the run) built in ${Math.round(ready.buildMs)} ms; ` +
         `${o.connections} connections, ${o.warmupSeconds} s warm-up + ${o.seconds} s measured against ${url}`,
     );
     const warmupMs = o.warmupSeconds * 1000;

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { runIngest, type IngestResult } from './ingest.ts';
 import { runQueries, type QuerySizeResult } from './query.ts';
+import { parseDuration } from '../src/util/duration.ts';
 import { fmt } from './stats.ts';
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -15,6 +16,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --warmup-seconds N      ingest warm-up before measuring (default 3)
   --connections N         concurrent ingest requests in flight (default 6)
   --batch-events N        events per ingest request (default 500)
+  --spread DURATION       event timestamps spread over this long before the run (default 1m: live
+                          traffic; 1h: backdated events, each one late for the minute rollups)
   --runs N                timed runs per query, after 1 warm-up (default 5)
   --skip-ingest           skip the ingest benchmark
   --skip-query            skip the query benchmark
@@ -37,6 +40,14 @@ function positive(name: string, text: string): number {
   return n;
 }
 
+function spreadOf(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    throw new Error(`--spread: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 function sizeLabel(n: number): string {
   return n >= 1e6 && n % 1e5 === 0 ? `${n / 1e6}M` : n >= 1e3 && n % 100 === 0 ? `${n / 1e3}k` : String(n);
 }
@@ -49,6 +60,7 @@ async function main(): Promise<void> {
       'warmup-seconds': { type: 'string', default: '3' },
       connections: { type: 'string', default: '6' },
       'batch-events': { type: 'string', default: '500' },
+      spread: { type: 'string', default: '1m' },
       runs: { type: 'string', default: '5' },
       'skip-ingest': { type: 'boolean', default: false },
       'skip-query': { type: 'boolean', default: false },
@@ -78,6 +90,7 @@ async function main(): Promise<void> {
         warmupSeconds: Number(values['warmup-seconds']),
         connections: Math.round(positive('connections', values.connections)),
         batchEvents: Math.round(positive('batch-events', values['batch-events'])),
+        spreadMs: spreadOf(values.spread),
       },
       log,
     );
