@@ -8,13 +8,13 @@
  * - a `stats` stage groups those events; every later stage wraps the
  *   previous one in a sub-select over its named output columns.
  */
-import { QueryError } from '../../errors.ts';
-import type { Aggregation, GroupKey, SortKey, Stage } from '../../query/ir.ts';
+import type { SortKey, Stage } from '../../query/ir.ts';
 import { ATTRIBUTES_COLUMN, EVENT_FIELDS } from '../../schema/fields.ts';
 import type { QueryRequest, ResultColumn, ResultType } from '../store.ts';
 import { compileExpr, fieldTypeToResult, type CompiledExpr } from './expr-compiler.ts';
 import { compileFilter, type CompileContext } from './filter-compiler.ts';
 import { ParamList } from './param-list.ts';
+import { aggregationSql, groupKeySql } from './aggregations.ts';
 import { latencyStatsTable } from './latency-compiler.ts';
 import {
   LATENCY_TABLE,
@@ -204,7 +204,7 @@ export class QueryCompiler {
       quote,
       stage: stages[0] as Extract<Stage, { kind: 'stats' }>,
       parts,
-      groupKey: (key) => this.#groupKey(key, scope),
+      groupKey: (key) => groupKeySql(this.#dialect, key, scope),
     });
     return this.#finish(stages, table, ctx, scanned);
   }
@@ -345,7 +345,7 @@ export class QueryCompiler {
     const select: string[] = [];
     const timeKeys: string[] = [];
     for (const key of stage.by) {
-      const { sql, type, groupSql } = this.#groupKey(key, scope);
+      const { sql, type, groupSql } = groupKeySql(this.#dialect, key, scope);
       keySql.push(groupSql ?? sql);
       select.push(`${sql} AS ${d.quoteIdent(key.as)}`);
       columns.push({ name: key.as, type });
@@ -362,7 +362,7 @@ export class QueryCompiler {
             // Rollups answer counts and numeric measures only.
             type: (agg.fn === 'count' || agg.fn === 'countif' ? 'integer' : 'double') as ResultType,
           }
-        : this.#aggregation(agg, scope, ctx);
+        : aggregationSql(this.#dialect, agg, scope, ctx);
       select.push(`${sql} AS ${d.quoteIdent(agg.as)}`);
       columns.push({ name: agg.as, type });
     }
@@ -377,54 +377,6 @@ export class QueryCompiler {
           ? [`${d.quoteIdent(first.as)} DESC`, ...keySql.map((_, k) => d.quoteIdent(stage.by[k]?.as ?? ''))]
           : [];
     return { sql, columns, order };
-  }
-
-  #groupKey(key: GroupKey, scope: Scope): { sql: string; type: ResultType; groupSql?: string } {
-    const ref = scope.resolve(key.field, 0);
-    if (key.kind === 'bin') {
-      if (ref.type === 'timestamp') {
-        const d = this.#dialect;
-        const groupSql = d.timeBucketGroupKey?.(ref.sql, key.intervalMs);
-        return {
-          sql: d.timeBucket(ref.sql, key.intervalMs),
-          type: 'timestamp',
-          ...(groupSql === undefined ? {} : { groupSql }),
-        };
-      }
-      throw new QueryError('query.invalid', `bin() needs a time field; "${key.field}" is not one`, 0);
-    }
-    return { sql: ref.sql, type: fieldTypeToResult(ref.type) };
-  }
-
-  #aggregation(agg: Aggregation, scope: Scope, ctx: CompileContext): { sql: string; type: ResultType } {
-    const d = this.#dialect;
-    const field = (): ColumnRef => {
-      if (agg.field === undefined) throw new QueryError('query.invalid', `${agg.fn}() needs a field`, 0);
-      return scope.resolve(agg.field, 0);
-    };
-    switch (agg.fn) {
-      case 'count':
-        return { sql: 'count(*)', type: 'integer' };
-      case 'countif':
-        return { sql: d.countIf(compileFilter(agg.filter ?? { kind: 'all' }, scope, ctx)), type: 'integer' };
-      case 'sum':
-        return { sql: `sum(${field().numberSql})`, type: 'double' };
-      case 'avg':
-        return { sql: `avg(${field().numberSql})`, type: 'double' };
-      case 'min':
-      case 'max': {
-        const ref = field();
-        const keepType = ref.type === 'timestamp' || ref.type === 'keyword';
-        return {
-          sql: `${agg.fn}(${keepType ? ref.sql : ref.numberSql})`,
-          type: keepType ? fieldTypeToResult(ref.type) : 'double',
-        };
-      }
-      case 'dc':
-        return { sql: d.distinctCount(field().sql), type: 'integer' };
-      case 'percentile':
-        return { sql: d.quantile(field().numberSql, (agg.percentile ?? 50) / 100), type: 'double' };
-    }
   }
 
   /**
