@@ -6,16 +6,13 @@
  * app within the cache window, and the same dashboard over the last 7 days.
  * Prints a table against the 1.5 s target; asserts nothing.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import Table from 'cli-table3';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { prebuiltDashboards } from '../src/analytics/prebuilt-dashboards.ts';
-import { UI_DIR } from '../src/api/routes/ui.ts';
 import { pipelineSink } from '../src/cli/demo.ts';
 import { backfill } from '../src/demo/demo-runner.ts';
 import { ShopSimulator } from '../src/demo/shop-simulator.ts';
+import { ensureUiBuilt, launchChromium } from '../test/helpers/browser.ts';
 import { startTestServer } from '../test/helpers/server.ts';
 
 /** True in the page when every panel shows its outcome: a drawn chart, a number, a table, "no data" or an error. */
@@ -31,8 +28,7 @@ async function drawn(page: Page): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(UI_DIR, 'index.html')))
-    spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
+  ensureUiBuilt();
   const server = await startTestServer();
   const now = Date.now();
   const sink = pipelineSink(server.server.context.pipeline);
@@ -51,10 +47,7 @@ async function main(): Promise<void> {
     `${(a.accepted + b.accepted).toLocaleString()} demo events over 7 days loaded and rolled up in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
 
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  const browser = await launchChromium();
   const table = new Table({
     head: ['dashboard', 'panels', 'cold load', 'warm revisit', 'last 7 days', `≤ ${TARGET_MS} ms`],
   });

@@ -4,27 +4,20 @@
  * and a silence created from the form.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { UI_DIR } from '../../src/api/routes/ui.ts';
+import type { Browser, Page } from 'playwright-core';
 import { post, startTestServer, type TestServer } from '../helpers/server.ts';
+import { ensureUiBuilt, hasChromium, launchChromium } from '../helpers/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) console.error(`\n!!! SKIPPING the Alerts page test: ${CHROMIUM} is missing.\n`);
+const BROWSER = hasChromium('the Alerts page test');
 
-describe('Alerts page in Chromium', { skip: !existsSync(CHROMIUM) }, () => {
+describe('Alerts page in Chromium', { skip: !BROWSER }, () => {
   let server: TestServer;
   let browser: Browser;
   let page: Page;
 
   before(async () => {
-    if (!existsSync(join(UI_DIR, 'index.html'))) {
-      const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
-      assert.equal(build.status, 0, 'npm run build:web failed');
-    }
+    ensureUiBuilt();
     server = await startTestServer({ alerts: { enabled: false } });
     const now = Date.now();
     const risky = Array.from({ length: 7 }, (_, i) =>
@@ -38,7 +31,7 @@ describe('Alerts page in Chromium', { skip: !existsSync(CHROMIUM) }, () => {
     );
     assert.equal((await post(`${server.url}/api/v1/events`, risky.join('\n'))).status, 200);
     await server.server.alerts.tick(); // the pack, once, on the server's own engine
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   });
   after(async () => {

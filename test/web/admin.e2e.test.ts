@@ -6,22 +6,15 @@
  * Screenshots at 1280 px and 390 px go to /tmp/shoplens-shots/.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { UI_DIR } from '../../src/api/routes/ui.ts';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { ensureUiBuilt, hasChromium, launchChromium } from '../helpers/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+const BROWSER = hasChromium('the Admin page browser test');
 const SHOTS = '/tmp/shoplens-shots';
-
-if (!existsSync(CHROMIUM)) {
-  console.error(
-    `\n!!! SKIPPING the Admin page browser test: ${CHROMIUM} is missing (apt-get install chromium; .ci/run does).\n`,
-  );
-}
 
 async function call(server: TestServer, key: string, method: string, path: string, body?: unknown) {
   const response = await fetch(`${server.url}${path}`, {
@@ -32,7 +25,7 @@ async function call(server: TestServer, key: string, method: string, path: strin
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
-describe('Admin page', { skip: !existsSync(CHROMIUM) }, () => {
+describe('Admin page', { skip: !BROWSER }, () => {
   let server: TestServer;
   let browser: Browser;
   let adminKey = '';
@@ -49,10 +42,7 @@ describe('Admin page', { skip: !existsSync(CHROMIUM) }, () => {
   }
 
   before(async () => {
-    if (!existsSync(join(UI_DIR, 'index.html'))) {
-      const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
-      assert.equal(build.status, 0, 'npm run build:web failed');
-    }
+    ensureUiBuilt();
     mkdirSync(SHOTS, { recursive: true });
     server = await startTestServer({ auth: 'keys' });
     const keys = server.server.context.keys;
@@ -72,10 +62,7 @@ describe('Admin page', { skip: !existsSync(CHROMIUM) }, () => {
     const ingested = await call(server, adminKey, 'POST', '/api/v1/events', [...events, other]);
     assert.equal(ingested.status, 200, JSON.stringify(ingested.json));
     assert.equal(ingested.json['accepted'], 4);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -4,38 +4,23 @@
  * and shows the dashboards once a read key is given.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
-import { UI_DIR } from '../../src/api/routes/ui.ts';
+import type { Browser } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { ensureUiBuilt, hasChromium, launchChromium } from '../helpers/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+const BROWSER = hasChromium('the browser auth test');
 
-if (!existsSync(CHROMIUM)) {
-  console.error(
-    `\n!!! SKIPPING the browser auth test: ${CHROMIUM} is missing (apt-get install chromium; .ci/run does).\n`,
-  );
-}
-
-describe('web UI with API keys', { skip: !existsSync(CHROMIUM) }, () => {
+describe('web UI with API keys', { skip: !BROWSER }, () => {
   let server: TestServer;
   let browser: Browser;
   let readKey = '';
 
   before(async () => {
-    if (!existsSync(join(UI_DIR, 'index.html'))) {
-      const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
-      assert.equal(build.status, 0, 'npm run build:web failed');
-    }
+    ensureUiBuilt();
     server = await startTestServer({ auth: 'keys' });
     readKey = (await server.server.context.keys.create({ tenant: 'default', role: 'read', createdBy: 'test' })).key;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

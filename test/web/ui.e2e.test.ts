@@ -6,26 +6,21 @@
  * Screenshots of each dashboard (1280 px and 390 px) go to /tmp/shoplens-shots/.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { prebuiltDashboards } from '../../src/analytics/prebuilt-dashboards.ts';
-import { UI_DIR } from '../../src/api/routes/ui.ts';
 import { startTestServer, testDataDir, type TestServer } from '../helpers/server.ts';
 import { loadDemoDay } from './demo-data.ts';
+import { ensureUiBuilt, hasChromium, launchChromium } from '../helpers/browser.ts';
 
 /** True in the page when every panel shows its outcome: a drawn chart, a number, a table, "no data" or an error. */
 const DRAWN = `[...document.querySelectorAll('.panel-body')].every((p) => !p.textContent?.includes('Loading') &&
   p.querySelector('canvas, [data-testid=stat], [data-testid=result-table], [data-testid=panel-empty], [data-testid=panel-error]'))`;
 
-const CHROMIUM = '/usr/bin/chromium';
+const BROWSER = hasChromium('the browser tests');
 const SHOTS = '/tmp/shoplens-shots';
-
-if (!existsSync(CHROMIUM)) {
-  console.error(`\n!!! SKIPPING the browser tests: ${CHROMIUM} is missing (apt-get install chromium; .ci/run does).\n`);
-}
 
 /** Waits until no panel is loading, then returns what each panel shows. */
 async function panelStates(page: Page) {
@@ -43,24 +38,18 @@ async function panelStates(page: Page) {
   );
 }
 
-describe('web UI in Chromium', { skip: !existsSync(CHROMIUM) }, () => {
+describe('web UI in Chromium', { skip: !BROWSER }, () => {
   let server: TestServer;
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
 
   before(async () => {
-    if (!existsSync(join(UI_DIR, 'index.html'))) {
-      const build = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
-      assert.equal(build.status, 0, 'npm run build:web failed');
-    }
+    ensureUiBuilt();
     mkdirSync(SHOTS, { recursive: true });
     server = await startTestServer({}, testDataDir());
     await loadDemoDay(server);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
     page.on('pageerror', (err) => pageErrors.push(err.message));
