@@ -2,22 +2,12 @@
  * The `shoplens` command as a user runs it: bin/shoplens in child processes.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { post, testDataDir } from '../helpers/server.ts';
-
-const BIN = new URL('../../bin/shoplens', import.meta.url).pathname;
-
-function shoplens(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { BIN, shoplensSync as shoplens } from '../helpers/cli.ts';
 
 /**
  * Starts `shoplens serve` and resolves with its URL once it listens, and the

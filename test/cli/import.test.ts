@@ -6,7 +6,6 @@
  * one-liners do.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,25 +15,9 @@ import { exportSeed001Csv } from '../../src/demo/csv-export.ts';
 import { runQuery } from '../../src/store/query-service.ts';
 import type { Store } from '../../src/store/store.ts';
 import { query as httpQuery, startTestServer, testDataDir } from '../helpers/server.ts';
+import { shoplens } from '../helpers/cli.ts';
 
-const BIN = new URL('../../bin/shoplens', import.meta.url).pathname;
 const ALL_TIME = { from: '2000-01-01T00:00:00Z', to: 'now+1d' };
-
-/** Runs bin/shoplens without blocking the event loop (a test server may be answering it). */
-function shoplens(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
-  return new Promise((resolve) =>
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    }),
-  );
-}
 
 /** Data rows of an exported file split on commas, like `awk -F','` (no exported field holds a comma). */
 function csvRows(path: string): string[][] {

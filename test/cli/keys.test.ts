@@ -4,21 +4,15 @@
  * `auth: none` keeping the server on loopback.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { testDataDir } from '../helpers/server.ts';
+import { BIN, shoplensSync } from '../helpers/cli.ts';
 
-const BIN = new URL('../../bin/shoplens', import.meta.url).pathname;
-
-function shoplens(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, SHOPLENS_API_KEY: '', ...env },
-    timeout: 60_000,
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** The CLI with no key from the environment unless a test gives one. */
+const shoplens = (args: string[], env: Record<string, string> = {}) =>
+  shoplensSync(args, { SHOPLENS_API_KEY: '', ...env });
 
 /** Runs `shoplens serve` until it listens; answers its URL and everything it printed so far. */
 async function serve(dataDir: string, env: Record<string, string> = {}) {

@@ -3,18 +3,11 @@
  * data directory, as the operator runs them with the server stopped.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { post, startTestServer, testDataDir } from '../helpers/server.ts';
-
-const BIN = new URL('../../bin/shoplens', import.meta.url).pathname;
-
-function shoplens(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { shoplensSync as shoplens } from '../helpers/cli.ts';
 
 describe('shoplens privacy and retention', () => {
   const dataDir = testDataDir();

@@ -3,26 +3,16 @@
  * (bin/shoplens in a child process).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { post, startTestServer, type TestServer } from '../helpers/server.ts';
+import { shoplens } from '../helpers/cli.ts';
 
-const BIN = new URL('../../bin/shoplens', import.meta.url).pathname;
 const PACK = new URL('../../rules/ecommerce.yaml', import.meta.url).pathname;
 
-function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NODE_ENV: 'test' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => shoplens(args, { NODE_ENV: 'test' });
 
 describe('shoplens rules', () => {
   let dir: string;

@@ -8,7 +8,6 @@
  * the same plants past the redactor and proves the scan finds them.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,8 +15,8 @@ import { gzipSync } from 'node:zlib';
 import { toRowLine, type EventRecord, type StoredEvent } from '../../src/schema/record.ts';
 import { post, query, startTestServer, testDataDir, type TestServer } from '../helpers/server.ts';
 import { CARDS, findPlants, grouped, SECRETS } from './plants.ts';
+import { shoplens } from '../helpers/cli.ts';
 
-const BIN = new URL('../../bin/shoplens', import.meta.url).pathname;
 const NOW = new Date().toISOString();
 
 /** Every byte of every file under `dir`, as latin1 text (byte-for-byte searchable). */
@@ -47,15 +46,6 @@ async function dumpEvents(url: string): Promise<string> {
   const r = await query(url, 'data_class:* | limit 100000', { from: '2000-01-01T00:00:00Z', to: 'now+1h' });
   assert.equal(r.status, 200, JSON.stringify(r.json));
   return JSON.stringify(r.json);
-}
-
-function shoplens(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
 }
 
 const { visa16, visa13, visa19, mastercard, mastercard2, amex, discover, diners, jcb, unionpay } = CARDS;
