@@ -24,17 +24,8 @@ export function fmt(value: number, digits = 0): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-/** Mulberry32: a tiny fast seeded PRNG so runs generate the same data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32, seeded, so runs generate the same data (shared with the tests). */
+export { mulberry32 as rng } from '../test/helpers/rng.ts';
 
 /** A weighted picker: `pick(r)` maps a uniform r in [0, 1) to an item, via a 1024-slot lookup table. */
 export function weighted<T>(items: readonly (readonly [T, number])[]): (r: number) => T {

@@ -13,25 +13,14 @@ import { gzipSync } from 'node:zlib';
 import { AppError } from '../../src/errors.ts';
 import { readCsvEvents } from '../../src/ingest/csv.ts';
 import { query, startTestServer, type TestServer } from '../helpers/server.ts';
-
-/** mulberry32: a small seeded PRNG, so every run sends the same corpus. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../helpers/rng.ts';
 
 const SEED = 20_240_604;
 const MAX_LINE = 16 * 1024;
 const NOW = new Date().toISOString();
 
 describe('fuzz: malformed ingest input never gets a 5xx and never costs a good event', { timeout: 60_000 }, () => {
-  const random = prng(SEED);
+  const random = mulberry32(SEED);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const int = (n: number) => Math.floor(random() * n);
   let srv: TestServer;
