@@ -34,6 +34,7 @@ import { alertsRoutes } from './routes/alerts.ts';
 import { dashboardRoutes } from './routes/dashboards.ts';
 import { funnelRoutes } from './routes/funnel.ts';
 import { uiRoutes } from './routes/ui.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { AnswerCache } from '../store/answer-cache.ts';
 
 export interface ServerDeps {
@@ -206,6 +207,7 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
   await app.register(dashboardRoutes(context));
   await app.register(funnelRoutes(context));
   await app.register(uiRoutes(context));
+  await app.register(docsRoutes(context));
   const alerts = createAlertEngine(config, store, metrics, deps.logger);
   await app.register(alertsRoutes(context, alerts));
   if (config.alerts.enabled) alerts.start();
