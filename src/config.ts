@@ -13,6 +13,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { alertsConfigSchema } from './alerts/alerts-config.ts';
 import { privacyConfigSchema } from './privacy/privacy-config.ts';
+import { dataObject, ownValue } from './schema/data-object.ts';
 import { DATA_CLASSES } from './schema/fields.ts';
 import { parseDuration } from './util/duration.ts';
 
@@ -219,11 +220,14 @@ function isRecordKey(prefix: string[], key: string): boolean {
   return prefix.join('.') === 'ingest' && key === 'indexDataClass';
 }
 
+// The layers are built from file, environment and flag keys: null-prototype objects and own-key
+// reads only, so that a key like `__proto__` stays a key (that the schema then reports or drops).
+
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    if (next === null || typeof next !== 'object') node[key] = {};
+    const next = ownValue(node, key);
+    if (next === null || typeof next !== 'object') node[key] = dataObject();
     node = node[key] as Record<string, unknown>;
   }
   node[path[path.length - 1] as string] = value;
@@ -233,13 +237,14 @@ function getPath(obj: unknown, path: readonly (string | number)[]): unknown {
   let node = obj;
   for (const key of path) {
     if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string | number, unknown>)[key];
+    node = ownValue(node, String(key));
   }
   return node;
 }
 
 function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
+  const out = dataObject();
+  for (const [k, v] of Object.entries(base)) out[k] = v;
   for (const [k, v] of Object.entries(over)) {
     if (v === undefined) continue;
     const b = out[k];
@@ -252,7 +257,7 @@ function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>)
 
 function readEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const defaults = configSchema.parse({}) as unknown as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
+  const out = dataObject();
   for (const path of leafPaths(defaults)) {
     const raw = env[envName(path)];
     if (raw === undefined || raw === '') continue;
@@ -304,7 +309,7 @@ export function loadConfig(
   layers.push({ source: { kind: 'env' }, values: readEnv(options.env ?? process.env) });
   if (options.flags) layers.push({ source: { kind: 'flags' }, values: options.flags });
 
-  let merged: Record<string, unknown> = {};
+  let merged = dataObject();
   for (const layer of layers) merged = mergeDeep(merged, layer.values);
 
   const result = configSchema.safeParse(merged);

@@ -62,4 +62,27 @@ describe('config', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('reads __proto__ and constructor in a file or in JSON from the environment as keys, not as prototypes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shoplens-test-'));
+    try {
+      const file = join(dir, 'proto.yaml');
+      writeFileSync(file, '__proto__:\n  polluted: 1\nserver:\n  port: 9000\n');
+      // The key itself is reported (it used to become the merged object's prototype, reported as "polluted").
+      assert.throws(
+        () => loadConfig({ file, env: {} }),
+        (err: unknown) => err instanceof ConfigError && /unknown key __proto__/.test(err.message),
+      );
+      const c = loadConfig({
+        env: { SHOPLENS_INGEST_INDEX_DATA_CLASS: '{"__proto__":"audit","constructor":"security","logs-*":"app"}' },
+      });
+      assert.deepEqual(Object.entries(c.ingest.indexDataClass), [
+        ['constructor', 'security'],
+        ['logs-*', 'app'],
+      ]);
+      assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

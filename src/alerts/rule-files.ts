@@ -84,6 +84,16 @@ export function parseRuleFile(text: string, file: string, kind: 'pack' | 'file' 
   return { rules, problems };
 }
 
+/** The rules directory exists but cannot be listed: the message names the path and the cause. */
+export class RuleDirectoryError extends Error {
+  readonly path: string;
+  constructor(path: string, reason: string, cause?: unknown) {
+    super(`cannot read the rules directory ${path}: ${reason}`, { cause });
+    this.name = 'RuleDirectoryError';
+    this.path = path;
+  }
+}
+
 /** Reads one file from disk. */
 export function loadRuleFile(path: string, kind: 'pack' | 'file' = 'file'): RuleFileResult {
   let text: string;
@@ -102,6 +112,8 @@ export function loadRuleFile(path: string, kind: 'pack' | 'file' = 'file'): Rule
  * The rules of the pack (when enabled) and of every `*.yaml`/`*.yml` in
  * `dir` (a missing directory has none). A file rule with a pack rule's name
  * replaces it, which is how the pack is edited.
+ * @throws RuleDirectoryError when `dir` exists but cannot be read (permissions,
+ *   not a directory): custom rules must not be skipped without a word.
  */
 export function loadRuleDirectory(dir: string, includePack: boolean): RuleFileResult {
   const byName = new Map<string, CompiledRule>();
@@ -109,11 +121,17 @@ export function loadRuleDirectory(dir: string, includePack: boolean): RuleFileRe
   const absoluteDir = resolve(dir);
   const files: string[] = [];
   try {
-    if (statSync(absoluteDir).isDirectory()) {
-      for (const f of readdirSync(absoluteDir).sort()) if (/\.ya?ml$/.test(f)) files.push(join(absoluteDir, f));
+    if (!statSync(absoluteDir).isDirectory()) {
+      throw new RuleDirectoryError(absoluteDir, 'it is not a directory');
     }
-  } catch {
-    // No rules directory: only the pack.
+    for (const f of readdirSync(absoluteDir).sort()) if (/\.ya?ml$/.test(f)) files.push(join(absoluteDir, f));
+  } catch (err) {
+    if (err instanceof RuleDirectoryError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    // Only a directory that is not there means "no custom rules"; anything else is a fault to report.
+    if (code !== 'ENOENT') {
+      throw new RuleDirectoryError(absoluteDir, `${code ?? 'error'}: ${(err as Error).message}`, err);
+    }
   }
   if (includePack && !files.includes(PACK_FILE)) files.unshift(PACK_FILE);
   for (const file of files) {

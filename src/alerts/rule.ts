@@ -19,18 +19,19 @@ export const SEVERITIES = {
 export type Priority = keyof typeof SEVERITIES;
 export type SeverityWord = (typeof SEVERITIES)[Priority];
 
-const SEVERITY_ALIASES: Record<string, Priority> = {
-  p0: 'P0',
-  critical: 'P0',
-  p1: 'P1',
-  high: 'P1',
-  p2: 'P2',
-  warning: 'P2',
-  medium: 'P2',
-  p3: 'P3',
-  low: 'P3',
-  info: 'P3',
-};
+/** Severity words a rule may use (a Map: a rule's text is looked up, and `constructor` is no severity). */
+const SEVERITY_ALIASES: ReadonlyMap<string, Priority> = new Map<string, Priority>([
+  ['p0', 'P0'],
+  ['critical', 'P0'],
+  ['p1', 'P1'],
+  ['high', 'P1'],
+  ['p2', 'P2'],
+  ['warning', 'P2'],
+  ['medium', 'P2'],
+  ['p3', 'P3'],
+  ['low', 'P3'],
+  ['info', 'P3'],
+]);
 
 const MIN_EVERY_MS = 5_000;
 
@@ -62,7 +63,7 @@ export const ruleSchema = z
     for: durationText.prefault('0s'),
     keep_firing_for: durationText.prefault('0s'),
     severity: z.string().transform((value, ctx) => {
-      const priority = SEVERITY_ALIASES[value.toLowerCase()];
+      const priority = SEVERITY_ALIASES.get(value.toLowerCase());
       if (!priority) {
         ctx.addIssue({ code: 'custom', message: `expected P0, P1, P2, P3 (or critical, high, warning, info)` });
         return z.NEVER;

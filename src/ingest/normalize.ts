@@ -6,6 +6,7 @@
  * rejection naming the field.
  */
 import { createHash } from 'node:crypto';
+import { dataObject } from '../schema/data-object.ts';
 import { canonicalEventType, eventTypeDataClass } from '../schema/event-types.ts';
 import { DATA_CLASSES, typedField, type DataClass, type FieldDef } from '../schema/fields.ts';
 import type { ColumnValue, EventRecord } from '../schema/record.ts';
@@ -45,13 +46,26 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/**
+ * What kind of value a client sent, never the value itself: a rejection
+ * message names the line, the field and what was expected, and does not
+ * echo content (a wrong field may hold a card number or a secret).
+ */
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
-  return `${typeof v} ${String(v)}`;
+  if (typeof v === 'string') return v.trim() === '' ? 'an empty string' : 'a string';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return 'a number out of range';
+    return Number.isInteger(v) ? 'a whole number' : 'a number with a fraction';
+  }
+  if (typeof v === 'boolean') return 'a boolean';
+  return typeof v;
 }
+
+/** Largest distance of a JavaScript Date from the epoch, ms (±273,790 years). */
+const MAX_DATE_MS = 8.64e15;
 
 class FieldError extends Error {
   constructor(
@@ -82,7 +96,8 @@ function walk(
   if (depth > options.maxDepth) {
     throw new FieldError('ingest.too_deep', `field "${prefix}" is nested more than ${options.maxDepth} levels deep`);
   }
-  for (const key in node) {
+  // Own keys only (`for…in` would also list inherited ones); `__proto__` is an own data key of parsed JSON.
+  for (const key of Object.keys(node)) {
     const value = node[key];
     const name = prefix ? `${prefix}.${key}` : key;
     if (value === null || value === undefined) continue;
@@ -123,6 +138,12 @@ function coerce(def: FieldDef, value: unknown, name: string): ColumnValue {
     case 'integer': {
       const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
       if (typeof n === 'number' && Number.isInteger(n) && Math.abs(n) <= 2_147_483_647) return n;
+      if (typeof n === 'number' && Number.isInteger(n)) {
+        throw new FieldError(
+          'ingest.invalid_field',
+          `field "${name}": expected a whole number between -2147483648 and 2147483647, got one outside that range`,
+        );
+      }
       throw typeError(name, 'a whole number', value);
     }
     case 'keyword[]': {
@@ -154,10 +175,12 @@ function parseTimestamp(value: unknown, name: string): number {
       `field "${name}": expected an ISO-8601 time or epoch milliseconds, got ${describe(value)}`,
     );
   }
-  if (!Number.isFinite(ms)) {
+  // A string that is no date, or a number beyond any date (1e300 "ns" is finite, but no time).
+  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) {
+    const got = typeof value === 'string' ? 'a string that is not a time' : 'a number beyond any date';
     throw new FieldError(
       'ingest.invalid_timestamp',
-      `field "${name}": expected an ISO-8601 time or epoch milliseconds, got ${describe(value)}`,
+      `field "${name}": expected an ISO-8601 time or epoch milliseconds, got ${got}`,
     );
   }
   return Math.round(ms * 1000);
@@ -187,7 +210,7 @@ function dataClassFor(
   if (explicit !== undefined) {
     return typeof explicit === 'string' && (DATA_CLASSES as readonly string[]).includes(explicit)
       ? (explicit as DataClass)
-      : `invalid:${String(explicit)}`;
+      : 'invalid:';
   }
   const fromIndex = options.indexDataClass;
   if (fromIndex === 'audit' || fromIndex === 'security') return fromIndex;
@@ -207,6 +230,7 @@ export function normalizeEvent(raw: unknown, options: NormalizeOptions): Normali
   try {
     const flat = flatten(mapSegmentOrGa4(raw), options);
     const columns: Record<string, ColumnValue> = {};
+    // Keyed by client field names (`__proto__`, `constructor`): no prototype, so each is a plain own key.
     let attributes: Record<string, unknown> | null = null;
     let ts: number | undefined;
     let explicitClass: unknown;
@@ -217,29 +241,29 @@ export function normalizeEvent(raw: unknown, options: NormalizeOptions): Normali
       }
       if (name === 'tenant') {
         // The tenant comes from the API key; a payload cannot choose it.
-        (attributes ??= {})['tenant.sent'] = value;
+        (attributes ??= dataObject())['tenant.sent'] = value;
         continue;
       }
       const def = typedField(name);
       if (!def) {
-        (attributes ??= {})[name] = value;
+        (attributes ??= dataObject())[name] = value;
         continue;
       }
       if (def.column === 'ts') {
         if (ts === undefined) ts = parseTimestamp(value, name);
-        else (attributes ??= {})[name] = value;
+        else (attributes ??= dataObject())[name] = value;
         continue;
       }
       if (def.column === 'data_class' || def.column === 'tenant') continue;
       if (columns[def.column] !== undefined) {
         // Two aliases of one column (user.session_id and security.session_id): keep the second as sent.
-        (attributes ??= {})[name] = value;
+        (attributes ??= dataObject())[name] = value;
         continue;
       }
       let v = coerce(def, value, name);
       if (def.column === 'event_type' && typeof v === 'string') {
         const canonical = canonicalEventType(v);
-        if (canonical !== v) (attributes ??= {})['event.type_original'] = v;
+        if (canonical !== v) (attributes ??= dataObject())['event.type_original'] = v;
         v = canonical;
       }
       columns[def.column] = v;
@@ -251,13 +275,13 @@ export function normalizeEvent(raw: unknown, options: NormalizeOptions): Normali
     if (eventTs > receivedUs + options.maxFutureSkewMs * 1000) {
       return reject(
         'ingest.timestamp_out_of_range',
-        `field "@timestamp": ${new Date(eventTs / 1000).toISOString()} is more than ${options.maxFutureSkewMs / 1000}s in the future`,
+        `field "@timestamp": the time is more than ${options.maxFutureSkewMs / 1000}s in the future`,
       );
     }
     if (eventTs < receivedUs - options.maxPastAgeMs * 1000) {
       return reject(
         'ingest.timestamp_out_of_range',
-        `field "@timestamp": ${new Date(eventTs / 1000).toISOString()} is older than the accepted ${Math.round(options.maxPastAgeMs / 86_400_000)} days`,
+        `field "@timestamp": the time is older than the accepted ${Math.round(options.maxPastAgeMs / 86_400_000)} days`,
       );
     }
 

@@ -11,6 +11,7 @@ import type { Config } from '../config.ts';
 import { DEFAULT_PRIVACY, markRedactions, Redactor } from '../privacy/redactor.ts';
 import type { PrivacyConfig } from '../privacy/privacy-config.ts';
 import type { DataClass } from '../schema/fields.ts';
+import { namePatternToRegExp } from '../schema/name-pattern.ts';
 import { normalizeEvent, type NormalizeResult } from './normalize.ts';
 
 /** Who sent a request and when it arrived. */
@@ -28,7 +29,7 @@ export class Normalizer {
     this.config = config;
     this.redactor = new Redactor(privacy);
     this.#indexPatterns = Object.entries(config.indexDataClass).map(([pattern, dataClass]) => ({
-      re: new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`),
+      re: namePatternToRegExp(pattern),
       dataClass,
     }));
   }

@@ -23,6 +23,8 @@ import { SecretNames } from './field-names.ts';
 import { truncateIp } from './ip-truncation.ts';
 import { privacyConfigSchema, type PrivacyConfig } from './privacy-config.ts';
 import { maskEmails, maskSecretValues } from './text-patterns.ts';
+import { dataObject, setOwn } from '../schema/data-object.ts';
+import { namePatternToRegExp } from '../schema/name-pattern.ts';
 
 /** The attribute that lists what was redacted from an event. */
 export const REDACTION_MARKER = 'privacy.redacted';
@@ -41,21 +43,9 @@ export type RedactedEvent =
     }
   | { readonly ok: false; readonly code: string; readonly message: string };
 
-/** `customer.*` → a RegExp over the whole dotted name, case-insensitive. */
-function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
-}
-
 function anyMatch(patterns: readonly RegExp[], name: string): boolean {
   for (const p of patterns) if (p.test(name)) return true;
   return false;
-}
-
-/** Sets an own property, also for a key like `__proto__` (plain assignment would change the prototype). */
-function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__')
-    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
 }
 
 class TooDeep extends Error {
@@ -94,9 +84,9 @@ export class Redactor {
     this.config = config;
     const words = config.dropFields.filter((f) => !f.includes('.') && !f.includes('*'));
     this.#names = new SecretNames(words);
-    this.#dropPaths = config.dropFields.filter((f) => f.includes('.') || f.includes('*')).map(globToRegExp);
-    this.#exempt = config.exemptFields.map(globToRegExp);
-    this.#ipFields = config.truncateIps ? config.ipFields.map(globToRegExp) : [];
+    this.#dropPaths = config.dropFields.filter((f) => f.includes('.') || f.includes('*')).map(namePatternToRegExp);
+    this.#exempt = config.exemptFields.map(namePatternToRegExp);
+    this.#ipFields = config.truncateIps ? config.ipFields.map(namePatternToRegExp) : [];
     this.#patterns = config.maskPatterns.map((p) => ({
       kind: `pattern:${p.name}`,
       re: new RegExp(p.regex, `${p.flags}g`),
@@ -252,7 +242,7 @@ export function markRedactions(
 ): Record<string, unknown> | null {
   if (attributes && REDACTION_MARKER in attributes) delete attributes[REDACTION_MARKER];
   if (!marker || marker.length === 0) return attributes && Object.keys(attributes).length > 0 ? attributes : null;
-  const out = attributes ?? {};
+  const out = attributes ?? dataObject();
   out[REDACTION_MARKER] = [...marker];
   return out;
 }

@@ -187,7 +187,8 @@ function parseName(lx: PipeLexer, token: PipeToken): Expr {
 
 function parseCall(lx: PipeLexer, name: PipeToken): Expr {
   const fn = name.value.toLowerCase();
-  const arity = FUNCTIONS[fn];
+  // Own keys only: `constructor` or `__proto__` is no function of the query language.
+  const arity = Object.hasOwn(FUNCTIONS, fn) ? FUNCTIONS[fn] : undefined;
   if (arity === undefined) {
     throw invalidError(
       `Unknown function ${quote(name.value)}; expected one of ${Object.keys(FUNCTIONS).join(', ')}`,

@@ -116,8 +116,3 @@ export function resolveField(name: string): ResolvedField {
   const def = byName.get(name);
   return def ? { kind: 'column', def } : { kind: 'attribute', path: name };
 }
-
-/** The column definitions of the events table, by column name. */
-export function fieldByColumn(column: string): FieldDef | undefined {
-  return EVENT_FIELDS.find((d) => d.column === column);
-}

@@ -180,8 +180,8 @@ describe('shoplens import (seed 001 CSV files)', () => {
     );
     const r = await shoplens(['import', 'customers', bad, '--data-dir', join(dir, 'data')]);
     assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, /^line 3: lifetime_value "lots" is not a number$/m);
-    assert.match(r.stderr, /^line 4: email "not-an-email" is not an email address$/m);
+    assert.match(r.stderr, /^line 3: lifetime_value is not a number$/m);
+    assert.match(r.stderr, /^line 4: email is not an email address$/m);
     assert.match(r.stdout, /Imported 2 customers rows .*; 2 rejected/);
 
     const header = await shoplens(['import', 'orders', bad, '--data-dir', join(dir, 'data')]);

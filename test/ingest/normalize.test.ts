@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { errorFingerprint, normalizeEvent, type NormalizeOptions } from '../../src/ingest/normalize.ts';
 import { SEED_ERROR_LOG, SEED_ORDER_API_REQUEST, SEED_PAGE_VIEW, SEED_PAYMENT } from '../fixtures/seed-events.ts';
@@ -12,6 +13,11 @@ const OPTIONS: NormalizeOptions = {
   maxDepth: 20,
   maxFields: 1000,
 };
+
+/** The first 16 hex digits of SHA-1: how the fingerprint is documented, computed here independently. */
+function sha1Prefix(text: string): string {
+  return createHash('sha1').update(text).digest('hex').slice(0, 16);
+}
 
 function ok(raw: unknown, options: NormalizeOptions = OPTIONS) {
   const r = normalizeEvent(raw, options);
@@ -103,15 +109,32 @@ describe('normalizeEvent', () => {
     assert.equal(rec.columns['message'], 'Payment processing failed');
     assert.equal(rec.columns['error_type'], 'PaymentDeclinedException');
     assert.equal(rec.columns['error_message'], 'Insufficient funds');
+    // The documented algorithm: the first 16 hex digits of SHA-1 over `service NUL type NUL shape`,
+    // here '' NUL 'PaymentDeclinedException' NUL 'Insufficient funds' (no ids or numbers to strip).
+    // Literal computed once with `createHash('sha1')`, not with the code under test.
+    assert.equal(rec.columns['error_fingerprint'], '20fef347ba0cd551');
     assert.equal(
       rec.columns['error_fingerprint'],
-      errorFingerprint('', 'PaymentDeclinedException', 'Insufficient funds'),
+      sha1Prefix('\u0000PaymentDeclinedException\u0000Insufficient funds'),
     );
     assert.equal(rec.attributes?.['context.orderId'], 'ORD-123456');
     assert.equal(rec.attributes?.['context.tenantId'], 'TNT-001');
   });
 
   it('gives the same fingerprint to errors that differ only in ids and numbers', () => {
+    // The shape, written by hand: numbers become <n>, long hex runs <hex>, UUIDs <uuid>, quoted text <str>.
+    assert.equal(
+      errorFingerprint('payment', 'GatewayTimeout', 'Timeout after 3000 ms for order ORD-1234'),
+      sha1Prefix('payment\u0000GatewayTimeout\u0000Timeout after <n> ms for order ORD-<n>'),
+    );
+    assert.equal(
+      errorFingerprint(
+        'payment',
+        'GatewayTimeout',
+        'Card 0123456789abcdef declined for 123e4567-e89b-12d3-a456-426614174000: "no funds"',
+      ),
+      sha1Prefix('payment\u0000GatewayTimeout\u0000Card <hex> declined for <uuid>: <str>'),
+    );
     assert.equal(
       errorFingerprint('payment', 'GatewayTimeout', 'Timeout after 3000 ms for order ORD-1234'),
       errorFingerprint('payment', 'GatewayTimeout', 'Timeout after 5000 ms for order ORD-98'),
@@ -174,7 +197,7 @@ describe('normalizeEvent', () => {
     assert.deepEqual(r, {
       ok: false,
       code: 'ingest.invalid_field',
-      message: 'field "transaction.amount": expected a number, got the string "abc"',
+      message: 'field "transaction.amount": expected a number, got a string',
     });
     const s = normalizeEvent({ http: { response: { status_code: 200.5 } } }, OPTIONS);
     assert.equal(s.ok, false);

@@ -43,7 +43,7 @@ export const duckdbDialect: SqlDialect = {
   arrayAnyLike: (arraySql, patternSql) => `(len(list_filter(${arraySql}, x -> x LIKE ${patternSql} ESCAPE '\\')) > 0)`,
   toDouble: (exprSql) => `TRY_CAST(${exprSql} AS DOUBLE)`,
   scalarFunction: (name, args) => {
-    const fn = SCALAR_FUNCTIONS[name];
+    const fn = Object.hasOwn(SCALAR_FUNCTIONS, name) ? SCALAR_FUNCTIONS[name] : undefined;
     if (!fn) throw new Error(`unknown function ${name}`);
     return fn(args);
   },
