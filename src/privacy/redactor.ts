@@ -21,7 +21,12 @@
 import { maskCardNumbers, maskCardText, numberIsCard } from './card-numbers.ts';
 import { SecretNames } from './field-names.ts';
 import { truncateIp } from './ip-truncation.ts';
-import { privacyConfigSchema, type PrivacyConfig } from './privacy-config.ts';
+import {
+  compileMaskPattern,
+  privacyConfigSchema,
+  type CompiledMaskPattern,
+  type PrivacyConfig,
+} from './privacy-config.ts';
 import { maskEmails, maskSecretValues } from './text-patterns.ts';
 
 /** The attribute that lists what was redacted from an event. */
@@ -75,7 +80,7 @@ export class Redactor {
   readonly #dropPaths: RegExp[];
   readonly #exempt: RegExp[];
   readonly #ipFields: RegExp[];
-  readonly #patterns: { kind: string; re: RegExp; replacement: string }[];
+  readonly #patterns: readonly CompiledMaskPattern[];
   readonly #counts = new Map<string, number>();
   /** Kinds found by the string pass under way (reused: no allocation per string). */
   readonly #hits: string[] = [];
@@ -88,6 +93,9 @@ export class Redactor {
   readonly #onEmail = (): void => {
     this.#hits.push('email');
   };
+  readonly #onPattern = (kind: string): void => {
+    this.#hits.push(kind);
+  };
   #maxDepth = 64;
 
   constructor(config: PrivacyConfig = DEFAULT_PRIVACY) {
@@ -97,11 +105,7 @@ export class Redactor {
     this.#dropPaths = config.dropFields.filter((f) => f.includes('.') || f.includes('*')).map(globToRegExp);
     this.#exempt = config.exemptFields.map(globToRegExp);
     this.#ipFields = config.truncateIps ? config.ipFields.map(globToRegExp) : [];
-    this.#patterns = config.maskPatterns.map((p) => ({
-      kind: `pattern:${p.name}`,
-      re: new RegExp(p.regex, `${p.flags}g`),
-      replacement: p.replacement,
-    }));
+    this.#patterns = config.maskPatterns.map(compileMaskPattern);
   }
 
   /**
@@ -224,15 +228,7 @@ export class Redactor {
     out = maskSecretValues(out, this.#names, this.#onSecret);
     if (exempt) return out;
     if (this.config.maskEmails) out = maskEmails(out, this.#onEmail);
-    for (const p of this.#patterns) {
-      p.re.lastIndex = 0;
-      if (!p.re.test(out)) continue;
-      p.re.lastIndex = 0;
-      out = out.replace(p.re, () => {
-        this.#hits.push(p.kind);
-        return p.replacement;
-      });
-    }
+    for (const p of this.#patterns) out = p.mask(out, this.#onPattern);
     return out;
   }
 }
