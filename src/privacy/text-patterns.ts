@@ -42,22 +42,18 @@ const KEY_SEP = /(?<![\w.-])([A-Za-z_][\w.-]{0,63})(\\?["']?\s*[=:]\s*\\?["']?)/
 const VALUE = new RegExp(`(?:(?:${AUTH_SCHEMES})\\s+)?[^\\s"'&;,\\\\)}\\]]+`, 'iy');
 
 /**
- * HTTP auth credentials: `Bearer` tokens of 12+ characters with a digit or a
- * token punctuation (not an English word); `Basic` base64 with a lower-case
- * letter followed by a capital or digit somewhere. Linear: the token after
- * `Bearer\s+` contains no white space, so no other `Bearer` can start inside it.
+ * Token shapes that are secrets wherever they appear, in the former order
+ * (JSON Web Tokens, third before, are found by JwtFinder). Bearer tokens:
+ * 12+ characters with a digit or a token punctuation (not an English word);
+ * Basic credentials: base64 with a lower-case letter followed by a capital
+ * or digit somewhere. Linear: the token after `Bearer\s+` holds no white
+ * space, so no other `Bearer` can start inside it; the key shapes end with
+ * their run, so a start never retries it.
  */
-const AUTH_TOKENS = new RegExp(
+const OTHER_TOKENS = new RegExp(
   [
     '\\b(?:[Bb]earer|BEARER)\\s+(?=[A-Za-z0-9._~+/-]*[0-9._~+/-])[A-Za-z0-9._~+/-]{12,}=*',
     '\\bBasic\\s+(?=[A-Za-z0-9+/]*[a-z][A-Z0-9])[A-Za-z0-9+/]{8,}={0,2}',
-  ].join('|'),
-  'g',
-);
-
-/** API key shapes that are secrets wherever they appear (each ends with its run: no retry). */
-const KEY_TOKENS = new RegExp(
-  [
     '\\b[sr]k_(?:live|test)_[A-Za-z0-9]{10,}',
     '\\bAKIA[0-9A-Z]{16}\\b',
     '\\bgh[pousr]_[A-Za-z0-9]{30,}',
@@ -156,39 +152,87 @@ export function maskEmails(text: string, onMatch: () => void): string {
 }
 
 /**
- * Masks JSON Web Tokens (`eyJ…` at a word boundary, then `.` and 8+
- * base64url characters, `.` and the signature): what
- * `\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*` matches.
- * Written out because that expression retried a whole run from every `-eyJ`
- * inside it (`eyJ-eyJ-eyJ-…` was quadratic). When the first `eyJ` of a run
- * fails, every later one in the same run fails too (same end, same tail,
- * fewer characters), so the scan skips to the end of the run.
+ * Finds JSON Web Tokens in one text: `eyJ…` at a word boundary, then `.`
+ * and 8+ base64url characters, `.` and the signature, as
+ * `\\beyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]*` does.
+ * Written out because that expression re-read a whole run from every
+ * `-eyJ` inside it (`eyJ-eyJ-eyJ-…` was quadratic). Every `eyJ` of one run
+ * has the same run end and the same tail after it, so both are measured
+ * once per run and remembered; asked again from a later position (after a
+ * token of another shape that ended inside the run), it reads nothing twice.
  */
-function maskJwts(text: string, onMatch: () => void): string {
-  let p = text.indexOf('eyJ');
-  if (p < 0) return text;
+class JwtFinder {
+  readonly #text: string;
+  /** The run last measured: an `eyJ` at #runStart, its header running to #runEnd. */
+  #runStart = -1;
+  #runEnd = -1;
+  /** End of the token whose header ends at #runEnd, or -1 when what follows is no payload and signature. */
+  #tokenEnd = -1;
+
+  constructor(text: string) {
+    this.#text = text;
+  }
+
+  /** Start and end of the first token that starts at or after `from`, or undefined. */
+  next(from: number): [number, number] | undefined {
+    const text = this.#text;
+    for (let p = text.indexOf('eyJ', from); p >= 0;) {
+      if (p > 0 && is(text, p - 1, WORD)) {
+        p = text.indexOf('eyJ', p + 1);
+        continue;
+      }
+      if (!(p >= this.#runStart && p < this.#runEnd)) this.#measure(p);
+      if (this.#runEnd - p - 3 >= 8 && this.#tokenEnd >= 0) return [p, this.#tokenEnd];
+      // Every later `eyJ` of this run has fewer characters and the same tail: none is a token.
+      p = text.indexOf('eyJ', this.#runEnd);
+    }
+    return undefined;
+  }
+
+  #measure(p: number): void {
+    const text = this.#text;
+    this.#runStart = p;
+    this.#runEnd = runEnd(text, p + 3, JWT);
+    this.#tokenEnd = -1;
+    if (text.charCodeAt(this.#runEnd) !== 46 /* . */) return;
+    const payloadEnd = runEnd(text, this.#runEnd + 1, JWT);
+    if (payloadEnd - this.#runEnd - 1 >= 8 && text.charCodeAt(payloadEnd) === 46)
+      this.#tokenEnd = runEnd(text, payloadEnd + 1, JWT);
+  }
+}
+
+/**
+ * Masks token shapes, leftmost first as one alternation would: the next
+ * match of OTHER_TOKENS and the next JWT are kept, the one that starts first
+ * is masked, and a kept match that it overlapped is looked for again after it.
+ */
+function maskTokens(text: string, onMatch: () => void): string {
+  const jwts = new JwtFinder(text);
+  OTHER_TOKENS.lastIndex = 0;
+  let other = OTHER_TOKENS.exec(text);
+  let jwt = jwts.next(0);
   let out = '';
   let copied = 0;
-  while (p >= 0) {
-    if (p > 0 && is(text, p - 1, WORD)) {
-      p = text.indexOf('eyJ', p + 1);
-      continue;
-    }
-    const headerEnd = runEnd(text, p + 3, JWT);
-    let end = -1;
-    if (headerEnd - p - 3 >= 8 && text.charCodeAt(headerEnd) === 46) {
-      const payloadEnd = runEnd(text, headerEnd + 1, JWT);
-      if (payloadEnd - headerEnd - 1 >= 8 && text.charCodeAt(payloadEnd) === 46)
-        end = runEnd(text, payloadEnd + 1, JWT);
-    }
-    if (end < 0) {
-      p = text.indexOf('eyJ', headerEnd);
-      continue;
+  while (other || jwt) {
+    let start: number;
+    let end: number;
+    let replacement = REDACTED;
+    if (jwt && (!other || jwt[0] < other.index)) [start, end] = jwt;
+    else {
+      const token = (other as RegExpExecArray)[0];
+      start = (other as RegExpExecArray).index;
+      end = start + token.length;
+      const scheme = /^(Bearer|bearer|BEARER|Basic)\s+/.exec(token);
+      if (scheme) replacement = `${scheme[1] as string} ${REDACTED}`;
     }
     onMatch();
-    out += `${text.slice(copied, p)}${REDACTED}`;
+    out += text.slice(copied, start) + replacement;
     copied = end;
-    p = text.indexOf('eyJ', end);
+    if (other && other.index < end) {
+      OTHER_TOKENS.lastIndex = end;
+      other = OTHER_TOKENS.exec(text);
+    }
+    if (jwt && jwt[0] < end) jwt = jwts.next(end);
   }
   return copied === 0 ? text : out + text.slice(copied);
 }
@@ -214,19 +258,6 @@ export function maskSecretValues(text: string, names: SecretNames, onMatch: () =
     }
     if (copied > 0) out = result + out.slice(copied);
   }
-  if (out.length >= 19 && TOKEN_HINT.test(out)) {
-    // Credentials after an auth scheme first (a JWT inside a bearer token goes with the token),
-    // then JWTs (an API key shape inside one goes with the JWT), then API key shapes.
-    out = out.replace(AUTH_TOKENS, (token) => {
-      onMatch();
-      const scheme = /^(Bearer|bearer|BEARER|Basic)\s+/.exec(token);
-      return `${(scheme as RegExpExecArray)[1] as string} ${REDACTED}`;
-    });
-    out = maskJwts(out, onMatch);
-    out = out.replace(KEY_TOKENS, () => {
-      onMatch();
-      return REDACTED;
-    });
-  }
+  if (out.length >= 19 && TOKEN_HINT.test(out)) out = maskTokens(out, onMatch);
   return out;
 }
