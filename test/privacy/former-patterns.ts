@@ -5,6 +5,7 @@
  * few dozen characters their backtracking costs nothing, and what they
  * found is what the new code must still find.
  */
+import { isCardNumber, maskCardText } from '../../src/privacy/card-numbers.ts';
 import type { SecretNames } from '../../src/privacy/field-names.ts';
 
 const REDACTED = '[redacted]';
@@ -91,4 +92,48 @@ export function formerNameWords(name: string): string[] {
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter((w) => w !== '');
+}
+
+const DIGIT_RUN = /\d(?:[ -]?\d){12,}/g;
+
+/** The former maskRun of card-numbers.ts: the card numbers inside one digit run. */
+function formerMaskRun(run: string): string {
+  if (run.length <= 19 && !run.includes(' ') && !run.includes('-')) {
+    return isCardNumber(run) ? maskCardText(run) : run;
+  }
+  const groups: { start: number; end: number; digits: string }[] = [];
+  const re = /\d+/g;
+  for (let m = re.exec(run); m; m = re.exec(run)) {
+    groups.push({ start: m.index, end: m.index + m[0].length, digits: m[0] });
+  }
+  let out = '';
+  let copied = 0;
+  let i = 0;
+  while (i < groups.length) {
+    let found = -1;
+    let digits = '';
+    for (let j = i; j < groups.length; j++) {
+      const g = groups[j]!;
+      if (j > i && (g.digits.length < 3 || groups[i]!.digits.length < 3)) break;
+      digits += g.digits;
+      if (digits.length > 19) break;
+      if (isCardNumber(digits)) found = j;
+    }
+    if (found < 0) {
+      i++;
+      continue;
+    }
+    const start = groups[i]!.start;
+    const end = groups[found]!.end;
+    out += run.slice(copied, start) + maskCardText(run.slice(start, end));
+    copied = end;
+    i = found + 1;
+  }
+  return copied === 0 ? run : out + run.slice(copied);
+}
+
+/** The former maskCardNumbers. */
+export function formerMaskCardNumbers(text: string): string {
+  if (text.length < 13) return text;
+  return text.replace(DIGIT_RUN, formerMaskRun);
 }

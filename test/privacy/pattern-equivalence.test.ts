@@ -7,12 +7,19 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { maskCardNumbers } from '../../src/privacy/card-numbers.ts';
 import { nameWords, SecretNames } from '../../src/privacy/field-names.ts';
 import { maskQueryText } from '../../src/privacy/query-text.ts';
 import { Redactor } from '../../src/privacy/redactor.ts';
 import { maskEmails, maskSecretValues } from '../../src/privacy/text-patterns.ts';
 import { mulberry32 } from '../helpers/rng.ts';
-import { formerMaskEmails, formerMaskSecretValues, formerNameWords, formerMaskQueryEmails } from './former-patterns.ts';
+import {
+  formerMaskCardNumbers,
+  formerMaskEmails,
+  formerMaskQueryEmails,
+  formerMaskSecretValues,
+  formerNameWords,
+} from './former-patterns.ts';
 
 const noop = (): void => {};
 
@@ -40,6 +47,15 @@ function assertSameAsFormer(inputs: string[], now: (t: string) => string, former
 
 describe('the linear scanners find what the former patterns found', () => {
   const names = new SecretNames();
+
+  it('card numbers', () => {
+    const pieces = ['4111', '1111', '5500', '0000', '0004', '378282', '246310005', '4', '1', '12', '999', '2025'];
+    const cards = ['4111111111111111', '4111 1111 1111 1111', '5500-0000-0000-0004', '3782 822463 10005'];
+    const glue = [...cards, '4000000000000000006', ' ', '-', '  ', '--', ' -', 'x', '.', '6011', '24'];
+    const inputs = texts(10, [...pieces, ...glue], 10, 40_000);
+    assert.ok(inputs.filter((t) => formerMaskCardNumbers(t) !== t).length > 1000, 'the inputs hold card numbers');
+    assertSameAsFormer(inputs, (t) => maskCardNumbers(t), formerMaskCardNumbers);
+  });
 
   it('e-mail addresses', () => {
     const pieces = ['a', 'b1', 'Jo', '.', '..', '-', '_', '+', '%', '@', '@b', '@@', '.co', '.c1', 'COM', '.uk', '9'];
