@@ -11,7 +11,7 @@ import type { Config } from '../config.ts';
 import { DEFAULT_PRIVACY, markRedactions, Redactor } from '../privacy/redactor.ts';
 import type { PrivacyConfig } from '../privacy/privacy-config.ts';
 import type { DataClass } from '../schema/fields.ts';
-import { namePatternToRegExp } from '../schema/name-pattern.ts';
+import { compileNamePattern, type NamePattern } from '../schema/name-pattern.ts';
 import { normalizeEvent, type NormalizeResult } from './normalize.ts';
 
 /** Who sent a request and when it arrived. */
@@ -23,13 +23,13 @@ export interface IngestContext {
 export class Normalizer {
   readonly config: Config['ingest'];
   readonly redactor: Redactor;
-  readonly #indexPatterns: { re: RegExp; dataClass: DataClass }[];
+  readonly #indexPatterns: { re: NamePattern; dataClass: DataClass }[];
 
   constructor(config: Config['ingest'], privacy: PrivacyConfig = DEFAULT_PRIVACY) {
     this.config = config;
     this.redactor = new Redactor(privacy);
     this.#indexPatterns = Object.entries(config.indexDataClass).map(([pattern, dataClass]) => ({
-      re: namePatternToRegExp(pattern),
+      re: compileNamePattern(pattern),
       dataClass,
     }));
   }

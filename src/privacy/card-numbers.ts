@@ -17,10 +17,11 @@
  *   identifiers of Mastercard 2-series, Amex/Diners/JCB, Visa, Mastercard,
  *   Discover/UnionPay/Maestro and national schemes such as Troy). Epoch
  *   timestamps in ms/µs/ns start with 1 until 2033 and stay intact.
+ *
+ * The scan is linear in the text (see maskCardNumbers): it runs on every
+ * string clients send, on query text before its length is checked, and on
+ * log lines.
  */
-
-/** Maximal digit runs of 13+ digits, groups separated by one space or dash. */
-const DIGIT_RUN = /\d(?:[ -]?\d){12,}/g;
 
 /** True when the digits pass the Luhn (mod 10) check. */
 export function luhnValid(digits: string): boolean {
@@ -61,61 +62,112 @@ export function maskCardText(text: string): string {
   return out;
 }
 
-interface Group {
-  readonly start: number;
-  readonly end: number;
-  readonly digits: string;
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
 }
 
-/** Masks the card numbers inside one digit run. */
-function maskRun(run: string, onCard: () => void): string {
-  if (run.length <= 19 && !run.includes(' ') && !run.includes('-')) {
-    if (!isCardNumber(run)) return run;
-    onCard();
-    return maskCardText(run);
-  }
-  const groups: Group[] = [];
-  const re = /\d+/g;
-  for (let m = re.exec(run); m; m = re.exec(run)) {
-    groups.push({ start: m.index, end: m.index + m[0].length, digits: m[0] });
-  }
-  let out = '';
-  let copied = 0;
-  let i = 0;
-  while (i < groups.length) {
-    let found = -1;
-    let digits = '';
-    for (let j = i; j < groups.length; j++) {
-      const g = groups[j] as Group;
-      if (j > i && (g.digits.length < 3 || (groups[i] as Group).digits.length < 3)) break;
-      digits += g.digits;
-      if (digits.length > 19) break;
-      if (isCardNumber(digits)) found = j; // keep looking: the longest card wins
+/** Digit groups of the run being scanned: [start, end) offsets into the text, reused from run to run. */
+let groupStarts = new Int32Array(64);
+let groupEnds = new Int32Array(64);
+
+/** True when the digits of groups `first`..`last` of `text` are a card number (13–19 digits, checked). */
+function spanIsCard(text: string, first: number, last: number, digits: number): boolean {
+  if (digits < 13 || digits > 19) return false;
+  const start = groupStarts[first] as number;
+  const lead = text.charCodeAt(start);
+  if (!((lead >= 50 && lead <= 54) || lead === 57)) return false; // 2–6 or 9
+  let sum = 0;
+  let double = false;
+  for (let g = last; g >= first; g--) {
+    for (let i = (groupEnds[g] as number) - 1; i >= (groupStarts[g] as number); i--) {
+      let d = text.charCodeAt(i) - 48;
+      if (double) {
+        d *= 2;
+        if (d > 9) d -= 9;
+      }
+      sum += d;
+      double = !double;
     }
-    if (found < 0) {
-      i++;
-      continue;
-    }
-    const start = (groups[i] as Group).start;
-    const end = (groups[found] as Group).end;
-    out += run.slice(copied, start) + maskCardText(run.slice(start, end));
-    copied = end;
-    onCard();
-    i = found + 1;
   }
-  return copied === 0 ? run : out + run.slice(copied);
+  return sum % 10 === 0;
+}
+
+/** `text[start, end)` with every digit but the last four as `*`, separators kept. */
+function maskSpan(text: string, start: number, end: number): string {
+  let lastFour = end;
+  for (let kept = 0; kept < 4; lastFour--) if (isDigit(text.charCodeAt(lastFour - 1))) kept++;
+  return text.slice(start, lastFour).replace(/\d/g, '*') + text.slice(lastFour, end);
 }
 
 /**
  * Masks every card number in `text`; calls `onCard` once per number masked.
  * Returns `text` itself (same string) when there is none.
+ *
+ * One pass: each digit run (groups joined by single spaces or dashes) is
+ * read once, and within it each group starts at most one window of whole
+ * groups of up to 19 digits (at most 7 groups of 3+ digits), each checked
+ * with Luhn: O(n × 7 × 19) at worst, whatever the text.
  */
 export function maskCardNumbers(text: string, onCard: () => void = () => {}): string {
-  if (text.length < 13) return text;
-  DIGIT_RUN.lastIndex = 0;
-  if (!DIGIT_RUN.test(text)) return text;
-  DIGIT_RUN.lastIndex = 0;
-  return text.replace(DIGIT_RUN, (run) => maskRun(run, onCard));
+  const n = text.length;
+  if (n < 13) return text;
+  let out = '';
+  let copied = 0;
+  let p = 0;
+  while (p < n) {
+    if (!isDigit(text.charCodeAt(p))) {
+      p++;
+      continue;
+    }
+    // The run: groups of digits, each separated from the next by one space or dash.
+    let groups = 0;
+    let digits = 0;
+    for (;;) {
+      const start = p;
+      while (p < n && isDigit(text.charCodeAt(p))) p++;
+      if (groups === groupStarts.length) {
+        const starts = new Int32Array(groups * 2);
+        const ends = new Int32Array(groups * 2);
+        starts.set(groupStarts);
+        ends.set(groupEnds);
+        groupStarts = starts;
+        groupEnds = ends;
+      }
+      groupStarts[groups] = start;
+      groupEnds[groups] = p;
+      groups++;
+      digits += p - start;
+      const sep = text.charCodeAt(p);
+      if ((sep === 32 || sep === 45) && p + 1 < n && isDigit(text.charCodeAt(p + 1))) p++;
+      else break;
+    }
+    if (digits < 13) continue;
+    // From each group, the longest card made of it and the groups after it wins. Several groups
+    // count only when each has 3+ digits (card groupings), so `2025-06-28 1234` is no card.
+    for (let first = 0; first < groups;) {
+      const firstLen = (groupEnds[first] as number) - (groupStarts[first] as number);
+      let found = -1;
+      let total = 0;
+      for (let last = first; last < groups; last++) {
+        const len = (groupEnds[last] as number) - (groupStarts[last] as number);
+        if (last > first && (len < 3 || firstLen < 3)) break;
+        total += len;
+        if (total > 19) break;
+        if (spanIsCard(text, first, last, total)) found = last;
+      }
+      if (found < 0) {
+        first++;
+        continue;
+      }
+      const start = groupStarts[first] as number;
+      const end = groupEnds[found] as number;
+      out += text.slice(copied, start) + maskSpan(text, start, end);
+      copied = end;
+      onCard();
+      first = found + 1;
+    }
+  }
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 /**

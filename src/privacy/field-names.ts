@@ -97,11 +97,16 @@ export const DESCRIPTORS: readonly string[] = [
   'version',
 ];
 
-/** Splits a field name into lower-case words. */
+/**
+ * Splits a field name into lower-case words. Linear in the name's length
+ * (names come from clients): each split looks at two or three characters,
+ * never at a whole run of capitals (`([A-Z]+)([A-Z][a-z])` retried the rest
+ * of the run from every capital, quadratic on a long all-caps key).
+ */
 export function nameWords(name: string): string[] {
   return name
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .replace(/([A-Z])(?=[A-Z][a-z])/g, '$1 ')
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter((w) => w !== '');

@@ -3,7 +3,7 @@
  * line is redacted as text before it reaches its destination (whatever
  * logged it: a request line, an error with its stack, a warning), and
  * request URLs are logged decoded and redacted (`?token=…`, a card number
- * in a path, percent-encoded or not).
+ * in a path, percent-encoded or not) and cut to MAX_LOGGED_URL_CHARS.
  */
 import { Redactor } from './redactor.ts';
 
@@ -38,7 +38,38 @@ export function redactingDestination(target: NodeJS.WritableStream): { write(lin
   };
 }
 
-/** A request URL for the log: redacted in its decoded form when decoding reveals something. */
-export function redactUrl(url: string): string {
-  return logRedactor.redactText(url);
+/** Longest request URL logged whole (characters); the rest of a longer one is not logged. */
+export const MAX_LOGGED_URL_CHARS = 2048;
+
+/**
+ * True for a character that can be part of something the redactor masks in
+ * text: a card number, an e-mail address, a token (`[A-Za-z0-9._~+/=%@-]`,
+ * white space, anything beyond ASCII) or a percent-encoded one of those.
+ */
+function mayBePartOfSecret(code: number): boolean {
+  return (
+    code > 127 ||
+    (code >= 48 && code <= 57) ||
+    (code >= 65 && code <= 90) ||
+    (code >= 97 && code <= 122) ||
+    '._~+/=%@- \t\n\r\f\v'.includes(String.fromCharCode(code))
+  );
+}
+
+/**
+ * A request URL for the log, redacted. A URL longer than `maxChars` is cut
+ * before it is scanned (it comes before authentication, from anyone), and
+ * the cut never splits a secret: when it falls inside a run of characters
+ * that could belong to one (a card number, a token, `%20`-encoded text), the
+ * whole run goes with the dropped part. What a key=value secret keeps
+ * (`token=ab`) is still redacted whole. The log says how much was dropped:
+ * `/x?a=1&…[13312 more characters not logged]`.
+ */
+export function redactUrl(url: string, maxChars = MAX_LOGGED_URL_CHARS): string {
+  if (url.length <= maxChars) return logRedactor.redactText(url);
+  let cut = maxChars;
+  if (mayBePartOfSecret(url.charCodeAt(cut))) {
+    while (cut > 0 && mayBePartOfSecret(url.charCodeAt(cut - 1))) cut--;
+  }
+  return `${logRedactor.redactText(url.slice(0, cut))}…[${url.length - cut} more characters not logged]`;
 }

@@ -21,10 +21,15 @@
 import { maskCardNumbers, maskCardText, numberIsCard } from './card-numbers.ts';
 import { SecretNames } from './field-names.ts';
 import { truncateIp } from './ip-truncation.ts';
-import { privacyConfigSchema, type PrivacyConfig } from './privacy-config.ts';
+import {
+  compileMaskPattern,
+  privacyConfigSchema,
+  type CompiledMaskPattern,
+  type PrivacyConfig,
+} from './privacy-config.ts';
 import { maskEmails, maskSecretValues } from './text-patterns.ts';
 import { dataObject, setOwn } from '../schema/data-object.ts';
-import { namePatternToRegExp } from '../schema/name-pattern.ts';
+import { compileNamePattern, type NamePattern } from '../schema/name-pattern.ts';
 
 /** The attribute that lists what was redacted from an event. */
 export const REDACTION_MARKER = 'privacy.redacted';
@@ -43,7 +48,7 @@ export type RedactedEvent =
     }
   | { readonly ok: false; readonly code: string; readonly message: string };
 
-function anyMatch(patterns: readonly RegExp[], name: string): boolean {
+function anyMatch(patterns: readonly NamePattern[], name: string): boolean {
   for (const p of patterns) if (p.test(name)) return true;
   return false;
 }
@@ -62,10 +67,10 @@ function metricKind(entry: string): string {
 export class Redactor {
   readonly config: PrivacyConfig;
   readonly #names: SecretNames;
-  readonly #dropPaths: RegExp[];
-  readonly #exempt: RegExp[];
-  readonly #ipFields: RegExp[];
-  readonly #patterns: { kind: string; re: RegExp; replacement: string }[];
+  readonly #dropPaths: NamePattern[];
+  readonly #exempt: NamePattern[];
+  readonly #ipFields: NamePattern[];
+  readonly #patterns: readonly CompiledMaskPattern[];
   readonly #counts = new Map<string, number>();
   /** Kinds found by the string pass under way (reused: no allocation per string). */
   readonly #hits: string[] = [];
@@ -78,20 +83,19 @@ export class Redactor {
   readonly #onEmail = (): void => {
     this.#hits.push('email');
   };
+  readonly #onPattern = (kind: string): void => {
+    this.#hits.push(kind);
+  };
   #maxDepth = 64;
 
   constructor(config: PrivacyConfig = DEFAULT_PRIVACY) {
     this.config = config;
     const words = config.dropFields.filter((f) => !f.includes('.') && !f.includes('*'));
     this.#names = new SecretNames(words);
-    this.#dropPaths = config.dropFields.filter((f) => f.includes('.') || f.includes('*')).map(namePatternToRegExp);
-    this.#exempt = config.exemptFields.map(namePatternToRegExp);
-    this.#ipFields = config.truncateIps ? config.ipFields.map(namePatternToRegExp) : [];
-    this.#patterns = config.maskPatterns.map((p) => ({
-      kind: `pattern:${p.name}`,
-      re: new RegExp(p.regex, `${p.flags}g`),
-      replacement: p.replacement,
-    }));
+    this.#dropPaths = config.dropFields.filter((f) => f.includes('.') || f.includes('*')).map(compileNamePattern);
+    this.#exempt = config.exemptFields.map(compileNamePattern);
+    this.#ipFields = config.truncateIps ? config.ipFields.map(compileNamePattern) : [];
+    this.#patterns = config.maskPatterns.map(compileMaskPattern);
   }
 
   /**
@@ -214,15 +218,7 @@ export class Redactor {
     out = maskSecretValues(out, this.#names, this.#onSecret);
     if (exempt) return out;
     if (this.config.maskEmails) out = maskEmails(out, this.#onEmail);
-    for (const p of this.#patterns) {
-      p.re.lastIndex = 0;
-      if (!p.re.test(out)) continue;
-      p.re.lastIndex = 0;
-      out = out.replace(p.re, () => {
-        this.#hits.push(p.kind);
-        return p.replacement;
-      });
-    }
+    for (const p of this.#patterns) out = p.mask(out, this.#onPattern);
     return out;
   }
 }

@@ -4,7 +4,7 @@
  * no card number, secret, token or API key reaches the log, whatever logged it.
  */
 import { pino, type Logger } from 'pino';
-import { redactingDestination, redactMessage } from '../privacy/log-redaction.ts';
+import { redactingDestination, redactUrl } from '../privacy/log-redaction.ts';
 
 interface LoggedRequest {
   readonly method?: string;
@@ -27,10 +27,11 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
       },
       serializers: {
         // Fastify's request serializer, with the URL redacted in its decoded form
-        // (`/x?token=…`, a card number in a path, percent-encoded or not).
+        // (`/x?token=…`, a card number in a path, percent-encoded or not) and
+        // cut to 2 KB first: this line is written for every request, before auth.
         req: (req: LoggedRequest) => ({
           method: req.method,
-          url: req.url === undefined ? undefined : redactMessage(req.url),
+          url: req.url === undefined ? undefined : redactUrl(req.url),
           host: req.host,
           remoteAddress: req.ip,
           remotePort: req.socket?.remotePort,

@@ -262,4 +262,20 @@ describe('privacy config', () => {
     assert.match(JSON.stringify(bad.error?.issues), /not a valid regular expression/);
     assert.deepEqual(privacyConfigSchema.parse({ dropFields: 'ssn, tax_id' }).dropFields, ['ssn', 'tax_id']);
   });
+
+  it('takes mask patterns in RE2 syntax: refuses what RE2 cannot run (naming the pattern), honours flags', () => {
+    // A lookahead is valid JavaScript but could backtrack; RE2 has none.
+    const bad = privacyConfigSchema.safeParse({ maskPatterns: [{ name: 'iban', regex: 'DE(?=\\d{20})\\d+' }] });
+    assert.equal(bad.success, false);
+    assert.match(
+      JSON.stringify(bad.error?.issues),
+      /pattern \\"iban\\" is not a valid regular expression \(RE2 syntax\): invalid or unsupported Perl syntax/,
+    );
+    const { value, marker } = redact(
+      { note: 'ref SECRET-123 and secret-45', n: 'a$1b' },
+      { maskPatterns: [{ name: 'ref', regex: 'secret-\\d+', flags: 'i', replacement: '[ref $1]' }] },
+    );
+    assert.deepEqual(value, { note: 'ref [ref $1] and [ref $1]', n: 'a$1b' });
+    assert.deepEqual(marker, ['pattern:ref']);
+  });
 });
