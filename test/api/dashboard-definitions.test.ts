@@ -10,6 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { expandPanel } from '../../src/analytics/dashboard-variables.ts';
 import { prebuiltDashboards } from '../../src/analytics/prebuilt-dashboards.ts';
 import { loadRuleDirectory } from '../../src/alerts/rule-files.ts';
 import { readRule } from '../../src/alerts/rule-query.ts';
@@ -30,12 +31,12 @@ const RANGE = { from: new Date(END - 24 * HOUR_MS).toISOString(), to: new Date(E
 
 type Raw = Record<string, any>;
 
+/** A prebuilt panel's query as the UI runs it by default (variables at their first option). */
 function panelQuery(dashboardId: string, panelId: string): string {
-  const panel = prebuiltDashboards()
-    .find((d) => d.id === dashboardId)
-    ?.panels.find((p) => p.id === panelId);
-  assert.ok(panel?.query, `${dashboardId}/${panelId} exists`);
-  return panel.query;
+  const dashboard = prebuiltDashboards().find((d) => d.id === dashboardId);
+  const panel = dashboard?.panels.find((p) => p.id === panelId);
+  assert.ok(dashboard && panel?.query, `${dashboardId}/${panelId} exists`);
+  return expandPanel(panel, dashboard).query!;
 }
 
 function packRule(name: string) {
