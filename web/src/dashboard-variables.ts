@@ -32,10 +32,26 @@ function expand(text: string, variables: readonly DashboardVariable[], chosen: R
   });
 }
 
+/** Expanded panels by panel object: the same object on every render keeps PanelView's memos and chart still. */
+const expanded = new WeakMap<Panel, { key: string; panel: Panel }>();
+
 /** The panel as it runs: query and funnel steps with the dashboard's variables expanded. */
 export function expandPanel(panel: Panel, dashboard: Dashboard, chosen: Record<string, string | undefined>): Panel {
   const variables = dashboard.variables ?? [];
   if (variables.length === 0) return panel;
+  const key = JSON.stringify([variables, chosen]);
+  const hit = expanded.get(panel);
+  if (hit?.key === key) return hit.panel;
+  const next = expandUncached(panel, variables, chosen);
+  expanded.set(panel, { key, panel: next });
+  return next;
+}
+
+function expandUncached(
+  panel: Panel,
+  variables: readonly DashboardVariable[],
+  chosen: Record<string, string | undefined>,
+): Panel {
   return {
     ...panel,
     ...(panel.query === undefined ? {} : { query: expand(panel.query, variables, chosen) }),
