@@ -71,14 +71,24 @@ function numericNames(rows: readonly Record<string, unknown>[], exclude: Readonl
   return [...names];
 }
 
-/** Median and MAD-based robust z-score of `value` against `history`. */
-export function robustSigma(value: number, history: readonly number[]): number | null {
+/**
+ * Median and MAD-based robust z-score of `value` against `history`. A flat
+ * history has MAD 0, so the spread has a floor: for counts (`count: true`,
+ * e.g. errors per window) the Poisson spread √median (at least 1), so 10
+ * errors against a steady 1 a window is z = 9; for other measures 1 % of
+ * the median. (A 1 % floor on counts made that same case z = 900.)
+ */
+export function robustSigma(
+  value: number,
+  history: readonly number[],
+  options: { count?: boolean } = {},
+): number | null {
   if (history.length === 0) return null;
   const sorted = [...history].sort((a, b) => a - b);
   const median = medianOf(sorted);
   const mad = medianOf(sorted.map((x) => Math.abs(x - median)).sort((a, b) => a - b));
-  // A flat history has MAD 0: fall back to 1 % of the median so a steady series does not make every wobble infinite.
-  const scale = Math.max(1.4826 * mad, Math.abs(median) * 0.01, 1e-9);
+  const floor = options.count ? Math.sqrt(Math.max(Math.abs(median), 1)) : Math.abs(median) * 0.01;
+  const scale = Math.max(1.4826 * mad, floor, 1e-9);
   return (value - median) / scale;
 }
 
@@ -149,13 +159,18 @@ export async function readRule(
       const key = groupKeyOf(r, groupBy);
       series.set(key, [...(series.get(key) ?? []), r]);
     }
+    const stages = rule.query.stages;
+    const lastStats = stages.findLast((s) => s.kind === 'stats');
+    const counts = new Set(lastStats?.aggs.filter((a) => COUNT_FNS.has(a.fn)).map((a) => a.as));
     for (const [key, row] of rows) {
       const past = series.get(key) ?? [];
       for (const name of numericNames([row], labelSet)) {
         const now = row[name];
         const values = past.map((r) => r[name]).filter((v): v is number => typeof v === 'number');
         row[`${name}_sigma`] =
-          typeof now === 'number' && values.length >= spec.spike.min_samples ? robustSigma(now, values) : null;
+          typeof now === 'number' && values.length >= spec.spike.min_samples
+            ? robustSigma(now, values, { count: counts.has(name) })
+            : null;
       }
     }
   }

@@ -35,6 +35,31 @@ const funnelSpec = z.object({
   key: z.string().min(1).max(200).optional(),
 });
 
+/**
+ * A dashboard variable: `$name` in a panel query or funnel step stands for
+ * the filter of the option the viewer picked (the first one by default),
+ * in parentheses. `$interval` and `$intervalMinutes` are the time bucket's.
+ */
+export const variableSchema = z.object({
+  name: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'expected a letter, then up to 31 letters, digits or "_"')
+    .refine((n) => n !== 'interval' && n !== 'intervalMinutes', 'is reserved for the time bucket'),
+  label: z.string().min(1).max(100),
+  options: z
+    .array(
+      z.object({
+        id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 letters, digits, "-" or "_"'),
+        label: z.string().min(1).max(100),
+        /** A filter in the query language, e.g. `NOT _index:import-*`. */
+        filter: z.string().min(1).max(4000),
+      }),
+    )
+    .min(1)
+    .max(20)
+    .refine((options) => new Set(options.map((o) => o.id)).size === options.length, 'option ids must differ'),
+});
+
 export const panelSchema = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 letters, digits, "-" or "_"'),
@@ -76,9 +101,12 @@ export const dashboardSchema = z.object({
   description: z.string().max(4000).optional(),
   /** Default time range when the URL has none, e.g. `{ "from": "now-24h", "to": "now" }`. */
   range: timeRange.optional(),
+  /** Filters the viewer picks from (`$source` in panel queries); see dashboard-variables.ts. */
+  variables: z.array(variableSchema).max(10).optional(),
   panels: z.array(panelSchema).max(60),
 });
 
 /** A dashboard document as stored and exported. */
 export type Dashboard = z.output<typeof dashboardSchema>;
 export type Panel = z.output<typeof panelSchema>;
+export type DashboardVariable = z.output<typeof variableSchema>;

@@ -11,7 +11,7 @@ import { registerImportCommand } from './import.ts';
 import { registerKeysCommand } from './keys.ts';
 import { registerPrivacyCommands } from './privacy.ts';
 import { registerRulesCommand } from './rules.ts';
-import { formatAnswer, type OutputFormat } from './output.ts';
+import { printAnswer, type OutputFormat } from './output.ts';
 import { openStore, startServer } from './serve.ts';
 import { API_KEY_ENV, authHeaders } from './client.ts';
 
@@ -149,12 +149,7 @@ export function buildProgram(): Command {
             `Plan: ${answer.explain.plan}\n\nSQL: ${answer.explain.sql}\nParams: ${JSON.stringify(answer.explain.params)}\n\n`,
           );
         }
-        process.stdout.write(`${formatAnswer(answer, options.format)}\n`);
-        if (options.format === 'table') {
-          process.stderr.write(
-            `${answer.rows.length} rows, ${answer.stats.rowsScanned} events in range, ${answer.stats.elapsedMs} ms (${answer.range.from} → ${answer.range.to})\n`,
-          );
-        }
+        await printAnswer(answer, options.format);
       },
     );
 

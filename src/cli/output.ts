@@ -1,6 +1,8 @@
 /** Printing query answers as a table, JSON or CSV. */
+import type { Writable } from 'node:stream';
 import Table from 'cli-table3';
 import { stringify } from 'csv-stringify/sync';
+import type { QueryAnswer } from '../store/query-service.ts';
 import type { ResultColumn } from '../store/store.ts';
 
 export type OutputFormat = 'table' | 'json' | 'csv';
@@ -35,4 +37,31 @@ export function formatAnswer(answer: Answer, format: OutputFormat): string {
   const table = new Table({ head: shown.map(({ n }) => n), style: { head: [], border: [] } });
   for (const row of answer.rows) table.push(shown.map(({ i }) => cell(row[i])));
   return table.toString();
+}
+
+/** The line under a table: rows, events in range, time and the range itself. */
+export function formatSummary(answer: Pick<QueryAnswer, 'rows' | 'stats' | 'range'>): string {
+  return `${answer.rows.length} rows, ${answer.stats.rowsScanned} events in range, ${answer.stats.elapsedMs} ms (${answer.range.from} → ${answer.range.to})`;
+}
+
+function write(stream: Writable, text: string): Promise<void> {
+  return new Promise((resolve, reject) => stream.write(text, (err) => (err ? reject(err) : resolve())));
+}
+
+/**
+ * Prints an answer on `out`; for a table, then the summary on `err` (so a
+ * pipe gets only the table), a blank line below it. The summary waits until
+ * `out` has taken the table: stdout is asynchronous on some platforms (pipes
+ * on macOS, terminals on Windows), and a summary written at once to stderr
+ * could land inside or right against the table when both show in one
+ * terminal or file (`2>&1`).
+ */
+export async function printAnswer(
+  answer: QueryAnswer,
+  format: OutputFormat,
+  out: Writable = process.stdout,
+  err: Writable = process.stderr,
+): Promise<void> {
+  await write(out, `${formatAnswer(answer, format)}\n`);
+  if (format === 'table') await write(err, `\n${formatSummary(answer)}\n`);
 }

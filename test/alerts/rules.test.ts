@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RuleError } from '../../src/alerts/rule.ts';
 import { compileRule } from '../../src/alerts/rule.ts';
-import { parseRuleFile } from '../../src/alerts/rule-files.ts';
-import { robustSigma } from '../../src/alerts/rule-query.ts';
+import { loadRuleDirectory, parseRuleFile } from '../../src/alerts/rule-files.ts';
+import { readRule, robustSigma } from '../../src/alerts/rule-query.ts';
 import { FLAP_HOLD_MS, step, type AlertInstance, type Transition } from '../../src/alerts/state-machine.ts';
 import { renderTemplate } from '../../src/alerts/templates.ts';
 import { post, startTestServer, type TestServer } from '../helpers/server.ts';
@@ -125,6 +125,12 @@ describe('robust spike statistics', () => {
     assert.ok(Math.abs(robustSigma(11, history)!) < 1);
     assert.ok(robustSigma(40, history)! > 3);
   });
+
+  it('gives a flat history of counts a Poisson spread, of other measures 1 % of the median', () => {
+    assert.equal(robustSigma(10, [1, 1, 1, 1, 1, 1], { count: true }), 9);
+    assert.equal(robustSigma(0, [0, 0, 0, 0, 0, 0], { count: true }), 0);
+    assert.ok(Math.abs(robustSigma(0.06, [0.05, 0.05, 0.05, 0.05, 0.05, 0.05])! - 20) < 1e-9);
+  });
 });
 
 describe('rules API', () => {
@@ -167,6 +173,37 @@ describe('rules API', () => {
     assert.equal(readOnly.status, 409);
     assert.equal((await fetch(`${server.url}/api/v1/alerts/rules/Mine`, { method: 'DELETE' })).status, 204);
     assert.equal((await fetch(`${server.url}/api/v1/alerts/rules/Mine`)).status, 404);
+  });
+
+  it('ErrorSpike against a steady error a window says 9 sigma, not 900', async () => {
+    // 1 error in each 5-minute window of the trailing hour, then 10 in the current window.
+    const nowMs = Date.UTC(2025, 0, 8, 12, 0);
+    const lines: string[] = [];
+    const error = (tsMs: number) =>
+      JSON.stringify({
+        '@timestamp': new Date(tsMs).toISOString(),
+        event: { type: 'error' },
+        service: { name: 'spiky-service' },
+      });
+    for (let w = 1; w <= 12; w++) lines.push(error(nowMs - 5 * 60_000 - w * 5 * 60_000 + 1000));
+    for (let i = 0; i < 10; i++) lines.push(error(nowMs - 4 * 60_000 + i * 1000));
+    const ingested = await post(`${server.url}/api/v1/events`, lines.join('\n'));
+    assert.equal(ingested.status, 200, JSON.stringify(ingested.json));
+    const rule = loadRuleDirectory('/nonexistent', true).rules.find((r) => r.id === 'ErrorSpike')!;
+    const reading = await readRule(server.server.context.store, 'default', rule, nowMs);
+    const sample = reading.samples.find((s) => s.labels['service.name'] === 'spiky-service');
+    assert.ok(sample, JSON.stringify(reading.samples));
+    assert.equal(sample.values['errors'], 10);
+    // Median 1, MAD 0: the spread of a count is at least Poisson's √1 = 1, so z = (10 − 1) / 1.
+    assert.equal(sample.values['errors_sigma'], 9);
+    assert.equal(sample.active, true);
+    const summary = renderTemplate(rule.spec.annotations['summary']!, {
+      rule: rule.id,
+      severity: rule.severity,
+      labels: sample.labels,
+      values: sample.values,
+    });
+    assert.equal(summary, 'spiky-service: 10 errors in 5 minutes, 9 sigma above the last hour');
   });
 
   it('evaluates a baseline rule over a shop with no traffic yet: not firing, no error', async () => {

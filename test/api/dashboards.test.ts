@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { expandPanel } from '../../src/analytics/dashboard-variables.ts';
 import { prebuiltDashboards } from '../../src/analytics/prebuilt-dashboards.ts';
 import { post, startTestServer, type TestServer } from '../helpers/server.ts';
 import { loadDemoDay } from '../web/demo-data.ts';
@@ -65,7 +66,8 @@ describe('dashboards API', () => {
     assert.ok(stored > 10_000, `${stored} demo events`);
     const empty: string[] = [];
     for (const d of prebuiltDashboards()) {
-      for (const p of d.panels) {
+      // Each panel as the UI runs it by default: variables ($source) at their first option.
+      for (const p of d.panels.map((panel) => expandPanel(panel, d))) {
         const range = p.range ?? d.range ?? { from: 'now-1h', to: 'now' };
         if (p.funnel) {
           const r = await post(`${server.url}/api/v1/funnel`, JSON.stringify({ ...p.funnel, ...range }), JSON_HEADERS);
@@ -86,9 +88,11 @@ describe('dashboards API', () => {
   });
 
   it('computes an ordered session funnel with per-step conversion, split by device', async () => {
-    const steps = prebuiltDashboards()
-      .find((d) => d.id === 'journey')!
-      .panels.find((p) => p.id === 'funnel')!.funnel!.steps;
+    const journey = prebuiltDashboards().find((d) => d.id === 'journey')!;
+    const steps = expandPanel(
+      journey.panels.find((p) => p.id === 'funnel')!,
+      journey,
+    ).funnel!.steps;
     const r = await post(
       `${server.url}/api/v1/funnel`,
       JSON.stringify({ steps, from: 'now-24h', to: 'now', by: 'session.device_type' }),

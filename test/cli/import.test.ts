@@ -9,9 +9,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { expandPanel } from '../../src/analytics/dashboard-variables.ts';
+import { prebuiltDashboards } from '../../src/analytics/prebuilt-dashboards.ts';
+import { pipelineSink } from '../../src/cli/demo-sinks.ts';
 import { openStore } from '../../src/cli/serve.ts';
 import { loadConfig } from '../../src/config.ts';
 import { exportSeed001Csv } from '../../src/demo/csv-export.ts';
+import { backfill } from '../../src/demo/demo-runner.ts';
+import { ShopSimulator } from '../../src/demo/shop-simulator.ts';
 import { runQuery } from '../../src/store/query-service.ts';
 import type { Store } from '../../src/store/store.ts';
 import { query as httpQuery, startTestServer, testDataDir } from '../helpers/server.ts';
@@ -187,6 +192,70 @@ describe('shoplens import (seed 001 CSV files)', () => {
     const header = await shoplens(['import', 'orders', bad, '--data-dir', join(dir, 'data')]);
     assert.equal(header.status, 1);
     assert.match(header.stderr, /error: orders CSV header does not match: missing order_id, product_id/);
+  });
+
+  it('keeps imported orders apart on the Sales dashboard by default; its Source picks them', async () => {
+    const server = await startTestServer();
+    try {
+      // A running demo: the last 6 hours of shop traffic.
+      const nowMs = Date.now();
+      const simulator = new ShopSimulator({ seed: 5, trafficScale: 0.5, infraIntervalMs: 300_000 });
+      const demo = await backfill(simulator, pipelineSink(server.server.context.pipeline), {
+        fromMs: nowMs - 6 * 3_600_000,
+        toMs: nowMs - 1000,
+      });
+      assert.ok(demo.accepted > 1000 && demo.rejected === 0, `${demo.accepted} demo events`);
+      const sales = prebuiltDashboards().find((d) => d.id === 'sales')!;
+      const ranges = [ALL_TIME, sales.range!];
+      const answers = async (source?: string) => {
+        const out: Record<string, unknown> = {};
+        for (const range of ranges)
+          for (const panel of sales.panels) {
+            const q = expandPanel(panel, sales, { source }).query!;
+            const r = await httpQuery(server.url, q, range);
+            assert.equal(r.status, 200, `${panel.id}: ${JSON.stringify(r.json)}`);
+            out[`${panel.id} ${range.from}`] = r.json.rows;
+          }
+        return out;
+      };
+      const before = await answers();
+      const sold = (before[`sales-region ${ALL_TIME.from}`] as unknown[][]).reduce((n, r) => n + Number(r[1]), 0);
+      assert.ok(sold > 0, 'the demo sold something');
+
+      const imported = await shoplens(['import', 'orders', file('orders'), '--url', server.url]);
+      assert.equal(imported.status, 0, imported.stderr);
+      assert.match(imported.stdout, /Imported 50000 orders rows/);
+
+      // By default (and with "live" picked) every Sales panel answers what it answered before the import.
+      assert.deepEqual(await answers(), before);
+      assert.deepEqual(await answers('live'), before);
+      // "All events" mixes them: the import did land where the dashboard looks.
+      const all = await answers('all');
+      assert.notDeepEqual(all[`sales-region ${ALL_TIME.from}`], before[`sales-region ${ALL_TIME.from}`]);
+
+      // "Imported CSV files" gives the CSV's own sums, as an awk over orders.csv would.
+      const orders = csvRows(file('orders'));
+      const pick = (id: string) =>
+        expandPanel(
+          sales.panels.find((p) => p.id === id)!,
+          sales,
+          { source: 'import' },
+        ).query!;
+      const byRegion = await httpQuery(server.url, pick('sales-region'), ALL_TIME);
+      assertSameTotals(
+        answerMap(byRegion.json.rows),
+        tally(
+          orders.filter((r) => r[8] === 'COMPLETED'),
+          9,
+          6,
+        ),
+        0.005,
+      );
+      const byStatus = await httpQuery(server.url, pick('order-status'), ALL_TIME);
+      assertSameTotals(answerMap(byStatus.json.rows), tally(orders, 8));
+    } finally {
+      await server.close();
+    }
   });
 
   it('imports over HTTP with --url (Elasticsearch _bulk), idempotently', async () => {

@@ -68,11 +68,19 @@ export interface Panel {
   compare?: { label: string; range: TimeRangeSpec };
 }
 
+/** A dashboard variable: `$name` in panel queries stands for the chosen option's filter (src/analytics/dashboard-schema.ts). */
+export interface DashboardVariable {
+  name: string;
+  label: string;
+  options: { id: string; label: string; filter: string }[];
+}
+
 export interface Dashboard {
   id: string;
   title: string;
   description?: string;
   range?: TimeRangeSpec;
+  variables?: DashboardVariable[];
   panels: Panel[];
 }
 

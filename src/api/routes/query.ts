@@ -6,6 +6,7 @@ import { EVENT_FIELDS } from '../../schema/fields.ts';
 import { runQuery } from '../../store/query-service.ts';
 import { answerKey } from '../../store/answer-cache.ts';
 import { jsonBody, maxAgeField } from '../body.ts';
+import { roundMoney } from '../money.ts';
 import type { AppContext } from '../server.ts';
 
 const queryBody = z.object({
@@ -38,7 +39,7 @@ export function queryRoutes(ctx: AppContext): FastifyPluginAsync {
             tenant: p.tenant,
             auditAccess,
             timeoutMs: ctx.config.query.timeout,
-          });
+          }).then((answer) => roundMoney(body.query, answer));
         const key = answerKey(p.tenant, [body.query, body.from ?? '', body.to ?? '', auditAccess, !!body.explain]);
         // Data access is audited; the entry is committed alongside the query, before the answer.
         const [cached] = await Promise.all([

@@ -19,6 +19,7 @@ import { autoInterval, durationMs, expandQuery } from '../time.ts';
 import { TimeBar } from '../components/TimeBar.tsx';
 import type { Dashboard, DashboardAnswer, Panel } from '../types.ts';
 import { PanelEditor } from './PanelEditor.tsx';
+import { chosenVariables, expandPanel, variableParam } from '../dashboard-variables.ts';
 import { useNarrow } from '../use-narrow.ts';
 
 export function DashboardPage({ id }: { id: string }) {
@@ -57,6 +58,7 @@ export function DashboardPage({ id }: { id: string }) {
   if (!loaded) return <p className="page-message">Loading…</p>;
   const dashboard = draft ?? loaded.dashboard;
   const editing = draft !== null;
+  const chosen = chosenVariables(dashboard, search);
 
   const save = async () => {
     if (!draft) return;
@@ -91,7 +93,8 @@ export function DashboardPage({ id }: { id: string }) {
     else panels.splice(i, 1);
     setDraft({ ...draft, panels });
   };
-  const explore = (p: Panel) => {
+  const explore = (shown: Panel) => {
+    const p = expandPanel(shown, dashboard, chosen);
     const range = p.range ?? { from, to };
     const q = p.query
       ? expandQuery(p.query, autoInterval(range.from, range.to))
@@ -144,6 +147,22 @@ export function DashboardPage({ id }: { id: string }) {
           </>
         ) : (
           <>
+            {(dashboard.variables ?? []).map((v) => (
+              <label key={v.name} className="variable">
+                {v.label}{' '}
+                <select
+                  aria-label={v.label}
+                  value={chosen[v.name] ?? v.options[0]?.id ?? ''}
+                  onChange={(e) => setSearchParams({ [variableParam(v.name)]: e.target.value })}
+                >
+                  {v.options.map((o) => (
+                    <option key={o.id} value={o.id}>
+                      {o.label}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            ))}
             <button type="button" onClick={() => setDraft(structuredClone(dashboard))}>
               Edit
             </button>
@@ -183,7 +202,7 @@ export function DashboardPage({ id }: { id: string }) {
             </header>
             {editing ? <PanelEditor panel={p} onChange={(next) => updatePanel(i, next)} /> : null}
             <div className="panel-body">
-              <PanelView panel={p} from={from} to={to} tick={tick} narrow={narrow} />
+              <PanelView panel={expandPanel(p, dashboard, chosen)} from={from} to={to} tick={tick} narrow={narrow} />
             </div>
           </section>
         ))}
