@@ -61,11 +61,13 @@ function legendFor(count: number, narrow: boolean) {
   return { show: count > 1, top: 0, type: 'scroll', textStyle: { color: TEXT, fontSize: narrow ? 10 : 12 } };
 }
 
-function valueAxis(panel: Panel) {
+function valueAxis(panel: Panel, narrow = false) {
   return {
     type: 'value',
+    // A phone-width horizontal axis has room for about four labels ("300 ms" is ~40 px).
+    ...(narrow ? { splitNumber: 3 } : {}),
     splitLine: { lineStyle: { color: GRID_LINE } },
-    axisLabel: { formatter: (v: number) => formatValue(v, panel.unit, true), color: TEXT },
+    axisLabel: { formatter: (v: number) => formatValue(v, panel.unit, true), color: TEXT, hideOverlap: true },
   };
 }
 
@@ -75,7 +77,14 @@ function markLine(panel: Panel, horizontal = true) {
     silent: true,
     symbol: 'none',
     lineStyle: { type: 'dashed', color: '#ef4444' },
-    label: { formatter: (p: { value: number }) => formatValue(p.value, panel.unit), color: '#ef4444' },
+    label: {
+      formatter: (p: { value: number }) => formatValue(p.value, panel.unit),
+      color: '#ef4444',
+      fontSize: 11,
+      // Inside the plot: at the default 'end' a horizontal line's label runs past the right edge
+      // and is clipped. A vertical line's label sits above the plot, which leaves it room (MARK_TOP).
+      position: horizontal ? 'insideEndTop' : 'end',
+    },
     data: panel.markLines.map((v) => (horizontal ? { yAxis: v } : { xAxis: v })),
   };
 }
@@ -108,7 +117,7 @@ function timeSeries(panel: Panel, answer: QueryAnswer, s: Shape, narrow: boolean
       axisLabel: { color: TEXT, hideOverlap: true },
       axisLine: { lineStyle: { color: GRID_LINE } },
     },
-    yAxis: valueAxis(panel),
+    yAxis: valueAxis(panel, narrow),
     series: series.map((x, i) => ({
       name: x.name,
       type: kind,
@@ -171,10 +180,17 @@ function categories(panel: Panel, answer: QueryAnswer, s: Shape, narrow: boolean
       axisPointer: { type: 'shadow' },
       valueFormatter: (v: unknown) => formatValue(v, panel.unit),
     },
-    legend: { show: series.length > 1, top: 0, type: 'scroll', textStyle: { color: TEXT } },
-    grid: { left: 8, right: 24, top: series.length > 1 ? 28 : 12, bottom: 8, containLabel: true },
-    xAxis: horizontal ? valueAxis(panel) : catAxis,
-    yAxis: horizontal ? catAxis : valueAxis(panel),
+    legend: legendFor(series.length, narrow),
+    // Labels of vertical SLO lines sit above the plot, below the legend.
+    grid: {
+      left: 8,
+      right: 24,
+      top: (series.length > 1 ? 28 : 12) + (mark && horizontal ? 18 : 0),
+      bottom: 8,
+      containLabel: true,
+    },
+    xAxis: horizontal ? valueAxis(panel, narrow) : catAxis,
+    yAxis: horizontal ? catAxis : valueAxis(panel, narrow),
     series: series.map((x, i) => ({
       name: x.name,
       type: 'bar',
@@ -195,10 +211,15 @@ function pie(panel: Panel, answer: QueryAnswer, s: Shape, narrow: boolean): ECha
     series: [
       {
         type: 'pie',
-        radius: ['40%', '70%'],
+        // A smaller donut leaves the outside labels room, so they are not cut to "mobil…";
+        // two lines (name, share) are narrower than one.
+        radius: narrow ? ['30%', '52%'] : ['34%', '58%'],
         itemStyle: { borderColor: '#fff', borderWidth: 2 },
-        label: { formatter: '{b}: {d}%', color: TEXT, fontSize: narrow ? 10 : 12 },
-        minShowLabelAngle: 4,
+        label: { formatter: '{b}\n{d}%', color: TEXT, fontSize: narrow ? 10 : 11, lineHeight: narrow ? 12 : 14 },
+        labelLine: { length: 8, length2: 8 },
+        // Slivers (< 6°) get no label of their own (the tooltip names them); overlapping labels are hidden.
+        minShowLabelAngle: 6,
+        labelLayout: { hideOverlap: true },
         data: answer.rows.map((r) => ({ name: s.strings.map((i) => label(r[i])).join(' / '), value: r[v] })),
       },
     ],
@@ -293,7 +314,12 @@ function heatmap(panel: Panel, answer: QueryAnswer, s: Shape, spanMs: number, na
           textStyle: { color: TEXT, fontSize: 10 },
           pieces: [
             { lt: thresholds[0], color: '#ef4444', label: `< ${formatValue(thresholds[0], panel.unit)}` },
-            { gte: thresholds[0], lt: thresholds[1], color: '#f59e0b' },
+            {
+              gte: thresholds[0],
+              lt: thresholds[1],
+              color: '#f59e0b',
+              label: `${formatValue(thresholds[0], panel.unit)} – ${formatValue(thresholds[1], panel.unit)}`,
+            },
             { gte: thresholds[1], color: '#10b981', label: `≥ ${formatValue(thresholds[1], panel.unit)}` },
           ],
         }
@@ -334,7 +360,7 @@ function heatmap(panel: Panel, answer: QueryAnswer, s: Shape, spanMs: number, na
   }
 }
 
-function regionMap(panel: Panel, answer: QueryAnswer, s: Shape): EChartsCoreOption {
+function regionMap(panel: Panel, answer: QueryAnswer, s: Shape, narrow: boolean): EChartsCoreOption {
   const c = s.strings[0] as number;
   const v = s.numbers[0] as number;
   const values = answer.rows.map((r) => Number(r[v]));
@@ -371,10 +397,13 @@ function regionMap(panel: Panel, answer: QueryAnswer, s: Shape): EChartsCoreOpti
         emphasis: { label: { show: true }, itemStyle: { areaColor: '#fbbf24' } },
         label: {
           show: true,
-          fontSize: 9,
+          fontSize: narrow ? 8 : 10,
           color: '#0f172a',
+          // Region labels sit at the points set in regions-geo.ts (apart for neighbours such as
+          // EU-WEST / EU-CENTRAL); on a small map a label that still collides is hidden (tooltip).
           formatter: (p: { name: string; value: number }) => (Number.isFinite(p.value) ? p.name : ''),
         },
+        labelLayout: { hideOverlap: true },
         data: answer.rows.map((r) => ({ name: label(r[c]), value: r[v] })),
       },
     ],
@@ -512,7 +541,7 @@ export function chartOption(
     case 'heatmap':
       return heatmap(panel, answer, s, spanMs, narrow);
     case 'map':
-      return regionMap(panel, answer, s);
+      return regionMap(panel, answer, s, narrow);
     case 'histogram':
       return histogram(panel, answer, s, narrow);
     default:

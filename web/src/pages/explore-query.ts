@@ -1,4 +1,7 @@
-/** Query text helpers for Explore: the filter part of a query, adding a filter, top values of event fields. */
+/**
+ * Query text helpers for Explore and the panel editor: the filter part of a query, adding a
+ * filter, replacing a field name, top values of event fields.
+ */
 import type { QueryAnswer } from '../types.ts';
 
 /** The text before the first `|` outside quotes (the filter), or `*`. */
@@ -20,6 +23,41 @@ export function withFilter(query: string, field: string, value: string): string 
   const term = `${field}:"${value.replace(/["\\]/g, '\\$&')}"`;
   const narrowed = filter === '*' ? term : `(${filter}) AND ${term}`;
   return rest.startsWith('|') ? `${narrowed} ${rest}` : narrowed;
+}
+
+const FIELD_CHAR = /[\w.@]/;
+
+/**
+ * `query` with every use of the field `field` renamed to `replacement` (a warning's
+ * suggestion), outside quoted strings and only where the whole name matches: fixing
+ * `statsu` leaves `"statsu"` values and `statsu_code` alone.
+ */
+export function replaceField(query: string, field: string, replacement: string): string {
+  if (field === '') return query;
+  let out = '';
+  let quote = false;
+  for (let i = 0; i < query.length;) {
+    const ch = query[i] as string;
+    if (quote && ch === '\\') {
+      out += query.slice(i, i + 2);
+      i += 2;
+      continue;
+    }
+    if (ch === '"') quote = !quote;
+    if (
+      !quote &&
+      query.startsWith(field, i) &&
+      !FIELD_CHAR.test(query[i - 1] ?? ' ') &&
+      !FIELD_CHAR.test(query[i + field.length] ?? ' ')
+    ) {
+      out += replacement;
+      i += field.length;
+      continue;
+    }
+    out += ch;
+    i++;
+  }
+  return out;
 }
 
 /** Fields of the returned events with their most frequent values (like Kibana's sidebar, over the sample shown). */
