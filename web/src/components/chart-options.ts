@@ -82,10 +82,19 @@ function markLine(panel: Panel, horizontal = true) {
       color: '#ef4444',
       fontSize: 11,
       // Inside the plot: at the default 'end' a horizontal line's label runs past the right edge
-      // and is clipped. A vertical line's label sits above the plot, which leaves it room (MARK_TOP).
+      // and is clipped. A vertical line's label sits above the plot (categories() leaves room).
       position: horizontal ? 'insideEndTop' : 'end',
     },
-    data: panel.markLines.map((v) => (horizontal ? { yAxis: v } : { xAxis: v })),
+    // Two SLOs can be a few pixels apart (200 and 500 ms when a 30 s outage sets the scale):
+    // neighbouring labels alternate ends (right/left of the plot for horizontal lines, left/right
+    // of the line above the plot for vertical ones), so they never print on top of each other.
+    data: [...panel.markLines]
+      .sort((a, b) => a - b)
+      .map((v, i) =>
+        horizontal
+          ? { yAxis: v, label: { position: i % 2 === 0 ? 'insideEndTop' : 'insideStartTop' } }
+          : { xAxis: v, label: { align: i % 2 === 0 ? 'right' : 'left' } },
+      ),
   };
 }
 
