@@ -5,34 +5,17 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import { LazyChart as Chart } from '../components/LazyChart.tsx';
-import { chartOption, shapeOf } from '../components/chart-options.ts';
+import { chartOption } from '../components/chart-options.ts';
 import { ResultTable } from '../components/ResultTable.tsx';
 import { getDashboard, listDashboards, saveDashboard } from '../dashboard-io.ts';
 import { navigate, setSearchParams } from '../router.ts';
 import { resolveTime } from '../time.ts';
 import type { Dashboard, DashboardSummary, Panel, QueryAnswer } from '../types.ts';
+import { panelQuery, viewProblem, type StatsView } from './explore-query.ts';
 
-export type StatsView = 'table' | 'line' | 'bar' | 'pie';
+export type { StatsView };
+
 const VIEWS: readonly StatsView[] = ['table', 'line', 'bar', 'pie'];
-
-/** Why a view cannot draw this answer, or '' when it can. */
-export function viewProblem(view: StatsView, answer: QueryAnswer): string {
-  const s = shapeOf(answer);
-  if (view === 'table') return '';
-  if (s.numbers.length === 0) return 'The result has no number column to draw.';
-  if (view === 'line' && s.time < 0) return 'A line needs a time column: add "by bin(@timestamp, 5m)".';
-  if (view === 'pie' && (s.time >= 0 || s.strings.length === 0))
-    return 'A pie needs one text column and no time column: group "by" a field.';
-  return '';
-}
-
-/**
- * The query as a panel stores it: a fixed time bucket becomes `$interval`, so the panel's
- * buckets follow the dashboard's range as the prebuilt panels' do.
- */
-export function panelQuery(query: string): string {
-  return query.replace(/bin\(\s*@timestamp\s*,\s*\d+[smhdw]\s*\)/g, 'bin(@timestamp, $interval)');
-}
 
 export function StatsResult(props: {
   query: string;

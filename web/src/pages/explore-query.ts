@@ -2,6 +2,7 @@
  * Query text helpers for Explore and the panel editor: the filter part of a query, adding a
  * filter, replacing a field name, top values of event fields.
  */
+import { shapeOf } from '../components/chart-options.ts';
 import type { QueryAnswer } from '../types.ts';
 
 /** The text before the first `|` outside quotes (the filter), or `*`. */
@@ -94,4 +95,26 @@ function flatten(value: unknown, prefix: string, add: (field: string, value: unk
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, add);
   } else add(prefix, value);
+}
+
+/** How Explore can show a stats result. */
+export type StatsView = 'table' | 'line' | 'bar' | 'pie';
+
+/** Why a view cannot draw this answer, or '' when it can. */
+export function viewProblem(view: StatsView, answer: QueryAnswer): string {
+  const s = shapeOf(answer);
+  if (view === 'table') return '';
+  if (s.numbers.length === 0) return 'The result has no number column to draw.';
+  if (view === 'line' && s.time < 0) return 'A line needs a time column: add "by bin(@timestamp, 5m)".';
+  if (view === 'pie' && (s.time >= 0 || s.strings.length === 0))
+    return 'A pie needs one text column and no time column: group "by" a field.';
+  return '';
+}
+
+/**
+ * The query as a panel stores it: a fixed time bucket becomes `$interval`, so the panel's
+ * buckets follow the dashboard's range as the prebuilt panels' do.
+ */
+export function panelQuery(query: string): string {
+  return query.replace(/bin\(\s*@timestamp\s*,\s*\d+[smhdw]\s*\)/g, 'bin(@timestamp, $interval)');
 }
