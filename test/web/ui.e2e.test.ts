@@ -273,13 +273,51 @@ describe('web UI in Chromium', { skip: !BROWSER }, () => {
     const warning = page.locator('[data-testid=query-warning]');
     await warning.waitFor();
     const text = (await warning.textContent()) ?? '';
-    assert.match(text, /Unknown field transaction\.gatway — did you mean transaction\.gateway\?/);
-    await warning.locator('[data-testid=query-suggestion]', { hasText: 'transaction.gateway' }).click();
+    assert.match(text, /^Unknown field transaction\.gatway — did you mean transaction\.gateway\b.*\?$/);
+    await warning.locator('[data-testid=query-suggestion]', { hasText: /^transaction\.gateway$/ }).click();
     await page.waitForFunction(
       `new URL(location.href).searchParams.get('q') === 'event.type:payment_transaction AND transaction.gateway:stripe'`,
     );
     await page.waitForSelector('[data-testid=result-table] tbody tr');
     assert.equal(await page.locator('[data-testid=query-warning]').count(), 0);
+  });
+
+  it('flags a misspelt field in the panel editor and fixes the panel query with the suggestion', async () => {
+    // Needs the server's `warnings` in the query answer (query.unknown_field).
+    const dashboard = {
+      id: 'typo',
+      title: 'Typo',
+      panels: [
+        {
+          id: 'p1',
+          title: 'Stripe outcomes',
+          type: 'bar',
+          query: 'transaction.gatway:stripe | stats count() by event.outcome',
+          w: 6,
+          h: 3,
+        },
+      ],
+    };
+    const put = await fetch(`${server.url}/api/v1/dashboards/typo`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(dashboard),
+    });
+    assert.equal(put.status, 200);
+    await page.goto(`${server.url}/dashboards/typo?edit=1`);
+    const editor = page.locator('[data-testid=panel-editor]');
+    await editor.locator('[data-testid=query-warning]').waitFor();
+    await editor.locator('[data-testid=query-suggestion]', { hasText: /^transaction\.gateway$/ }).click();
+    assert.equal(
+      await editor.locator('textarea[aria-label="Panel query"]').inputValue(),
+      'transaction.gateway:stripe | stats count() by event.outcome',
+    );
+    await page.waitForSelector('[data-testid=panel] canvas');
+    assert.equal(await editor.locator('[data-testid=query-warning]').count(), 0);
+    await page.click('button:has-text("Save")');
+    await page.waitForSelector('button:has-text("Edit")');
+    const stored = ((await (await fetch(`${server.url}/api/v1/dashboards/typo`)).json()) as any).dashboard;
+    assert.equal(stored.panels[0].query, 'transaction.gateway:stripe | stats count() by event.outcome');
   });
 
   it('charts a stats result as bars in Explore and saves it as a panel on a dashboard', async () => {

@@ -171,9 +171,11 @@ function SavePanelForm({ query, type, onClose }: { query: string; type: StatsVie
   );
 }
 
-/** "count() by transaction.gateway" from "… | stats count() by transaction.gateway | …". */
+/** "payments by transaction.gateway" from "… | stats count() as payments by transaction.gateway | …". */
 function defaultTitle(query: string): string {
-  const stats = /\|\s*stats\s+([^|]+)/.exec(query)?.[1]?.trim() ?? 'Query result';
+  const stats = (/\|\s*stats\s+([^|]+)/.exec(query)?.[1]?.trim() ?? 'Query result')
+    // "count() as payments by x" reads better as "payments by x".
+    .replace(/\b\w+\([^)]*\)\s+as\s+/gi, '');
   const bin = /bin\(\s*@timestamp[^)]*\)/;
   if (!bin.test(stats)) return stats.slice(0, 120);
   const rest = stats
