@@ -53,6 +53,13 @@ describe('chart options', () => {
     );
   });
 
+  it('names a real font for canvas text (not "inherit", which canvas ignores and then mis-measures labels)', () => {
+    for (const type of ['line', 'hbar', 'pie', 'heatmap'] as const) {
+      const family: string = opt({ type }, type === 'line' ? timeAnswer : byName).textStyle.fontFamily;
+      assert.match(family, /sans-serif$/, type);
+    }
+  });
+
   it('leaves room above a horizontal bar chart for its vertical SLO labels and the legend', () => {
     const two: QueryAnswer = {
       ...byName,

@@ -23,6 +23,11 @@ export const PALETTE = [
 ];
 
 const TEXT = '#475569';
+/**
+ * The page's font stack (styles.css). Canvas text takes a real family name; 'inherit' is not
+ * one, so labels were drawn in the canvas default and measured for truncation in another font.
+ */
+const FONT = "Inter, 'Segoe UI', system-ui, -apple-system, sans-serif";
 const GRID_LINE = '#e2e8f0';
 
 interface Shape {
@@ -49,7 +54,7 @@ function baseOption(panel: Panel, narrow: boolean): Record<string, unknown> {
   return {
     color: PALETTE,
     animation: false,
-    textStyle: { color: TEXT, fontFamily: 'inherit' },
+    textStyle: { color: TEXT, fontFamily: FONT },
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => formatValue(v, panel.unit) },
     grid: { left: 8, right: 16, top: 28, bottom: 8, containLabel: true },
     legend: { top: 0, type: 'scroll', textStyle: { color: TEXT, fontSize: narrow ? 10 : 12 } },
@@ -347,7 +352,7 @@ function heatmap(panel: Panel, answer: QueryAnswer, s: Shape, spanMs: number, na
         };
   return {
     animation: false,
-    textStyle: { fontFamily: 'inherit' },
+    textStyle: { fontFamily: FONT },
     tooltip: {
       trigger: 'item',
       formatter: (p: { value: [number, number, unknown] }) =>
@@ -481,7 +486,7 @@ export function funnelOption(panel: Panel, answer: FunnelAnswer, narrow: boolean
   return {
     animation: false,
     color: PALETTE,
-    textStyle: { fontFamily: 'inherit' },
+    textStyle: { fontFamily: FONT },
     tooltip: {
       trigger: 'axis',
       axisPointer: { type: 'shadow' },
