@@ -2,7 +2,9 @@
  * The web UI in a real browser (Debian's Chromium through playwright-core)
  * over a real server with a day of demo shop data: every prebuilt dashboard
  * draws every panel, the time range drives the queries and the URL, Explore
- * shows a syntax error at its position, and export → import round-trips.
+ * shows a syntax error at its position, and export → import round-trips;
+ * Explore and Alerts fit a phone, an unknown field is flagged with a fix,
+ * and a stats result is charted and saved as a panel.
  * Screenshots of each dashboard (1280 px and 390 px) go to /tmp/shoplens-shots/.
  */
 import assert from 'node:assert/strict';
@@ -21,6 +23,11 @@ const DRAWN = `[...document.querySelectorAll('.panel-body')].every((p) => !p.tex
 
 const BROWSER = hasChromium('the browser tests');
 const SHOTS = '/tmp/shoplens-shots';
+
+/** How far the page is wider than its window (a horizontal scrollbar); 0 when it fits. */
+const PAGE_OVERFLOW = 'document.documentElement.scrollWidth - window.innerWidth';
+/** How far the widest table runs past its box (a scrollbar under the table: columns out of sight). */
+const TABLE_OVERFLOW = `Math.max(0, ...[...document.querySelectorAll('.table-wrap')].map((w) => w.scrollWidth - w.clientWidth))`;
 
 /** Waits until no panel is loading, then returns what each panel shows. */
 async function panelStates(page: Page) {
@@ -76,6 +83,8 @@ describe('web UI in Chromium', { skip: !BROWSER }, () => {
       const states = await panelStates(page);
       const drawnMs = Date.now() - started;
       assert.equal(states.length, dashboard.panels.length);
+      const titles = await page.$$eval('[data-testid=panel] h3', (h) => h.map((x) => x.textContent));
+      assert.equal(new Set(titles).size, titles.length, `two panels share a title: ${titles.join(' | ')}`);
       for (const s of states) {
         assert.equal(s.error, '', `${dashboard.id}/${s.id} shows an error`);
         assert.equal(s.empty, false, `${dashboard.id}/${s.id} says it has no data`);
@@ -217,6 +226,127 @@ describe('web UI in Chromium', { skip: !BROWSER }, () => {
     assert.equal(stored.panels[0].title, 'Revenue by region');
     assert.equal(stored.panels[0].w, 7);
     assert.equal(stored.panels.length, 5);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('shows DAU / MAU as the share of 30-day actives, with both counts under it', async () => {
+    await page.goto(`${server.url}/dashboards/executive`);
+    await panelStates(page);
+    const tile = page.locator('[data-panel-id=dau-mau]');
+    assert.match((await tile.locator('.stat-value').textContent()) ?? '', /^\d+(\.\d+)?%$/);
+    assert.match((await tile.locator('[data-testid=stat-counts]').textContent()) ?? '', /^[\d,]+ of [\d,]+$/);
+  });
+
+  for (const width of [390, 1280]) {
+    it(`fits Explore and Alerts in ${width} px without horizontal scrolling`, async () => {
+      const narrow = await browser.newPage({ viewport: { width, height: 844 } });
+      try {
+        const events = `${server.url}/explore?from=now-1h&q=${encodeURIComponent('event.type:payment_transaction')}`;
+        const stats = `${server.url}/explore?from=now-1h&q=${encodeURIComponent('* | stats count() by service.name')}`;
+        // An events table may scroll sideways inside its box (it has a column per field);
+        // the alert and rule tables must show every column.
+        for (const [url, ready, tablesFit] of [
+          [events, '[data-testid=result-table] tbody tr', false],
+          [stats, '[data-testid=result-table] tbody tr', true],
+          [`${server.url}/alerts`, '[data-testid=rules-table] tbody tr', true],
+        ] as const) {
+          await narrow.goto(url);
+          await narrow.waitForSelector(ready);
+          await narrow.waitForTimeout(200);
+          const name = new URL(url).pathname.slice(1);
+          await narrow.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
+          const overflow = Number(await narrow.evaluate(PAGE_OVERFLOW));
+          assert.ok(overflow <= 0, `${url} is ${overflow} px wider than a ${width} px window`);
+          const hidden = tablesFit ? Number(await narrow.evaluate(TABLE_OVERFLOW)) : 0;
+          assert.ok(hidden <= 0, `a table on ${url} runs ${hidden} px past its box at ${width} px`);
+        }
+      } finally {
+        await narrow.close();
+      }
+    });
+  }
+
+  it('flags a misspelt field in Explore and fixes the query with the suggestion', async () => {
+    // Needs the server's `warnings` in the query answer (query.unknown_field).
+    const query = 'event.type:payment_transaction AND transaction.gatway:stripe';
+    await page.goto(`${server.url}/explore?from=now-1h&q=${encodeURIComponent(query)}`);
+    const warning = page.locator('[data-testid=query-warning]');
+    await warning.waitFor();
+    const text = (await warning.textContent()) ?? '';
+    assert.match(text, /^Unknown field transaction\.gatway — did you mean transaction\.gateway\b.*\?$/);
+    await warning.locator('[data-testid=query-suggestion]', { hasText: /^transaction\.gateway$/ }).click();
+    await page.waitForFunction(
+      `new URL(location.href).searchParams.get('q') === 'event.type:payment_transaction AND transaction.gateway:stripe'`,
+    );
+    await page.waitForSelector('[data-testid=result-table] tbody tr');
+    assert.equal(await page.locator('[data-testid=query-warning]').count(), 0);
+  });
+
+  it('flags a misspelt field in the panel editor and fixes the panel query with the suggestion', async () => {
+    // Needs the server's `warnings` in the query answer (query.unknown_field).
+    const dashboard = {
+      id: 'typo',
+      title: 'Typo',
+      panels: [
+        {
+          id: 'p1',
+          title: 'Stripe outcomes',
+          type: 'bar',
+          query: 'transaction.gatway:stripe | stats count() by event.outcome',
+          w: 6,
+          h: 3,
+        },
+      ],
+    };
+    const put = await fetch(`${server.url}/api/v1/dashboards/typo`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(dashboard),
+    });
+    assert.equal(put.status, 200);
+    await page.goto(`${server.url}/dashboards/typo?edit=1`);
+    const editor = page.locator('[data-testid=panel-editor]');
+    await editor.locator('[data-testid=query-warning]').waitFor();
+    await editor.locator('[data-testid=query-suggestion]', { hasText: /^transaction\.gateway$/ }).click();
+    assert.equal(
+      await editor.locator('textarea[aria-label="Panel query"]').inputValue(),
+      'transaction.gateway:stripe | stats count() by event.outcome',
+    );
+    await page.waitForSelector('[data-testid=panel] canvas');
+    assert.equal(await editor.locator('[data-testid=query-warning]').count(), 0);
+    await page.click('button:has-text("Save")');
+    await page.waitForSelector('button:has-text("Edit")');
+    const stored = ((await (await fetch(`${server.url}/api/v1/dashboards/typo`)).json()) as any).dashboard;
+    assert.equal(stored.panels[0].query, 'transaction.gateway:stripe | stats count() by event.outcome');
+  });
+
+  it('charts a stats result as bars in Explore and saves it as a panel on a dashboard', async () => {
+    const query = 'event.type:payment_transaction | stats count() as payments by transaction.gateway';
+    await page.goto(`${server.url}/explore?from=now-1h&q=${encodeURIComponent(query)}`);
+    await page.waitForSelector('[data-testid=result-table] tbody tr');
+    assert.equal(await page.isDisabled('[data-testid=view-line]'), true, 'a line needs a time column');
+    await page.click('[data-testid=view-bar]');
+    await page.waitForSelector('[data-testid=explore-chart] canvas');
+    assert.equal(new URL(page.url()).searchParams.get('view'), 'bar');
+    assert.equal(await page.locator('[data-testid=result-table]').count(), 0);
+
+    await page.click('[data-testid=save-panel]');
+    const form = page.locator('[data-testid=save-panel-form]');
+    await form.locator('input[aria-label="Panel title"]').fill('Payments per gateway');
+    await form.locator('select[aria-label=Dashboard]').selectOption('sales-imported');
+    await form.locator('button[type=submit]').click();
+    await page.waitForURL(/\/dashboards\/sales-imported$/);
+    const states = await panelStates(page);
+    const saved = states.at(-1);
+    assert.equal(states.length, 6);
+    assert.ok(saved?.canvas && saved.error === '' && !saved.empty, JSON.stringify(saved));
+    const last = page.locator('[data-testid=panel]').last();
+    assert.equal(await last.locator('h3').textContent(), 'Payments per gateway');
+    const stored = ((await (await fetch(`${server.url}/api/v1/dashboards/sales-imported`)).json()) as any).dashboard;
+    assert.deepEqual(
+      { title: stored.panels[5].title, type: stored.panels[5].type, query: stored.panels[5].query },
+      { title: 'Payments per gateway', type: 'bar', query },
+    );
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -2,12 +2,27 @@
 
 export type ResultType = 'timestamp' | 'string' | 'double' | 'integer' | 'boolean' | 'string[]' | 'json';
 
+/**
+ * Something in a query that ran but probably does not mean what was written, e.g. a field
+ * no stored event has (`statsu`): the query matches nothing on it, so the answer says so.
+ */
+export interface QueryWarning {
+  /** Stable code; `query.unknown_field` for a field no event in the range carries. */
+  readonly code: 'query.unknown_field' | (string & {});
+  /** The field as written in the query. */
+  readonly field: string;
+  /** Known fields close to it, best first (may be empty). */
+  readonly suggestions: readonly string[];
+}
+
 /** `POST /api/v1/query`. */
 export interface QueryAnswer {
   readonly columns: readonly { readonly name: string; readonly type: ResultType }[];
   readonly rows: readonly (readonly unknown[])[];
   readonly stats: { readonly elapsedMs: number; readonly rowsScanned: number };
   readonly range: { readonly from: string; readonly to: string };
+  /** Absent when there is nothing to warn about. */
+  readonly warnings?: readonly QueryWarning[];
 }
 
 export interface FunnelStepCounts {

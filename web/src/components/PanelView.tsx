@@ -7,7 +7,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { runFunnel, runQuery } from '../api.ts';
 import { formatValue } from '../format.ts';
 import { autoInterval, expandQuery, resolveTime } from '../time.ts';
-import type { FunnelAnswer, Panel, QueryAnswer } from '../types.ts';
+import type { FunnelAnswer, Panel, QueryAnswer, QueryWarning } from '../types.ts';
 import { LazyChart as Chart, loadChart } from './LazyChart.tsx';
 import { chartOption, funnelOption, shapeOf, thresholdColor } from './chart-options.ts';
 import { ResultTable } from './ResultTable.tsx';
@@ -25,9 +25,11 @@ export interface PanelViewProps {
   /** Changes on refresh (manual or automatic), to run the query again. */
   tick: number;
   narrow: boolean;
+  /** Told the warnings of each answer (the panel editor shows them); [] when there are none. */
+  onWarnings?: (warnings: readonly QueryWarning[]) => void;
 }
 
-export function PanelView({ panel, from, to, tick, narrow }: PanelViewProps) {
+export function PanelView({ panel, from, to, tick, narrow, onWarnings }: PanelViewProps) {
   const [state, setState] = useState<State>({ kind: 'loading' });
   const range = panel.range ?? { from, to };
   const interval = autoInterval(range.from, range.to);
@@ -54,6 +56,11 @@ export function PanelView({ panel, from, to, tick, narrow }: PanelViewProps) {
       live = false;
     };
   }, [query, range.from, range.to, tick, funnelKey, compareKey]);
+
+  useEffect(() => {
+    if (state.kind === 'query' || state.kind === 'error')
+      onWarnings?.(state.kind === 'query' ? (state.answer.warnings ?? []) : []);
+  }, [state]);
 
   const spanMs = resolveTime(range.to) - resolveTime(range.from);
   const option = useMemo(() => {
@@ -90,21 +97,31 @@ function Empty() {
   );
 }
 
+/**
+ * A stat panel. With `compare` the share of the compared value is the point of the panel
+ * (DAU / MAU: "78.6 % of 30-day actives"), so the share is the big number and both counts
+ * stand under it; without it, the first number is big and the others under it.
+ */
 function Stat({ panel, answer, compare }: { panel: Panel; answer: QueryAnswer; compare?: QueryAnswer }) {
   const { numbers } = shapeOf(answer);
   const row = answer.rows[0] ?? [];
   const main = Number(row[numbers[0] ?? 0]);
   const others = numbers.slice(1);
   const base = compare ? Number(compare.rows[0]?.[numbers[0] ?? 0]) : undefined;
+  const share = base !== undefined && Number.isFinite(base) && base > 0 ? (main * 100) / base : undefined;
+  const big = share ?? main;
   return (
     <div className="stat" data-testid="stat">
-      <div className="stat-value" style={{ color: thresholdColor(panel, main) }}>
-        {formatValue(main, panel.unit)}
+      <div className="stat-value" data-testid="stat-value" style={{ color: thresholdColor(panel, big) }}>
+        {share !== undefined ? formatValue(share, 'percent') : formatValue(main, panel.unit)}
       </div>
-      {base !== undefined && Number.isFinite(base) && base > 0 ? (
-        <div className="stat-sub">
-          {formatValue((main * 100) / base, 'percent')} {panel.compare?.label} ({formatValue(base)})
-        </div>
+      {share !== undefined ? (
+        <>
+          <div className="stat-label">{panel.compare?.label}</div>
+          <div className="stat-sub" data-testid="stat-counts">
+            {formatValue(main, panel.unit)} of {formatValue(base, panel.unit)}
+          </div>
+        </>
       ) : null}
       {others.map((i) => (
         <div className="stat-sub" key={i}>

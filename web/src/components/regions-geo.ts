@@ -123,12 +123,26 @@ const BACKDROP: Record<string, Ring> = {
   ],
 };
 
+/**
+ * Where each region's label goes (lon, lat; ECharts reads `properties.cp`). The polygon centres
+ * put EU-WEST and EU-CENTRAL, and US-WEST and US-EAST, on top of each other; these points keep
+ * neighbours apart vertically, and ASIA-PACIFIC's label on its land rather than in the sea.
+ */
+const LABEL_AT: Record<string, [number, number]> = {
+  'US-WEST': [-115, 44],
+  'US-EAST': [-88, 34],
+  LATAM: [-62, -12],
+  'EU-WEST': [-4, 41],
+  'EU-CENTRAL': [19, 58],
+  'ASIA-PACIFIC': [122, 30],
+};
+
 export const REGION_MAP_NAME = 'shoplens-regions';
 
 export function regionsGeoJson(): object {
   const feature = (name: string, ring: Ring) => ({
     type: 'Feature',
-    properties: { name },
+    properties: { name, ...(LABEL_AT[name] ? { cp: LABEL_AT[name] } : {}) },
     geometry: { type: 'Polygon', coordinates: [[...ring, ring[0]]] },
   });
   return {

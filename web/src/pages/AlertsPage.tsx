@@ -197,7 +197,7 @@ export function AlertsPage() {
 
   const active = alerts.filter((a) => a.state !== 'resolved');
   return (
-    <div className="page">
+    <div className="page alerts-page">
       <div className="page-head">
         <h1>Alerts</h1>
         <div className="actions">
@@ -215,7 +215,7 @@ export function AlertsPage() {
       <h2>Firing and pending ({active.length})</h2>
       {active.length === 0 ? <p className="page-message">Nothing is firing.</p> : null}
       <div className="table-wrap">
-        <table className="result-table" data-testid="alerts-table" hidden={active.length === 0}>
+        <table className="result-table alerts-table" data-testid="alerts-table" hidden={active.length === 0}>
           <thead>
             <tr>
               <th>State</th>
@@ -230,19 +230,23 @@ export function AlertsPage() {
           <tbody>
             {active.map((a) => (
               <tr key={a.fingerprint}>
-                <td>
+                <td data-label="State">
                   {a.state}
                   {a.flapping ? ' (flapping)' : ''}
                   {a.silencedBy ? ' (silenced)' : ''}
                 </td>
-                <td>
+                <td data-label="Severity" className="nowrap">
                   <Severity word={a.labels['severity'] ?? ''} priority={a.labels['priority']} />
                 </td>
-                <td>{a.labels['alertname']}</td>
-                <td>{labelText(Object.fromEntries(Object.entries(a.labels).filter(([k]) => k.includes('.'))))}</td>
-                <td>{a.annotations['summary'] ?? valueText(a.values)}</td>
-                <td>{when(a.startsAt)}</td>
-                <td>
+                <td data-label="Rule">{a.labels['alertname']}</td>
+                <td data-label="Labels" className="labels">
+                  {labelText(Object.fromEntries(Object.entries(a.labels).filter(([k]) => k.includes('.'))))}
+                </td>
+                <td data-label="Summary" className="wide">
+                  {a.annotations['summary'] ?? valueText(a.values)}
+                </td>
+                <td data-label="Since">{when(a.startsAt)}</td>
+                <td data-label="Open" className="nowrap">
                   <a href={a.link}>{a.link.includes('/explore') ? 'Explore ↗' : 'Dashboard ↗'}</a>
                 </td>
               </tr>
@@ -253,7 +257,7 @@ export function AlertsPage() {
 
       <h2>Rules ({rules.length})</h2>
       <div className="table-wrap">
-        <table className="result-table" data-testid="rules-table">
+        <table className="result-table alerts-table" data-testid="rules-table">
           <thead>
             <tr>
               <th>Rule</th>
@@ -268,24 +272,30 @@ export function AlertsPage() {
             {rules.map((r) => (
               <Fragment key={r.name}>
                 <tr className="expandable" onClick={() => setOpenRule(openRule === r.name ? '' : r.name)}>
-                  <td>
-                    {r.name} <span className="muted">({r.source.kind})</span>
+                  <td data-label="Rule">
+                    <span>
+                      {r.name} <span className="muted">({r.source.kind})</span>
+                    </span>
                   </td>
-                  <td>
+                  <td data-label="Severity" className="nowrap">
                     <Severity word={r.severityLabel} priority={r.severity} />
                   </td>
-                  <td>
+                  <td data-label="Condition">
                     <code>{r.spec.condition}</code>
                   </td>
-                  <td>{r.lastError ? <span className="error-text">{r.lastError}</span> : when(r.lastEvaluatedAt)}</td>
-                  <td>
-                    {r.lastSamples.slice(0, 3).map((s) => (
-                      <div key={labelText(s.labels)}>
-                        {labelText(s.labels)} {valueText(s.values)}
-                      </div>
-                    ))}
+                  <td data-label="Evaluated">
+                    {r.lastError ? <span className="error-text">{r.lastError}</span> : when(r.lastEvaluatedAt)}
                   </td>
-                  <td>
+                  <td data-label="Last values" className="wide">
+                    <div>
+                      {r.lastSamples.slice(0, 3).map((s) => (
+                        <div key={labelText(s.labels)}>
+                          {labelText(s.labels)} {valueText(s.values)}
+                        </div>
+                      ))}
+                    </div>
+                  </td>
+                  <td data-label="State" className="rule-state">
                     {r.firing > 0 ? `${r.firing} firing` : r.pending > 0 ? `${r.pending} pending` : 'ok'}
                     {r.source.kind === 'api' ? (
                       <button
@@ -324,7 +334,7 @@ export function AlertsPage() {
         <input
           aria-label="Rule query"
           placeholder="event.type:order_completed | stats count() as orders"
-          size={50}
+          className="grow"
           value={draft.query}
           onChange={(e) => setDraft({ ...draft, query: e.target.value })}
         />
@@ -384,6 +394,7 @@ export function AlertsPage() {
           aria-label="Comment"
           value={form.comment}
           onChange={(e) => setForm({ ...form, comment: e.target.value })}
+          className="grow"
           placeholder="why (maintenance, known issue…)"
         />
         <button type="button" onClick={() => void addSilence()} disabled={!form.value || !form.comment}>

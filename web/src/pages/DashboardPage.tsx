@@ -17,7 +17,7 @@ import {
 import { navigate, setSearchParams, useLocation } from '../router.ts';
 import { autoInterval, durationMs, expandQuery } from '../time.ts';
 import { TimeBar } from '../components/TimeBar.tsx';
-import type { Dashboard, DashboardAnswer, Panel } from '../types.ts';
+import type { Dashboard, DashboardAnswer, Panel, QueryWarning } from '../types.ts';
 import { PanelEditor } from './PanelEditor.tsx';
 import { chosenVariables, expandPanel, variableParam } from '../dashboard-variables.ts';
 import { useNarrow } from '../use-narrow.ts';
@@ -28,6 +28,8 @@ export function DashboardPage({ id }: { id: string }) {
   const [draft, setDraft] = useState<Dashboard | null>(null);
   const [error, setError] = useState('');
   const [tick, setTick] = useState(0);
+  /** The last answer's warnings per panel (`<id>-<index>`), for the panel editors. */
+  const [warnings, setWarnings] = useState<Record<string, readonly QueryWarning[]>>({});
   const narrow = useNarrow();
 
   useEffect(() => {
@@ -200,9 +202,24 @@ export function DashboardPage({ id }: { id: string }) {
                 Explore ↗
               </button>
             </header>
-            {editing ? <PanelEditor panel={p} onChange={(next) => updatePanel(i, next)} /> : null}
+            {editing ? (
+              <PanelEditor panel={p} warnings={warnings[`${p.id}-${i}`]} onChange={(next) => updatePanel(i, next)} />
+            ) : null}
             <div className="panel-body">
-              <PanelView panel={expandPanel(p, dashboard, chosen)} from={from} to={to} tick={tick} narrow={narrow} />
+              <PanelView
+                panel={expandPanel(p, dashboard, chosen)}
+                from={from}
+                to={to}
+                tick={tick}
+                narrow={narrow}
+                onWarnings={(w) =>
+                  setWarnings((prev) =>
+                    (prev[`${p.id}-${i}`]?.length ?? 0) === 0 && w.length === 0
+                      ? prev
+                      : { ...prev, [`${p.id}-${i}`]: w },
+                  )
+                }
+              />
             </div>
           </section>
         ))}

@@ -1,19 +1,23 @@
 /**
  * Explore: a query in the query language over a time range; the error at
- * its position; a histogram of matching events; the results (events expand
- * to their JSON); and a field sidebar whose top values add filters.
+ * its position; warnings (an unknown field, with suggestions that fix the
+ * query); a histogram of matching events; the results (events expand to
+ * their JSON; a stats result can be charted and saved as a panel); and a
+ * field sidebar whose top values add filters.
  */
 import { useEffect, useMemo, useState } from 'react';
 import { ApiError, clearQueryCache, runQuery } from '../api.ts';
 import { LazyChart as Chart } from '../components/LazyChart.tsx';
 import { chartOption } from '../components/chart-options.ts';
+import { QueryWarnings } from '../components/QueryWarnings.tsx';
 import { ResultTable } from '../components/ResultTable.tsx';
 import { TimeBar } from '../components/TimeBar.tsx';
 import { setSearchParams, useLocation } from '../router.ts';
 import { autoInterval, resolveTime } from '../time.ts';
 import type { QueryAnswer } from '../types.ts';
 import { useNarrow } from '../use-narrow.ts';
-import { filterPart, topValues, withFilter } from './explore-query.ts';
+import { filterPart, replaceField, topValues, withFilter } from './explore-query.ts';
+import { StatsResult, type StatsView } from './ExploreStats.tsx';
 
 type Outcome =
   | { kind: 'idle' }
@@ -26,6 +30,7 @@ export function ExplorePage() {
   const from = search.get('from') ?? 'now-1h';
   const to = search.get('to') ?? 'now';
   const refresh = search.get('refresh') ?? '';
+  const view = (search.get('view') ?? 'table') as StatsView;
   const [text, setText] = useState(q);
   const [outcome, setOutcome] = useState<Outcome>({ kind: 'idle' });
   const [tick, setTick] = useState(0);
@@ -80,7 +85,8 @@ export function ExplorePage() {
           aria-label="Query"
           data-testid="query-input"
           value={text}
-          rows={2}
+          // A phone shows the whole query rather than two lines of it.
+          rows={narrow ? Math.min(5, Math.max(2, Math.ceil(text.length / 30))) : 2}
           spellCheck={false}
           placeholder="event.type:payment_transaction AND event.outcome:failure | stats count() by transaction.gateway"
           onChange={(e) => setText(e.target.value)}
@@ -96,6 +102,12 @@ export function ExplorePage() {
         </button>
       </form>
       {outcome.kind === 'error' ? <QueryErrorView query={q} error={outcome.error} /> : null}
+      {outcome.kind === 'ok' ? (
+        <QueryWarnings
+          warnings={outcome.answer.warnings}
+          onReplace={(field, suggestion) => run(replaceField(q, field, suggestion))}
+        />
+      ) : null}
       {outcome.kind === 'ok' ? (
         <div className="explore-body">
           {fields.length > 0 ? (
@@ -135,8 +147,10 @@ export function ExplorePage() {
             </p>
             {outcome.answer.rows.length === 0 ? (
               <p className="page-message">No results in this time range.</p>
-            ) : (
+            ) : outcome.answer.columns.some((c) => c.name === '_source') ? (
               <ResultTable answer={outcome.answer} />
+            ) : (
+              <StatsResult query={q} answer={outcome.answer} from={from} to={to} view={view} narrow={narrow} />
             )}
           </div>
         </div>

@@ -1,8 +1,21 @@
-/** Edit mode of one panel: title, chart type, size, query (or funnel JSON), remove. */
+/**
+ * Edit mode of one panel: title, chart type, size, query (or funnel JSON), remove; the
+ * warnings of the panel's last answer, whose suggestions fix the query in place.
+ */
 import { useState } from 'react';
-import { PANEL_TYPES, type Panel, type PanelType } from '../types.ts';
+import { QueryWarnings } from '../components/QueryWarnings.tsx';
+import { PANEL_TYPES, type Panel, type PanelType, type QueryWarning } from '../types.ts';
+import { replaceField } from './explore-query.ts';
 
-export function PanelEditor({ panel, onChange }: { panel: Panel; onChange: (p: Panel | null) => void }) {
+export function PanelEditor({
+  panel,
+  warnings,
+  onChange,
+}: {
+  panel: Panel;
+  warnings?: readonly QueryWarning[];
+  onChange: (p: Panel | null) => void;
+}) {
   const [query, setQuery] = useState(panel.funnel ? JSON.stringify(panel.funnel, null, 1) : (panel.query ?? ''));
   const [error, setError] = useState('');
   const apply = () => {
@@ -64,6 +77,16 @@ export function PanelEditor({ panel, onChange }: { panel: Panel; onChange: (p: P
         onBlur={apply}
       />
       {error ? <p className="error-text">{error}</p> : null}
+      {panel.type === 'funnel' ? null : (
+        <QueryWarnings
+          warnings={warnings}
+          onReplace={(field, suggestion) => {
+            const fixed = replaceField(query, field, suggestion);
+            setQuery(fixed);
+            onChange({ ...panel, query: fixed });
+          }}
+        />
+      )}
     </div>
   );
 }

@@ -1,4 +1,8 @@
-/** Query text helpers for Explore: the filter part of a query, adding a filter, top values of event fields. */
+/**
+ * Query text helpers for Explore and the panel editor: the filter part of a query, adding a
+ * filter, replacing a field name, top values of event fields.
+ */
+import { shapeOf } from '../components/chart-options.ts';
 import type { QueryAnswer } from '../types.ts';
 
 /** The text before the first `|` outside quotes (the filter), or `*`. */
@@ -20,6 +24,41 @@ export function withFilter(query: string, field: string, value: string): string 
   const term = `${field}:"${value.replace(/["\\]/g, '\\$&')}"`;
   const narrowed = filter === '*' ? term : `(${filter}) AND ${term}`;
   return rest.startsWith('|') ? `${narrowed} ${rest}` : narrowed;
+}
+
+const FIELD_CHAR = /[\w.@]/;
+
+/**
+ * `query` with every use of the field `field` renamed to `replacement` (a warning's
+ * suggestion), outside quoted strings and only where the whole name matches: fixing
+ * `statsu` leaves `"statsu"` values and `statsu_code` alone.
+ */
+export function replaceField(query: string, field: string, replacement: string): string {
+  if (field === '') return query;
+  let out = '';
+  let quote = false;
+  for (let i = 0; i < query.length;) {
+    const ch = query[i] as string;
+    if (quote && ch === '\\') {
+      out += query.slice(i, i + 2);
+      i += 2;
+      continue;
+    }
+    if (ch === '"') quote = !quote;
+    if (
+      !quote &&
+      query.startsWith(field, i) &&
+      !FIELD_CHAR.test(query[i - 1] ?? ' ') &&
+      !FIELD_CHAR.test(query[i + field.length] ?? ' ')
+    ) {
+      out += replacement;
+      i += field.length;
+      continue;
+    }
+    out += ch;
+    i++;
+  }
+  return out;
 }
 
 /** Fields of the returned events with their most frequent values (like Kibana's sidebar, over the sample shown). */
@@ -56,4 +95,26 @@ function flatten(value: unknown, prefix: string, add: (field: string, value: unk
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, add);
   } else add(prefix, value);
+}
+
+/** How Explore can show a stats result. */
+export type StatsView = 'table' | 'line' | 'bar' | 'pie';
+
+/** Why a view cannot draw this answer, or '' when it can. */
+export function viewProblem(view: StatsView, answer: QueryAnswer): string {
+  const s = shapeOf(answer);
+  if (view === 'table') return '';
+  if (s.numbers.length === 0) return 'The result has no number column to draw.';
+  if (view === 'line' && s.time < 0) return 'A line needs a time column: add "by bin(@timestamp, 5m)".';
+  if (view === 'pie' && (s.time >= 0 || s.strings.length === 0))
+    return 'A pie needs one text column and no time column: group "by" a field.';
+  return '';
+}
+
+/**
+ * The query as a panel stores it: a fixed time bucket becomes `$interval`, so the panel's
+ * buckets follow the dashboard's range as the prebuilt panels' do.
+ */
+export function panelQuery(query: string): string {
+  return query.replace(/bin\(\s*@timestamp\s*,\s*\d+[smhdw]\s*\)/g, 'bin(@timestamp, $interval)');
 }
