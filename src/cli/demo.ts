@@ -22,6 +22,7 @@ import { expectedEventsPerSecond, SESSIONS_PER_MINUTE, ShopSimulator } from '../
 import { parseDuration } from '../util/duration.ts';
 import { configFromFlags, DEFAULT_CONFIG_FILE, parsePort, parseUrl } from './config-flags.ts';
 import { fillHistory, splitHistory } from './demo-history.ts';
+import { StoredIncidents } from './demo-incidents.ts';
 import { httpQueryRunner, httpSink, missingHistory, pipelineSink, type QueryRunner } from './demo-sinks.ts';
 import { parseRate, runLoadGenerator } from './load-generator.ts';
 import { startServer } from './serve.ts';
@@ -191,8 +192,10 @@ export async function runDemo(
     const fromMs = liveStartMs + spec.offsetMs;
     incidents.add(spec.name, fromMs, fromMs + INCIDENTS[spec.name].defaultDurationMinutes * 60_000);
   }
-  const server = options.url ? undefined : await startServer(configFromFlags(options), { demo: incidents });
+  const stored = options.url ? undefined : new StoredIncidents(incidents);
+  const server = stored ? await startServer(configFromFlags(options), { demo: stored }) : undefined;
   try {
+    const resumed = server && stored ? await stored.attach(server.context.store.documents, log) : [];
     const url = options.url ?? server?.app.listeningOrigin ?? '';
     const sink = server ? pipelineSink(server.context.pipeline) : httpSink(url);
     const queryText: QueryRunner = server
@@ -209,6 +212,7 @@ export async function runDemo(
     log(
       `Shoplens demo shop (seed ${options.seed}) → ${url}${server ? ` (embedded store in ${server.context.config.dataDir})` : ''}`,
     );
+    if (resumed.length > 0) log(`Resuming ${resumed.length} incident(s) recorded in this data directory.`);
     for (const record of incidents.list()) log(describeIncident(record));
     if (server) log(`Incidents: GET/POST ${url}/api/v1/demo/incidents (valid names: ${INCIDENT_NAMES.join(', ')})`);
 
