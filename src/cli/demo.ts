@@ -9,7 +9,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runQuery } from '../store/query-service.ts';
 import { exportSeed001Csv } from '../demo/csv-export.ts';
-import { backfill, streamLive, wallClockOf } from '../demo/demo-runner.ts';
+import { streamLive, wallClockOf, type EventSink } from '../demo/demo-runner.ts';
 import {
   INCIDENT_NAMES,
   INCIDENTS,
@@ -21,19 +21,23 @@ import {
 import { expectedEventsPerSecond, SESSIONS_PER_MINUTE, ShopSimulator } from '../demo/shop-simulator.ts';
 import { parseDuration } from '../util/duration.ts';
 import { configFromFlags, DEFAULT_CONFIG_FILE, parsePort, parseUrl } from './config-flags.ts';
+import { fillHistory, splitHistory } from './demo-history.ts';
+import { StoredIncidents } from './demo-incidents.ts';
 import { httpQueryRunner, httpSink, missingHistory, pipelineSink, type QueryRunner } from './demo-sinks.ts';
 import { parseRate, runLoadGenerator } from './load-generator.ts';
 import { startServer } from './serve.ts';
 
 /**
- * History older than this before now is thinned to --history-scale (so 7 days
- * backfill in seconds); the last hour has live density, so the default
- * `now-1h` views show the same rates before and after the demo starts.
+ * The history is stored at the live traffic's density (no step between
+ * history and live traffic, and the alert rules' minimum volumes hold in the
+ * history too). A week at live density is about 1.8 M events, which the
+ * store takes in minutes, not seconds: so the history is filled newest first,
+ * live traffic starts once the last READY_HISTORY_MS are stored, and the
+ * older days follow in the background.
  */
-const RECENT_AT_LIVE_SCALE_MS = 3_600_000;
-/** Infrastructure samples: every 5 minutes in thinned history, every minute at live density. */
-const HISTORY_INFRA_INTERVAL_MS = 300_000;
-const LIVE_INFRA_INTERVAL_MS = 60_000;
+const READY_HISTORY_MS = 6 * 3_600_000;
+/** Infrastructure samples of every pod, every minute, in history and live traffic alike. */
+const INFRA_INTERVAL_MS = 60_000;
 
 export interface DemoOptions {
   port?: number;
@@ -47,7 +51,10 @@ export interface DemoOptions {
   seed: number;
   url?: string;
   scale: number;
-  historyScale: number;
+  /** Traffic scale of the backfilled history (default: `scale`; another value shows a step at the live start). */
+  historyScale?: number;
+  /** History stored before live traffic starts; the older part follows in the background (default 6 h). */
+  readyHistory?: number;
   duration?: number;
   /** Incidents to inject (`--incident NAME[@OFFSET]`, repeatable). */
   incident?: IncidentSpec[];
@@ -185,92 +192,110 @@ export async function runDemo(
     const fromMs = liveStartMs + spec.offsetMs;
     incidents.add(spec.name, fromMs, fromMs + INCIDENTS[spec.name].defaultDurationMinutes * 60_000);
   }
-  const server = options.url ? undefined : await startServer(configFromFlags(options), { demo: incidents });
+  const stored = options.url ? undefined : new StoredIncidents(incidents);
+  const server = stored ? await startServer(configFromFlags(options), { demo: stored }) : undefined;
   try {
+    const resumed = server && stored ? await stored.attach(server.context.store.documents, log) : [];
     const url = options.url ?? server?.app.listeningOrigin ?? '';
     const sink = server ? pipelineSink(server.context.pipeline) : httpSink(url);
     const queryText: QueryRunner = server
       ? (query, from) => runQuery(server.context.store, { query, from, to: 'now+1h', tenant: 'default' })
       : httpQueryRunner(url);
-    const thinnedUntilMs = liveStartMs - RECENT_AT_LIVE_SCALE_MS;
-    const simulator = new ShopSimulator({
+    const historyScale = options.historyScale ?? options.scale;
+    const simulatorOptions = {
       seed: options.seed,
-      trafficScale: (t) => (t < thinnedUntilMs ? options.historyScale : options.scale),
-      infraIntervalMs: (t) => (t < thinnedUntilMs ? HISTORY_INFRA_INTERVAL_MS : LIVE_INFRA_INTERVAL_MS),
+      trafficScale: (t: number) => (t < liveStartMs ? historyScale : options.scale),
+      infraIntervalMs: INFRA_INTERVAL_MS,
       conditions: incidents.hook,
-    });
+    };
+    const simulator = new ShopSimulator(simulatorOptions);
     log(
       `Shoplens demo shop (seed ${options.seed}) → ${url}${server ? ` (embedded store in ${server.context.config.dataDir})` : ''}`,
     );
+    if (resumed.length > 0) log(`Resuming ${resumed.length} incident(s) recorded in this data directory.`);
     for (const record of incidents.list()) log(describeIncident(record));
     if (server) log(`Incidents: GET/POST ${url}/api/v1/demo/incidents (valid names: ${INCIDENT_NAMES.join(', ')})`);
 
+    let olderHistory: Promise<number> = Promise.resolve(0);
+    const stopHistory = new AbortController();
+    const onAbort = (): void => stopHistory.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
     if (options.history > 0) {
       const fromMs = liveStartMs - options.history;
       const gaps = await missingHistory(queryText, fromMs, liveStartMs);
       if (!(gaps.length === 1 && gaps[0]?.fromMs === fromMs && gaps[0].toMs === liveStartMs)) {
         log('The store already holds demo history: backfilling only what is missing.');
       }
-      for (const gap of gaps) {
-        if (signal.aborted) break;
-        log(
-          `Backfilling ${minuteOf(gap.fromMs)} → ${minuteOf(gap.toMs)} UTC ` +
-            `(traffic scale ${options.historyScale}, the last hour ${options.scale})…`,
-        );
-        let nextReport = 0.1;
-        const result = await backfill(simulator, sink, {
-          ...gap,
-          signal,
-          onProgress: (p) => {
-            const line = `backfill ${String(Math.floor(p.fraction * 100)).padStart(3)}% | ${minuteOf(p.reachedMs)} | ${count(p.sent)} events | ${count(p.sent / Math.max(p.elapsedMs / 1000, 0.001))} events/s`;
-            if (progress) progress(line);
-            else if (p.fraction >= nextReport) {
-              log(line);
-              nextReport = Math.floor(p.fraction * 10) / 10 + 0.1;
-            }
-          },
+      const parts = splitHistory(gaps, liveStartMs - (options.readyHistory ?? READY_HISTORY_MS));
+      log(`History at traffic scale ${historyScale} (live traffic: ${options.scale}).`);
+      await fillHistory(simulator, sink, parts.ready, { signal, log, progress, label: 'recent history' });
+      if (parts.background.length > 0 && !signal.aborted) {
+        // Its own simulator: live traffic moves the first one's slot cache forward while this one goes back.
+        olderHistory = fillHistory(new ShopSimulator(simulatorOptions), sink, parts.background, {
+          signal: stopHistory.signal,
+          log,
+          reportEvery: 0.25,
+          label: 'older history (in the background)',
         });
-        log(
-          `Backfilled ${count(result.accepted)} events in ${(result.elapsedMs / 1000).toFixed(1)} s` +
-            (result.rejected > 0 ? `; ${result.rejected} rejected, first: ${result.firstRejection}` : ''),
-        );
       }
     }
-    if (signal.aborted) return;
-
-    const average = expectedEventsPerSecond(options.scale, LIVE_INFRA_INTERVAL_MS) * options.speed;
-    const now = simulator.expectedEventsPerSecondAt(liveStartMs, LIVE_INFRA_INTERVAL_MS) * options.speed;
-    log(
-      `Live traffic at ${options.speed}× real time, traffic scale ${options.scale}: about ${now.toFixed(1)} events/s ` +
-        `at this hour, ${average.toFixed(1)} on average over a week. ` +
-        (options.duration === undefined ? 'Ctrl-C to stop.' : `Stopping after ${options.duration / 1000} s.`),
-    );
-    let windowEvents = 0;
-    let windowStart = Date.now();
-    const live = await streamLive(simulator, sink, {
-      startMs: liveStartMs,
-      speed: options.speed,
-      signal,
-      ...(options.duration === undefined ? {} : { untilMs: Date.now() + options.duration }),
-      onTick: (tick) => {
-        windowEvents += tick.events;
-        if (tick.wallMs - windowStart >= 60_000) {
-          log(
-            `live | ${minuteOf(tick.wallMs)} | ${count(windowEvents)} events in the last minute | ${count(tick.accepted)} in total`,
-          );
-          windowEvents = 0;
-          windowStart = tick.wallMs;
-        }
-      },
-      onError: (err, lost) => log(`Could not store ${lost} live events: ${(err as Error).message}`),
-    });
-    log(`Demo stopped: ${count(live.accepted)} live events stored.`);
+    let olderHistoryDone = false;
+    const markDone = (): void => {
+      olderHistoryDone = true;
+    };
+    void olderHistory.then(markDone, markDone);
+    try {
+      if (signal.aborted) return;
+      await runLive(simulator, sink, options, liveStartMs, signal, log);
+      if (!signal.aborted && !olderHistoryDone) log('Waiting for the older history to be stored (Ctrl-C to stop now)…');
+    } finally {
+      await olderHistory.catch((err: unknown) => log(`Could not store the older history: ${(err as Error).message}`));
+      signal.removeEventListener('abort', onAbort);
+    }
   } finally {
     if (server) {
       server.context.metrics.registry.clear();
       await server.close();
     }
   }
+}
+
+/** Streams live traffic until aborted or --duration, logging a line a minute. */
+async function runLive(
+  simulator: ShopSimulator,
+  sink: EventSink,
+  options: DemoOptions,
+  liveStartMs: number,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<void> {
+  const average = expectedEventsPerSecond(options.scale, INFRA_INTERVAL_MS) * options.speed;
+  const now = simulator.expectedEventsPerSecondAt(liveStartMs, INFRA_INTERVAL_MS) * options.speed;
+  log(
+    `Live traffic at ${options.speed}× real time, traffic scale ${options.scale}: about ${now.toFixed(1)} events/s ` +
+      `at this hour, ${average.toFixed(1)} on average over a week. ` +
+      (options.duration === undefined ? 'Ctrl-C to stop.' : `Stopping after ${options.duration / 1000} s.`),
+  );
+  let windowEvents = 0;
+  let windowStart = Date.now();
+  const live = await streamLive(simulator, sink, {
+    startMs: liveStartMs,
+    speed: options.speed,
+    signal,
+    ...(options.duration === undefined ? {} : { untilMs: Date.now() + options.duration }),
+    onTick: (tick) => {
+      windowEvents += tick.events;
+      if (tick.wallMs - windowStart >= 60_000) {
+        log(
+          `live | ${minuteOf(tick.wallMs)} | ${count(windowEvents)} events in the last minute | ${count(tick.accepted)} in total`,
+        );
+        windowEvents = 0;
+        windowStart = tick.wallMs;
+      }
+    },
+    onError: (err, lost) => log(`Could not store ${lost} live events: ${(err as Error).message}`),
+  });
+  log(`Demo stopped: ${count(live.accepted)} live events stored.`);
 }
 
 /** Adds `shoplens demo` to the program. */
@@ -299,9 +324,13 @@ export function registerDemoCommand(program: Command): Command {
     )
     .option(
       '--history-scale <n>',
-      'traffic scale of the backfilled history (0.1 ≈ 30,000 events a day)',
+      'traffic scale of the backfilled history (default: --scale; another value shows a step at the live start)',
       parseNonNegative,
-      0.1,
+    )
+    .option(
+      '--ready-history <duration>',
+      'history stored before live traffic starts; the older history follows in the background (default 6h)',
+      parseHistory,
     )
     .option('--duration <duration>', 'stop after this much live traffic (default: run until Ctrl-C)', (v) =>
       parseHistory(v),

@@ -1,19 +1,73 @@
 /**
- * `shoplens` command line: serve, query.
+ * `shoplens` command line: serve, query, and the subcommands of their own
+ * modules (demo, import, rules, keys, privacy), each loaded only when it is
+ * named, so `shoplens --help` and `shoplens query --url` load neither DuckDB
+ * nor Fastify.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError } from '../config.ts';
 import { AppError, QueryError } from '../errors.ts';
-import { runQuery, type QueryAnswer } from '../store/query-service.ts';
-import { configFromFlags, DEFAULT_CONFIG_FILE, parsePort } from './config-flags.ts';
-import { registerDemoCommand } from './demo.ts';
-import { registerImportCommand } from './import.ts';
-import { registerKeysCommand } from './keys.ts';
-import { registerPrivacyCommands } from './privacy.ts';
-import { registerRulesCommand } from './rules.ts';
-import { printAnswer, type OutputFormat } from './output.ts';
-import { openStore, startServer } from './serve.ts';
-import { API_KEY_ENV, authHeaders } from './client.ts';
+import type { QueryAnswer } from '../store/query-service.ts';
+import { API_KEY_ENV, authHeaders, postJson, type JsonAnswer } from './client.ts';
+import type { OutputFormat } from './output.ts';
+
+/** The config file looked for in the working directory (as config-flags.ts's DEFAULT_CONFIG_FILE). */
+const DEFAULT_CONFIG_FILE = 'shoplens.yaml';
+
+/** Commander parser for --port (as config-flags.ts's, without loading the config schema). */
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  return n;
+}
+
+type Register = (program: Command) => unknown;
+
+/**
+ * Subcommands defined in their own modules: the top-level help lists them
+ * with these summaries (test/cli/cli.test.ts checks they match the modules'
+ * own descriptions); naming one loads its module, which defines it in full.
+ */
+export const LAZY_COMMANDS: readonly {
+  readonly summaries: Readonly<Record<string, string>>;
+  readonly load: () => Promise<Register>;
+}[] = [
+  {
+    summaries: { demo: 'Run Shoplens with a simulated shop: backfill its history, then stream live traffic' },
+    load: async () => (await import('./demo.ts')).registerDemoCommand,
+  },
+  {
+    summaries: {
+      import:
+        "Import one of seed 001's CSV files (exit code 2 when rows were rejected); importing a file again replaces its rows",
+    },
+    load: async () => (await import('./import.ts')).registerImportCommand,
+  },
+  {
+    summaries: {
+      rules: 'Alert rules: validate files, test a rule against stored data',
+      silences: 'Silences and maintenance windows on a running server',
+    },
+    load: async () => (await import('./rules.ts')).registerRulesCommand,
+  },
+  {
+    summaries: { keys: 'Create, list and revoke API keys' },
+    load: async () => (await import('./keys.ts')).registerKeysCommand,
+  },
+  {
+    summaries: { privacy: "GDPR: erase or export one customer's events", retention: 'Retention per data class' },
+    load: async () => (await import('./privacy.ts')).registerPrivacyCommands,
+  },
+];
+
+/** The subcommand `argv` names (the first word after the options of the root command), if any. */
+function commandNamed(argv: readonly string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--api-key') i++;
+    else if (arg !== 'help' && !arg.startsWith('-')) return arg; // `help demo` names demo
+  }
+  return undefined;
+}
 
 /** Prints a query error with a caret under the position. */
 function printQueryError(query: string, message: string, position: number | undefined): void {
@@ -24,22 +78,14 @@ function printQueryError(query: string, message: string, position: number | unde
 }
 
 async function queryOverHttp(url: string, body: Record<string, unknown>): Promise<QueryAnswer> {
-  let response: Response;
+  let response: JsonAnswer;
   try {
-    response = await fetch(new URL('/api/v1/query', url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...authHeaders() },
-      body: JSON.stringify(body),
-    });
+    response = await postJson(new URL('/api/v1/query', url), body, authHeaders());
   } catch (err) {
-    throw new AppError(
-      503,
-      'cli.unreachable',
-      `Cannot reach Shoplens at ${url}: ${(err as Error).cause ?? (err as Error).message}`,
-    );
+    throw new AppError(503, 'cli.unreachable', `Cannot reach Shoplens at ${url}: ${(err as Error).message}`);
   }
-  const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!response.ok) {
+  const json = response.json;
+  if (response.status < 200 || response.status > 299) {
     const error = (json['error'] ?? {}) as { code?: string; message?: string; position?: number };
     if (error.code?.startsWith('query.') && typeof error.position === 'number') {
       throw new QueryError(
@@ -53,7 +99,11 @@ async function queryOverHttp(url: string, body: Record<string, unknown>): Promis
   return json as unknown as QueryAnswer;
 }
 
-export function buildProgram(): Command {
+/**
+ * The program for `argv`: the subcommand it names is defined in full (its
+ * module loaded); the others only by name and summary, for the help.
+ */
+export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command()
     .name('shoplens')
     .description('E-commerce observability and analytics in one service')
@@ -72,6 +122,8 @@ export function buildProgram(): Command {
     .option('--data-dir <dir>', 'where the embedded store keeps its files (default ./data)')
     .option('--config <file>', `YAML config file (default ./${DEFAULT_CONFIG_FILE} if present)`)
     .action(async (options: { port?: number; host?: string; dataDir?: string; config?: string }) => {
+      const { configFromFlags } = await import('./config-flags.ts');
+      const { startServer } = await import('./serve.ts');
       const config = configFromFlags(options);
       const server = await startServer(config);
       const stop = (signal: string) => {
@@ -122,6 +174,9 @@ export function buildProgram(): Command {
           if (options.url) {
             answer = await queryOverHttp(options.url, request);
           } else {
+            const { configFromFlags } = await import('./config-flags.ts');
+            const { openStore } = await import('./serve.ts');
+            const { runQuery } = await import('../store/query-service.ts');
             const config = configFromFlags(options);
             const store = await openStore(config);
             try {
@@ -149,23 +204,25 @@ export function buildProgram(): Command {
             `Plan: ${answer.explain.plan}\n\nSQL: ${answer.explain.sql}\nParams: ${JSON.stringify(answer.explain.params)}\n\n`,
           );
         }
+        const { printAnswer } = await import('./output.ts');
         await printAnswer(answer, options.format);
       },
     );
 
-  registerDemoCommand(program);
-  registerImportCommand(program);
-  registerRulesCommand(program);
-  registerKeysCommand(program);
-  registerPrivacyCommands(program);
+  const named = commandNamed(argv);
+  for (const lazy of LAZY_COMMANDS) {
+    if (named !== undefined && named in lazy.summaries) (await lazy.load())(program);
+    else for (const [name, summary] of Object.entries(lazy.summaries)) program.command(name).description(summary);
+  }
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    // By name: config.ts (and its schema) is loaded only by the commands that read a config.
+    if (err instanceof Error && err.name === 'ConfigError') {
       process.stderr.write(`${err.message}\n`);
       process.exit(78); // EX_CONFIG
     }

@@ -26,7 +26,7 @@ export interface EventSink {
 }
 
 export interface BackfillProgress {
-  /** Simulated time reached, epoch ms. */
+  /** Simulated time reached (the oldest time stored so far when newest first), epoch ms. */
   readonly reachedMs: number;
   /** Share of the window done, 0-1. */
   readonly fraction: number;
@@ -46,6 +46,13 @@ export interface BackfillOptions {
   readonly batchSize?: number;
   /** Deliveries in flight at once, so generation overlaps storage and ingest workers (default 4). */
   readonly maxInFlight?: number;
+  /**
+   * Newest chunk first (default false: oldest first). Events inside a chunk
+   * stay in time order. The demo fills its history backwards, so the recent
+   * hours that the first screens show are stored first and an interrupted
+   * backfill leaves one gap at the old end, which the next run fills.
+   */
+  readonly newestFirst?: boolean;
   /** Called after each chunk is delivered. */
   readonly onProgress?: (progress: BackfillProgress) => void;
   /** Stops between chunks when aborted. */
@@ -101,7 +108,11 @@ class Deliveries {
   }
 }
 
-/** Sends every event of [fromMs, toMs) to the sink, in time order, chunk by chunk. Rejects on the first failed delivery. */
+/**
+ * Sends every event of [fromMs, toMs) to the sink chunk by chunk, in time
+ * order (or newest chunk first with `newestFirst`). Rejects on the first
+ * failed delivery.
+ */
 export async function backfill(
   simulator: ShopSimulator,
   sink: EventSink,
@@ -113,16 +124,22 @@ export async function backfill(
   const deliveries = new Deliveries(sink, options.maxInFlight ?? 4);
   const total = Math.max(1, options.toMs - options.fromMs);
   let sent = 0;
-  for (let from = options.fromMs; from < options.toMs && !options.signal?.aborted; from += chunkMs) {
-    const to = Math.min(options.toMs, from + chunkMs);
+  let done = 0;
+  const chunks = Math.ceil(total / chunkMs);
+  for (let k = 0; k < chunks && !options.signal?.aborted; k++) {
+    const from = options.newestFirst
+      ? Math.max(options.fromMs, options.toMs - (k + 1) * chunkMs)
+      : options.fromMs + k * chunkMs;
+    const to = options.newestFirst ? options.toMs - k * chunkMs : Math.min(options.toMs, from + chunkMs);
     const events = simulator.eventsBetween(from, to);
     for (let i = 0; i < events.length; i += batchSize) {
       await deliveries.send(events.slice(i, i + batchSize).map((event) => toRawEvent(event)));
     }
     sent += events.length;
+    done += to - from;
     options.onProgress?.({
-      reachedMs: to,
-      fraction: (to - options.fromMs) / total,
+      reachedMs: options.newestFirst ? from : to,
+      fraction: done / total,
       sent,
       accepted: deliveries.accepted,
       rejected: deliveries.rejected,

@@ -189,7 +189,7 @@ export interface DemoIncidentControl {
    * epoch ms), for `durationMinutes` of shop time (default: the incident's own).
    * Throws a RangeError for an unknown name or a duration outside 1 minute - 1 day.
    */
-  start(name: string, durationMinutes: number | undefined, nowMs: number): IncidentRecord;
+  start(name: string, durationMinutes: number | undefined, nowMs: number): IncidentRecord | Promise<IncidentRecord>;
 }
 
 /**
@@ -243,6 +243,41 @@ export class IncidentSchedule implements DemoIncidentControl {
 
   list(): readonly IncidentRecord[] {
     return this.#incidents.map((i) => i.record).sort((a, b) => a.startMs - b.startMs);
+  }
+
+  /**
+   * Schedules an incident of an earlier run from its ground truth (wall-clock
+   * start and end, as stamped on the stored events), with this run's clock:
+   * one still in progress goes on until its recorded end. Answers the
+   * scheduled record; an incident already scheduled with the same name and
+   * start is not added twice.
+   */
+  resume(record: Pick<IncidentRecord, 'name' | 'startMs' | 'endMs'>): IncidentRecord {
+    const name = checkName(record.name);
+    const known = this.#incidents.find((i) => i.record.name === name && i.record.startMs === record.startMs);
+    if (known) return known.record;
+    if (!(Number.isFinite(record.startMs) && record.endMs > record.startMs)) {
+      throw new RangeError(`incident ${name}: its end must be after its start`);
+    }
+    const definition = INCIDENTS[name];
+    const resumed: IncidentRecord = Object.freeze({
+      name,
+      service: definition.service,
+      description: definition.description,
+      startMs: record.startMs,
+      endMs: record.endMs,
+    });
+    const fromMs = this.#clock.shopTimeOf(record.startMs);
+    const toMs = this.#clock.shopTimeOf(record.endMs);
+    this.#incidents.push({ hook: incidentHook(name, fromMs, toMs), record: resumed });
+    return resumed;
+  }
+
+  /** Unschedules an incident (one whose start could not be recorded); answers whether it was there. */
+  remove(record: IncidentRecord): boolean {
+    const at = this.#incidents.findIndex((i) => i.record === record);
+    if (at >= 0) this.#incidents.splice(at, 1);
+    return at >= 0;
   }
 
   start(name: string, durationMinutes: number | undefined, nowMs: number): IncidentRecord {

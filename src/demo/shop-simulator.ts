@@ -106,7 +106,7 @@ export class ShopSimulator implements ShopWorld {
   readonly #infraIntervalMs: TimeVarying;
   readonly #conditions: ConditionsHook | undefined;
   readonly #backgroundErrors = new Weighted(BACKGROUND_ERRORS);
-  /** Generated slots by index; old ones are dropped as windows move forward. */
+  /** Generated slots by index; those outside the last window are dropped. */
   readonly #slots = new Map<number, readonly DemoEvent[]>();
 
   constructor(options: ShopSimulatorOptions) {
@@ -151,13 +151,14 @@ export class ShopSimulator implements ShopWorld {
 
   /**
    * Every event with `fromMs <= tsMs < toMs`, ordered by time (ties in a
-   * fixed order). Windows that move forward reuse the slots already made.
+   * fixed order). Consecutive windows (forward or backwards) reuse the slots already made.
    */
   eventsBetween(fromMs: number, toMs: number): DemoEvent[] {
     if (!(toMs >= fromMs)) throw new Error(`window end ${toMs} is before its start ${fromMs}`);
     const firstSlot = slotOf(fromMs - MAX_SESSION_SPAN_MS);
     const lastSlot = slotOf(toMs - 1);
-    for (const index of this.#slots.keys()) if (index < firstSlot) this.#slots.delete(index);
+    // Slots outside the window go: windows may move forward (live, backfill) or backwards (newest-first backfill).
+    for (const index of this.#slots.keys()) if (index < firstSlot || index > lastSlot) this.#slots.delete(index);
     const events: DemoEvent[] = [];
     for (let index = firstSlot; index <= lastSlot; index++) {
       let slot = this.#slots.get(index);

@@ -1,6 +1,13 @@
-// Entry of an ingest worker thread. Worker threads do not inherit the loader
-// the main thread registered, so register tsx here, then load the worker.
-import { register } from 'tsx/esm/api';
+// Entry of a worker thread, for the sources and the compiled build alike.
+// Beside the compiled worker (build/) it loads that; beside the TypeScript
+// source it registers tsx first, since worker threads do not inherit the
+// loader the main thread registered.
+import { existsSync } from 'node:fs';
 
-register();
-await import('./ingest-worker.ts');
+if (existsSync(new URL('./ingest-worker.js', import.meta.url))) {
+  await import('./ingest-worker.js');
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./ingest-worker.ts');
+}

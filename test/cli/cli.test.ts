@@ -2,12 +2,16 @@
  * The `shoplens` command as a user runs it: bin/shoplens in child processes.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { post, testDataDir } from '../helpers/server.ts';
-import { BIN, shoplensSync as shoplens } from '../helpers/cli.ts';
+import { Command } from 'commander';
+import { LAZY_COMMANDS } from '../../src/cli/main.ts';
+import { post, startTestServer, testDataDir, type TestServer } from '../helpers/server.ts';
+import { BIN, shoplens as shoplensAsync, shoplensSync as shoplens } from '../helpers/cli.ts';
+// @ts-expect-error: a plain JavaScript build script, without type declarations
+import { buildIsCurrent } from '../../scripts/build-server.mjs';
 
 /**
  * Starts `shoplens serve` and resolves with its URL once it listens, and the
@@ -148,6 +152,59 @@ describe('shoplens CLI', () => {
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
+    }
+  });
+});
+
+describe('shoplens compiled to build/ (what bin/shoplens runs after npm ci)', () => {
+  const root = new URL('../../', import.meta.url);
+  const compiled = { SHOPLENS_FROM_SOURCE: '0' };
+  let server: TestServer;
+  before(async () => {
+    // CI's npm ci has built it (prepare); a developer's tree may need a build after editing src/.
+    if (!(buildIsCurrent as (root: URL) => boolean)(root)) {
+      const build = spawnSync(process.execPath, ['scripts/build-server.mjs'], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 600_000,
+      });
+      assert.equal(build.status, 0, `npm run build failed:\n${build.stdout}${build.stderr}`);
+    }
+    server = await startTestServer();
+  });
+  after(async () => server?.close());
+
+  it('prints the help, listing every command', () => {
+    const r = shoplens(['--help'], compiled);
+    assert.equal(r.status, 0, r.stderr);
+    for (const name of ['serve', 'query', 'demo', 'import', 'rules', 'silences', 'keys', 'privacy', 'retention']) {
+      assert.match(r.stdout, new RegExp(`^  ${name}\\b`, 'm'), `${name} in\n${r.stdout}`);
+    }
+    const demo = shoplens(['help', 'demo'], compiled);
+    assert.match(demo.stdout, /--history <duration>/);
+  });
+
+  it('queries a running server with --url', async () => {
+    const at = new Date().toISOString();
+    const events = [1, 2, 3].map((n) =>
+      JSON.stringify({ '@timestamp': at, event: { type: 'order_completed' }, order: { id: `ORD-${n}` } }),
+    );
+    assert.equal((await post(`${server.url}/api/v1/events`, `${events.join('\n')}\n`)).status, 200);
+    const r = await shoplensAsync(
+      ['query', '--url', server.url, 'event.type:order_completed | stats count() as orders', '--format', 'json'],
+      compiled,
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /"orders":\s*3\b/);
+  });
+
+  it('lists each lazily loaded command with the description its module gives it', async () => {
+    for (const lazy of LAZY_COMMANDS) {
+      const program = new Command();
+      (await lazy.load())(program);
+      for (const [name, summary] of Object.entries(lazy.summaries)) {
+        assert.equal(program.commands.find((c) => c.name() === name)?.description(), summary, name);
+      }
     }
   });
 });

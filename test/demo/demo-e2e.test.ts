@@ -10,8 +10,9 @@ import { Command, CommanderError } from 'commander';
 import { missingHistory, pipelineSink, registerDemoCommand, runDemo, type DemoOptions } from '../../src/cli/demo.ts';
 import { backfill } from '../../src/demo/demo-runner.ts';
 import { ShopSimulator } from '../../src/demo/shop-simulator.ts';
+import { shoplens } from '../helpers/cli.ts';
 import { query, startTestServer, testDataDir, type TestServer } from '../helpers/server.ts';
-import { DAY_MS, WEDNESDAY_MS } from './fixtures.ts';
+import { DAY_MS, HOUR_MS, WEDNESDAY_MS } from './fixtures.ts';
 
 const DAY = { from: new Date(WEDNESDAY_MS).toISOString(), to: new Date(WEDNESDAY_MS + DAY_MS).toISOString() };
 
@@ -155,6 +156,40 @@ describe('shoplens demo', () => {
       );
       const afterSecond = await countOf(server, '*', range);
       assert.ok(afterSecond - afterFirst < afterFirst / 10, `second run added ${afterSecond - afterFirst} events`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('stores its history at the live density: per-hour counts follow the model, with no step before the live start', async () => {
+    const server = await startTestServer();
+    try {
+      const startMs = Date.now();
+      // The CLI's own defaults (history scale, infrastructure interval); the older two hours come in the background.
+      const run = await shoplens(
+        ['demo', '--url', server.url, '--history', '3h', '--ready-history', '1h', '--scale', '0.3', '--duration', '2s'],
+        { SHOPLENS_LOG_LEVEL: 'warn' },
+      );
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stderr, /older history \(in the background\)/);
+      // What the model expects per window: the daily rhythm at scale 0.3 plus a sample of every pod a minute.
+      const model = new ShopSimulator({ seed: 42, trafficScale: 0.3 });
+      const expected = (fromMs: number, toMs: number): number => {
+        let n = 0;
+        for (let t = fromMs; t < toMs; t += 60_000) n += model.expectedEventsPerSecondAt(t, 60_000) * 60;
+        return n;
+      };
+      const hours = [3, 2, 1].map((k) => ({ fromMs: startMs - k * HOUR_MS, toMs: startMs - (k - 1) * HOUR_MS }));
+      hours[0] = { fromMs: hours[0]!.fromMs + 10 * 60_000, toMs: hours[0]!.toMs }; // the history may start a few seconds late
+      const density: number[] = [];
+      for (const hour of hours) {
+        const range = { from: new Date(hour.fromMs).toISOString(), to: new Date(hour.toMs).toISOString() };
+        density.push((await countOf(server, '*', range)) / expected(hour.fromMs, hour.toMs));
+      }
+      const shown = density.map((d) => d.toFixed(2)).join(', ');
+      for (const d of density) assert.ok(d > 0.7 && d < 1.4, `stored / expected per hour: ${shown}`);
+      const step = density[2]! / density[1]!;
+      assert.ok(step > 0.75 && step < 1.33, `last hour vs the hour before, against the model: ${step.toFixed(2)}`);
     } finally {
       await server.close();
     }

@@ -51,6 +51,23 @@ describe('demo runner: backfill', () => {
     assert.deepEqual(progress, [1 / 3, 2 / 3, 1]);
   });
 
+  it('newest first: the same events, the newest hour first, each hour in time order, progress going back', async () => {
+    const sink = new MemorySink();
+    const reached: number[] = [];
+    await backfill(new ShopSimulator({ seed: 3, trafficScale: 0.5 }), sink, {
+      fromMs: FROM,
+      toMs: FROM + 3 * HOUR_MS,
+      chunkMs: HOUR_MS,
+      newestFirst: true,
+      onProgress: (p) => reached.push(p.reachedMs),
+    });
+    const simulator = new ShopSimulator({ seed: 3, trafficScale: 0.5 });
+    const hour = (k: number) =>
+      simulator.eventsBetween(FROM + k * HOUR_MS, FROM + (k + 1) * HOUR_MS).map((e) => toRawEvent(e));
+    assert.deepEqual(sink.events, [...hour(2), ...hour(1), ...hour(0)]);
+    assert.deepEqual(reached, [FROM + 2 * HOUR_MS, FROM + HOUR_MS, FROM]);
+  });
+
   it('reports rejected events with the first reason', async () => {
     const sink = new MemorySink();
     sink.rejectEvery = 100;

@@ -3,6 +3,13 @@ import { spawn, spawnSync } from 'node:child_process';
 
 export const BIN = new URL('../../bin/shoplens', import.meta.url).pathname;
 
+/**
+ * Tests run the sources (through tsx), not a build/ that may predate them:
+ * every `bin/shoplens` a test file starts inherits this. A test of the
+ * compiled entry passes `SHOPLENS_FROM_SOURCE: '0'`.
+ */
+process.env['SHOPLENS_FROM_SOURCE'] ??= '1';
+
 export interface CliResult {
   readonly status: number | null;
   readonly stdout: string;

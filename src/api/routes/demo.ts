@@ -80,7 +80,7 @@ export function demoRoutes(ctx: AppContext): FastifyPluginAsync {
         );
       }
       const now = Date.now();
-      const record = demo.start(body.name, minutes, now);
+      const record = await demo.start(body.name, minutes, now);
       reply.code(201);
       return { incident: view(record, now) };
     });
