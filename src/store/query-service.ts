@@ -24,6 +24,8 @@ export interface QueryInput {
   /** Also return the plan in plain English and the generated SQL. */
   readonly explain?: boolean;
   readonly timeoutMs?: number;
+  /** Most characters of query text (config `query.maxLength`; default 65,536). */
+  readonly maxLength?: number;
   /** "now" for relative times, ms (default: the current time). */
   readonly nowMs?: number;
 }
@@ -34,7 +36,7 @@ export interface QueryAnswer extends QueryResult {
 }
 
 export async function runQuery(store: Store, input: QueryInput): Promise<QueryAnswer> {
-  const query = parseQuery(input.query);
+  const query = parseQuery(input.query, input.maxLength === undefined ? {} : { maxLength: input.maxLength });
   const range = resolveTimeRange({ from: input.from, to: input.to }, input.nowMs ?? Date.now());
   const request = {
     query,

@@ -90,10 +90,28 @@ export class ConnectionPool {
     return pool;
   }
 
-  async acquire(): Promise<DuckDBConnection> {
+  /**
+   * A free connection, waiting for one when all are busy. With `signal`,
+   * stops waiting when it aborts (rejecting with its reason), so that a
+   * query's timeout also covers its time in the queue.
+   */
+  async acquire(signal?: AbortSignal): Promise<DuckDBConnection> {
+    if (signal?.aborted) throw signal.reason;
     const c = this.#free.pop();
     if (c) return c;
-    return new Promise((resolve) => this.#waiting.push(resolve));
+    return new Promise((resolve, reject) => {
+      const waiter = (conn: DuckDBConnection): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(conn);
+      };
+      const onAbort = (): void => {
+        const at = this.#waiting.indexOf(waiter);
+        if (at >= 0) this.#waiting.splice(at, 1);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(waiter);
+    });
   }
 
   release(c: DuckDBConnection): void {

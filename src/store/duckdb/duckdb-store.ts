@@ -243,35 +243,63 @@ export class DuckDBStore implements Store {
     return compiled.shape(result.getRows().map((r) => r.map(toJsonValue)));
   }
 
-  /** Runs a read on a pooled connection, cancelling it after `timeoutMs`. */
+  /**
+   * Runs a read on a pooled connection with a deadline of `timeoutMs` from
+   * now, time waiting for a connection included. At the deadline the caller
+   * gets 504 `query.timeout` at once, and the statement is interrupted in
+   * the engine (`interrupt()`, repeated until it stops, in case it fell
+   * between two steps of the statement); the connection goes back to the
+   * pool only once the statement has stopped.
+   */
   async #read<T>(fn: (c: DuckDBConnection) => Promise<T>, timeoutMs?: number): Promise<T> {
-    if (!this.#readers) throw new AppError(503, 'store.closed', 'The store is not open');
-    const c = await this.#readers.acquire();
-    let timedOut = false;
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            c.interrupt();
-          }, timeoutMs);
-    try {
-      return await fn(c);
-    } catch (err) {
-      if (timedOut) {
-        throw new AppError(
-          504,
-          'query.timeout',
-          `The query was cancelled after ${timeoutMs} ms; narrow the time range or the filter`,
-          {
-            cause: err,
-          },
-        );
+    const readers = this.#readers;
+    if (!readers) throw new AppError(503, 'store.closed', 'The store is not open');
+    if (timeoutMs === undefined) {
+      const c = await readers.acquire();
+      try {
+        return await fn(c);
+      } catch (err) {
+        throw mapQueryError(err);
+      } finally {
+        readers.release(c);
       }
+    }
+    const timeout = new AppError(
+      504,
+      'query.timeout',
+      `The query was cancelled after ${timeoutMs} ms (query.timeout); narrow the time range or the filter`,
+    );
+    const deadline = new AbortController();
+    let connection: DuckDBConnection | undefined;
+    let repeat: ReturnType<typeof setInterval> | undefined;
+    const interrupt = (): void => connection?.interrupt();
+    const timer = setTimeout(() => {
+      deadline.abort(timeout);
+      interrupt();
+      repeat = setInterval(interrupt, INTERRUPT_REPEAT_MS);
+    }, timeoutMs);
+    const expired = new Promise<never>((_, reject) => {
+      deadline.signal.addEventListener('abort', () => reject(timeout), { once: true });
+    });
+    expired.catch(() => undefined);
+    try {
+      const c = await readers.acquire(deadline.signal);
+      connection = c;
+      const run = (async () => fn(c))();
+      // The connection is free again only once the engine has stopped the statement.
+      run
+        .catch(() => undefined)
+        .finally(() => {
+          clearTimeout(timer);
+          if (repeat) clearInterval(repeat);
+          readers.release(c);
+        });
+      return await Promise.race([run, expired]);
+    } catch (err) {
+      if (deadline.signal.aborted) throw timeout;
       throw mapQueryError(err);
     } finally {
-      if (timer) clearTimeout(timer);
-      this.#readers.release(c);
+      if (!connection) clearTimeout(timer);
     }
   }
 
@@ -329,6 +357,8 @@ export class DuckDBStore implements Store {
 }
 
 const MINUTE_MS = 60_000;
+/** After a timeout, how often the interrupt is sent again until the statement stops. */
+const INTERRUPT_REPEAT_MS = 100;
 /** Events of the last minutes are not rolled up yet: most late events arrive within this. */
 const MINUTE_ROLLUP_LATENESS_MS = 2 * MINUTE_MS;
 /** Most time one `rollUp` call folds (catching up on a large store goes slice by slice). */
@@ -376,6 +406,12 @@ function mapQueryError(err: unknown): unknown {
   // computed value of the wrong type), not from a fault of the store.
   if (/^(Conversion|Binder|Invalid Input|Out of Range) Error/i.test(message)) {
     return new AppError(400, 'query.invalid', `The query cannot run: ${message}`, { cause: err });
+  }
+  // A long chain of operators (a + b + ... within the term limit) can still pass the engine's own bound.
+  if (/Max expression depth limit/i.test(message)) {
+    return new AppError(400, 'query.too_complex', 'The query nests expressions deeper than the engine allows (1000)', {
+      cause: err,
+    });
   }
   return err;
 }

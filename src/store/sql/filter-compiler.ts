@@ -41,19 +41,22 @@ export function literalText(value: FilterValue): string {
 
 /** KQL wildcard value → SQL LIKE pattern escaped with backslash. */
 export function likePattern(value: FilterValue): string {
-  let out = '';
+  // One pass, characters collected in an array and joined once.
+  const out: string[] = [];
   const text = value.text;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i] as string;
     if (ch === '\\' && i + 1 < text.length) {
-      out += escapeLike(text[++i] as string);
+      out.push(escapeLike(text[++i] as string));
     } else if (ch === '*' && !value.quoted) {
-      out += '%';
+      // Runs of stars are one `%`: `a**b` means what `a*b` does, and the
+      // engine's LIKE never sees a run to backtrack over.
+      if (out[out.length - 1] !== '%') out.push('%');
     } else {
-      out += escapeLike(ch);
+      out.push(escapeLike(ch));
     }
   }
-  return out;
+  return out.join('');
 }
 
 function escapeLike(ch: string): string {
