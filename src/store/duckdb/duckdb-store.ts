@@ -12,9 +12,12 @@ import { AppError } from '../../errors.ts';
 import { EVENT_FIELDS } from '../../schema/fields.ts';
 import type { StoredEvent } from '../../schema/record.ts';
 import { buildSource } from '../event-source.ts';
+import { attributeSampleSql, fieldPresenceSql } from '../sql/field-presence.ts';
 import { compileFunnel, type FunnelRequest, type FunnelResult } from '../sql/funnel-compiler.ts';
 import { QueryCompiler, type CompiledQuery } from '../sql/query-compiler.ts';
 import type {
+  AttributeFields,
+  AttributeFieldsRequest,
   CompiledSql,
   CustomerMatch,
   ErasureResult,
@@ -234,6 +237,19 @@ export class DuckDBStore implements Store {
         rowsScanned: Number(scanned.getRows()[0]?.[0] ?? 0),
       },
     };
+  }
+
+  async attributeFields(request: AttributeFieldsRequest): Promise<AttributeFields> {
+    if (request.names.length === 0) return { present: new Set(), seen: [] };
+    const timeoutMs = request.timeoutMs ?? this.#options.queryTimeoutMs;
+    const presence = fieldPresenceSql(duckdbDialect, request.tenant, request.range, request.names);
+    const reader = await this.#read((c) => c.runAndReadAll(presence.sql, bindParams(presence.params)), timeoutMs);
+    const row = reader.getRows()[0] ?? [];
+    const present = new Set(request.names.filter((_, i) => Number(row[i] ?? 0) > 0));
+    if (present.size === request.names.length) return { present, seen: [] };
+    const sample = attributeSampleSql(duckdbDialect, request.tenant, request.range);
+    const names = await this.#read((c) => c.runAndReadAll(sample.sql, bindParams(sample.params)), timeoutMs);
+    return { present, seen: names.getRows().map((r) => String(r[0])) };
   }
 
   async funnel(request: FunnelRequest): Promise<FunnelResult> {
