@@ -12,7 +12,8 @@
  * - `query.too_complex`: more than MAX_TERMS terms (filter terms and
  *   expression operands), more than MAX_STAGES pipe stages, or an
  *   expression whose SQL would exceed MAX_EXPRESSION_SQL characters (an
- *   `eval` that refers to itself twice per step doubles at each step).
+ *   `eval` that refers to itself twice per step doubles at each step), or
+ *   more than MAX_ATTRIBUTE_REFERENCES reads of attribute fields.
  */
 import { QueryError } from '../errors.ts';
 
@@ -27,6 +28,12 @@ export const MAX_DEPTH = 64;
 export const MAX_TERMS = 1024;
 /** Pipe stages in one query (each may nest the SQL one level deeper). */
 export const MAX_STAGES = 64;
+/**
+ * Reads of attribute fields (no typed column) in one compiled query. Each
+ * is a JSON extraction per row, and DuckDB holds the parse of each one of
+ * an OR at once (about 16 MB per 2,048 rows of 2 KB attributes).
+ */
+export const MAX_ATTRIBUTE_REFERENCES = 32;
 /** Characters of SQL one compiled expression may grow to. */
 export const MAX_EXPRESSION_SQL = 1_000_000;
 
