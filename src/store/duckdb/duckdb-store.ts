@@ -284,6 +284,7 @@ export class DuckDBStore implements Store {
       504,
       'query.timeout',
       `The query was cancelled after ${timeoutMs} ms (query.timeout); narrow the time range or the filter`,
+      { expose: true },
     );
     const deadline = new AbortController();
     let connection: DuckDBConnection | undefined;
@@ -291,9 +292,13 @@ export class DuckDBStore implements Store {
     const interrupt = (): void => connection?.interrupt();
     const timer = setTimeout(() => {
       deadline.abort(timeout);
+      // Still waiting for a connection: the pool drops the wait, nothing runs yet.
+      if (!connection) return;
       interrupt();
       repeat = setInterval(interrupt, INTERRUPT_REPEAT_MS);
+      repeat.unref();
     }, timeoutMs);
+    timer.unref();
     const expired = new Promise<never>((_, reject) => {
       deadline.signal.addEventListener('abort', () => reject(timeout), { once: true });
     });

@@ -117,20 +117,28 @@ interface ValueList {
 function compileAlternatives(items: readonly Filter[], scope: Scope, ctx: CompileContext): string[] {
   const out: (string | ValueList)[] = [];
   const lists = new Map<string, ValueList>();
+  // Each field is resolved once (an attribute's path is one parameter).
+  const refs = new Map<string, ColumnRef>();
   for (const item of items) {
     if (item.kind === 'match' && !hasWildcard(item.value)) {
       const position = item.span?.start ?? 0;
-      const ref = scope.resolve(item.field, position);
+      let ref = refs.get(item.field);
+      if (!ref) {
+        ref = scope.resolve(item.field, position);
+        refs.set(item.field, ref);
+      }
       if (ref.type === 'keyword' || ref.type === 'attribute' || ref.type === 'double' || ref.type === 'integer') {
-        let list = lists.get(ref.name);
+        let list = lists.get(item.field);
         if (!list) {
           list = { ref, position, values: [] };
-          lists.set(ref.name, list);
+          lists.set(item.field, list);
           out.push(list);
         }
         list.values.push(item.value);
         continue;
       }
+      out.push(compileMatch(ref, item.value, position, ctx));
+      continue;
     }
     out.push(compileFilter(item, scope, ctx));
   }
