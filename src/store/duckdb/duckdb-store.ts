@@ -28,7 +28,14 @@ import type {
   StoreCapabilities,
 } from '../store.ts';
 import { duckdbDialect } from './duckdb-dialect.ts';
-import { bindParams, ConnectionPool, inTransaction, openInstance, toJsonValue } from './duckdb-driver.ts';
+import {
+  bindParams,
+  ConnectionPool,
+  inTransaction,
+  openInstance,
+  readWithDeadline,
+  toJsonValue,
+} from './duckdb-driver.ts';
 import { DuckDBDocumentStore } from './duckdb-documents.ts';
 import { deleteExpired, eraseCustomer, exportCustomerSql, rolledUntilMs } from './duckdb-maintenance.ts';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.ts';
@@ -259,68 +266,14 @@ export class DuckDBStore implements Store {
     return compiled.shape(result.getRows().map((r) => r.map(toJsonValue)));
   }
 
-  /**
-   * Runs a read on a pooled connection with a deadline of `timeoutMs` from
-   * now, time waiting for a connection included. At the deadline the caller
-   * gets 504 `query.timeout` at once, and the statement is interrupted in
-   * the engine (`interrupt()`, repeated until it stops, in case it fell
-   * between two steps of the statement); the connection goes back to the
-   * pool only once the statement has stopped.
-   */
+  /** Runs a read on a pooled connection, within `timeoutMs` (see readWithDeadline). */
   async #read<T>(fn: (c: DuckDBConnection) => Promise<T>, timeoutMs?: number): Promise<T> {
     const readers = this.#readers;
     if (!readers) throw new AppError(503, 'store.closed', 'The store is not open');
-    if (timeoutMs === undefined) {
-      const c = await readers.acquire();
-      try {
-        return await fn(c);
-      } catch (err) {
-        throw mapQueryError(err);
-      } finally {
-        readers.release(c);
-      }
-    }
-    const timeout = new AppError(
-      504,
-      'query.timeout',
-      `The query was cancelled after ${timeoutMs} ms (query.timeout); narrow the time range or the filter`,
-      { expose: true },
-    );
-    const deadline = new AbortController();
-    let connection: DuckDBConnection | undefined;
-    let repeat: ReturnType<typeof setInterval> | undefined;
-    const interrupt = (): void => connection?.interrupt();
-    const timer = setTimeout(() => {
-      deadline.abort(timeout);
-      // Still waiting for a connection: the pool drops the wait, nothing runs yet.
-      if (!connection) return;
-      interrupt();
-      repeat = setInterval(interrupt, INTERRUPT_REPEAT_MS);
-      repeat.unref();
-    }, timeoutMs);
-    timer.unref();
-    const expired = new Promise<never>((_, reject) => {
-      deadline.signal.addEventListener('abort', () => reject(timeout), { once: true });
-    });
-    expired.catch(() => undefined);
     try {
-      const c = await readers.acquire(deadline.signal);
-      connection = c;
-      const run = (async () => fn(c))();
-      // The connection is free again only once the engine has stopped the statement.
-      run
-        .catch(() => undefined)
-        .finally(() => {
-          clearTimeout(timer);
-          if (repeat) clearInterval(repeat);
-          readers.release(c);
-        });
-      return await Promise.race([run, expired]);
+      return await readWithDeadline(readers, fn, timeoutMs);
     } catch (err) {
-      if (deadline.signal.aborted) throw timeout;
       throw mapQueryError(err);
-    } finally {
-      if (!connection) clearTimeout(timer);
     }
   }
 
@@ -378,8 +331,6 @@ export class DuckDBStore implements Store {
 }
 
 const MINUTE_MS = 60_000;
-/** After a timeout, how often the interrupt is sent again until the statement stops. */
-const INTERRUPT_REPEAT_MS = 100;
 /** Events of the last minutes are not rolled up yet: most late events arrive within this. */
 const MINUTE_ROLLUP_LATENESS_MS = 2 * MINUTE_MS;
 /** Most time one `rollUp` call folds (catching up on a large store goes slice by slice). */
