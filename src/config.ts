@@ -104,6 +104,8 @@ export const configSchema = z
       .object({
         /** Longest a query may run before it is cancelled. */
         timeout: duration.prefault('30s'),
+        /** Most characters of query text (longer: 400 `query.too_long`, before anything scans it). */
+        maxLength: positiveInt.default(65_536),
         /** Rows returned by an event search without `| limit`. */
         defaultLimit: positiveInt.default(100),
         /** Most rows any query returns. */

@@ -40,7 +40,11 @@ export class AppError extends Error {
  */
 export class QueryError extends AppError {
   readonly position: number;
-  constructor(code: 'query.syntax' | 'query.invalid', message: string, position: number) {
+  constructor(
+    code: 'query.syntax' | 'query.invalid' | 'query.too_long' | 'query.too_deep' | 'query.too_complex',
+    message: string,
+    position: number,
+  ) {
     super(400, code, message, { details: { position } });
     this.name = 'QueryError';
     this.position = position;

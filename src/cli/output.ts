@@ -64,4 +64,6 @@ export async function printAnswer(
 ): Promise<void> {
   await write(out, `${formatAnswer(answer, format)}\n`);
   if (format === 'table') await write(err, `\n${formatSummary(answer)}\n`);
+  // Warnings go to stderr in every format, so a pipe of JSON or CSV stays clean.
+  for (const w of answer.warnings ?? []) await write(err, `warning: ${w.message}\n`);
 }

@@ -11,8 +11,10 @@ import { exprColumns } from './expr-parser.ts';
 import { invalidError, quote } from './lexer.ts';
 
 export class ColumnScope {
-  /** The known columns, or undefined while rows are still raw events. */
+  /** The known columns in order, or undefined while rows are still raw events. */
   private columns: string[] | undefined;
+  /** The same as a set, for lookups in constant time. */
+  private known = new Set<string>();
   /** The stage that fixed the column set, for error messages. */
   private origin = '';
 
@@ -24,17 +26,21 @@ export class ColumnScope {
   /** Replaces the column set: the output of `stats` or `fields`. */
   set(columns: readonly string[], origin: string): void {
     this.columns = [...columns];
+    this.known = new Set(columns);
     this.origin = origin;
   }
 
   /** Adds a column computed by `eval` (a no-op on raw events, where any name goes). */
   add(name: string): void {
-    if (this.columns !== undefined && !this.columns.includes(name)) this.columns.push(name);
+    if (this.columns !== undefined && !this.known.has(name)) {
+      this.columns.push(name);
+      this.known.add(name);
+    }
   }
 
   /** Throws query.invalid at `position` unless `name` is a column here. */
   check(name: string, position: number): void {
-    if (this.columns === undefined || this.columns.includes(name)) return;
+    if (this.columns === undefined || this.known.has(name)) return;
     throw invalidError(
       `Unknown column ${quote(name)}: after ${this.origin} the only columns are ${this.columns.join(', ')}`,
       position,

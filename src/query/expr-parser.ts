@@ -73,9 +73,13 @@ function parseAnd(lx: PipeLexer): Expr {
 }
 
 function parseNot(lx: PipeLexer): Expr {
-  if (isKeyword(lx.peek(), 'not')) {
+  const token = lx.peek();
+  if (isKeyword(token, 'not')) {
     lx.next();
-    return { kind: 'unary', op: 'not', arg: parseNot(lx) };
+    lx.budget.enter(token.start);
+    const arg = parseNot(lx);
+    lx.budget.leave();
+    return { kind: 'unary', op: 'not', arg };
   }
   return parseComparison(lx);
 }
@@ -119,9 +123,12 @@ function parseMultiplicative(lx: PipeLexer): Expr {
 }
 
 function parseUnary(lx: PipeLexer): Expr {
-  if (!isPunct(lx.peek(), '-')) return parsePrimary(lx);
+  const minus = lx.peek();
+  if (!isPunct(minus, '-')) return parsePrimary(lx);
   lx.next();
+  lx.budget.enter(minus.start);
   const arg = parseUnary(lx);
+  lx.budget.leave();
   // Fold `-5` into a literal: compilers and explain read it more simply.
   if (arg.kind === 'number') return { kind: 'number', value: -arg.value };
   return { kind: 'unary', op: '-', arg };
@@ -129,10 +136,19 @@ function parseUnary(lx: PipeLexer): Expr {
 
 function parsePrimary(lx: PipeLexer): Expr {
   const token = lx.peek();
+  if (token.kind !== 'punct' && token.kind !== 'eof') lx.budget.term(token.start);
   switch (token.kind) {
-    case 'number':
+    case 'number': {
       lx.next();
-      return { kind: 'number', value: Number(token.raw) };
+      const value = Number(token.raw);
+      if (!Number.isFinite(value)) {
+        throw invalidError(
+          `Expected a number up to about 1.8e308 but found ${token.raw.length} digits at position ${token.start}`,
+          token.start,
+        );
+      }
+      return { kind: 'number', value };
+    }
     case 'string':
       lx.next();
       return { kind: 'string', value: token.value };
@@ -154,7 +170,9 @@ function parsePrimary(lx: PipeLexer): Expr {
 
 function parseParenthesized(lx: PipeLexer): Expr {
   const open = lx.next();
+  lx.budget.enter(open.start);
   const inner = parseOr(lx);
+  lx.budget.leave();
   const close = lx.peek();
   if (!isPunct(close, ')')) {
     throw syntaxError(
@@ -196,6 +214,7 @@ function parseCall(lx: PipeLexer, name: PipeToken): Expr {
     );
   }
   const open = lx.next();
+  lx.budget.enter(name.start);
   const args: Expr[] = [];
   if (!isPunct(lx.peek(), ')')) {
     for (;;) {
@@ -204,6 +223,7 @@ function parseCall(lx: PipeLexer, name: PipeToken): Expr {
       lx.next();
     }
   }
+  lx.budget.leave();
   const close = lx.peek();
   if (!isPunct(close, ')')) {
     throw syntaxError(
@@ -236,18 +256,27 @@ function describeArity(min: number, max: number): string {
   return `${min} to ${max} arguments`;
 }
 
-/** Every column reference in `expr`, in reading order. */
-export function exprColumns(expr: Expr): Extract<Expr, { kind: 'column' }>[] {
+/** Every column reference in `expr`, in reading order (one pass, no copies per level). */
+export function exprColumns(
+  expr: Expr,
+  out: Extract<Expr, { kind: 'column' }>[] = [],
+): Extract<Expr, { kind: 'column' }>[] {
   switch (expr.kind) {
     case 'column':
-      return [expr];
+      out.push(expr);
+      break;
     case 'unary':
-      return exprColumns(expr.arg);
+      exprColumns(expr.arg, out);
+      break;
     case 'binary':
-      return [...exprColumns(expr.left), ...exprColumns(expr.right)];
+      exprColumns(expr.left, out);
+      exprColumns(expr.right, out);
+      break;
     case 'call':
-      return expr.args.flatMap(exprColumns);
+      for (const arg of expr.args) exprColumns(arg, out);
+      break;
     default:
-      return [];
+      break;
   }
+  return out;
 }

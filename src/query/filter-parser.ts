@@ -14,6 +14,7 @@
 import type { Filter, FilterValue, RangeOp, Span } from './ir.ts';
 import { FilterScanner, invalidError, quote, syntaxError } from './lexer.ts';
 import type { FilterWord } from './lexer.ts';
+import { QueryBudget } from './limits.ts';
 
 /** Where the embedded filter of `countif(...)` was opened, for the "unclosed" error. */
 export interface EmbeddedClose {
@@ -35,8 +36,13 @@ export interface FilterParse {
  * With `embedded` it is the inside of `countif(...)` and ends at the `)`
  * that closes it, which is not consumed.
  */
-export function parseFilterAt(text: string, start: number, embedded?: EmbeddedClose): FilterParse {
-  const parser = new FilterParser(new FilterScanner(text, start), embedded);
+export function parseFilterAt(
+  text: string,
+  start: number,
+  embedded?: EmbeddedClose,
+  budget: QueryBudget = new QueryBudget(),
+): FilterParse {
+  const parser = new FilterParser(new FilterScanner(text, start), embedded, budget);
   return parser.parseAll();
 }
 
@@ -54,11 +60,13 @@ interface Layer {
 class FilterParser {
   private readonly s: FilterScanner;
   private readonly embedded: EmbeddedClose | undefined;
+  private readonly budget: QueryBudget;
   private readonly top: Layer = { primary: (after) => this.parsePrimary(after), stopAtColon: true };
 
-  constructor(scanner: FilterScanner, embedded: EmbeddedClose | undefined) {
+  constructor(scanner: FilterScanner, embedded: EmbeddedClose | undefined, budget: QueryBudget) {
     this.s = scanner;
     this.embedded = embedded;
+    this.budget = budget;
   }
 
   parseAll(): FilterParse {
@@ -91,10 +99,10 @@ class FilterParser {
   private parseOr(layer: Layer, after: string | undefined): Filter {
     const items = [this.parseAnd(layer, after)];
     for (;;) {
-      const kw = this.keywordHere(layer);
+      const kw = this.keywordHere();
       if (kw?.keyword !== 'or') break;
-      this.s.pos = kw.word.end;
-      items.push(this.parseAnd(layer, quote(kw.word.raw)));
+      this.s.pos = kw.end;
+      items.push(this.parseAnd(layer, quote(kw.raw)));
     }
     return combine('or', items);
   }
@@ -102,10 +110,10 @@ class FilterParser {
   private parseAnd(layer: Layer, after: string | undefined): Filter {
     const items = [this.parseNot(layer, after)];
     for (;;) {
-      const kw = this.keywordHere(layer);
+      const kw = this.keywordHere();
       if (kw?.keyword === 'and') {
-        this.s.pos = kw.word.end;
-        items.push(this.parseNot(layer, quote(kw.word.raw)));
+        this.s.pos = kw.end;
+        items.push(this.parseNot(layer, quote(kw.raw)));
         continue;
       }
       // Implicit AND: another term follows directly (`a:1 b:2`).
@@ -116,23 +124,29 @@ class FilterParser {
   }
 
   private parseNot(layer: Layer, after: string | undefined): Filter {
-    const kw = this.keywordHere(layer);
+    const kw = this.keywordHere();
     if (kw?.keyword === 'not') {
-      this.s.pos = kw.word.end;
-      return { kind: 'not', item: this.parseNot(layer, quote(kw.word.raw)) };
+      const start = this.s.pos;
+      this.s.pos = kw.end;
+      this.budget.enter(start);
+      const item = this.parseNot(layer, quote(kw.raw));
+      this.budget.leave();
+      return { kind: 'not', item };
     }
     return layer.primary(after);
   }
 
-  /** The keyword at the cursor (after whitespace), without consuming it. */
-  private keywordHere(layer: Layer): { keyword: Keyword; word: FilterWord } | undefined {
+  /**
+   * The keyword at the cursor (after whitespace), without consuming it. A
+   * keyword is unquoted, unescaped and not followed by `:` (which would make
+   * it a field name), in every layer.
+   */
+  private keywordHere(): { keyword: Keyword; end: number; raw: string } | undefined {
     this.s.skipSpace();
-    const word = this.s.peekWord(layer.stopAtColon);
-    if (word.escaped) return undefined;
-    const lower = word.text.toLowerCase();
-    if (lower !== 'and' && lower !== 'or' && lower !== 'not') return undefined;
-    if (this.s.text.charAt(word.end) === ':') return undefined;
-    return { keyword: lower, word };
+    const keyword = this.s.keywordAt();
+    if (keyword === undefined) return undefined;
+    const end = this.s.pos + keyword.length;
+    return { keyword, end, raw: this.s.text.slice(this.s.pos, end) };
   }
 
   private startsTerm(): boolean {
@@ -149,6 +163,7 @@ class FilterParser {
     if (ch === undefined || ch === ')' || ch === '|') throw this.expectedHere('a filter term', after);
     if (ch === '(') return this.parseParenthesized((a) => this.parseOr(this.top, a));
     if (ch === '"') {
+      this.budget.term(this.s.pos);
       const phrase = this.s.readQuoted();
       return { kind: 'text', value: { text: phrase.text, quoted: true }, span: span(phrase) };
     }
@@ -159,6 +174,7 @@ class FilterParser {
     }
     if (this.s.peekChar() === ':') return this.parseFieldTerm(word);
     this.rejectGlued(word);
+    this.budget.term(word.start);
     if (word.raw === '*') return { kind: 'all' };
     return { kind: 'text', value: wordValue(word), span: span(word) };
   }
@@ -167,7 +183,9 @@ class FilterParser {
   private parseParenthesized(inner: (after: string) => Filter): Filter {
     const open = this.s.pos;
     this.s.pos++;
+    this.budget.enter(open);
     const filter = inner('"("');
+    this.budget.leave();
     this.s.skipSpace();
     if (this.s.peekChar() !== ')') {
       throw syntaxError(`Expected ")" to close "(" at position ${open} but found ${this.describeHere()}`, open);
@@ -222,6 +240,7 @@ class FilterParser {
    */
   private parseFieldValue(field: string, start: number, after: string, rangePrefix: string): Filter {
     this.s.skipSpace();
+    this.budget.term(this.s.pos);
     const ch = this.s.peekChar();
     if (ch === '>' || ch === '<') return this.parseRange(field, start, rangePrefix);
     if (ch === '"') {

@@ -8,6 +8,7 @@
  * position an offset into the original query text.
  */
 import { QueryError } from '../errors.ts';
+import { QueryBudget } from './limits.ts';
 
 /** A `query.syntax` error at `position`. */
 export function syntaxError(message: string, position: number): QueryError {
@@ -31,6 +32,32 @@ const WHITESPACE = /\s/;
 
 function isWhitespace(ch: string): boolean {
   return WHITESPACE.test(ch);
+}
+
+/**
+ * Reads a quoted string whose opening `delimiter` is at `start`: a backslash
+ * takes the next character literally. The content is built from slices
+ * between escapes (one pass over the text, one join).
+ */
+function readDelimited(text: string, start: number, delimiter: string): { value: string; end: number } {
+  const parts: string[] = [];
+  let from = start + 1;
+  let i = from;
+  while (i < text.length) {
+    const ch = text.charAt(i);
+    if (ch === delimiter) {
+      parts.push(text.slice(from, i));
+      return { value: parts.length === 1 ? (parts[0] as string) : parts.join(''), end: i + 1 };
+    }
+    if (ch === '\\' && i + 1 < text.length) {
+      parts.push(text.slice(from, i), text.charAt(i + 1));
+      i += 2;
+      from = i;
+    } else {
+      i++;
+    }
+  }
+  throw syntaxError(`Unclosed quote starting at position ${start}`, start);
 }
 
 // ---------------------------------------------------------------------------
@@ -94,23 +121,9 @@ export class FilterScanner {
   /** Reads a double-quoted phrase; the cursor must be on the opening quote. */
   readQuoted(): QuotedText {
     const start = this.pos;
-    let text = '';
-    let i = start + 1;
-    while (i < this.text.length) {
-      const ch = this.text.charAt(i);
-      if (ch === '"') {
-        this.pos = i + 1;
-        return { text, start, end: this.pos };
-      }
-      if (ch === '\\' && i + 1 < this.text.length) {
-        text += this.text.charAt(i + 1);
-        i += 2;
-      } else {
-        text += ch;
-        i++;
-      }
-    }
-    throw syntaxError(`Unclosed quote starting at position ${start}`, start);
+    const { value, end } = readDelimited(this.text, start, '"');
+    this.pos = end;
+    return { text: value, start, end };
   }
 
   /**
@@ -120,37 +133,63 @@ export class FilterScanner {
    */
   readWord(stopAtColon: boolean): FilterWord {
     const start = this.pos;
-    let text = '';
+    const text = this.text;
+    // The unescaped text is built from slices between escapes (one join at
+    // the end), so a long word costs one pass, not a copy per character.
+    const parts: string[] = [];
+    let from = start;
     let wildcard = false;
     let escapedStarOrBackslash = false;
     let escaped = false;
-    while (this.pos < this.text.length) {
-      const ch = this.text.charAt(this.pos);
+    let pos = start;
+    while (pos < text.length) {
+      const ch = text.charAt(pos);
       if (isWhitespace(ch) || WORD_STOPS.has(ch) || (stopAtColon && ch === ':')) break;
       if (ch === '\\') {
-        const next = this.text.charAt(this.pos + 1);
+        const next = text.charAt(pos + 1);
         if (next === '') {
-          throw syntaxError(`Expected a character after "\\" at position ${this.pos} but found end of query`, this.pos);
+          throw syntaxError(`Expected a character after "\\" at position ${pos} but found end of query`, pos);
         }
         escaped = true;
         if (next === '*' || next === '\\') escapedStarOrBackslash = true;
-        text += next;
-        this.pos += 2;
+        parts.push(text.slice(from, pos), next);
+        pos += 2;
+        from = pos;
         continue;
       }
       if (ch === '*') wildcard = true;
-      text += ch;
-      this.pos++;
+      pos++;
     }
+    this.pos = pos;
+    parts.push(text.slice(from, pos));
     return {
-      text,
-      raw: this.text.slice(start, this.pos),
+      text: parts.length === 1 ? (parts[0] as string) : parts.join(''),
+      raw: text.slice(start, pos),
       start,
-      end: this.pos,
+      end: pos,
       wildcard,
       escapedStarOrBackslash,
       escaped,
     };
+  }
+
+  /**
+   * The keyword `and`, `or` or `not` (lower case) when one starts at the
+   * cursor and ends there (followed by whitespace, `(`, `)`, `|`, `"` or the
+   * end; not by `:`, so `not:x` is a field). Looks at four characters at
+   * most: checking for a keyword before every term must not re-read a long
+   * word each time.
+   */
+  keywordAt(): 'and' | 'or' | 'not' | undefined {
+    const text = this.text;
+    const at = this.pos;
+    let n = 0;
+    while (n < 4 && at + n < text.length && /[A-Za-z]/.test(text.charAt(at + n))) n++;
+    if (n < 2 || n > 3) return undefined;
+    const next = text.charAt(at + n);
+    if (next !== '' && !isWhitespace(next) && !WORD_STOPS.has(next)) return undefined;
+    const word = text.slice(at, at + n).toLowerCase();
+    return word === 'and' || word === 'or' || word === 'not' ? word : undefined;
   }
 
   /** Reads a word without moving the cursor. */
@@ -193,7 +232,11 @@ export interface PipeToken {
 }
 
 // Longest first so that `<=` is not read as `<` then `=`.
-const PUNCTUATION = ['==', '!=', '<>', '<=', '>=', '|', '(', ')', ',', '=', '<', '>', '+', '-', '*', '/', '%'];
+const PUNCTUATION = ['|', '(', ')', ',', '+', '-', '*', '/', '%'];
+
+/** Comparison operators; a run of `= ! < > ~` that is not one of them is an unknown operator. */
+const COMPARISON_OPERATORS = new Set(['==', '!=', '<>', '<=', '>=', '=', '<', '>']);
+const OPERATOR_CHAR = /[=!<>~]/;
 
 const IDENT_START = /[A-Za-z_@]/;
 const IDENT_PART = /[A-Za-z0-9_]/;
@@ -212,10 +255,13 @@ export class PipeLexer {
   private peeked: PipeToken | undefined;
   /** The last token returned by next(), for "after ..." in error messages. */
   previous: PipeToken | undefined;
+  /** Nesting and term budget of the query being parsed (shared with embedded filters). */
+  readonly budget: QueryBudget;
 
-  constructor(text: string, pos: number) {
+  constructor(text: string, pos: number, budget: QueryBudget = new QueryBudget()) {
     this.text = text;
     this.pos = pos;
+    this.budget = budget;
   }
 
   /** Moves the lexer to `pos`, dropping any peeked token (used after an embedded filter). */
@@ -252,6 +298,7 @@ export class PipeLexer {
     if (ch === '`') return this.scanString(ch, 'ident');
     if (DIGIT.test(ch)) return this.scanNumber();
     if (IDENT_START.test(ch)) return this.scanIdent();
+    if (OPERATOR_CHAR.test(ch)) return this.scanOperator();
     const punct = PUNCTUATION.find((p) => this.text.startsWith(p, start));
     if (punct !== undefined) {
       this.pos += punct.length;
@@ -269,23 +316,25 @@ export class PipeLexer {
 
   private scanString(delimiter: string, kind: 'string' | 'ident'): PipeToken {
     const start = this.pos;
-    let value = '';
-    let i = start + 1;
-    while (i < this.text.length) {
-      const ch = this.text.charAt(i);
-      if (ch === delimiter) {
-        this.pos = i + 1;
-        return this.token(kind, start, this.pos, value, kind === 'ident');
-      }
-      if (ch === '\\' && i + 1 < this.text.length) {
-        value += this.text.charAt(i + 1);
-        i += 2;
-      } else {
-        value += ch;
-        i++;
-      }
-    }
-    throw syntaxError(`Unclosed quote starting at position ${start}`, start);
+    const { value, end } = readDelimited(this.text, start, delimiter);
+    this.pos = end;
+    return this.token(kind, start, end, value, kind === 'ident');
+  }
+
+  /**
+   * A comparison operator. The whole run of operator characters is read, so
+   * that `=~`, `===` or `=>` is reported as unknown instead of being read as
+   * `=` followed by something else.
+   */
+  private scanOperator(): PipeToken {
+    const start = this.pos;
+    this.skipWhile(OPERATOR_CHAR);
+    const op = this.text.slice(start, this.pos);
+    if (COMPARISON_OPERATORS.has(op)) return this.token('punct', start, this.pos, op);
+    throw syntaxError(
+      `Unknown operator ${quote(op)} at position ${start}; expected one of = == != <> < <= > >=`,
+      start,
+    );
   }
 
   private scanNumber(): PipeToken {

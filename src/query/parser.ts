@@ -5,7 +5,14 @@
 import type { Filter, Query } from './ir.ts';
 import { parseFilterAt } from './filter-parser.ts';
 import { quote, syntaxError } from './lexer.ts';
+import { checkQueryLength, MAX_QUERY_LENGTH, QueryBudget } from './limits.ts';
 import { parseStages } from './pipe-parser.ts';
+
+/** Bounds a caller may tighten (the server passes its config). */
+export interface ParseOptions {
+  /** Most characters of query text (default MAX_QUERY_LENGTH). */
+  readonly maxLength?: number;
+}
 
 /**
  * Parses a whole query, e.g.
@@ -13,11 +20,14 @@ import { parseStages } from './pipe-parser.ts';
  * An empty query (or one starting with `|`) filters nothing.
  *
  * @throws QueryError (`query.syntax` or `query.invalid`) with the 0-based
- *   position of the offending text.
+ *   position of the offending text; `query.too_long`, `query.too_deep` or
+ *   `query.too_complex` past the bounds of ./limits.ts.
  */
-export function parseQuery(text: string): Query {
-  const { filter, end } = parseFilterAt(text, 0);
-  return { filter, stages: parseStages(text, end) };
+export function parseQuery(text: string, options: ParseOptions = {}): Query {
+  checkQueryLength(text, options.maxLength ?? MAX_QUERY_LENGTH);
+  const budget = new QueryBudget();
+  const { filter, end } = parseFilterAt(text, 0, undefined, budget);
+  return { filter, stages: parseStages(text, end, budget) };
 }
 
 /**
@@ -26,7 +36,8 @@ export function parseQuery(text: string): Query {
  *
  * @throws QueryError as parseQuery does; a `|` is reported as unexpected.
  */
-export function parseFilter(text: string): Filter {
+export function parseFilter(text: string, options: ParseOptions = {}): Filter {
+  checkQueryLength(text, options.maxLength ?? MAX_QUERY_LENGTH);
   const { filter, end } = parseFilterAt(text, 0);
   if (end < text.length) {
     throw syntaxError(

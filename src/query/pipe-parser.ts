@@ -10,6 +10,7 @@ import { ColumnScope } from './column-scope.ts';
 import { expectedError, parseExpr } from './expr-parser.ts';
 import { describeToken, invalidError, isKeyword, isPunct, quote, syntaxError } from './lexer.ts';
 import { PipeLexer } from './lexer.ts';
+import { QueryBudget } from './limits.ts';
 import { expectName, parseStats } from './stats-parser.ts';
 
 /** The largest `limit` accepted: beyond this a query is an export, not a search. */
@@ -21,12 +22,13 @@ const STAGE_NAMES = 'stats, where, eval, extend, sort, order by, limit, head, ta
  * Parses the stages of `text` from `start`, which must be at the first `|`
  * or at the end of the text.
  */
-export function parseStages(text: string, start: number): Stage[] {
-  const lx = new PipeLexer(text, start);
+export function parseStages(text: string, start: number, budget: QueryBudget = new QueryBudget()): Stage[] {
+  const lx = new PipeLexer(text, start, budget);
   const scope = new ColumnScope();
   const stages: Stage[] = [];
   while (lx.accept('|')) {
     const name = lx.peek();
+    budget.stage(name.start);
     stages.push(parseStage(lx, scope));
     const after = lx.peek();
     if (after.kind !== 'eof' && !isPunct(after, '|')) {
@@ -81,6 +83,8 @@ function parseEval(lx: PipeLexer, scope: ColumnScope): Stage {
   const assignments: { name: string; expr: Expr }[] = [];
   do {
     const name = expectName(lx, 'a column name to assign, as in eval name = expression');
+    // After stats each assignment nests the SQL one level, as a stage does.
+    if (!scope.isEvents) lx.budget.stage(name.start);
     if (!isPunct(lx.peek(), '=')) throw expectedError(lx, '"="');
     lx.next();
     const expr = parseExpr(lx);
@@ -125,12 +129,15 @@ function parseLimit(lx: PipeLexer): Stage {
 
 function parseFields(lx: PipeLexer, scope: ColumnScope): Stage {
   const fields: string[] = [];
+  const seen = new Set<string>();
   do {
     const name = expectName(lx, 'a field name');
+    lx.budget.term(name.start);
     scope.check(name.value, name.start);
-    if (fields.includes(name.value)) {
+    if (seen.has(name.value)) {
       throw invalidError(`Expected each field once but found ${quote(name.value)} twice`, name.start);
     }
+    seen.add(name.value);
     fields.push(name.value);
   } while (lx.accept(','));
   // The rows now have just these columns, whether or not a stats came before.

@@ -123,8 +123,8 @@ function parseAggCall(lx: PipeLexer, name: PipeToken, scope: ColumnScope): Parse
 
 /** The KQL filter inside `countif( ... )`; the `(` has been read. */
 function parseCountIfFilter(lx: PipeLexer, open: PipeToken, scope: ColumnScope): Filter {
-  const { filter, end } = parseFilterAt(lx.text, open.end, { label: 'countif(', position: open.start });
-  if (lx.text.slice(open.end, end).trim() === '') {
+  const { filter, end } = parseFilterAt(lx.text, open.end, { label: 'countif(', position: open.start }, lx.budget);
+  if (filter.kind === 'all' && lx.text.slice(open.end, end).trim() === '') {
     throw syntaxError('Expected a filter inside countif(), e.g. countif(event.outcome:failure), but found ")"', end);
   }
   lx.reset(end);

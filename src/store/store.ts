@@ -56,6 +56,21 @@ export interface QueryRequest {
   readonly timeoutMs?: number;
 }
 
+export interface AttributeFieldsRequest {
+  readonly tenant: string;
+  readonly range: TimeRange;
+  /** Dotted attribute names, at most a few dozen. */
+  readonly names: readonly string[];
+  readonly timeoutMs?: number;
+}
+
+export interface AttributeFields {
+  /** The names of the request that some event holds. */
+  readonly present: ReadonlySet<string>;
+  /** Attribute names seen in a sample of the events (filled only when some name is absent). */
+  readonly seen: readonly string[];
+}
+
 /** SQL and parameters as sent to the engine (for `explain`). */
 export interface CompiledSql {
   readonly sql: string;
@@ -101,6 +116,13 @@ export interface Store {
   query(request: QueryRequest): Promise<QueryResult>;
   /** The SQL a query compiles to, without running it. */
   explain(request: QueryRequest): CompiledSql;
+  /**
+   * For the unknown-field warning: of `names` (fields without a typed
+   * column), those that some event of `tenant` in `range` holds; and, when
+   * some are held by none, a sample of the attribute names events there do
+   * hold (for suggestions; empty otherwise).
+   */
+  attributeFields(request: AttributeFieldsRequest): Promise<AttributeFields>;
   /** An ordered conversion funnel (compiled by src/store/sql/funnel-compiler.ts). */
   funnel(request: FunnelRequest): Promise<FunnelResult>;
   /**

@@ -57,6 +57,7 @@ describe('shoplens query output', () => {
       rows: [['stripe'], ['adyen']],
       stats: { elapsedMs: 3, rowsScanned: 2 },
       range: { from: '2025-01-01T00:00:00.000Z', to: '2025-01-01T01:00:00.000Z' },
+      warnings: [],
     };
     await printAnswer(answer, 'table', slowOut, fastErr);
     const text = transcript.join('');
@@ -65,5 +66,37 @@ describe('shoplens query output', () => {
       text,
       /┘\n\n2 rows, 2 events in range, 3 ms \(2025-01-01T00:00:00.000Z → 2025-01-01T01:00:00.000Z\)\n$/,
     );
+  });
+
+  it('prints unknown-field warnings on stderr, whatever the format, keeping stdout clean', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const sink = (into: string[]) =>
+      new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          into.push(chunk.toString());
+          cb();
+        },
+      });
+    const message =
+      'No field "transaction.gatway": it is not in the field catalog; did you mean "transaction.gateway"?';
+    const answer: QueryAnswer = {
+      columns: [{ name: 'n', type: 'integer' }],
+      rows: [[0]],
+      stats: { elapsedMs: 1, rowsScanned: 0 },
+      range: { from: '2025-01-01T00:00:00.000Z', to: '2025-01-01T01:00:00.000Z' },
+      warnings: [
+        {
+          code: 'query.unknown_field',
+          field: 'transaction.gatway',
+          suggestions: ['transaction.gateway'],
+          position: 0,
+          message,
+        },
+      ],
+    };
+    await printAnswer(answer, 'json', sink(out), sink(err));
+    assert.deepEqual(JSON.parse(out.join('')), [{ n: 0 }]);
+    assert.equal(err.join(''), `warning: ${message}\n`);
   });
 });

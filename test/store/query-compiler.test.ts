@@ -84,7 +84,7 @@ describe('query compiler SQL (DuckDB)', () => {
       {
         duckdb:
           `SELECT * FROM (SELECT * FROM (SELECT "http.route", "total", "errors", (("errors" * 100.0) / "total") AS "errorRate" FROM ` +
-          `(SELECT "http_route" AS "http.route", count(*) AS "total", count_if("event_outcome" = $5) AS "errors" FROM ` +
+          `(SELECT "http_route" AS "http.route", count(*) AS "total", coalesce(count_if("event_outcome" = $5), 0) AS "errors" FROM ` +
           `(SELECT * FROM "events" WHERE ${BASE} AND "event_type" = $4) AS e GROUP BY "http_route") AS t) AS t WHERE ("errorRate" > 1.0)) AS r ` +
           `ORDER BY "errorRate" DESC LIMIT 10000`,
       },

@@ -1,8 +1,10 @@
 /** `POST /api/v1/funnel`: ordered conversion funnel over visitors (sessions), optionally split by a field. */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { resolveTimeRange } from '../../query/index.ts';
+import { parseFilter, resolveTimeRange } from '../../query/index.ts';
+import { referencedFields, type FieldMention } from '../../query/field-names.ts';
 import { answerKey } from '../../store/answer-cache.ts';
+import { unknownFieldWarnings } from '../../store/query-service.ts';
 import { jsonBody, maxAgeField } from '../body.ts';
 import type { AppContext } from '../server.ts';
 
@@ -39,18 +41,48 @@ export function funnelRoutes(ctx: AppContext): FastifyPluginAsync {
 
     async function runFunnel(body: Omit<z.output<typeof funnelBody>, 'maxAge'>, tenant: string) {
       const range = resolveTimeRange({ from: body.from, to: body.to }, Date.now());
-      const result = await ctx.store.funnel({
-        tenant,
-        range,
-        steps: body.steps,
-        ...(body.key ? { key: body.key } : {}),
-        ...(body.by ? { by: body.by } : {}),
-        timeoutMs: ctx.config.query.timeout,
-      });
+      const timeoutMs = ctx.config.query.timeout;
+      const [result, warnings] = await Promise.all([
+        ctx.store.funnel({
+          tenant,
+          range,
+          steps: body.steps,
+          ...(body.key ? { key: body.key } : {}),
+          ...(body.by ? { by: body.by } : {}),
+          timeoutMs,
+        }),
+        unknownFieldWarnings(ctx.store, funnelFields(body), tenant, range, timeoutMs),
+      ]);
       return {
         ...result,
         range: { from: new Date(range.fromMs).toISOString(), to: new Date(range.toMs).toISOString() },
+        warnings,
       };
     }
   };
+}
+
+/**
+ * The fields a funnel names: those of each step's filter, the visitor key
+ * and the split field. A step that does not parse names none here (the
+ * funnel itself answers its 400).
+ */
+function funnelFields(body: { steps: readonly { filter: string }[]; key?: string; by?: string }): FieldMention[] {
+  const out: FieldMention[] = [];
+  const seen = new Set<string>();
+  const add = (f: FieldMention): void => {
+    if (seen.has(f.name)) return;
+    seen.add(f.name);
+    out.push(f);
+  };
+  for (const step of body.steps) {
+    try {
+      for (const f of referencedFields({ filter: parseFilter(step.filter), stages: [] })) add(f);
+    } catch {
+      // Reported by the funnel itself, with the step's name.
+    }
+  }
+  if (body.key) add({ name: body.key, position: 0 });
+  if (body.by) add({ name: body.by, position: 0 });
+  return out;
 }

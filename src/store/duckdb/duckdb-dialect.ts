@@ -34,6 +34,7 @@ export const duckdbDialect: SqlDialect = {
   attrDouble: (pathSql) => `TRY_CAST(json_extract_string("attributes", ${pathSql}) AS DOUBLE)`,
   attrExists: (pathSql) =>
     `(json_extract("attributes", ${pathSql}) IS NOT NULL AND json_extract_string("attributes", ${pathSql}) NOT IN ('[]', 'null'))`,
+  attributeNames: (rowsSql) => `SELECT DISTINCT unnest(json_keys("attributes")) AS "name" FROM (${rowsSql}) AS s`,
   // Attributes are stored flat under their dotted names, so the JSON path quotes the whole name.
   attributePath: (name) => `$."${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`,
   like: (exprSql, patternSql) => `(${exprSql} LIKE ${patternSql} ESCAPE '\\')`,

@@ -90,10 +90,28 @@ export class ConnectionPool {
     return pool;
   }
 
-  async acquire(): Promise<DuckDBConnection> {
+  /**
+   * A free connection, waiting for one when all are busy. With `signal`,
+   * stops waiting when it aborts (rejecting with its reason), so that a
+   * query's timeout also covers its time in the queue.
+   */
+  async acquire(signal?: AbortSignal): Promise<DuckDBConnection> {
+    if (signal?.aborted) throw signal.reason;
     const c = this.#free.pop();
     if (c) return c;
-    return new Promise((resolve) => this.#waiting.push(resolve));
+    return new Promise((resolve, reject) => {
+      const waiter = (conn: DuckDBConnection): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(conn);
+      };
+      const onAbort = (): void => {
+        const at = this.#waiting.indexOf(waiter);
+        if (at >= 0) this.#waiting.splice(at, 1);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(waiter);
+    });
   }
 
   release(c: DuckDBConnection): void {
@@ -106,6 +124,74 @@ export class ConnectionPool {
     for (const c of this.#all) c.closeSync();
     this.#all.length = 0;
     this.#free.length = 0;
+  }
+}
+
+/** After a timeout, how often the interrupt is sent again until the statement stops. */
+const INTERRUPT_REPEAT_MS = 100;
+
+/**
+ * Runs `fn` on a connection of `pool` with a deadline of `timeoutMs` from
+ * now, time waiting for a connection included. At the deadline the caller
+ * gets 504 `query.timeout` at once, and the statement is interrupted in
+ * the engine (`interrupt()`, repeated until it stops, in case it fell
+ * between two steps of the statement); the connection goes back to the
+ * pool only once the statement has stopped. Without `timeoutMs`, no deadline.
+ */
+export async function readWithDeadline<T>(
+  pool: ConnectionPool,
+  fn: (c: DuckDBConnection) => Promise<T>,
+  timeoutMs?: number,
+): Promise<T> {
+  if (timeoutMs === undefined) {
+    const c = await pool.acquire();
+    try {
+      return await fn(c);
+    } finally {
+      pool.release(c);
+    }
+  }
+  const timeout = new AppError(
+    504,
+    'query.timeout',
+    `The query was cancelled after ${timeoutMs} ms (query.timeout); narrow the time range or the filter`,
+    { expose: true },
+  );
+  const deadline = new AbortController();
+  let connection: DuckDBConnection | undefined;
+  let repeat: ReturnType<typeof setInterval> | undefined;
+  const interrupt = (): void => connection?.interrupt();
+  const timer = setTimeout(() => {
+    deadline.abort(timeout);
+    // Still waiting for a connection: the pool drops the wait, nothing runs yet.
+    if (!connection) return;
+    interrupt();
+    repeat = setInterval(interrupt, INTERRUPT_REPEAT_MS);
+    repeat.unref();
+  }, timeoutMs);
+  timer.unref();
+  const expired = new Promise<never>((_, reject) => {
+    deadline.signal.addEventListener('abort', () => reject(timeout), { once: true });
+  });
+  expired.catch(() => undefined);
+  try {
+    const c = await pool.acquire(deadline.signal);
+    connection = c;
+    const run = (async () => fn(c))();
+    // The connection is free again only once the engine has stopped the statement.
+    run
+      .catch(() => undefined)
+      .finally(() => {
+        clearTimeout(timer);
+        if (repeat) clearInterval(repeat);
+        pool.release(c);
+      });
+    return await Promise.race([run, expired]);
+  } catch (err) {
+    if (deadline.signal.aborted) throw timeout;
+    throw err;
+  } finally {
+    if (!connection) clearTimeout(timer);
   }
 }
 

@@ -7,6 +7,7 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-api';
 import { ROLLUP_DIMENSIONS, ROLLUP_MEASURES } from '../sql/rollups.ts';
 import type { CustomerMatch, ErasureResult } from '../store.ts';
+import { duckdbDialect } from './duckdb-dialect.ts';
 import { minutesOfEvents, rerollMinutes } from './duckdb-rollups.ts';
 
 const { listValue, timestampValue } = duckdb;
@@ -70,6 +71,7 @@ export function exportCustomerSql(
 }
 
 const HOUR_US = 3_600_000_000n;
+const HOUR_MS = 3_600_000;
 
 /**
  * Retention: per data class, folds the whole hours before the cutoff into
@@ -91,7 +93,7 @@ export async function deleteExpired(
     const cutUs = ((BigInt(Math.trunc(cutoffMs)) * 1000n) / HOUR_US) * HOUR_US;
     const cut = timestampValue(cutUs);
     await c.run(
-      `INSERT INTO events_1h SELECT tenant, data_class, make_timestamp((epoch_us(ts) // ${HOUR_US}) * ${HOUR_US}) AS hour, ${dims}, count(*), ${measures} ` +
+      `INSERT INTO events_1h SELECT tenant, data_class, ${duckdbDialect.timeBucket('ts', HOUR_MS)} AS hour, ${dims}, count(*), ${measures} ` +
         `FROM events WHERE data_class = $1 AND ts < $2 GROUP BY tenant, data_class, hour, ${dims}`,
       [dataClass, cut],
     );

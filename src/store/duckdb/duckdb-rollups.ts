@@ -22,11 +22,13 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-api';
 import { LATENCY_DIMENSIONS, latencyBucketSql, ROLLUP_DIMENSIONS, ROLLUP_MEASURES } from '../sql/rollups.ts';
+import { duckdbDialect } from './duckdb-dialect.ts';
 
 const { listValue, timestampValue } = duckdb;
 
 export const MINUTE_US = 60_000_000;
 const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
 const HOUR_US = 3_600_000_000;
 
 /** `INSERT … SELECT` of the rollup rows of the raw events (of `from`, a table or sub-query) matching `where`. */
@@ -34,7 +36,7 @@ function insertRollupsSql(where: string, from = 'events'): string {
   const dims = ROLLUP_DIMENSIONS.join(', ');
   const measures = ROLLUP_MEASURES.map((m) => `sum(${m}), count(${m}), min(${m}), max(${m})`).join(', ');
   return (
-    `INSERT INTO events_1m SELECT tenant, data_class, make_timestamp((epoch_us(ts) // ${MINUTE_US}) * ${MINUTE_US}) AS minute, ` +
+    `INSERT INTO events_1m SELECT tenant, data_class, ${duckdbDialect.timeBucket('ts', MINUTE_MS)} AS minute, ` +
     `${dims}, count(*), ${measures} FROM ${from} WHERE ${where} GROUP BY tenant, data_class, minute, ${dims}`
   );
 }
@@ -43,7 +45,7 @@ function insertRollupsSql(where: string, from = 'events'): string {
 function insertLatencySql(where: string, from = 'events'): string {
   const dims = LATENCY_DIMENSIONS.join(', ');
   return (
-    `INSERT INTO latency_1h SELECT tenant, data_class, make_timestamp((epoch_us(ts) // ${HOUR_US}) * ${HOUR_US}) AS hour, ` +
+    `INSERT INTO latency_1h SELECT tenant, data_class, ${duckdbDialect.timeBucket('ts', HOUR_MS)} AS hour, ` +
     `${dims}, ${latencyBucketSql('duration_ms')} AS bucket, count(*) FROM ${from} WHERE ${where} ` +
     `GROUP BY tenant, data_class, hour, ${dims}, bucket`
   );

@@ -12,9 +12,12 @@ import { AppError } from '../../errors.ts';
 import { EVENT_FIELDS } from '../../schema/fields.ts';
 import type { StoredEvent } from '../../schema/record.ts';
 import { buildSource } from '../event-source.ts';
+import { attributeSampleSql, fieldPresenceSql } from '../sql/field-presence.ts';
 import { compileFunnel, type FunnelRequest, type FunnelResult } from '../sql/funnel-compiler.ts';
 import { QueryCompiler, type CompiledQuery } from '../sql/query-compiler.ts';
 import type {
+  AttributeFields,
+  AttributeFieldsRequest,
   CompiledSql,
   CustomerMatch,
   ErasureResult,
@@ -25,7 +28,14 @@ import type {
   StoreCapabilities,
 } from '../store.ts';
 import { duckdbDialect } from './duckdb-dialect.ts';
-import { bindParams, ConnectionPool, inTransaction, openInstance, toJsonValue } from './duckdb-driver.ts';
+import {
+  bindParams,
+  ConnectionPool,
+  inTransaction,
+  openInstance,
+  readWithDeadline,
+  toJsonValue,
+} from './duckdb-driver.ts';
 import { DuckDBDocumentStore } from './duckdb-documents.ts';
 import { deleteExpired, eraseCustomer, exportCustomerSql, rolledUntilMs } from './duckdb-maintenance.ts';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.ts';
@@ -236,6 +246,19 @@ export class DuckDBStore implements Store {
     };
   }
 
+  async attributeFields(request: AttributeFieldsRequest): Promise<AttributeFields> {
+    if (request.names.length === 0) return { present: new Set(), seen: [] };
+    const timeoutMs = request.timeoutMs ?? this.#options.queryTimeoutMs;
+    const presence = fieldPresenceSql(duckdbDialect, request.tenant, request.range, request.names);
+    const reader = await this.#read((c) => c.runAndReadAll(presence.sql, bindParams(presence.params)), timeoutMs);
+    const row = reader.getRows()[0] ?? [];
+    const present = new Set(request.names.filter((_, i) => Number(row[i] ?? 0) > 0));
+    if (present.size === request.names.length) return { present, seen: [] };
+    const sample = attributeSampleSql(duckdbDialect, request.tenant, request.range);
+    const names = await this.#read((c) => c.runAndReadAll(sample.sql, bindParams(sample.params)), timeoutMs);
+    return { present, seen: names.getRows().map((r) => String(r[0])) };
+  }
+
   async funnel(request: FunnelRequest): Promise<FunnelResult> {
     const compiled = compileFunnel(duckdbDialect, request, Date.now());
     const timeoutMs = request.timeoutMs ?? this.#options.queryTimeoutMs;
@@ -243,35 +266,14 @@ export class DuckDBStore implements Store {
     return compiled.shape(result.getRows().map((r) => r.map(toJsonValue)));
   }
 
-  /** Runs a read on a pooled connection, cancelling it after `timeoutMs`. */
+  /** Runs a read on a pooled connection, within `timeoutMs` (see readWithDeadline). */
   async #read<T>(fn: (c: DuckDBConnection) => Promise<T>, timeoutMs?: number): Promise<T> {
-    if (!this.#readers) throw new AppError(503, 'store.closed', 'The store is not open');
-    const c = await this.#readers.acquire();
-    let timedOut = false;
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            c.interrupt();
-          }, timeoutMs);
+    const readers = this.#readers;
+    if (!readers) throw new AppError(503, 'store.closed', 'The store is not open');
     try {
-      return await fn(c);
+      return await readWithDeadline(readers, fn, timeoutMs);
     } catch (err) {
-      if (timedOut) {
-        throw new AppError(
-          504,
-          'query.timeout',
-          `The query was cancelled after ${timeoutMs} ms; narrow the time range or the filter`,
-          {
-            cause: err,
-          },
-        );
-      }
       throw mapQueryError(err);
-    } finally {
-      if (timer) clearTimeout(timer);
-      this.#readers.release(c);
     }
   }
 
@@ -376,6 +378,12 @@ function mapQueryError(err: unknown): unknown {
   // computed value of the wrong type), not from a fault of the store.
   if (/^(Conversion|Binder|Invalid Input|Out of Range) Error/i.test(message)) {
     return new AppError(400, 'query.invalid', `The query cannot run: ${message}`, { cause: err });
+  }
+  // A long chain of operators (a + b + ... within the term limit) can still pass the engine's own bound.
+  if (/Max expression depth limit/i.test(message)) {
+    return new AppError(400, 'query.too_complex', 'The query nests expressions deeper than the engine allows (1000)', {
+      cause: err,
+    });
   }
   return err;
 }

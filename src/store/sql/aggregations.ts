@@ -43,7 +43,12 @@ export function aggregationSql(
     case 'count':
       return { sql: 'count(*)', type: 'integer' };
     case 'countif':
-      return { sql: d.countIf(compileFilter(agg.filter ?? { kind: 'all' }, scope, ctx)), type: 'integer' };
+      // A condition on an absent field is NULL on every row, and a count over
+      // only NULLs is NULL in DuckDB: no match counts 0, as on the rollup path.
+      return {
+        sql: `coalesce(${d.countIf(compileFilter(agg.filter ?? { kind: 'all' }, scope, ctx))}, 0)`,
+        type: 'integer',
+      };
     case 'sum':
       return { sql: `sum(${field().numberSql})`, type: 'double' };
     case 'avg':

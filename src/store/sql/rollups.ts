@@ -173,10 +173,11 @@ export function rollupAggregationSql(agg: Aggregation, quote: (name: string) => 
     return quote(`__${column}_${part}`);
   };
   switch (agg.fn) {
+    // A sum over no rows is NULL; a count of nothing is 0, as on the raw path.
     case 'count':
-      return `sum(${quote('__events')})`;
+      return `coalesce(sum(${quote('__events')}), 0)`;
     case 'countif':
-      return `sum(CASE WHEN ${countIfSql ?? '1 = 1'} THEN ${quote('__events')} ELSE 0 END)`;
+      return `coalesce(sum(CASE WHEN ${countIfSql ?? '1 = 1'} THEN ${quote('__events')} ELSE 0 END), 0)`;
     case 'sum':
       return `sum(${measure('sum')})`;
     case 'avg':

@@ -5,6 +5,7 @@
  * the output columns of the previous stage.
  */
 import { QueryError } from '../../errors.ts';
+import { MAX_ATTRIBUTE_REFERENCES } from '../../query/limits.ts';
 import { resolveField, type FieldType } from '../../schema/fields.ts';
 import type { ResultType } from '../store.ts';
 import type { SqlDialect } from './sql-dialect.ts';
@@ -55,6 +56,8 @@ export class EventScope implements Scope {
   readonly #params: ParamList;
   /** `eval` names defined so far, substituted inline where used. */
   readonly #defined = new Map<string, ColumnRef>();
+  /** Attribute reads compiled so far (each one is a JSON extraction per row). */
+  #attributeReads = 0;
 
   constructor(dialect: SqlDialect, params: ParamList) {
     this.#dialect = dialect;
@@ -79,6 +82,14 @@ export class EventScope implements Scope {
       const existsSql = field.def.type === 'keyword[]' ? d.arrayNotEmpty(sql) : `${sql} IS NOT NULL`;
       const numberSql = field.def.type === 'double' || field.def.type === 'integer' ? sql : d.toDouble(sql);
       return { sql, numberSql, existsSql, type: field.def.type, name: field.def.name };
+    }
+    if (++this.#attributeReads > MAX_ATTRIBUTE_REFERENCES) {
+      throw new QueryError(
+        'query.too_complex',
+        `The query reads fields without a typed column (attributes) more than ${MAX_ATTRIBUTE_REFERENCES} times; ` +
+          `the limit is ${MAX_ATTRIBUTE_REFERENCES} (several values of one field, a:(x or y or ...), count once)`,
+        0,
+      );
     }
     const path = this.#params.add(d.attributePath(field.path), 'string');
     return {

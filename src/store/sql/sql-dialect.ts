@@ -36,6 +36,11 @@ export interface SqlDialect {
   attrDouble(pathSql: string): string;
   /** True when the attribute is present and not an empty array. */
   attrExists(pathSql: string): string;
+  /**
+   * A SELECT of the distinct attribute names (one per row, column `name`)
+   * held by the rows of `rowsSql`, a SELECT with an `attributes` column.
+   */
+  attributeNames(rowsSql: string): string;
   /** The parameter value that addresses attribute `name` for the functions above. */
   attributePath(name: string): string;
   /** `exprSql LIKE patternSql` where the pattern escapes with backslash. */
