@@ -136,7 +136,9 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     requestIdHeader: false,
     genReqId: (req) => {
       const sent = req.headers['x-request-id'];
-      return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
+      // A client's id is echoed and logged, so it is kept only when it holds no card number or secret
+      // (bounded to 128 characters before the scan).
+      return typeof sent === 'string' && REQUEST_ID.test(sent) && redactMessage(sent) === sent ? sent : randomUUID();
     },
     // Elasticsearch clients send `Content-Type: application/x-ndjson` with `_bulk`; bodies are parsed by each route.
     return503OnClosing: true,

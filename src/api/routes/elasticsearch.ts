@@ -104,7 +104,11 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
       // The single-document answer is the bulk item without its `status` (that is the HTTP status).
       const { status, ...document } = item;
       if (status === 201) {
-        reply.header('Location', `/${encodeURIComponent(document._index)}/_doc/${encodeURIComponent(id)}`);
+        // The id as stored (redacted): a card number in the request's id must not come back in a header.
+        reply.header(
+          'Location',
+          `/${encodeURIComponent(document._index)}/_doc/${encodeURIComponent(document._id ?? '')}`,
+        );
       }
       return reply.code(status).send(document);
     };
