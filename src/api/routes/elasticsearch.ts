@@ -55,10 +55,13 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
 
     const bulk = async (request: FastifyRequest, index: string | undefined) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const body = await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes);
-      return ingestBulk(ctx.pipeline, (tenant, ids) => ctx.store.existingEventIds(tenant, ids), body, index, {
-        tenant: request.principal.tenant,
-        receivedAtMs: Date.now(),
+      return ctx.pipeline.admitted(raw.length, async (admission) => {
+        const body = await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes);
+        admission.resize(Math.max(raw.length, body.length));
+        return ingestBulk(ctx.pipeline, (tenant, ids) => ctx.store.existingEventIds(tenant, ids), body, index, {
+          tenant: request.principal.tenant,
+          receivedAtMs: Date.now(),
+        });
       });
     };
 
@@ -85,6 +88,14 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
       action: 'index' | 'create',
     ) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      return ctx.pipeline.admitted(raw.length, () => indexOne(request, reply, action, raw));
+    };
+    const indexOne = async (
+      request: FastifyRequest<{ Params: { index: string; id?: string } }>,
+      reply: FastifyReply,
+      action: 'index' | 'create',
+      raw: Buffer,
+    ) => {
       const source = (
         await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes)
       ).toString('utf8');
