@@ -14,8 +14,8 @@
  *
  * The commit rate is the bytes of requests answered per second of busy time
  * (time with at least one request pending), both decayed with a 5 s time
- * constant: idle time does not lower it, and it follows the load within
- * seconds.
+ * constant of busy time: idle time does not change it, and under load it
+ * follows within seconds.
  */
 import { AppError } from '../errors.ts';
 
@@ -122,9 +122,11 @@ export class BackPressure {
     const dt = now - this.#lastMs;
     if (dt <= 0) return;
     this.#lastMs = now;
+    // Decayed over busy time only: after a quiet hour the last measured rate still holds.
+    if (this.#pendingRequests === 0) return;
     const keep = Math.exp(-dt / DECAY_MS);
     this.#doneBytes *= keep;
-    this.#busyMs = this.#busyMs * keep + (this.#pendingRequests > 0 ? dt : 0);
+    this.#busyMs = this.#busyMs * keep + dt;
   }
 }
 
