@@ -18,7 +18,7 @@ import { SelfMetrics } from '../telemetry/self-metrics.ts';
 import { AuditTrail, installRouteAudit } from './audit.ts';
 import { installAuth, type Principal } from './auth.ts';
 import { ApiKeyService, keyFromRequest } from './keys.ts';
-import { installRateLimits } from './limits.ts';
+import { installBackPressure, installRateLimits } from './limits.ts';
 import { RetentionJob } from './retention.ts';
 import { RollupJob } from './rollup-job.ts';
 import { keysRoutes } from './routes/keys.ts';
@@ -191,6 +191,7 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     );
   }
   installRateLimits(app, config.limits, metrics);
+  installBackPressure(app, pipeline.backPressure);
   installRouteAudit(app, context.audit, config.auth === 'keys');
 
   await app.register(opsRoutes(context));

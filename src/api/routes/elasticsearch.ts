@@ -73,10 +73,12 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
     });
 
     for (const method of ['POST', 'PUT'] as const) {
-      app.route({ method, url: '/_bulk', handler: async (request) => bulk(request, undefined) });
+      const config = { ingestBody: true };
+      app.route({ method, url: '/_bulk', config, handler: async (request) => bulk(request, undefined) });
       app.route<{ Params: { index: string } }>({
         method,
         url: '/:index/_bulk',
+        config,
         handler: async (request) => bulk(request, request.params.index),
       });
     }
@@ -123,17 +125,18 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
       }
       return reply.code(status).send(document);
     };
-    app.post<{ Params: { index: string } }>('/:index/_doc', (request, reply) => single(request, reply, 'index'));
-    app.put<{ Params: { index: string; id: string } }>('/:index/_doc/:id', (request, reply) =>
+    const doc = { config: { ingestBody: true } };
+    app.post<{ Params: { index: string } }>('/:index/_doc', doc, (request, reply) => single(request, reply, 'index'));
+    app.put<{ Params: { index: string; id: string } }>('/:index/_doc/:id', doc, (request, reply) =>
       single(request, reply, 'index'),
     );
-    app.post<{ Params: { index: string; id: string } }>('/:index/_doc/:id', (request, reply) =>
+    app.post<{ Params: { index: string; id: string } }>('/:index/_doc/:id', doc, (request, reply) =>
       single(request, reply, 'index'),
     );
-    app.put<{ Params: { index: string; id: string } }>('/:index/_create/:id', (request, reply) =>
+    app.put<{ Params: { index: string; id: string } }>('/:index/_create/:id', doc, (request, reply) =>
       single(request, reply, 'create'),
     );
-    app.post<{ Params: { index: string; id: string } }>('/:index/_create/:id', (request, reply) =>
+    app.post<{ Params: { index: string; id: string } }>('/:index/_create/:id', doc, (request, reply) =>
       single(request, reply, 'create'),
     );
 

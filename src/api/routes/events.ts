@@ -6,7 +6,7 @@ import type { AppContext } from '../server.ts';
 
 export function eventsRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    app.post('/api/v1/events', { config: { role: 'ingest' } }, async (request) => {
+    app.post('/api/v1/events', { config: { role: 'ingest', ingestBody: true } }, async (request) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       return ctx.pipeline.admitted(raw.length, async (admission) => {
         const body = await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes);
