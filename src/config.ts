@@ -92,9 +92,9 @@ export const configSchema = z
         batchMaxEvents: positiveInt.default(50_000),
         /** Most events waiting for commit; beyond it ingest answers 429 with Retry-After. */
         queueMaxEvents: positiveInt.default(500_000),
-        /** Most bytes of ingest bodies being prepared or waiting for commit; beyond it: 429 with Retry-After. */
+        /** Most bytes of ingest bodies being prepared or waiting for commit; beyond it: 429 with Retry-After (0 = off). */
         maxPendingBytes: byteSize.prefault('64mb'),
-        /** Most time the waiting ingest work may be estimated to take to commit; beyond it: 429 with Retry-After. */
+        /** Most time the waiting ingest work may be estimated to take to commit; beyond: 429 + Retry-After (0 = off). */
         maxQueueDelay: duration.prefault('2s'),
         /** Elasticsearch index pattern → data class (first match wins; `*` wildcards). */
         indexDataClass: z

@@ -20,9 +20,9 @@
 import { AppError } from '../errors.ts';
 
 export interface BackPressureOptions {
-  /** Most bytes of ingest request bodies admitted and not yet answered. */
+  /** Most bytes of ingest request bodies admitted and not yet answered; 0 = no bound. */
   readonly maxPendingBytes: number;
-  /** Longest the admitted work may be estimated to take to commit, ms. */
+  /** Longest the admitted work may be estimated to take to commit, ms; 0 = no bound. */
   readonly maxQueueDelayMs: number;
 }
 
@@ -102,13 +102,13 @@ export class BackPressure {
     const rate = this.commitRate;
     // The work ahead of this request: at light load this is about one request's own latency.
     const drainMs = rate === undefined ? undefined : (this.#pendingBytes / rate) * 1000;
-    if (after > maxPendingBytes) {
+    if (maxPendingBytes > 0 && after > maxPendingBytes) {
       throw overloaded(
         `${mib(this.#pendingBytes)} of requests are waiting to be committed and this one would pass the limit of ${mib(maxPendingBytes)} (ingest.maxPendingBytes)`,
         drainMs,
       );
     }
-    if (drainMs !== undefined && drainMs > maxQueueDelayMs) {
+    if (maxQueueDelayMs > 0 && drainMs !== undefined && drainMs > maxQueueDelayMs) {
       throw overloaded(
         `the ${mib(this.#pendingBytes)} of requests waiting would take about ${seconds(drainMs)} to commit, longer than the limit of ${seconds(maxQueueDelayMs)} (ingest.maxQueueDelay)`,
         drainMs,

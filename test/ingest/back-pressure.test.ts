@@ -55,4 +55,10 @@ describe('ingest back-pressure', () => {
     waiting.done(true);
     bp.admit(10).done(true);
   });
+
+  it('turns a bound off with 0', () => {
+    const bp = new BackPressure({ maxPendingBytes: 0, maxQueueDelayMs: 0 }, () => 0);
+    for (let i = 0; i < 100; i++) bp.admit(1e9);
+    assert.equal(bp.pendingBytes, 1e11);
+  });
 });
