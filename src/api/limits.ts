@@ -102,10 +102,15 @@ declare module 'fastify' {
  * server does not buffer bodies it would refuse anyway; the handler's
  * admission (IngestPipeline.admitted) decides for the bodies let through.
  */
-export function installBackPressure(app: FastifyInstance, backPressure: BackPressure): void {
+export function installBackPressure(app: FastifyInstance, backPressure: BackPressure, metrics: SelfMetrics): void {
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config.ingestBody !== true || !request.principal) return;
     const length = Number(request.headers['content-length']);
-    backPressure.check(Number.isFinite(length) && length > 0 ? length : 0);
+    try {
+      backPressure.check(Number.isFinite(length) && length > 0 ? length : 0);
+    } catch (err) {
+      metrics.rateLimited.inc({ kind: 'overload' });
+      throw err;
+    }
   });
 }

@@ -191,7 +191,7 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     );
   }
   installRateLimits(app, config.limits, metrics);
-  installBackPressure(app, pipeline.backPressure);
+  installBackPressure(app, pipeline.backPressure, metrics);
   installRouteAudit(app, context.audit, config.auth === 'keys');
 
   await app.register(opsRoutes(context));

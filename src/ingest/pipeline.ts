@@ -48,7 +48,13 @@ export class IngestPipeline {
    * waiting, else counted until `ingest` settles.
    */
   async admitted<T>(bytes: number, ingest: (admission: Admission) => Promise<T>): Promise<T> {
-    const admission = this.backPressure.admit(bytes);
+    let admission: Admission;
+    try {
+      admission = this.backPressure.admit(bytes);
+    } catch (err) {
+      this.#metrics.rateLimited.inc({ kind: 'overload' });
+      throw err;
+    }
     let committed = false;
     try {
       const result = await ingest(admission);

@@ -145,6 +145,9 @@ describe('overload: back-pressure by bytes and by estimated commit delay', () =>
       const later = await post(`${srv.url}/api/v1/events`, body('bytes-later', 200));
       assert.equal(later.status, 200, JSON.stringify(later.json));
       assert.equal((await storedByTag(srv.url, 'bytes')).get('bytes-later'), 200);
+      const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+      const counted = /shoplens_rate_limited_requests_total\{kind="overload"\} (\d+)/.exec(metrics);
+      assert.equal(Number(counted?.[1]), refused.length, 'every refusal is counted');
     } finally {
       await srv.close();
     }
