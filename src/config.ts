@@ -91,8 +91,12 @@ export const configSchema = z
         batchWait: duration.prefault('5ms'),
         /** Group commit: most events committed in one batch. */
         batchMaxEvents: positiveInt.default(50_000),
-        /** Most events waiting for commit; beyond it ingest answers 503 with Retry-After. */
+        /** Most events waiting for commit; beyond it ingest answers 429 with Retry-After. */
         queueMaxEvents: positiveInt.default(500_000),
+        /** Most bytes of ingest bodies being prepared or waiting for commit; beyond it: 429 with Retry-After (0 = off). */
+        maxPendingBytes: byteSize.prefault('64mb'),
+        /** Most time the waiting ingest work may be estimated to take to commit; beyond: 429 + Retry-After (0 = off). */
+        maxQueueDelay: duration.prefault('2s'),
         /** Elasticsearch index pattern → data class (first match wins; `*` wildcards). */
         indexDataClass: z
           .record(z.string(), z.enum(DATA_CLASSES))

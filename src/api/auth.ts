@@ -8,6 +8,10 @@
  * Roles: `ingest` may send data; `read` may query and view; `admin` may do
  * everything, including keys, rules, retention and erasure. `public` routes
  * (/health, /ready) need no key.
+ *
+ * A path no route matches answers 401 without a valid key and 404 with any
+ * valid key, whatever its role: authentication first, then "no such route",
+ * then the role check (which only a real route has).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
@@ -63,8 +67,10 @@ export function installAuth(
 ): void {
   app.decorateRequest('principal', undefined as unknown as Principal);
   app.addHook('onRequest', async (request) => {
+    // No route matched (Fastify's not-found handler has no url): no role applies.
+    const matched = request.routeOptions.url !== undefined;
     const needed: RouteRole = request.routeOptions.config.role ?? 'admin';
-    if (needed === 'public') return;
+    if (matched && needed === 'public') return;
     const principal = await authenticate(request);
     if (!principal) {
       onRefused(request.headers['authorization'] || request.headers['x-api-key'] ? 'unknown' : 'missing');
@@ -77,7 +83,7 @@ export function installAuth(
         },
       );
     }
-    if (!roleAllows(principal.role, needed)) {
+    if (matched && !roleAllows(principal.role, needed)) {
       onRefused('role');
       throw new AppError(
         403,

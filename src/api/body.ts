@@ -2,6 +2,8 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { maskQueryText } from '../privacy/query-text.ts';
+import { redactDocumentText } from '../store/documents.ts';
 import { parseDuration } from '../util/duration.ts';
 
 /** Parses and validates a JSON body; errors name the field and what was expected. */
@@ -51,3 +53,25 @@ export const maxAgeField = z
     return ms;
   })
   .optional();
+
+/**
+ * Refuses a name or id the client chose (a rule name, a dashboard id) that
+ * holds a card number or a secret: the store keeps it masked (documents.ts),
+ * so under the name the client knows it could never be found again. The
+ * message does not quote the value.
+ */
+export function assertCleanName(value: string, what: string): void {
+  if (redactDocumentText(value) !== value) {
+    throw new AppError(400, 'request.secret_in_name', `${what} must not contain a card number or a secret`);
+  }
+}
+
+/**
+ * A query as kept in a document (a rule's, a panel's): card numbers are
+ * masked with escaped stars, as query text is before it runs
+ * (privacy/query-text.ts), so the stored query still finds the masked data
+ * instead of reading the stars as wildcards.
+ */
+export function queryForStorage(query: string): string {
+  return maskQueryText(query, { maskEmails: false });
+}

@@ -9,12 +9,14 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
-import type { DocumentStore } from '../store/documents.ts';
+import { redactDocumentText, type DocumentStore } from '../store/documents.ts';
 import type { Principal, Role } from './auth.ts';
 
 /** Documents of keys live in this reserved tenant (tenant names cannot start with `_`). */
 const KEYS_TENANT = '_system';
 const KIND = 'api_key';
+/** The hash is ours, not client text: redaction could take hex digits for a card number. */
+const VERBATIM = ['hash'] as const;
 export const ROLES: readonly Role[] = ['ingest', 'read', 'admin'];
 export const TENANT_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const KEY_FORMAT = /^slk_([A-Za-z0-9]{10})_([A-Za-z0-9_-]{32})$/;
@@ -66,11 +68,12 @@ export class ApiKeyService {
 
   /** Creates a key; the returned `key` is the only time its text exists outside the caller. */
   async create(input: CreateKeyInput): Promise<{ key: string; info: ApiKeyInfo }> {
-    if (!TENANT_NAME.test(input.tenant)) {
+    // A tenant name is stored and logged with every event: it must not be a card number.
+    if (!TENANT_NAME.test(input.tenant) || redactDocumentText(input.tenant) !== input.tenant) {
       throw new AppError(
         400,
         'keys.invalid_tenant',
-        `tenant "${input.tenant}" must be 1-63 characters of a-z, 0-9, "_" and "-", starting with a letter or digit`,
+        `tenant "${input.tenant}" must be 1-63 characters of a-z, 0-9, "_" and "-", starting with a letter or digit, and must not be a card number`,
       );
     }
     if (!ROLES.includes(input.role)) {
@@ -91,8 +94,9 @@ export class ApiKeyService {
       createdBy: input.createdBy,
       hash: hashKey(key),
     };
-    await this.#documents.put(KEYS_TENANT, KIND, id, doc, { expectedVersion: 0 });
-    return { key, info: publicInfo(doc) };
+    // The name is client text: the stored (redacted) form is what is answered.
+    const stored = await this.#documents.put(KEYS_TENANT, KIND, id, doc, { expectedVersion: 0, verbatim: VERBATIM });
+    return { key, info: publicInfo(stored.body) };
   }
 
   /** Keys of one tenant (or of all tenants), newest first, without hashes. */
@@ -121,7 +125,7 @@ export class ApiKeyService {
       throw new AppError(404, 'keys.not_found', `No API key with id "${id}"${tenant ? ` in tenant "${tenant}"` : ''}`);
     }
     const revoked: KeyDocument = { ...doc.body, revokedAt: doc.body.revokedAt ?? new Date().toISOString() };
-    await this.#documents.put(KEYS_TENANT, KIND, id, revoked);
+    await this.#documents.put(KEYS_TENANT, KIND, id, revoked, { verbatim: VERBATIM });
     this.#cache.clear();
     return publicInfo(revoked);
   }

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
+import type { BackPressure } from '../ingest/back-pressure.ts';
 import type { SelfMetrics } from '../telemetry/self-metrics.ts';
 
 /** A token bucket: `rate` tokens per second, at most `burst` saved up. */
@@ -85,5 +86,31 @@ export function installRateLimits(app: FastifyInstance, config: Config['limits']
         : `Tenant "${tenant}" is over its limit of ${config.queriesPerSecond} queries/s; retry after ${result.retryAfterSeconds} s`,
       { headers: { 'Retry-After': String(result.retryAfterSeconds) } },
     );
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route ingests its body through the pipeline: refused under back-pressure before it is read. */
+    ingestBody?: boolean;
+  }
+}
+
+/**
+ * Refuses an ingest body (429 `ingest.overloaded`, Retry-After) before it is
+ * read when the pipeline is already past its bounds, so that an overloaded
+ * server does not buffer bodies it would refuse anyway; the handler's
+ * admission (IngestPipeline.admitted) decides for the bodies let through.
+ */
+export function installBackPressure(app: FastifyInstance, backPressure: BackPressure, metrics: SelfMetrics): void {
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.ingestBody !== true || !request.principal) return;
+    const length = Number(request.headers['content-length']);
+    try {
+      backPressure.check(Number.isFinite(length) && length > 0 ? length : 0);
+    } catch (err) {
+      metrics.rateLimited.inc({ kind: 'overload' });
+      throw err;
+    }
   });
 }

@@ -18,7 +18,7 @@ import { SelfMetrics } from '../telemetry/self-metrics.ts';
 import { AuditTrail, installRouteAudit } from './audit.ts';
 import { installAuth, type Principal } from './auth.ts';
 import { ApiKeyService, keyFromRequest } from './keys.ts';
-import { installRateLimits } from './limits.ts';
+import { installBackPressure, installRateLimits } from './limits.ts';
 import { RetentionJob } from './retention.ts';
 import { RollupJob } from './rollup-job.ts';
 import { keysRoutes } from './routes/keys.ts';
@@ -137,7 +137,9 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     requestIdHeader: false,
     genReqId: (req) => {
       const sent = req.headers['x-request-id'];
-      return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
+      // A client's id is echoed and logged, so it is kept only when it holds no card number or secret
+      // (bounded to 128 characters before the scan).
+      return typeof sent === 'string' && REQUEST_ID.test(sent) && redactMessage(sent) === sent ? sent : randomUUID();
     },
     // Elasticsearch clients send `Content-Type: application/x-ndjson` with `_bulk`; bodies are parsed by each route.
     return503OnClosing: true,
@@ -190,6 +192,7 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     );
   }
   installRateLimits(app, config.limits, metrics);
+  installBackPressure(app, pipeline.backPressure, metrics);
   installRouteAudit(app, context.audit, config.auth === 'keys');
 
   await app.register(opsRoutes(context));

@@ -9,6 +9,7 @@ import type { Config } from '../config.ts';
 import type { StoredEvent } from '../schema/record.ts';
 import type { GroupCommitWriter } from '../store/group-commit.ts';
 import type { SelfMetrics } from '../telemetry/self-metrics.ts';
+import { BackPressure, type Admission } from './back-pressure.ts';
 import { prepareEvents, type PreparedEvents } from './events-ndjson.ts';
 import type { NormalizeResult } from './normalize.ts';
 import { Normalizer, type IngestContext } from './normalizer.ts';
@@ -21,6 +22,8 @@ export class IngestPipeline {
   readonly #normalizer: Normalizer;
   readonly #metrics: SelfMetrics;
   readonly #workers: IngestWorkerPool | undefined;
+  /** Bodies admitted and not yet answered (in workers, queued for commit, committing). */
+  readonly backPressure: BackPressure;
 
   constructor(
     writer: GroupCommitWriter,
@@ -33,6 +36,33 @@ export class IngestPipeline {
     this.#normalizer = new Normalizer(config, privacy);
     this.#metrics = metrics;
     this.#workers = workers;
+    this.backPressure = new BackPressure({
+      maxPendingBytes: config.maxPendingBytes,
+      maxQueueDelayMs: config.maxQueueDelay,
+    });
+  }
+
+  /**
+   * Runs the ingest of one request body of `bytes` under back-pressure:
+   * refused at once (429 `ingest.overloaded`, Retry-After) when too much is
+   * waiting, else counted until `ingest` settles.
+   */
+  async admitted<T>(bytes: number, ingest: (admission: Admission) => Promise<T>): Promise<T> {
+    let admission: Admission;
+    try {
+      admission = this.backPressure.admit(bytes);
+    } catch (err) {
+      this.#metrics.rateLimited.inc({ kind: 'overload' });
+      throw err;
+    }
+    let committed = false;
+    try {
+      const result = await ingest(admission);
+      committed = true;
+      return result;
+    } finally {
+      admission.done(committed);
+    }
   }
 
   get config(): Config['ingest'] {

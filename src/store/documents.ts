@@ -2,7 +2,18 @@
  * Small JSON documents the service keeps per tenant, beside the events:
  * dashboards, alert rules, alert state and history, silences, the
  * notification outbox, API keys. Every engine implements the same contract.
+ *
+ * Documents hold client text too (a rule's query and annotations, a
+ * dashboard's titles, a silence's comment, a key's name), so every store
+ * passes each body and id through `redactDocument` / `redactDocumentText`
+ * before writing: card numbers are masked to their last four digits and
+ * secret values (`password=…`, `Bearer …`, API key shapes) become
+ * `[redacted]`, as in events. E-mail addresses stay (they are alert
+ * recipients and owners, not secrets).
  */
+import { maskCardText, numberIsCard } from '../privacy/card-numbers.ts';
+import { privacyConfigSchema } from '../privacy/privacy-config.ts';
+import { Redactor } from '../privacy/redactor.ts';
 
 /** One stored document. */
 export interface StoredDocument<T = unknown> {
@@ -35,11 +46,19 @@ export interface PutDocumentOptions {
    * otherwise the promise rejects with an AppError 409 `document.conflict`.
    */
   readonly expectedVersion?: number;
+  /**
+   * Top-level body fields the server made itself and that must stay byte
+   * for byte (a key's hash: hex digits can look like a card number); every
+   * other field is redacted.
+   */
+  readonly verbatim?: readonly string[];
 }
 
 /**
  * Durable per-tenant document storage. A write resolves only after it is
- * committed. Bodies must be JSON-serialisable.
+ * committed. Bodies must be JSON-serialisable. Bodies and ids are redacted
+ * (`redactDocument`) before they are written, and ids are looked up in
+ * their redacted form, so what a caller stores is what it reads back.
  */
 export interface DocumentStore {
   get<T = unknown>(tenant: string, kind: string, id: string): Promise<StoredDocument<T> | undefined>;
@@ -64,4 +83,50 @@ const KIND = /^[a-z0-9_.-]{1,64}$/;
 export function checkDocumentKey(kind: string, id: string): void {
   if (!KIND.test(kind)) throw new TypeError(`document kind "${kind}" must match ${KIND}`);
   if (id.length === 0 || id.length > 200) throw new TypeError('document id must be 1-200 characters');
+}
+
+/** Cards and secret values only (see the file comment: e-mail addresses are kept). */
+const documentRedactor = new Redactor(privacyConfigSchema.parse({ maskEmails: false }));
+
+/** Deepest nesting a document body may have (documents are small; this bounds the walk). */
+const MAX_DOCUMENT_DEPTH = 64;
+
+/** A document's text with card numbers masked and secret values replaced; the same string when clean. */
+export function redactDocumentText(text: string): string {
+  return documentRedactor.redactText(text);
+}
+
+/**
+ * A copy of `body` with every string (values and keys) redacted as
+ * `redactDocumentText` does and every number that is a card number masked;
+ * `verbatim` names top-level fields copied unchanged. Keys such as
+ * `__proto__` stay plain data keys. Throws a TypeError for bodies nested
+ * deeper than 64 levels or not JSON-serialisable.
+ */
+export function redactDocument<T>(body: T, verbatim: readonly string[] = []): T {
+  const text = JSON.stringify(body);
+  if (text === undefined) throw new TypeError('document body must be JSON-serialisable');
+  // A parsed copy: plain JSON values only, and the caller's objects are not changed.
+  return redactValue(JSON.parse(text), 0, verbatim) as T;
+}
+
+function redactValue(value: unknown, depth: number, verbatim: readonly string[]): unknown {
+  if (typeof value === 'string') return redactDocumentText(value);
+  if (typeof value === 'number') return numberIsCard(value) ? maskCardText(String(value)) : value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DOCUMENT_DEPTH)
+    throw new TypeError(`document body is nested more than ${MAX_DOCUMENT_DEPTH} levels`);
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1, []));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    const kept = depth === 0 && verbatim.includes(key);
+    // defineProperty: `__proto__` from JSON is an own data key, and must stay one.
+    Object.defineProperty(out, kept ? key : redactDocumentText(key), {
+      value: kept ? v : redactValue(v, depth + 1, []),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
 }

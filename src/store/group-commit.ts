@@ -2,8 +2,10 @@
  * Group commit: requests that arrive while a commit runs (or within
  * `maxWaitMs` of the first) are appended to the store as one batch,
  * committed once, then all acknowledged. The queue is bounded: beyond
- * `maxQueuedEvents` a submit fails at once with 503 and Retry-After, so memory
- * stays bounded under overload and nothing is dropped silently.
+ * `maxQueuedEvents` a submit fails at once with 429 and Retry-After, so memory
+ * stays bounded under overload and nothing is dropped silently. (Ingest
+ * requests are refused earlier, by bytes and estimated commit delay:
+ * ingest/back-pressure.ts; this bound is the last line.)
  */
 import { AppError } from '../errors.ts';
 import type { StoredEvent } from '../schema/record.ts';
@@ -52,7 +54,7 @@ export class GroupCommitWriter {
     return this.#queued;
   }
 
-  /** Resolves once `events` are durably committed; rejects (503) when the queue is full or the commit failed. */
+  /** Resolves once `events` are durably committed; rejects (429) when the queue is full, (503) when the commit failed. */
   submit(events: readonly StoredEvent[]): Promise<void> {
     if (events.length === 0) return Promise.resolve();
     if (this.#closed) {
@@ -65,7 +67,7 @@ export class GroupCommitWriter {
     if (this.#queued + events.length > this.#options.maxQueuedEvents && this.#queued > 0) {
       return Promise.reject(
         new AppError(
-          503,
+          429,
           'ingest.overloaded',
           `The ingest queue is full (${this.#queued} events waiting for commit, limit ${this.#options.maxQueuedEvents}); retry after a second`,
           { headers: { 'Retry-After': '1' } },

@@ -124,7 +124,7 @@ export class SelfMetrics {
     });
     this.rateLimited = new Counter({
       name: 'shoplens_rate_limited_requests_total',
-      help: 'Requests refused with 429 by the per-tenant rate limits, by kind (ingest or read).',
+      help: 'Requests refused with 429, by kind: ingest or read (per-tenant rate limits), overload (ingest back-pressure).',
       labelNames: ['kind'],
       registers,
     });

@@ -94,6 +94,31 @@ describe('API keys, roles and tenants', () => {
     assert.equal(health.status, 200);
   });
 
+  it('answers 404 for a path no route has, to a valid key of any role; 401 without one', async () => {
+    const paths = [
+      ['GET', '/api/v1/no-such-thing'],
+      ['POST', '/api/v1/evnets'],
+      ['GET', '/api/v1/events'], // the route exists for POST only
+      ['DELETE', '/api/v1/dashboards'],
+      ['GET', '/_no_such_api/x/y'],
+    ] as const;
+    for (const [method, path] of paths) {
+      for (const role of ['aIngest', 'aRead', 'aAdmin']) {
+        const r = await call(srv, method, path, keys[role], method === 'POST' ? {} : undefined);
+        assert.equal(r.status, 404, `${method} ${path} with the ${role} key answered ${r.status}: ${r.text}`);
+        assert.equal(r.json.error.code, 'not_found');
+        assert.match(r.json.error.message, new RegExp(`No route for ${method} ${path}`));
+      }
+      for (const key of [undefined, 'slk_AAAAAAAAAA_' + 'B'.repeat(32)]) {
+        const r = await call(srv, method, path, key);
+        assert.equal(r.status, 401, `${method} ${path} with key ${String(key)} answered ${r.status}`);
+        assert.equal(r.json.error.code, 'auth.required');
+      }
+    }
+    // A real route still checks the role.
+    assert.equal((await call(srv, 'GET', '/api/v1/keys', keys['aRead'])).status, 403);
+  });
+
   it('accepts the key forms Elasticsearch and OTLP clients send', async () => {
     const key = keys['aRead'] as string;
     const forms: Record<string, string>[] = [

@@ -1,8 +1,9 @@
 /**
- * Limits: per-tenant rate limits answer 429 with Retry-After; an ingest queue
- * over its bound answers 503 with Retry-After; under sustained overload the
- * server keeps answering and its memory stays bounded; nothing acknowledged
- * is lost.
+ * Limits: per-tenant rate limits answer 429 with Retry-After; ingest under
+ * overload (more bytes waiting than `ingest.maxPendingBytes`, or more than
+ * `ingest.maxQueueDelay` of estimated commit work) answers 429 with
+ * Retry-After before memory or latency run away; every acknowledged event
+ * is stored, no refused one is, and the server recovers.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -74,64 +75,125 @@ describe('per-tenant rate limits', () => {
   });
 });
 
-describe('overload: a bounded ingest queue', () => {
-  let srv: TestServer;
+describe('overload: back-pressure by bytes and by estimated commit delay', () => {
+  /** One request body: `lines` events tagged with the request's own tag. */
+  const body = (tag: string, lines: number) =>
+    Array.from({ length: lines }, (_, j) =>
+      JSON.stringify({
+        '@timestamp': new Date().toISOString(),
+        event: { type: 'payment_transaction', outcome: 'success' },
+        transaction: { id: `${tag}-${j}`, amount: 10 },
+        tag,
+        padding: 'p'.repeat(400),
+      }),
+    ).join('\n');
 
-  before(async () => {
-    // A small queue so that a few concurrent requests overflow it.
-    srv = await startTestServer({ ingest: { queueMaxEvents: 3000, batchMaxEvents: 1000 } });
-  });
-  after(async () => {
-    await srv.close();
-  });
+  /** Sends `n` requests at once; answers each request's tag and answer. */
+  async function burst(url: string, prefix: string, n: number, lines: number) {
+    return Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const tag = `${prefix}-${i}`;
+        return { tag, lines, answer: await post(`${url}/api/v1/events`, body(tag, lines)) };
+      }),
+    );
+  }
 
-  it('answers 503 with Retry-After above capacity, keeps memory bounded, and loses nothing it acknowledged', async () => {
-    const batch = (i: number) =>
-      Array.from({ length: 1000 }, (_, j) =>
-        JSON.stringify({
-          '@timestamp': new Date().toISOString(),
-          event: { type: 'payment_transaction', outcome: 'success' },
-          transaction: { id: `t-${i}-${j}`, amount: 10 },
-          tag: 'overload',
-          padding: 'p'.repeat(300),
-        }),
-      ).join('\n');
-    const bodies = Array.from({ length: 8 }, (_, i) => batch(i));
-    global.gc?.();
-    const rssBefore = process.memoryUsage().rss;
-    let peakRss = rssBefore;
-    const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    }, 20);
-    let acknowledged = 0;
-    let refused = 0;
-    const deadline = Date.now() + 6000;
-    try {
-      // 24 requests in flight at once, for six seconds: far more than a 3,000-event queue holds.
-      await Promise.all(
-        Array.from({ length: 24 }, async (_, worker) => {
-          for (let n = 0; Date.now() < deadline; n++) {
-            const r = await post(`${srv.url}/api/v1/events`, bodies[(worker + n) % bodies.length] as string);
-            if (r.status === 200) acknowledged += r.json.accepted as number;
-            else {
-              assert.equal(r.status, 503, JSON.stringify(r.json));
-              assert.equal(r.json.error.code, 'ingest.overloaded');
-              assert.ok(Number(r.headers.get('retry-after')) >= 1);
-              refused++;
-            }
-          }
-        }),
-      );
-    } finally {
-      clearInterval(sampler);
+  /** Stored events per tag. */
+  async function storedByTag(url: string, prefix: string): Promise<Map<string, number>> {
+    const r = await query(url, `tag:${prefix}-* | stats count() as n by tag | limit 10000`, {
+      from: 'now-1h',
+      to: 'now+1h',
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    const tagAt = r.json.columns.findIndex((c: { name: string }) => c.name === 'tag');
+    const nAt = r.json.columns.findIndex((c: { name: string }) => c.name === 'n');
+    return new Map(r.json.rows.map((row: unknown[]) => [row[tagAt] as string, Number(row[nAt])]));
+  }
+
+  /** Every 2xx answer's events are stored, and nothing of a 429'd request; answers the refusals. */
+  async function checkAnswers(url: string, prefix: string, sent: Awaited<ReturnType<typeof burst>>) {
+    const stored = await storedByTag(url, prefix);
+    const refused = [];
+    for (const { tag, lines, answer } of sent) {
+      if (answer.status === 200) {
+        assert.equal(answer.json.accepted, lines);
+        assert.equal(stored.get(tag), lines, `${tag} was acknowledged but ${stored.get(tag) ?? 0} are stored`);
+      } else {
+        assert.equal(answer.status, 429, JSON.stringify(answer.json));
+        assert.equal(answer.json.error.code, 'ingest.overloaded');
+        assert.match(answer.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+        assert.equal(stored.get(tag), undefined, `${tag} was refused but ${stored.get(tag)} events are stored`);
+        refused.push(answer);
+      }
     }
-    assert.ok(refused > 0, 'the queue overflowed at least once');
-    assert.ok(acknowledged > 0, 'and still took work');
-    // The bound: the queue holds at most 3,000 events (~1.3 MB of rows); the test client, server,
-    // DuckDB and 24 request bodies in flight stay well under 400 MB of growth.
-    const growthMb = (peakRss - rssBefore) / 2 ** 20;
-    assert.ok(growthMb < 400, `RSS grew by ${growthMb.toFixed(0)} MB`);
-    const stored = await query(srv.url, 'tag:overload | stats count() as n', { from: 'now-1h', to: 'now+1h' });
-    assert.deepEqual(stored.json.rows, [[acknowledged]]);
+    return refused;
+  }
+
+  it('refuses bodies past ingest.maxPendingBytes with 429 and Retry-After, and recovers', async () => {
+    const srv = await startTestServer({ ingest: { maxPendingBytes: '256kb', maxQueueDelay: '1h' } });
+    try {
+      // 24 bodies of ~100 KB at once: far more than 256 KB can be waiting at any time.
+      const sent = await burst(srv.url, 'bytes', 24, 200);
+      const refused = await checkAnswers(srv.url, 'bytes', sent);
+      assert.ok(refused.length > 0, 'some requests were refused');
+      assert.ok(refused.length < sent.length, 'and some were taken');
+      assert.match(
+        refused[0]!.json.error.message,
+        /receiving more than it can commit: .* would pass the limit of 256 KiB \(ingest\.maxPendingBytes\); nothing of this request was stored, retry it after \d+ s/,
+      );
+      // Recovered: with nothing waiting, the next request is taken.
+      const later = await post(`${srv.url}/api/v1/events`, body('bytes-later', 200));
+      assert.equal(later.status, 200, JSON.stringify(later.json));
+      assert.equal((await storedByTag(srv.url, 'bytes')).get('bytes-later'), 200);
+      const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+      const counted = /shoplens_rate_limited_requests_total\{kind="overload"\} (\d+)/.exec(metrics);
+      assert.equal(Number(counted?.[1]), refused.length, 'every refusal is counted');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('refuses work that would take longer than ingest.maxQueueDelay to commit, and recovers', async () => {
+    // A delay bound far below what any machine commits concurrent 100 KB bodies in.
+    const srv = await startTestServer({ ingest: { maxPendingBytes: '1gb', maxQueueDelay: '1ms' } });
+    try {
+      // The first requests measure the commit rate (nothing is refused before it is known).
+      await checkAnswers(srv.url, 'warm', await burst(srv.url, 'warm', 4, 200));
+      const sent = await burst(srv.url, 'delay', 24, 200);
+      const refused = await checkAnswers(srv.url, 'delay', sent);
+      assert.ok(refused.length > 0, 'some requests were refused');
+      assert.ok(refused.length < sent.length, 'and some were taken');
+      assert.match(
+        refused[0]!.json.error.message,
+        /would take about .* to commit, longer than the limit of 1 ms \(ingest\.maxQueueDelay\)/,
+      );
+      const later = await post(`${srv.url}/api/v1/events`, body('delay-later', 200));
+      assert.equal(later.status, 200, JSON.stringify(later.json));
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('answers an Elasticsearch _bulk client 429 in its own error shape', async () => {
+    const srv = await startTestServer({ ingest: { maxPendingBytes: '64kb', maxQueueDelay: '1h' } });
+    try {
+      const bulkBody = (tag: string) =>
+        body(tag, 100)
+          .split('\n')
+          .flatMap((line) => ['{"index":{"_index":"logs-bp"}}', line])
+          .join('\n') + '\n';
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => post(`${srv.url}/_bulk`, bulkBody(`bulk-${i}`))),
+      );
+      const refused = answers.filter((a) => a.status === 429);
+      assert.ok(refused.length > 0, answers.map((a) => a.status).join(','));
+      assert.equal(refused[0]!.json.error.type, 'ingest.overloaded');
+      assert.match(refused[0]!.json.error.reason, /ingest\.maxPendingBytes/);
+      assert.match(refused[0]!.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+      const stored = await storedByTag(srv.url, 'bulk');
+      answers.forEach((a, i) => assert.equal(stored.get(`bulk-${i}`), a.status === 200 ? 100 : undefined));
+    } finally {
+      await srv.close();
+    }
   });
 });

@@ -3,8 +3,10 @@
  * tokens, API keys and cookies are planted everywhere an input can carry
  * them, through every ingest endpoint and the query API. Then the server is
  * stopped and every byte of its data directory, everything it logged, every
- * row it handed to the store (what the staging NDJSON file holds) and a dump
- * of all stored events are searched: zero occurrences. A control run stores
+ * row it handed to the store (what the staging NDJSON file holds), a dump
+ * of all stored events, and every answer it gave (bodies and headers, e.g.
+ * `Location` and `X-Request-Id`) are searched: zero occurrences. Documents
+ * (alert rules, dashboards, silences, API key names) get the same plants. A control run stores
  * the same plants past the redactor and proves the scan finds them.
  */
 import assert from 'node:assert/strict';
@@ -14,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { toRowLine, type EventRecord, type StoredEvent } from '../../src/schema/record.ts';
 import { post, query, startTestServer, testDataDir, type TestServer } from '../helpers/server.ts';
+import { plantDocuments } from './plant-documents.ts';
 import { CARDS, findPlants, grouped, SECRETS } from './plants.ts';
 import { shoplens } from '../helpers/cli.ts';
 
@@ -41,6 +44,22 @@ function captureAppends(srv: TestServer): string[] {
   return lines;
 }
 
+/**
+ * Records every answer the test's `fetch` calls get (status, headers, body), without the
+ * request URL (which holds plants on purpose); returns the recording and the restore function.
+ */
+function recordAnswers(): { answers: string[]; restore: () => void } {
+  const answers: string[] = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    const response = await realFetch(input, init);
+    const headers = [...response.headers].map(([k, v]) => `${k}: ${v}`).join('\n');
+    answers.push(`answer ${answers.length} (${response.status})\n${headers}\n${await response.clone().text()}`);
+    return response;
+  };
+  return { answers, restore: () => (globalThis.fetch = realFetch) };
+}
+
 /** Every stored event of every data class, as JSON text. */
 async function dumpEvents(url: string): Promise<string> {
   const r = await query(url, 'data_class:* | limit 100000', { from: '2000-01-01T00:00:00Z', to: 'now+1h' });
@@ -49,6 +68,7 @@ async function dumpEvents(url: string): Promise<string> {
 }
 
 const { visa16, visa13, visa19, mastercard, mastercard2, amex, discover, diners, jcb, unionpay } = CARDS;
+const { visaTest } = CARDS;
 const S = SECRETS;
 
 /** An event carrying plants in typed fields, attributes, nested arrays, keys, messages, stacks and URLs. */
@@ -89,12 +109,17 @@ describe('leak test: nothing planted reaches disk, logs or the store', { timeout
   let logs = '';
   let dump = '';
   let cliOutput = '';
+  let answers: string[] = [];
+  let stopRecording = () => {};
 
   before(async () => {
     srv = await startTestServer();
     dataDir = srv.dataDir;
     appended = captureAppends(srv);
     const u = srv.url;
+    const recording = recordAnswers();
+    answers = recording.answers;
+    stopRecording = recording.restore;
 
     // POST /api/v1/events: NDJSON (with rejected lines), a JSON array, one object, gzip; a token in the URL.
     const ndjson = [
@@ -129,6 +154,20 @@ describe('leak test: nothing planted reaches disk, logs or the store', { timeout
     // Every line bad: the 400 answer quotes the first problem.
     const r5 = await post(`${u}/api/v1/events`, JSON.stringify({ 'event.duration': `${visa16} ms` }));
     assert.equal(r5.status, 400);
+    // Request ids a client sends are echoed back and logged only when they hold nothing secret.
+    for (const requestId of [grouped(visaTest, '-'), `token:${S.token}`, `password:${S.hunter2}`]) {
+      const r = await post(`${u}/api/v1/events`, JSON.stringify({ message: 'request id' }), {
+        'content-type': 'application/json',
+        'x-request-id': requestId,
+      });
+      assert.equal(r.status, 200);
+      assert.match(r.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    }
+    const kept = await post(`${u}/api/v1/events`, JSON.stringify({ message: 'request id' }), {
+      'content-type': 'application/json',
+      'x-request-id': 'trace-0042',
+    });
+    assert.equal(kept.headers.get('x-request-id'), 'trace-0042');
 
     // Elasticsearch _bulk: card numbers in the URL index, `_index`, `_id`, an unknown action, rejected sources.
     const bulk = [
@@ -165,6 +204,17 @@ describe('leak test: nothing planted reaches disk, logs or the store', { timeout
       headers: { 'content-type': 'application/json' },
     });
     assert.equal(d2.status, 201);
+    // The Location of the new document names the id as stored (masked), never the card.
+    assert.equal(
+      d2.headers.get('location'),
+      `/orders/_doc/${encodeURIComponent(`************${mastercard2.slice(-4)}`)}`,
+    );
+    const d2b = await fetch(`${u}/orders/_doc/${grouped(visaTest, '-')}`, {
+      method: 'PUT',
+      body: JSON.stringify({ message: 'doc with a card id' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(d2b.status, 201);
     const d3 = await post(`${u}/orders/_doc`, `{"password": "${S.password}", "card": "${visa13}`, {
       'content-type': 'application/json',
     });
@@ -211,13 +261,17 @@ describe('leak test: nothing planted reaches disk, logs or the store', { timeout
     assert.match(metrics, /shoplens_redactions_total\{kind="card_number"\} [1-9]/);
     assert.match(metrics, /shoplens_redactions_total\{kind="field"\} [1-9]/);
 
+    await plantDocuments(u);
+
     dump = await dumpEvents(u);
+    stopRecording();
     logs = srv.logs();
     // Stop: everything flushed and checkpointed; the files are what stays on disk.
     await srv.close({ keepData: true });
   });
 
   after(async () => {
+    stopRecording();
     // The data directory is a test directory: remove it through a server on it.
     const again = await startTestServer({}, dataDir);
     await again.close();
@@ -239,6 +293,16 @@ describe('leak test: nothing planted reaches disk, logs or the store', { timeout
   it('finds no plant in any row handed to the store (the staging NDJSON content)', () => {
     assert.ok(appended.length >= 11, `${appended.length} rows`);
     assert.deepEqual(findPlants(appended.join('\n')), []);
+  });
+
+  it('echoes no plant in any answer: bodies and headers (Location, X-Request-Id), errors included', () => {
+    assert.ok(answers.length >= 30, `${answers.length} answers`);
+    const leaking = answers.filter((a) => findPlants(a).length > 0);
+    assert.deepEqual(
+      leaking.map((a) => findPlants(a)),
+      [],
+      leaking.join('\n\n').slice(0, 4000),
+    );
   });
 
   it('finds no plant in any byte of the data directory (DuckDB file, WAL, documents)', () => {

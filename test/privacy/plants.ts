@@ -24,6 +24,9 @@ export const CARDS = {
   diners: withCheckDigit('3056930902590'),
   jcb: withCheckDigit('353011133330001'),
   unionpay: withCheckDigit('621234567890123456'),
+  /** The test numbers everyone types: Visa's 4111 1111 1111 1111 and Mastercard's 5500-0000-0000-0004. */
+  visaTest: '4111111111111111',
+  mastercardTest: '5500000000000004',
 } as const;
 
 /** `4532015112830366` → `4532 0151 1283 0366`. */
@@ -43,6 +46,13 @@ export const SECRETS = {
   bearer: 'bearPLANT0123456789abcdef',
   jwt: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJQTEFOVGp3dCJ9.PLANTjwtSignature',
   stripe: 'sk_live_PLANTstripe4eC39HqLyjWD',
+  /** The password everyone types (`password=hunter2`). */
+  hunter2: 'hunter2',
+} as const;
+
+/** Secrets that are only secret in their `name=value` form (the value alone is too common to search for). */
+export const PHRASES = {
+  cvv: 'cvv=123',
 } as const;
 
 /** Every form a planted card could leak in. */
@@ -57,6 +67,7 @@ export function needles(): Map<string, string> {
     for (const form of cardForms(digits)) out.set(`${brand} "${form}"`, form);
   }
   for (const [name, value] of Object.entries(SECRETS)) out.set(name, value);
+  for (const [name, value] of Object.entries(PHRASES)) out.set(`phrase ${name}`, value);
   return out;
 }
 

@@ -86,6 +86,48 @@ describe('documents in the DuckDB store', () => {
     assert.equal(doc?.version, 2);
   });
 
+  it('redacts every body and id it writes: card numbers masked, secret values gone, keys plain data', async () => {
+    const hash = 'a'.repeat(10) + '4111111111111111' + 'b'.repeat(38); // hex digits that look like a card
+    const body = JSON.parse(
+      JSON.stringify({
+        title: 'Refunds for 4111 1111 1111 1111',
+        panels: [
+          { query: 'message:"password=hunter2" | stats count()', note: 'Authorization: Bearer abcdef0123456789' },
+        ],
+        pan: 5500000000000004,
+        '4111-1111-1111-1111': 'a card as a key',
+        hash,
+        owner: 'ops@shop.example',
+      }).replace('"owner"', '"__proto__":{"polluted":"yes"},"owner"'),
+    );
+    const written = await store.documents.put('shop-r', 'dashboard', 'refunds-4111111111111111', body, {
+      verbatim: ['hash'],
+    });
+    const read = await store.documents.get<Record<string, unknown>>('shop-r', 'dashboard', 'refunds-4111111111111111');
+    assert.ok(read, 'found again under the id the client knows');
+    assert.equal(read.id, 'refunds-************1111');
+    for (const doc of [written.body, read.body] as Record<string, any>[]) {
+      assert.equal(doc.title, 'Refunds for **** **** **** 1111');
+      assert.equal(doc.panels[0].query, 'message:"password=[redacted]" | stats count()');
+      assert.equal(doc.panels[0].note, 'Authorization: [redacted]');
+      assert.equal(doc.pan, '************0004');
+      assert.equal(doc['****-****-****-1111'], 'a card as a key');
+      assert.equal(doc.hash, hash, 'a verbatim field is kept byte for byte');
+      assert.equal(doc.owner, 'ops@shop.example', 'e-mail addresses stay');
+      assert.equal(Object.getPrototypeOf(doc), Object.prototype);
+      assert.deepEqual(Object.getOwnPropertyDescriptor(doc, '__proto__')?.value, { polluted: 'yes' });
+    }
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+    // The caller's object is not changed.
+    assert.equal(body.title, 'Refunds for 4111 1111 1111 1111');
+    const listed = await store.documents.list('shop-r', 'dashboard', { idPrefix: 'refunds-' });
+    assert.deepEqual(
+      listed.map((d) => d.id),
+      ['refunds-************1111'],
+    );
+    assert.equal(await store.documents.delete('shop-r', 'dashboard', 'refunds-4111111111111111'), true);
+  });
+
   it('rejects a bad kind before touching the database', async () => {
     await assert.rejects(async () => store.documents.get('shop-a', 'Bad Kind!', 'x'), /document kind/);
   });

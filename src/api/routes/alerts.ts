@@ -18,7 +18,8 @@ import { checkMatcher, isActive, silencedBy } from '../../alerts/silences.ts';
 import type { Transition } from '../../alerts/state-machine.ts';
 import { AppError } from '../../errors.ts';
 import { parseTimeExpr } from '../../query/index.ts';
-import { jsonBody } from '../body.ts';
+import { redactDocument } from '../../store/documents.ts';
+import { assertCleanName, jsonBody, queryForStorage } from '../body.ts';
 import type { AppContext } from '../server.ts';
 
 const silenceBody = z.object({
@@ -126,8 +127,11 @@ export function alertsRoutes(ctx: AppContext, engine: AlertEngine): FastifyPlugi
       { config: { role: 'admin' } },
       async (request) => {
         const tenant = request.principal.tenant;
+        assertCleanName(request.params.name, 'The rule name');
         const body = jsonBody(request, z.record(z.string(), z.unknown()));
-        const spec = { ...body, name: request.params.name };
+        // Compiled and answered as it is stored: redacted (the store would redact it anyway).
+        const query = typeof body['query'] === 'string' ? { query: queryForStorage(body['query']) } : {};
+        const spec = redactDocument({ ...body, ...query, name: request.params.name });
         let rule: CompiledRule;
         try {
           rule = compileRule(spec, { kind: 'api' });
@@ -268,16 +272,27 @@ export function alertsRoutes(ctx: AppContext, engine: AlertEngine): FastifyPlugi
           throw new AppError(400, 'silence.invalid', (err as Error).message);
         }
       }
-      const silence: Silence = {
+      // Checked, stored and answered redacted; a regex keeps matching the masked label values.
+      const matchers = body.matchers.map((m) =>
+        m.op === '=~' || m.op === '!~' ? { ...m, value: queryForStorage(m.value) } : m,
+      );
+      const silence: Silence = redactDocument({
         id: randomUUID(),
-        matchers: body.matchers,
+        matchers,
         startsAt: new Date(startsMs).toISOString(),
         endsAt: new Date(endsMs).toISOString(),
         comment: body.comment,
         createdBy: request.principal.actor,
-      };
-      await docs.put(request.principal.tenant, KIND.silence, silence.id, silence);
-      return reply.code(201).send(silence);
+      });
+      for (const m of silence.matchers) {
+        try {
+          checkMatcher(m);
+        } catch (err) {
+          throw new AppError(400, 'silence.invalid', (err as Error).message);
+        }
+      }
+      const stored = await docs.put(request.principal.tenant, KIND.silence, silence.id, silence);
+      return reply.code(201).send(stored.body);
     });
 
     app.delete<{ Params: { id: string } }>(

@@ -11,8 +11,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { dashboardSchema, DASHBOARD_ID, type Dashboard } from '../../analytics/dashboard-schema.ts';
 import { prebuiltDashboards } from '../../analytics/prebuilt-dashboards.ts';
 import { AppError } from '../../errors.ts';
-import type { StoredDocument } from '../../store/documents.ts';
-import { jsonBody } from '../body.ts';
+import { redactDocument, type StoredDocument } from '../../store/documents.ts';
+import { assertCleanName, jsonBody, queryForStorage } from '../body.ts';
 import type { AppContext } from '../server.ts';
 
 const KIND = 'dashboard';
@@ -51,6 +51,20 @@ function checkId(id: string): void {
   }
 }
 
+/** Panel queries and funnel filters as stored: card numbers masked so that they still find masked data. */
+function forStorage(dashboard: Dashboard): Dashboard {
+  return {
+    ...dashboard,
+    panels: dashboard.panels.map((p) => ({
+      ...p,
+      ...(p.query === undefined ? {} : { query: queryForStorage(p.query) }),
+      ...(p.funnel === undefined
+        ? {}
+        : { funnel: { ...p.funnel, steps: p.funnel.steps.map((s) => ({ ...s, filter: queryForStorage(s.filter) })) } }),
+    })),
+  };
+}
+
 export function dashboardRoutes(ctx: AppContext): FastifyPluginAsync {
   const docs = ctx.store.documents;
   const prebuilt = new Map(prebuiltDashboards().map((d) => [d.id, d]));
@@ -87,7 +101,8 @@ export function dashboardRoutes(ctx: AppContext): FastifyPluginAsync {
     app.put<{ Params: { id: string } }>('/api/v1/dashboards/:id', { config: { role: 'admin' } }, async (request) => {
       const { id } = request.params;
       checkId(id);
-      const body = jsonBody(request, dashboardSchema);
+      assertCleanName(id, 'The dashboard id');
+      const body = redactDocument(forStorage(jsonBody(request, dashboardSchema)));
       if (body.id !== id) {
         throw new AppError(400, 'dashboard.id_mismatch', `"id": the body says "${body.id}" but the URL says "${id}"`);
       }

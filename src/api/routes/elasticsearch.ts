@@ -55,10 +55,13 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
 
     const bulk = async (request: FastifyRequest, index: string | undefined) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const body = await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes);
-      return ingestBulk(ctx.pipeline, (tenant, ids) => ctx.store.existingEventIds(tenant, ids), body, index, {
-        tenant: request.principal.tenant,
-        receivedAtMs: Date.now(),
+      return ctx.pipeline.admitted(raw.length, async (admission) => {
+        const body = await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes);
+        admission.resize(Math.max(raw.length, body.length));
+        return ingestBulk(ctx.pipeline, (tenant, ids) => ctx.store.existingEventIds(tenant, ids), body, index, {
+          tenant: request.principal.tenant,
+          receivedAtMs: Date.now(),
+        });
       });
     };
 
@@ -70,10 +73,12 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
     });
 
     for (const method of ['POST', 'PUT'] as const) {
-      app.route({ method, url: '/_bulk', handler: async (request) => bulk(request, undefined) });
+      const config = { ingestBody: true };
+      app.route({ method, url: '/_bulk', config, handler: async (request) => bulk(request, undefined) });
       app.route<{ Params: { index: string } }>({
         method,
         url: '/:index/_bulk',
+        config,
         handler: async (request) => bulk(request, request.params.index),
       });
     }
@@ -85,6 +90,14 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
       action: 'index' | 'create',
     ) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      return ctx.pipeline.admitted(raw.length, () => indexOne(request, reply, action, raw));
+    };
+    const indexOne = async (
+      request: FastifyRequest<{ Params: { index: string; id?: string } }>,
+      reply: FastifyReply,
+      action: 'index' | 'create',
+      raw: Buffer,
+    ) => {
       const source = (
         await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes)
       ).toString('utf8');
@@ -104,21 +117,26 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
       // The single-document answer is the bulk item without its `status` (that is the HTTP status).
       const { status, ...document } = item;
       if (status === 201) {
-        reply.header('Location', `/${encodeURIComponent(document._index)}/_doc/${encodeURIComponent(id)}`);
+        // The id as stored (redacted): a card number in the request's id must not come back in a header.
+        reply.header(
+          'Location',
+          `/${encodeURIComponent(document._index)}/_doc/${encodeURIComponent(document._id ?? '')}`,
+        );
       }
       return reply.code(status).send(document);
     };
-    app.post<{ Params: { index: string } }>('/:index/_doc', (request, reply) => single(request, reply, 'index'));
-    app.put<{ Params: { index: string; id: string } }>('/:index/_doc/:id', (request, reply) =>
+    const doc = { config: { ingestBody: true } };
+    app.post<{ Params: { index: string } }>('/:index/_doc', doc, (request, reply) => single(request, reply, 'index'));
+    app.put<{ Params: { index: string; id: string } }>('/:index/_doc/:id', doc, (request, reply) =>
       single(request, reply, 'index'),
     );
-    app.post<{ Params: { index: string; id: string } }>('/:index/_doc/:id', (request, reply) =>
+    app.post<{ Params: { index: string; id: string } }>('/:index/_doc/:id', doc, (request, reply) =>
       single(request, reply, 'index'),
     );
-    app.put<{ Params: { index: string; id: string } }>('/:index/_create/:id', (request, reply) =>
+    app.put<{ Params: { index: string; id: string } }>('/:index/_create/:id', doc, (request, reply) =>
       single(request, reply, 'create'),
     );
-    app.post<{ Params: { index: string; id: string } }>('/:index/_create/:id', (request, reply) =>
+    app.post<{ Params: { index: string; id: string } }>('/:index/_create/:id', doc, (request, reply) =>
       single(request, reply, 'create'),
     );
 

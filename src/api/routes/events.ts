@@ -6,12 +6,15 @@ import type { AppContext } from '../server.ts';
 
 export function eventsRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    app.post('/api/v1/events', { config: { role: 'ingest' } }, async (request) => {
+    app.post('/api/v1/events', { config: { role: 'ingest', ingestBody: true } }, async (request) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const body = await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes);
-      return ingestEvents(ctx.pipeline, body, request.headers['content-type'], {
-        tenant: request.principal.tenant,
-        receivedAtMs: Date.now(),
+      return ctx.pipeline.admitted(raw.length, async (admission) => {
+        const body = await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes);
+        admission.resize(Math.max(raw.length, body.length));
+        return ingestEvents(ctx.pipeline, body, request.headers['content-type'], {
+          tenant: request.principal.tenant,
+          receivedAtMs: Date.now(),
+        });
       });
     });
   };

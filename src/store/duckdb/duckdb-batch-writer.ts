@@ -10,11 +10,16 @@
  * native call per value on the JavaScript thread (about 3x the throughput).
  * A batch the JSON reader refuses (e.g. a lone UTF-16 surrogate) is redone
  * through the appender with data chunks, which takes any string.
+ *
+ * Staging files hold redacted rows only, and only for the length of one
+ * insert; a process killed in between leaves its file behind, so each
+ * store names its files after its database file (StagingFiles) and removes
+ * its own leftovers when it opens.
  */
-import { randomUUID } from 'node:crypto';
-import { accessSync, constants, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { accessSync, constants, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import duckdb from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { EVENT_FIELDS } from '../../schema/fields.ts';
@@ -34,6 +39,70 @@ const STAGING_DIR = (() => {
     return tmpdir();
   }
 })();
+/** Staging files being written or read by this process right now (never removed as stale). */
+const LIVE_FILES = new Set<string>();
+/** The name staging files had before they carried their store's tag: `shoplens-<pid>-<uuid>.ndjson`. */
+const UNTAGGED_FILE = /^shoplens-(\d+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.ndjson$/;
+
+function processIsGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    // EPERM: it exists, under another user.
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * The staging files of one store: `shoplens-<tag>-<pid>-<uuid>.ndjson`,
+ * where the tag is a hash of the database file's path, so that stores of
+ * other data directories on the same machine never touch each other's
+ * files.
+ */
+export class StagingFiles {
+  /** `shoplens-<tag>-`: what every file of this store's name starts with. */
+  readonly prefix: string;
+
+  /** @param databasePath the store's DuckDB file; @param dir where files go (default: /dev/shm when writable) */
+  constructor(
+    databasePath: string,
+    readonly dir: string = STAGING_DIR,
+  ) {
+    this.prefix = `shoplens-${createHash('sha256').update(resolve(databasePath)).digest('hex').slice(0, 16)}-`;
+  }
+
+  /** A new file name for one batch. */
+  newPath(): string {
+    return join(this.dir, `${this.prefix}${process.pid}-${randomUUID()}.ndjson`);
+  }
+
+  /**
+   * Removes what killed processes left: every file of this store that is
+   * not in use by this process (call it only while holding the database
+   * file's lock, before the first batch), and untagged files of an older
+   * version whose process is gone. Answers the number of files removed.
+   */
+  removeStale(): number {
+    let removed = 0;
+    for (const name of readdirSync(this.dir)) {
+      const path = join(this.dir, name);
+      const untagged = UNTAGGED_FILE.exec(name);
+      const stale = name.startsWith(this.prefix)
+        ? name.endsWith('.ndjson') && !LIVE_FILES.has(path)
+        : untagged !== null && processIsGone(Number(untagged[1]));
+      if (!stale) continue;
+      try {
+        unlinkSync(path);
+        removed++;
+      } catch {
+        // removed meanwhile
+      }
+    }
+    return removed;
+  }
+}
+
 /** DuckDB type of each typed column as read from a staging line. */
 const JSON_COLUMN_TYPES: Record<string, string> = {
   timestamp: 'BIGINT',
@@ -118,9 +187,10 @@ export async function writeBatch(
   events: readonly StoredEvent[],
   columnTypes: readonly DuckDBType[],
   watermarkMs: number,
+  staging: StagingFiles,
 ): Promise<void> {
   try {
-    await inTransaction(c, events, watermarkMs, (e, lateFrom) => insertViaJson(c, e, lateFrom));
+    await inTransaction(c, events, watermarkMs, (e, lateFrom) => insertViaJson(c, e, lateFrom, staging));
   } catch (err) {
     if (!/Invalid Input Error|Malformed JSON|Conversion Error/i.test((err as Error).message)) throw err;
     await inTransaction(c, events, watermarkMs, (e) => insertViaAppender(c, e, columnTypes));
@@ -166,8 +236,14 @@ async function inTransaction(
  * from the same file, as extra rows (queries sum rollup rows); answers
  * whether it did.
  */
-async function insertViaJson(c: DuckDBConnection, events: readonly StoredEvent[], lateFrom: number): Promise<boolean> {
-  const path = join(STAGING_DIR, `shoplens-${process.pid}-${randomUUID()}.ndjson`);
+async function insertViaJson(
+  c: DuckDBConnection,
+  events: readonly StoredEvent[],
+  lateFrom: number,
+  staging: StagingFiles,
+): Promise<boolean> {
+  const path = staging.newPath();
+  LIVE_FILES.add(path);
   const lines = new Array<string>(events.length);
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as StoredEvent;
@@ -182,6 +258,7 @@ async function insertViaJson(c: DuckDBConnection, events: readonly StoredEvent[]
     if (lateFrom > 0) await addLateRollups(c, source, lateFrom);
     return lateFrom > 0;
   } finally {
+    LIVE_FILES.delete(path);
     try {
       unlinkSync(path);
     } catch {

@@ -1,12 +1,16 @@
 /**
  * Documents (dashboards, rules, alert state, keys, ...) in the DuckDB file,
  * on a connection of their own so they never wait behind an ingest batch.
- * Writes are serialised; each is its own committed transaction.
+ * Writes are serialised; each is its own committed transaction. Bodies and
+ * ids are redacted here, the one place every document passes
+ * (documents.ts), whichever module writes it.
  */
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { AppError } from '../../errors.ts';
 import {
   checkDocumentKey,
+  redactDocument,
+  redactDocumentText,
   type DocumentStore,
   type ListDocumentsOptions,
   type PutDocumentOptions,
@@ -35,8 +39,9 @@ export class DuckDBDocumentStore implements DocumentStore {
     await this.#chain.catch(() => undefined);
   }
 
-  async get<T>(tenant: string, kind: string, id: string): Promise<StoredDocument<T> | undefined> {
-    checkDocumentKey(kind, id);
+  async get<T>(tenant: string, kind: string, rawId: string): Promise<StoredDocument<T> | undefined> {
+    checkDocumentKey(kind, rawId);
+    const id = redactDocumentText(rawId);
     const rows = await this.#rows(`SELECT ${COLUMNS} FROM documents WHERE tenant = $1 AND kind = $2 AND id = $3`, [
       tenant,
       kind,
@@ -49,7 +54,7 @@ export class DuckDBDocumentStore implements DocumentStore {
     checkDocumentKey(kind, 'x');
     const limit = Math.max(1, Math.min(100_000, Math.trunc(options.limit ?? 1000)));
     const order = options.order === 'updated' ? 'updated_at DESC, id DESC' : 'id';
-    const prefix = options.idPrefix ?? '';
+    const prefix = redactDocumentText(options.idPrefix ?? '');
     return (await this.#rows(
       `SELECT ${COLUMNS} FROM documents WHERE tenant = $1 AND kind = $2 AND starts_with(id, $3) ORDER BY ${order} LIMIT ${limit}`,
       [tenant, kind, prefix],
@@ -67,13 +72,13 @@ export class DuckDBDocumentStore implements DocumentStore {
   put<T>(
     tenant: string,
     kind: string,
-    id: string,
+    rawId: string,
     body: T,
     options: PutDocumentOptions = {},
   ): Promise<StoredDocument<T>> {
-    checkDocumentKey(kind, id);
-    const text = JSON.stringify(body);
-    if (text === undefined) throw new TypeError('document body must be JSON-serialisable');
+    checkDocumentKey(kind, rawId);
+    const id = redactDocumentText(rawId);
+    const text = JSON.stringify(redactDocument(body, options.verbatim));
     return this.#write(async (c) => {
       const current = await this.#rows(
         `SELECT ${COLUMNS} FROM documents WHERE tenant = $1 AND kind = $2 AND id = $3`,
@@ -109,8 +114,9 @@ export class DuckDBDocumentStore implements DocumentStore {
     });
   }
 
-  delete(tenant: string, kind: string, id: string): Promise<boolean> {
-    checkDocumentKey(kind, id);
+  delete(tenant: string, kind: string, rawId: string): Promise<boolean> {
+    checkDocumentKey(kind, rawId);
+    const id = redactDocumentText(rawId);
     return this.#write(async (c) => {
       const reader = await c.runAndReadAll(
         'DELETE FROM documents WHERE tenant = $1 AND kind = $2 AND id = $3 RETURNING id',

@@ -39,7 +39,7 @@ import {
 import { DuckDBDocumentStore } from './duckdb-documents.ts';
 import { deleteExpired, eraseCustomer, exportCustomerSql, rolledUntilMs } from './duckdb-maintenance.ts';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.ts';
-import { lastVersions, writeBatch } from './duckdb-batch-writer.ts';
+import { lastVersions, StagingFiles, writeBatch } from './duckdb-batch-writer.ts';
 import { firstEventMinuteMs, minuteWatermarkMs, rollUpMinutes } from './duckdb-rollups.ts';
 
 const { listValue } = duckdb;
@@ -82,6 +82,7 @@ export class DuckDBStore implements Store {
     (fn) => this.#read(fn),
   );
   #columnTypes: DuckDBType[] = [];
+  readonly #staging: StagingFiles;
   /** Raw events before this instant (epoch ms) have been rolled up (for some data class). */
   #rolledUntilMs = 0;
   /** Minutes before this instant (epoch ms) are in the minute rollups; 0: none yet. */
@@ -92,6 +93,7 @@ export class DuckDBStore implements Store {
   constructor(options: DuckDBStoreOptions) {
     this.#options = options;
     this.path = join(resolve(options.dataDir), 'shoplens.duckdb');
+    this.#staging = new StagingFiles(this.path);
   }
 
   async open(): Promise<void> {
@@ -102,6 +104,8 @@ export class DuckDBStore implements Store {
       memoryLimit: this.#options.memoryLimit ?? '',
     });
     this.#writer = await this.#instance.connect();
+    // The file's lock is ours now: staging files of this store that exist were left by a killed process.
+    this.#staging.removeStale();
     // Fewer, larger checkpoints: each one rewrites the last, partly filled row
     // group, so checkpointing every 16 MB of WAL costs far more in total.
     if (this.#options.checkpointThreshold) {
@@ -154,7 +158,7 @@ export class DuckDBStore implements Store {
     const events = lastVersions(batch);
     if (events.length === 0) return;
     try {
-      await writeBatch(this.#connection(), events, this.#columnTypes, this.#minutesUntilMs);
+      await writeBatch(this.#connection(), events, this.#columnTypes, this.#minutesUntilMs, this.#staging);
     } catch (err) {
       throw new AppError(
         503,
