@@ -40,7 +40,7 @@ function isExecutable(path: string): boolean {
  */
 export function hasChromium(what: string): boolean {
   if (isExecutable(CHROMIUM)) return true;
-  return missingTool(what, `${CHROMIUM} (Chromium)`, 'apt-get install chromium');
+  return missingTool(what, [`${CHROMIUM} (Chromium)`], ['chromium']);
 }
 
 const ROOT = new URL('../../', import.meta.url).pathname;

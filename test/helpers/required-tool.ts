@@ -14,13 +14,13 @@ export function inCi(): boolean {
 }
 
 /**
- * Reports a missing program needed by `what` (a suite's name): throws in CI,
+ * Reports missing programs needed by `what` (a suite's name): throws in CI,
  * otherwise prints a loud line on stderr and answers false (skip the suite).
- * @param missing what is missing, e.g. "/usr/bin/chromium (Chromium)"
- * @param install how to get it, e.g. "apt-get install chromium"
+ * @param missing what is missing, e.g. ["/usr/bin/chromium (Chromium)"]
+ * @param packages the Debian packages that install them, e.g. ["chromium"]
  */
-export function missingTool(what: string, missing: string, install: string): false {
-  const why = `${missing} is missing (${install}; .ci/run installs it)`;
+export function missingTool(what: string, missing: readonly string[], packages: readonly string[]): false {
+  const why = `missing ${missing.join(' and ')}; install with \`apt-get install ${packages.join(' ')}\` (.ci/run does)`;
   if (inCi()) {
     const message = `FAILING ${what}: ${why}. CI must run every suite; set CI= only to skip it on purpose.`;
     console.error(`\n!!! ${message}\n`);
