@@ -6,7 +6,7 @@
  * whether they are installed: a failure in CI, a loud skip elsewhere.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -120,12 +120,44 @@ export class HttpRecorder {
   }
 }
 
-export async function freePort(): Promise<number> {
+/** The kernel's ephemeral port range (bind to port 0 and outgoing connections take ports from it). */
+function ephemeralPorts(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low && high) return [low, high];
+  } catch {
+    // not Linux
+  }
+  return [32768, 60999];
+}
+
+async function canListen(port: number): Promise<boolean> {
   const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (ok) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return ok;
+}
+
+/**
+ * A port that is free now and that nobody else is likely to take before the
+ * caller listens on it, for a peer that must be started on a port known in
+ * advance (or stopped and started again on the same one). The port is drawn
+ * at random below the kernel's ephemeral range: the test servers of the files
+ * running in parallel (port 0) and every outgoing connection take ports from
+ * that range, so a port from it could be gone again a moment later.
+ */
+export async function freePort(): Promise<number> {
+  const [ephemeralLow] = ephemeralPorts();
+  const low = 10_000;
+  const high = Math.max(low + 1000, ephemeralLow - 1);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in ${low}-${high} after 100 tries`);
 }
 
 /** The SMTP sink: messages as { from, to, data } (data = the whole RFC 5322 message). */
