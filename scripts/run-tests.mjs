@@ -26,6 +26,7 @@ const fileTimeoutMs = (positive(process.env.SHOPLENS_TEST_FILE_TIMEOUT) ?? 10) *
  * runs after these, in name order).
  */
 const SLOW_FIRST = [
+  'test/alerts/pack-demo.test.ts',
   'test/web/ui.e2e.test.ts',
   'test/cli/import.test.ts',
   'test/demo/demo-e2e.test.ts',
@@ -33,6 +34,8 @@ const SLOW_FIRST = [
   'test/privacy/leak.test.ts',
   'test/web/admin.e2e.test.ts',
   'test/alerts/alerts-page.e2e.test.ts',
+  'test/cli/rules.test.ts',
+  'test/cli/keys.test.ts',
 ];
 
 /** @param {string | undefined} text */
@@ -128,14 +131,17 @@ function runFile(file) {
       process.stdout.write(text);
       // test/helpers/required-tool.ts prints these when a program is missing (outside CI).
       const skipped = text.split('\n').filter((l) => l.startsWith('!!! SKIPPING'));
-      resolve({ file, ok, ms, timedOut, skipped });
+      /** @type {Record<string, number>} */
+      const counts = {};
+      for (const m of text.matchAll(/^ℹ (tests|pass|fail|skipped) (\d+)$/gm)) counts[m[1]] = Number(m[2]);
+      resolve({ file, ok, ms, timedOut, skipped, counts });
     });
   });
 }
 
 const startedAll = Date.now();
 const queue = [...files];
-/** @typedef {{ file: string, ok: boolean, ms: number, timedOut: boolean, skipped: string[] }} Result */
+/** @typedef {{ file: string, ok: boolean, ms: number, timedOut: boolean, skipped: string[], counts: Record<string, number> }} Result */
 /** @type {Result[]} */
 const results = [];
 await Promise.all(
@@ -146,8 +152,9 @@ await Promise.all(
 
 const failed = results.filter((r) => !r.ok);
 const slowest = [...results].sort((a, b) => b.ms - a.ms).slice(0, 8);
+const total = (/** @type {string} */ k) => results.reduce((sum, r) => sum + (r.counts[k] ?? 0), 0);
 console.log(
-  `\n━━ ${results.length} files, ${concurrency} at a time, ${((Date.now() - startedAll) / 1000).toFixed(0)} s in all` +
+  `\n━━ ${results.length} files (tests: ${total('pass')} passed, ${total('fail')} failed, ${total('skipped')} skipped), ${concurrency} at a time, ${((Date.now() - startedAll) / 1000).toFixed(0)} s in all` +
     `\nslowest: ${slowest.map((r) => `${r.file} ${(r.ms / 1000).toFixed(0)} s`).join(', ')}`,
 );
 const skipped = results.flatMap((r) => r.skipped);
