@@ -9,7 +9,7 @@
 //
 // Usage: node scripts/run-tests.mjs [path-substring ...]
 // Env:   SHOPLENS_TEST_CONCURRENCY  files at a time (default: max(2, cores - 1))
-//        SHOPLENS_TEST_FILE_TIMEOUT minutes before a file is killed as hung (default 10)
+//        SHOPLENS_TEST_FILE_TIMEOUT minutes before a file is killed as hung (default 15)
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -18,7 +18,7 @@ import { join, relative } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
 const concurrency = positive(process.env.SHOPLENS_TEST_CONCURRENCY) ?? Math.max(2, availableParallelism() - 1);
-const fileTimeoutMs = (positive(process.env.SHOPLENS_TEST_FILE_TIMEOUT) ?? 10) * 60_000;
+const fileTimeoutMs = (positive(process.env.SHOPLENS_TEST_FILE_TIMEOUT) ?? 15) * 60_000;
 
 /**
  * The slowest files start first, so that the last file to start is a short
