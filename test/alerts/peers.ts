@@ -6,27 +6,18 @@
  * whether they are installed: a failure in CI, a loud skip elsewhere.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { missingTool } from '../helpers/required-tool.ts';
+import { isExecutable, missingTool } from '../helpers/required-tool.ts';
 
 /** The Python that runs smtp_sink.py; `SHOPLENS_TEST_PYTHON` overrides it. */
 export const PYTHON = process.env['SHOPLENS_TEST_PYTHON'] || '/usr/bin/python3';
 /** `SHOPLENS_TEST_ALERTMANAGER` overrides the Alertmanager binary. */
 export const ALERTMANAGER_BIN = process.env['SHOPLENS_TEST_ALERTMANAGER'] || '/usr/bin/prometheus-alertmanager';
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /** promtool: `SHOPLENS_TEST_PROMTOOL`, else the first on PATH, else /usr/bin/promtool; undefined when none. */
 export function promtoolPath(): string | undefined {

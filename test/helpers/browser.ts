@@ -5,33 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { UI_DIR } from '../../src/api/routes/ui.ts';
-import { missingTool } from './required-tool.ts';
+import { isExecutable, missingTool } from './required-tool.ts';
 
 /** The browser binary; `SHOPLENS_TEST_CHROMIUM` overrides it (e.g. to check what a missing one does). */
 export const CHROMIUM = process.env['SHOPLENS_TEST_CHROMIUM'] || '/usr/bin/chromium';
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /**
  * True when Chromium is installed. When it is not: in CI this throws (the

@@ -6,6 +6,17 @@
  * turn the suite green while testing less. Elsewhere the suite skips with a
  * loud message, so a laptop without Chromium can still run the rest.
  */
+import { accessSync, constants, statSync } from 'node:fs';
+
+/** True when `path` is a file this process may execute. */
+export function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
 
 /** True when running in CI: `CI` is set to anything but "", "0" or "false". */
 export function inCi(): boolean {
