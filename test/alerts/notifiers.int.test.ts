@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { AlertEngine } from '../../src/alerts/alert-engine.ts';
 import { alertsConfigSchema } from '../../src/alerts/alerts-config.ts';
 import { post, startTestServer, type TestServer } from '../helpers/server.ts';
-import { AlertmanagerPeer, HttpRecorder, SmtpSink } from './peers.ts';
+import { AlertmanagerPeer, HttpRecorder, requirePeers, SmtpSink } from './peers.ts';
 
 const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 60 * 60_000;
 const RULES = `rules:
@@ -45,11 +45,9 @@ function payments(atMs: number, gateway: string, ok: number, failed: number): st
   return lines.join('\n');
 }
 
-const skip = !AlertmanagerPeer.available() || !SmtpSink.available();
-if (skip)
-  console.error('SKIPPED: prometheus-alertmanager or /usr/bin/python3 (aiosmtpd) missing; run .ci/run to install them');
+const PEERS = requirePeers('the alert notifier tests', ['smtp', 'alertmanager']);
 
-describe('alert notifications reach real receivers', { skip }, () => {
+describe('alert notifications reach real receivers', { skip: !PEERS }, () => {
   let server: TestServer;
   const http = new HttpRecorder();
   const smtp = new SmtpSink();

@@ -1,15 +1,62 @@
 /**
- * Real peers for the notifier tests, on loopback: an HTTP recorder (Slack,
- * PagerDuty, webhook), a real SMTP server (Debian python3-aiosmtpd) and a
- * real Prometheus Alertmanager (Debian prometheus-alertmanager).
+ * Real peers for the tests, on loopback: an HTTP recorder (Slack, PagerDuty,
+ * webhook), a real SMTP server (Debian python3-aiosmtpd), a real Prometheus
+ * Alertmanager (Debian prometheus-alertmanager), and promtool (Debian
+ * prometheus) for the /metrics format. `requirePeers` is the one check of
+ * whether they are installed: a failure in CI, a loud skip elsewhere.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { isExecutable, missingTool } from '../helpers/required-tool.ts';
+
+/** The Python that runs smtp_sink.py; `SHOPLENS_TEST_PYTHON` overrides it. */
+export const PYTHON = process.env['SHOPLENS_TEST_PYTHON'] || '/usr/bin/python3';
+/** `SHOPLENS_TEST_ALERTMANAGER` overrides the Alertmanager binary. */
+export const ALERTMANAGER_BIN = process.env['SHOPLENS_TEST_ALERTMANAGER'] || '/usr/bin/prometheus-alertmanager';
+
+/** promtool: `SHOPLENS_TEST_PROMTOOL`, else the first on PATH, else /usr/bin/promtool; undefined when none. */
+export function promtoolPath(): string | undefined {
+  const override = process.env['SHOPLENS_TEST_PROMTOOL'];
+  if (override) return isExecutable(override) ? override : undefined;
+  const dirs = [...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean), '/usr/bin'];
+  return dirs.map((d) => join(d, 'promtool')).find(isExecutable);
+}
+
+/** The programs the tests drive for real, each with what is missing and its Debian package. */
+const PEERS = {
+  smtp: () =>
+    isExecutable(PYTHON) && spawnSync(PYTHON, ['-c', 'import aiosmtpd'], { stdio: 'ignore' }).status === 0
+      ? undefined
+      : {
+          missing: `the SMTP server (${PYTHON} with the aiosmtpd module)`,
+          package: 'python3-aiosmtpd',
+        },
+  alertmanager: () =>
+    isExecutable(ALERTMANAGER_BIN)
+      ? undefined
+      : { missing: `${ALERTMANAGER_BIN} (Alertmanager)`, package: 'prometheus-alertmanager' },
+  promtool: () => (promtoolPath() ? undefined : { missing: 'promtool (on PATH or /usr/bin)', package: 'prometheus' }),
+} as const;
+
+/**
+ * True when every named peer is installed. Otherwise, in CI, throws naming
+ * each missing one and how to install it (the suite fails); elsewhere says
+ * loudly that `what` is skipped and answers false.
+ */
+export function requirePeers(what: string, names: readonly (keyof typeof PEERS)[]): boolean {
+  const missing = names.map((n) => PEERS[n]()).filter((m) => m !== undefined);
+  if (missing.length === 0) return true;
+  return missingTool(
+    what,
+    missing.map((m) => m.missing),
+    missing.map((m) => m.package),
+  );
+}
 
 export interface Recorded {
   readonly path: string;
@@ -64,12 +111,44 @@ export class HttpRecorder {
   }
 }
 
-export async function freePort(): Promise<number> {
+/** The kernel's ephemeral port range (bind to port 0 and outgoing connections take ports from it). */
+function ephemeralPorts(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low && high) return [low, high];
+  } catch {
+    // not Linux
+  }
+  return [32768, 60999];
+}
+
+async function canListen(port: number): Promise<boolean> {
   const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (ok) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return ok;
+}
+
+/**
+ * A port that is free now and that nobody else is likely to take before the
+ * caller listens on it, for a peer that must be started on a port known in
+ * advance (or stopped and started again on the same one). The port is drawn
+ * at random below the kernel's ephemeral range: the test servers of the files
+ * running in parallel (port 0) and every outgoing connection take ports from
+ * that range, so a port from it could be gone again a moment later.
+ */
+export async function freePort(): Promise<number> {
+  const [ephemeralLow] = ephemeralPorts();
+  const low = 10_000;
+  const high = Math.max(low + 1000, ephemeralLow - 1);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in ${low}-${high} after 100 tries`);
 }
 
 /** The SMTP sink: messages as { from, to, data } (data = the whole RFC 5322 message). */
@@ -78,14 +157,10 @@ export class SmtpSink {
   #child: ChildProcess | undefined;
   port = 0;
 
-  static available(): boolean {
-    return existsSync('/usr/bin/python3');
-  }
-
   async start(): Promise<this> {
     this.port = await freePort();
     const script = new URL('./smtp_sink.py', import.meta.url).pathname;
-    const child = spawn('/usr/bin/python3', [script, String(this.port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(PYTHON, [script, String(this.port)], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -110,17 +185,11 @@ export class SmtpSink {
   }
 }
 
-export const ALERTMANAGER_BIN = '/usr/bin/prometheus-alertmanager';
-
 /** A real Alertmanager with a do-nothing route, clustering off. */
 export class AlertmanagerPeer {
   #child: ChildProcess | undefined;
   #dir = '';
   port = 0;
-
-  static available(): boolean {
-    return existsSync(ALERTMANAGER_BIN);
-  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;

@@ -196,48 +196,115 @@ describe('hourly rollups keep long-range stats after raw data expires', () => {
     await srv.close();
   });
 
-  it('answers count/countif/sum/avg/min/max by hour, gateway and outcome exactly as before the raw events went', async () => {
+  it('answers count/countif/sum/avg/min/max by hour, gateway and outcome exactly as computed from the events sent', async () => {
     const hour = 3_600_000;
     const start = Math.floor((Date.now() - 6 * DAY) / hour) * hour;
-    const events: object[] = [];
+    const payments: Payment[] = [];
+    const requests: ApiRequest[] = [];
     // Five days of payments, every 20 minutes, two gateways, some failures, and API requests.
     for (let t = start, i = 0; t < start + 5 * DAY; t += 20 * 60_000, i++) {
-      events.push({
-        '@timestamp': new Date(t + 1000).toISOString(),
-        event: { type: 'payment_transaction', outcome: i % 7 === 0 ? 'failure' : 'success' },
-        transaction: { amount: 10 + (i % 13), gateway: i % 2 ? 'stripe' : 'adyen', currency: 'EUR' },
-        payment: { risk_score: i % 100 },
+      payments.push({
+        ts: t + 1000,
+        failed: i % 7 === 0,
+        amount: 10 + (i % 13),
+        gateway: i % 2 ? 'stripe' : 'adyen',
+        risk: i % 100,
       });
-      events.push({
-        '@timestamp': new Date(t + 2000).toISOString(),
-        event: { type: 'api_request', duration: 50 + (i % 300) },
-        http: { route: i % 3 ? '/api/checkout' : '/api/cart', response: { status_code: i % 11 ? 200 : 500 } },
-        service: { name: 'checkout' },
+      requests.push({
+        ts: t + 2000,
+        duration: 50 + (i % 300),
+        route: i % 3 ? '/api/checkout' : '/api/cart',
+        status: i % 11 ? 200 : 500,
       });
     }
+    const events: object[] = [
+      ...payments.map((p) => ({
+        '@timestamp': new Date(p.ts).toISOString(),
+        event: { type: 'payment_transaction', outcome: p.failed ? 'failure' : 'success' },
+        transaction: { amount: p.amount, gateway: p.gateway, currency: 'EUR' },
+        payment: { risk_score: p.risk },
+      })),
+      ...requests.map((r) => ({
+        '@timestamp': new Date(r.ts).toISOString(),
+        event: { type: 'api_request', duration: r.duration },
+        http: { route: r.route, response: { status_code: r.status } },
+        service: { name: 'checkout' },
+      })),
+    ];
     for (let k = 0; k < events.length; k += 500) await ndjson(srv, events.slice(k, k + 500));
     const range = { from: new Date(start - hour).toISOString(), to: 'now+1h' };
-    const queries = [
-      'event.type:payment_transaction | stats count() as n, countif(event.outcome:failure) as failed, sum(transaction.amount) as revenue, avg(transaction.amount) as aov, min(transaction.amount) as lo, max(payment.risk_score) as risk by transaction.gateway | sort transaction.gateway',
-      'event.type:payment_transaction AND transaction.gateway:stripe | stats count() as n, sum(transaction.amount) as revenue by bin(@timestamp, 6h)',
-      'event.type:api_request | stats count() as requests, countif(http.response.status_code:>=500) as errors, avg(event.duration) as latency by http.route, bin(@timestamp, 1d) | where errors > 0 | sort http.route, @timestamp',
+    // Each query with its answer computed here from the events sent (not from an earlier answer).
+    const expected: [string, unknown[][]][] = [
+      [
+        'event.type:payment_transaction | stats count() as n, countif(event.outcome:failure) as failed, sum(transaction.amount) as revenue, avg(transaction.amount) as aov, min(transaction.amount) as lo, max(payment.risk_score) as risk by transaction.gateway | sort transaction.gateway',
+        groupRows(
+          payments,
+          (p) => [p.gateway],
+          (ps) => [
+            ps.length,
+            ps.filter((p) => p.failed).length,
+            sum(ps.map((p) => p.amount)),
+            sum(ps.map((p) => p.amount)) / ps.length,
+            Math.min(...ps.map((p) => p.amount)),
+            Math.max(...ps.map((p) => p.risk)),
+          ],
+        ),
+      ],
+      [
+        'event.type:payment_transaction AND transaction.gateway:stripe | stats count() as n, sum(transaction.amount) as revenue by bin(@timestamp, 6h)',
+        groupRows(
+          payments.filter((p) => p.gateway === 'stripe'),
+          (p) => [bucket(p.ts, 6 * hour)],
+          (ps) => [ps.length, sum(ps.map((p) => p.amount))],
+        ),
+      ],
+      [
+        'event.type:api_request | stats count() as requests, countif(http.response.status_code:>=500) as errors, avg(event.duration) as latency by http.route, bin(@timestamp, 1d) | where errors > 0 | sort http.route, @timestamp',
+        groupRows(
+          requests,
+          (r) => [r.route, bucket(r.ts, DAY)],
+          (rs) => [rs.length, rs.filter((r) => r.status >= 500).length, sum(rs.map((r) => r.duration)) / rs.length],
+        ).filter((row) => (row[3] as number) > 0),
+      ],
     ];
-    const before_ = [];
-    for (const q of queries) {
+    const p95Query = 'event.type:api_request | stats p95(event.duration) as p95, count() as n';
+    for (const [q, rows] of expected) {
       const r = await query(srv.url, q, range);
       assert.equal(r.status, 200, JSON.stringify(r.json));
-      before_.push(r.json.rows);
+      assert.deepEqual(roundRows(r.json.rows), roundRows(rows), `raw: ${q}`);
     }
+    const all = await query(srv.url, p95Query, range);
+    assert.deepEqual(
+      roundRows(all.json.rows),
+      roundRows([
+        [
+          quantileCont(
+            requests.map((r) => r.duration),
+            0.95,
+          ),
+          requests.length,
+        ],
+      ]),
+    );
+
+    const ranFrom = Date.now();
     const run = await post(`${srv.url}/api/v1/retention/run`, '', { 'content-type': 'application/json' });
-    assert.ok(run.json.deleted > 300, JSON.stringify(run.json));
+    assert.equal(run.status, 200, JSON.stringify(run.json));
+    // Retention deletes the whole hours before now - 3 d (both classes keep 3 d here).
+    const before = Date.parse(run.json.classes.app.before);
+    assert.ok(before >= ranFrom - 3 * DAY && before <= Date.now() - 3 * DAY, run.json.classes.app.before);
+    const cutoff = Math.floor(before / hour) * hour;
+    const expired = payments.filter((p) => p.ts < cutoff).length + requests.filter((r) => r.ts < cutoff).length;
+    assert.ok(expired > 300, `the test sends ${expired} events older than the cutoff`);
+    assert.equal(run.json.deleted, expired, JSON.stringify(run.json));
     // The raw events of the first days are gone...
     const raw = await query(srv.url, 'event.type:payment_transaction', {
       from: range.from,
       to: new Date(start + DAY).toISOString(),
     });
     assert.equal(raw.json.rows.length, 0);
-    // ...and the dashboards' numbers are unchanged.
-    for (const [k, q] of queries.entries()) {
+    // ...and the dashboards' numbers are unchanged, now read from the rollups for the expired hours.
+    for (const [q, rows] of expected) {
       const r = await query(srv.url, q, range);
       assert.equal(
         r.status,
@@ -249,13 +316,66 @@ describe('hourly rollups keep long-range stats after raw data expires', () => {
           .slice(-3)
           .join('\n'),
       );
-      assert.deepEqual(roundRows(r.json.rows), roundRows(before_[k] as unknown[][]), q);
+      assert.deepEqual(roundRows(r.json.rows), roundRows(rows), `after retention: ${q}`);
     }
-    // What rollups cannot answer exactly (a percentile, a distinct count) reads raw data only, and says nothing false.
-    const p95 = await query(srv.url, 'event.type:api_request | stats p95(event.duration) as p95, count() as n', range);
-    assert.ok(Number(p95.json.rows[0][1]) < events.length / 2);
+    // What rollups cannot answer exactly (a percentile) reads the raw events still kept, and says nothing false.
+    const kept = requests.filter((r) => r.ts >= cutoff).map((r) => r.duration);
+    const p95 = await query(srv.url, p95Query, range);
+    assert.deepEqual(roundRows(p95.json.rows), roundRows([[quantileCont(kept, 0.95), kept.length]]));
   });
 });
+
+interface Payment {
+  readonly ts: number;
+  readonly failed: boolean;
+  readonly amount: number;
+  readonly gateway: string;
+  readonly risk: number;
+}
+
+interface ApiRequest {
+  readonly ts: number;
+  readonly duration: number;
+  readonly route: string;
+  readonly status: number;
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** The start of the UTC bucket of `width` ms holding `ts`, as the API writes it. */
+function bucket(ts: number, width: number): string {
+  return new Date(Math.floor(ts / width) * width).toISOString();
+}
+
+/** Rows of `keys..., aggregates...` per distinct key, sorted by the keys (as `sort` and time buckets order them). */
+function groupRows<T>(
+  items: readonly T[],
+  key: (item: T) => string[],
+  aggregate: (group: T[]) => number[],
+): unknown[][] {
+  const groups = new Map<string, { key: string[]; items: T[] }>();
+  for (const item of items) {
+    const k = key(item);
+    const id = JSON.stringify(k);
+    const group = groups.get(id) ?? { key: k, items: [] };
+    group.items.push(item);
+    groups.set(id, group);
+  }
+  return [...groups.values()]
+    .sort((a, b) => (a.key.join('\u0000') < b.key.join('\u0000') ? -1 : 1))
+    .map((g) => [...g.key, ...aggregate(g.items)]);
+}
+
+/** The percentile as DuckDB's quantile_cont: linear between the order statistics around p·(n−1). */
+function quantileCont(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const pos = p * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo]! + (pos - lo) * (sorted[hi]! - sorted[lo]!);
+}
 
 /** Sums come back in another order of addition: compare to 9 significant digits. */
 function roundRows(rows: unknown[][]): unknown[][] {

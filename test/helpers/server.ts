@@ -55,6 +55,9 @@ export async function startTestServer(
       auth: 'none',
       ...overrides,
       dataDir,
+      // Custom rules from this test's own (empty) directory unless it names one, never from ./rules of
+      // whatever directory the tests run in: a YAML file left there would change every server's rules.
+      alerts: { rulesDir: join(dataDir, 'rules'), ...(overrides.alerts ?? {}) },
       server: { host: '127.0.0.1', port: 0, ...(overrides.server ?? {}) },
     },
   });

@@ -34,9 +34,16 @@ describe('web UI with API keys', { skip: !BROWSER }, () => {
     await prompt.waitFor();
     assert.equal(await page.locator('.card').count(), 0, 'nothing is shown without a key');
 
-    await page.getByLabel('API key', { exact: true }).fill('slk_wrongwrong_' + 'x'.repeat(32));
+    // The prompt is on screen already: wait for what a wrong key really causes, a request sent with
+    // that key, refused with 401, and then a new, empty prompt.
+    const wrongKey = 'slk_wrongwrong_' + 'x'.repeat(32);
+    const withWrongKey = page.waitForResponse((r) => r.request().headers()['authorization'] === `Bearer ${wrongKey}`);
+    await page.getByLabel('API key', { exact: true }).fill(wrongKey);
     await page.getByRole('button', { name: 'Save and retry' }).click();
+    assert.equal((await withWrongKey).status(), 401, 'the wrong key was sent and refused');
     await prompt.waitFor();
+    assert.equal(await page.getByLabel('API key', { exact: true }).inputValue(), '', 'asked again, from scratch');
+    assert.equal(await page.locator('.card').count(), 0, 'nothing is shown with a wrong key');
 
     await page.getByLabel('API key', { exact: true }).fill(readKey);
     await page.getByRole('button', { name: 'Save and retry' }).click();
