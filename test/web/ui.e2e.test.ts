@@ -159,6 +159,24 @@ describe('web UI in Chromium', { skip: !BROWSER }, () => {
     assert.deepEqual([...gateways].sort(), ['adyen', 'paypal', 'stripe']);
   });
 
+  it('links each page to the reference text that explains it, and the text is served', async () => {
+    const expected: Record<string, string> = {
+      '/dashboards': '/docs/web-ui.md',
+      '/explore': '/docs/query-language.md',
+      '/alerts': '/docs/alerting.md',
+      '/admin': '/docs/security.md',
+    };
+    for (const [path, href] of Object.entries(expected)) {
+      await page.goto(`${server.url}${path}`);
+      const link = page.locator('a.docs-link');
+      await link.waitFor();
+      assert.equal(await link.getAttribute('href'), href, path);
+      const doc = await fetch(`${server.url}${href}`);
+      assert.equal(doc.status, 200, href);
+      assert.match(await doc.text(), /<h1 id="/);
+    }
+  });
+
   it('shows a syntax error in Explore at its position', async () => {
     await page.goto(`${server.url}/explore?from=now-1h`);
     const query = 'event.type:payment_transaction AND | stats count()';

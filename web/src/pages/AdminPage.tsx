@@ -9,6 +9,7 @@ import { KeysSection, type KeyView } from '../components/admin/KeysSection.tsx';
 import { PrivacySection } from '../components/admin/PrivacySection.tsx';
 import { RetentionSection, type RetentionView } from '../components/admin/RetentionSection.tsx';
 import { navigate } from '../router.ts';
+import { DocsLink } from '../components/DocsLink.tsx';
 
 /** The audit trail of the last 7 days in Explore (only admins see `data_class:audit`). */
 export const AUDIT_TRAIL_URL = `/explore?${new URLSearchParams({
@@ -55,6 +56,7 @@ export function AdminPage() {
         <div>
           <h1>Admin</h1>
           <p className="muted">API keys, retention and customer data requests for this tenant.</p>
+          <DocsLink topic="security.md" label="Security and privacy" />
         </div>
         {state.kind === 'ok' ? (
           <div className="actions">

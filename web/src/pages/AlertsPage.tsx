@@ -6,6 +6,7 @@
  */
 import { Fragment, useCallback, useEffect, useState } from 'react';
 import { api } from '../api.ts';
+import { DocsLink } from '../components/DocsLink.tsx';
 
 interface AlertView {
   fingerprint: string;
@@ -199,7 +200,10 @@ export function AlertsPage() {
   return (
     <div className="page alerts-page">
       <div className="page-head">
-        <h1>Alerts</h1>
+        <div>
+          <h1>Alerts</h1>
+          <DocsLink topic="alerting.md" label="Rules, routing and silences" />
+        </div>
         <div className="actions">
           <button type="button" onClick={() => void load()}>
             Refresh

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'react';
 import { importDashboard, listDashboards, saveDashboard } from '../dashboard-io.ts';
 import { navigate } from '../router.ts';
 import type { DashboardSummary } from '../types.ts';
+import { DocsLink } from '../components/DocsLink.tsx';
 
 export function DashboardList() {
   const [items, setItems] = useState<DashboardSummary[] | null>(null);
@@ -36,7 +37,10 @@ export function DashboardList() {
   return (
     <div className="page">
       <div className="page-head">
-        <h1>Dashboards</h1>
+        <div>
+          <h1>Dashboards</h1>
+          <DocsLink topic="web-ui.md" label="Dashboards and panels" />
+        </div>
         <div className="actions">
           <button type="button" onClick={create}>
             New dashboard

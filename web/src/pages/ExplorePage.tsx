@@ -18,6 +18,7 @@ import type { QueryAnswer } from '../types.ts';
 import { useNarrow } from '../use-narrow.ts';
 import { filterPart, replaceField, topValues, withFilter } from './explore-query.ts';
 import { StatsResult, type StatsView } from './ExploreStats.tsx';
+import { DocsLink } from '../components/DocsLink.tsx';
 
 type Outcome =
   | { kind: 'idle' }
@@ -71,7 +72,10 @@ export function ExplorePage() {
   return (
     <div className="page explore">
       <div className="page-head">
-        <h1>Explore</h1>
+        <div>
+          <h1>Explore</h1>
+          <DocsLink topic="query-language.md" label="Query language" />
+        </div>
         <TimeBar key={`${from}|${to}`} from={from} to={to} refresh={refresh} onRefresh={() => run(text)} />
       </div>
       <form
