@@ -26,7 +26,7 @@ function ok(raw: unknown, options: NormalizeOptions = OPTIONS) {
 }
 
 describe('normalizeEvent', () => {
-  it('maps the seed payment event onto typed columns and keeps the rest as attributes', () => {
+  it('maps the sample payment event onto typed columns and keeps the rest as attributes', () => {
     const rec = ok(SEED_PAYMENT);
     assert.equal(rec.ts, Date.parse('2025-06-28T14:30:00.000Z') * 1000);
     assert.equal(rec.dataClass, 'business');
@@ -85,7 +85,7 @@ describe('normalizeEvent', () => {
     assert.equal(rec.attributes?.['service.version'], '2.1.5');
   });
 
-  it('maps the seed page view and API request events', () => {
+  it('maps the sample page view and API request events', () => {
     const page = ok(SEED_PAGE_VIEW);
     assert.equal(page.columns['event_type'], 'page_view');
     assert.equal(page.columns['page_category'], 'product_detail');
@@ -103,7 +103,7 @@ describe('normalizeEvent', () => {
     assert.equal(api.dataClass, 'app');
   });
 
-  it('maps the seed structured error log and fingerprints the error', () => {
+  it('maps the sample structured error log and fingerprints the error', () => {
     const rec = ok(SEED_ERROR_LOG);
     assert.equal(rec.columns['level'], 'ERROR');
     assert.equal(rec.columns['message'], 'Payment processing failed');
