@@ -1,8 +1,9 @@
 /**
  * Synthetic e-commerce events for the benchmark.
  *
- * - `paymentEvent`: a raw JSON event shaped like seed 000's "Payment Service
- *   Logging" example (nested ECS objects), for HTTP ingest.
+ * - `paymentEvent`: a raw JSON payment-service log event (nested ECS objects:
+ *   service, event, transaction, payment, customer, order, security,
+ *   business), for HTTP ingest.
  * - `RecordFiller`: canonical `EventRecord`s (what ingest normalisation
  *   produces) for filling a store directly: ~85 % `api_request` events of the
  *   shop's services and ~15 % payment events, in time order over a span.
@@ -70,7 +71,7 @@ function ipOf(n: number): string {
   return `${(n >>> 24) & 255 || 10}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255 || 1}`;
 }
 
-/** One raw payment event like seed 000's, varied by `i` and the random source. */
+/** One raw payment event, varied by `i` and the random source. */
 export function paymentEvent(i: number, tsMs: number, random: () => number): Record<string, unknown> {
   const success = random() < 0.94;
   const gateway = GATEWAYS(random());

@@ -1,7 +1,7 @@
 /**
  * The `alerts` section of the configuration: where rules come from, the
  * receivers (every URL and host configurable) and the routing tree, with
- * seed 003 §9's defaults: critical → PagerDuty + Slack #incidents + SMS
+ * these defaults: critical → PagerDuty + Slack #incidents + SMS
  * (webhook); warning → Slack #monitoring + e-mail; info → dashboard only.
  */
 import { z } from 'zod';

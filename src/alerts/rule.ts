@@ -9,7 +9,12 @@ import { parseQuery } from '../query/index.ts';
 import type { Expr, Query } from '../query/index.ts';
 import { parseDuration } from '../util/duration.ts';
 
-/** Seed 002's priorities; the label `severity` carries the word. */
+/**
+ * Priorities and the word each maps to, which the label `severity` carries:
+ * P0 critical (answer within 15 minutes: outage, payments failing), P1 high
+ * (within an hour: degradation, high error rates), P2 warning (within 4 hours),
+ * P3 info (next business day).
+ */
 export const SEVERITIES = {
   P0: 'critical',
   P1: 'high',

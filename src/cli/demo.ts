@@ -8,7 +8,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runQuery } from '../store/query-service.ts';
-import { exportSeed001Csv } from '../demo/csv-export.ts';
+import { exportShopCsv } from '../demo/csv-export.ts';
 import { streamLive, wallClockOf, type EventSink } from '../demo/demo-runner.ts';
 import {
   INCIDENT_NAMES,
@@ -58,7 +58,7 @@ export interface DemoOptions {
   duration?: number;
   /** Incidents to inject (`--incident NAME[@OFFSET]`, repeatable). */
   incident?: IncidentSpec[];
-  /** Write seed 001's CSV datasets into this directory and exit instead of running the demo. */
+  /** Write the shop's orders, customers, clickstream and products as CSV files into this directory and exit instead of running the demo. */
   exportCsv?: string;
   /** Load generator (`--rate`): target events/s, 0 = as fast as possible; needs --url (or --dry-run). */
   rate?: number;
@@ -343,10 +343,7 @@ export function registerDemoCommand(program: Command): Command {
         "(not with --url: incidents then apply to the demo's own traffic and are only printed)",
       (value: string, previous: IncidentSpec[] | undefined) => [...(previous ?? []), parseIncidentSpec(value)],
     )
-    .option(
-      '--export-csv <dir>',
-      "write seed 001's datasets (orders, customers, clickstream, products) as CSV and exit",
-    )
+    .option('--export-csv <dir>', 'write the shop as CSV files (orders, customers, clickstream, products) and exit')
     .option(
       '--rate <n>',
       'load generator: send demo-shop events to --url at N events/s (max = as fast as possible); ' +
@@ -360,7 +357,7 @@ export function registerDemoCommand(program: Command): Command {
       if (options.exportCsv !== undefined) {
         // Ends at today's midnight UTC: the same seed gives the same files all day.
         const endMs = Math.floor(Date.now() / 86_400_000) * 86_400_000;
-        for (const file of await exportSeed001Csv(options.exportCsv, { seed: options.seed, endMs })) {
+        for (const file of await exportShopCsv(options.exportCsv, { seed: options.seed, endMs })) {
           process.stdout.write(`${file.path}\t${file.rows} ${file.dataset}\n`);
         }
         return;

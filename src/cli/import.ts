@@ -240,10 +240,13 @@ export function registerImportCommand(program: Command): Command {
   return program
     .command('import')
     .description(
-      "Import one of seed 001's CSV files (exit code 2 when rows were rejected); importing a file again replaces its rows",
+      'Import an orders, customers or clickstream CSV file (exit code 2 when rows were rejected); importing a file again replaces its rows',
     )
     .addArgument(program.createArgument('<kind>', 'what the file holds').choices(CSV_KINDS))
-    .argument('<file>', 'the CSV file, with exactly seed 001 columns in its header')
+    .argument(
+      '<file>',
+      "the CSV file, whose header is exactly its kind's columns in order (a wrong header is refused, naming the expected columns)",
+    )
     .addOption(new Option('--url <url>', 'send to a running server, e.g. http://127.0.0.1:8080').argParser(parseUrl))
     .option('--data-dir <dir>', 'write to the embedded store in this directory directly (server must be stopped)')
     .option('--config <file>', `YAML config file (default ./${DEFAULT_CONFIG_FILE} if present)`)

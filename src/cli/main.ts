@@ -38,7 +38,7 @@ export const LAZY_COMMANDS: readonly {
   {
     summaries: {
       import:
-        "Import one of seed 001's CSV files (exit code 2 when rows were rejected); importing a file again replaces its rows",
+        'Import an orders, customers or clickstream CSV file (exit code 2 when rows were rejected); importing a file again replaces its rows',
     },
     load: async () => (await import('./import.ts')).registerImportCommand,
   },

@@ -1,7 +1,7 @@
 /**
- * Application errors of the demo shop, in seed 003 §4's categories (payment
- * processing, inventory, user session, data validation, integrations, plus
- * plain internal errors), each with an exception type, a message built from
+ * Application errors of the demo shop, in the usual e-commerce categories
+ * (payment processing, inventory, user session, data validation,
+ * integrations, plus plain internal errors), each with an exception type, a message built from
  * the context, and a Node.js-style stack trace.
  */
 import type { Random } from './random.ts';

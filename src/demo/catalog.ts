@@ -1,5 +1,5 @@
 /**
- * The demo shop's product catalog: seed 001's fifteen-product store (Gaming
+ * The demo shop's product catalog: a fifteen-product electronics store (Gaming
  * Laptop LAPTOP001 at 1299.99, Smartphone Pro PHONE001 at 899.99, ...) grown
  * to a few more categories, with prices, margins, ratings and stock.
  *
@@ -11,7 +11,7 @@ import { hashText, Random, Weighted } from './random.ts';
 
 /** One product the shop sells. */
 export interface Product {
-  /** Seed 001 style id: `LAPTOP001`. */
+  /** Upper-case kind plus a three-digit number: `LAPTOP001`. */
   readonly id: string;
   readonly name: string;
   /** Top-level category, as in `business.category` (`electronics`). */
@@ -104,7 +104,7 @@ export const CATEGORIES: readonly string[] = Object.freeze([...new Set(PRODUCTS.
 
 const DAY_MS = 86_400_000;
 
-/** How one product's stock runs down and is refilled, derived from the seed. */
+/** How one product's stock runs down and is refilled, derived from the demo's random seed. */
 interface StockCycle {
   readonly cycleMs: number;
   readonly phaseMs: number;

@@ -1,6 +1,6 @@
 /**
- * Seed 001's datasets as CSV files, generated from the demo shop's catalog and
- * customers: 50,000 orders over 30 days, 5,000 customers, 200,000
+ * The demo shop as CSV files (orders, customers, clickstream, products),
+ * generated from its catalog and customers: 50,000 orders over 30 days, 5,000 customers, 200,000
  * clickstream events over 7 days and the 15-product catalog. The same seed
  * and end time always give byte-identical files.
  */
@@ -12,12 +12,12 @@ import { PRODUCTS, type Product } from './catalog.ts';
 import { CustomerBase, type Customer } from './customers.ts';
 import { cents, hashText, Random, Weighted } from './random.ts';
 
-/** Seed 001's sizes. */
-export const SEED001_COUNTS = Object.freeze({ orders: 50_000, customers: 5_000, clickstream: 200_000, products: 15 });
+/** Rows per file. */
+export const SHOP_CSV_COUNTS = Object.freeze({ orders: 50_000, customers: 5_000, clickstream: 200_000, products: 15 });
 /** How far back before the end time orders and clickstream events go, ms. */
-export const SEED001_SPANS_MS = Object.freeze({ orders: 30 * 86_400_000, clickstream: 7 * 86_400_000 });
+export const SHOP_CSV_SPANS_MS = Object.freeze({ orders: 30 * 86_400_000, clickstream: 7 * 86_400_000 });
 
-/** Columns of products.csv (seed 001 names the catalog but not its columns). */
+/** Columns of products.csv: id, name, category and list price (`shoplens import` takes no products file). */
 export const PRODUCT_COLUMNS = ['product_id', 'product_name', 'category', 'price'] as const;
 
 export interface CsvExportOptions {
@@ -28,16 +28,16 @@ export interface CsvExportOptions {
 }
 
 /** Every dataset as rows of cells, header first. */
-export interface Seed001Datasets {
+export interface ShopCsvDatasets {
   readonly orders: readonly (readonly string[])[];
   readonly customers: readonly (readonly string[])[];
   readonly clickstream: readonly (readonly string[])[];
   readonly products: readonly (readonly string[])[];
 }
 
-/** One file written by `exportSeed001Csv`. */
+/** One file written by `exportShopCsv`. */
 export interface ExportedFile {
-  readonly dataset: keyof Seed001Datasets;
+  readonly dataset: keyof ShopCsvDatasets;
   readonly path: string;
   /** Data rows, without the header. */
   readonly rows: number;
@@ -62,8 +62,8 @@ const DEVICES = new Weighted([
   ['tablet', 8],
 ] as const);
 
-/** `2025-01-15 14:23:45`, UTC, as seed 001 writes times. */
-function seedTime(ms: number): string {
+/** `2025-01-15 14:23:45`, UTC: the CSV files' time format. */
+function csvTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
@@ -82,9 +82,9 @@ function emailOf(customer: Customer, n: number): string {
 }
 
 function ordersOf(random: Random, base: CustomerBase, products: Weighted<Product>, endMs: number): string[][] {
-  const startMs = endMs - SEED001_SPANS_MS.orders;
+  const startMs = endMs - SHOP_CSV_SPANS_MS.orders;
   const times: number[] = [];
-  for (let i = 0; i < SEED001_COUNTS.orders; i++) times.push(Math.floor(random.float(startMs, endMs) / 1000) * 1000);
+  for (let i = 0; i < SHOP_CSV_COUNTS.orders; i++) times.push(Math.floor(random.float(startMs, endMs) / 1000) * 1000);
   times.sort((a, b) => a - b);
   return times.map((ms, i) => {
     const customer = base.pickVisitor(random);
@@ -98,7 +98,7 @@ function ordersOf(random: Random, base: CustomerBase, products: Weighted<Product
       String(quantity),
       product.price.toFixed(2),
       cents(quantity * product.price).toFixed(2),
-      seedTime(ms),
+      csvTime(ms),
       random.weighted(ORDER_STATUSES),
       customer.location.region,
     ];
@@ -107,10 +107,10 @@ function ordersOf(random: Random, base: CustomerBase, products: Weighted<Product
 
 /** Sessions of VIEW / ADD_TO_CART / PURCHASE (and a few others) until there are exactly enough events. */
 function clickstreamOf(random: Random, base: CustomerBase, products: Weighted<Product>, endMs: number): string[][] {
-  const startMs = endMs - SEED001_SPANS_MS.clickstream;
+  const startMs = endMs - SHOP_CSV_SPANS_MS.clickstream;
   const events: { ms: number; cells: string[] }[] = [];
   let session = 0;
-  while (events.length < SEED001_COUNTS.clickstream) {
+  while (events.length < SHOP_CSV_COUNTS.clickstream) {
     session++;
     const sessionId = padded('SESSION', session);
     const customer = base.pickVisitor(random);
@@ -118,10 +118,10 @@ function clickstreamOf(random: Random, base: CustomerBase, products: Weighted<Pr
     // Leave room for the session to finish before the end.
     let ms = Math.floor(random.float(startMs, endMs - 3_600_000) / 1000) * 1000;
     const push = (action: string, page: string, productId: string, seconds: number) => {
-      if (events.length >= SEED001_COUNTS.clickstream) return;
+      if (events.length >= SHOP_CSV_COUNTS.clickstream) return;
       events.push({
         ms,
-        cells: [seedTime(ms), sessionId, customer.id, action, page, productId, device, String(seconds)],
+        cells: [csvTime(ms), sessionId, customer.id, action, page, productId, device, String(seconds)],
       });
       ms += (seconds + random.int(1, 20)) * 1000;
     };
@@ -141,15 +141,15 @@ function clickstreamOf(random: Random, base: CustomerBase, products: Weighted<Pr
       for (const product of cart) push('PURCHASE', 'checkout', product.id, random.int(2, 15));
     }
   }
-  // Seed 001's file is in time order; the sort is stable, so a session's own order is kept.
+  // The file is in time order; the sort is stable, so a session's own order is kept.
   events.sort((a, b) => a.ms - b.ms);
   return events.map((e) => e.cells);
 }
 
-/** Generates seed 001's datasets in memory. */
-export function seed001Datasets(options: CsvExportOptions): Seed001Datasets {
-  const base = new CustomerBase(options.seed, SEED001_COUNTS.customers);
-  const catalog = PRODUCTS.slice(0, SEED001_COUNTS.products);
+/** Generates the four datasets in memory. */
+export function shopCsvDatasets(options: CsvExportOptions): ShopCsvDatasets {
+  const base = new CustomerBase(options.seed, SHOP_CSV_COUNTS.customers);
+  const catalog = PRODUCTS.slice(0, SHOP_CSV_COUNTS.products);
   const products = new Weighted(catalog.map((p) => [p, p.popularity] as const));
   const customers = base.customers.map((c, i) => [
     c.id,
@@ -177,9 +177,9 @@ export function seed001Datasets(options: CsvExportOptions): Seed001Datasets {
 }
 
 /** Writes orders.csv, customers.csv, clickstream.csv and products.csv into `dir` (created if needed). */
-export async function exportSeed001Csv(dir: string, options: CsvExportOptions): Promise<ExportedFile[]> {
+export async function exportShopCsv(dir: string, options: CsvExportOptions): Promise<ExportedFile[]> {
   await mkdir(dir, { recursive: true });
-  const datasets = seed001Datasets(options);
+  const datasets = shopCsvDatasets(options);
   const files: ExportedFile[] = [];
   for (const dataset of ['orders', 'customers', 'clickstream', 'products'] as const) {
     const path = join(dir, `${dataset}.csv`);

@@ -1,5 +1,5 @@
 /**
- * The demo shop's customers, shaped like seed 001's customers.csv:
+ * The demo shop's customers, one customers.csv row each:
  * `CUST00001, John, Smith, john.smith1@example.com, New York, US-EAST,
  * 2023-05-12, 3456.78, GOLD`. The tier follows the lifetime value
  * (BRONZE < 500 USD ≤ SILVER < 2,000 ≤ GOLD < 5,000 ≤ PLATINUM), and
@@ -10,7 +10,7 @@ import { cents, hashText, Random, Weighted } from './random.ts';
 export const TIERS = ['BRONZE', 'SILVER', 'GOLD', 'PLATINUM'] as const;
 export type Tier = (typeof TIERS)[number];
 
-/** Sales regions as seed 001 writes them. */
+/** Sales regions, upper-case as in the CSV files (`US-EAST`). */
 export const REGIONS = ['US-EAST', 'US-WEST', 'EU-WEST', 'EU-CENTRAL', 'ASIA-PACIFIC', 'LATAM'] as const;
 export type Region = (typeof REGIONS)[number];
 
@@ -19,7 +19,7 @@ export interface Location {
   readonly city: string;
   /** ISO 3166-1 alpha-2. */
   readonly country: string;
-  /** State or province code, as seed 000's `customer.state`. */
+  /** State or province code, logged as `customer.state` (`NY`). */
   readonly state: string;
   readonly region: Region;
   /** Currency the shop charges there (ISO 4217). */
@@ -32,7 +32,7 @@ export interface Customer {
   readonly id: string;
   readonly firstName: string;
   readonly lastName: string;
-  /** Masked as seed 000 logs it: `john.***@example.com`. */
+  /** Masked as payment events log it: `john.***@example.com`. */
   readonly maskedEmail: string;
   readonly location: Location;
   /** `YYYY-MM-DD`. */
@@ -45,7 +45,7 @@ export interface Customer {
   readonly preferredDevice: 'mobile' | 'desktop' | 'tablet';
 }
 
-/** Number of customers in the demo shop (seed 001: "5,000 customer profiles"). */
+/** Number of customers in the demo shop (customers.csv has 5,000 rows). */
 export const CUSTOMER_COUNT = 5_000;
 
 const LOCATIONS: readonly (readonly [Location, number])[] = [

@@ -1,6 +1,6 @@
 /**
  * What the simulator produces: raw events in the JSON shape a shop would
- * send to `POST /api/v1/events` (seed 000's nested ECS objects), each with
+ * send to `POST /api/v1/events` (nested ECS objects), each with
  * its time kept apart so the runner can place it on the wall clock.
  */
 
@@ -8,7 +8,7 @@
 export interface DemoEvent {
   /** When it happened, epoch milliseconds (UTC). */
   readonly tsMs: number;
-  /** The event without `@timestamp`, nested as seed 000 writes it. */
+  /** The event without `@timestamp`, nested (`{ transaction: { amount } }`, not `transaction.amount`). */
   readonly body: Readonly<Record<string, unknown>>;
 }
 

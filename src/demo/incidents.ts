@@ -127,7 +127,7 @@ export const INCIDENTS: Readonly<Record<IncidentName, IncidentDefinition>> = Obj
     name: 'checkout-failure-promo',
     service: 'order-service',
     description:
-      'A flash sale doubles traffic and checkout breaks under it (seed 004): POST /api/checkout fails, carts are abandoned',
+      'A flash sale doubles traffic and checkout breaks under it: POST /api/checkout fails, carts are abandoned',
     defaultDurationMinutes: 60,
     change: (base, _tMs, fromMs, toMs) => ({
       ...base,

@@ -1,8 +1,7 @@
 /**
- * Infrastructure samples per service, pod and node, shaped like seed 000's
- * use case 3: CPU, memory, disk and network I/O, database connection pool
- * and cache hit rate. Load follows the shop's traffic curve, and an
- * incident's `resourcePressure` pushes a service towards saturation.
+ * Infrastructure samples per service, pod and node: CPU, memory, disk and
+ * network I/O, database connection pool and cache hit rate. Load follows the
+ * shop's traffic curve, and an incident's `resourcePressure` pushes a service towards saturation.
  */
 import type { DemoEvent } from './demo-event.ts';
 import { clamp, hashText, oneDecimal, Random } from './random.ts';

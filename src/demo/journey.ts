@@ -1,5 +1,5 @@
 /**
- * One visitor's session walking the funnel of seed 000:
+ * One visitor's session walking the shop's conversion funnel:
  * homepage → product view → add to cart → checkout started → payment →
  * order completed, with realistic drop-off at each step. A cart left behind
  * becomes a `cart_abandoned` event when the session times out, with the

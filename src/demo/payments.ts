@@ -1,8 +1,8 @@
 /**
  * One payment attempt through a gateway (stripe, paypal or adyen): the
  * `POST /api/payment/process` request and a `payment_transaction` event
- * shaped like seed 000's sample (transaction, payment, customer, order,
- * security and business blocks), plus the exception behind a failure.
+ * with nested ECS-style blocks (transaction, payment, customer, order,
+ * security and business), plus the exception behind a failure.
  *
  * Outcomes follow the current `ShopConditions`: an incident that raises a
  * gateway's timeout or decline rate shows up here, and nowhere else needs

@@ -127,7 +127,7 @@ export function customerFields(customer: Customer): Record<string, unknown> {
   };
 }
 
-/** Marketing segment, as seed 000's `customer.segment`: vip, premium, standard or new. */
+/** Marketing segment, logged as `customer.segment`: vip, premium, standard or new. */
 export function segmentOf(customer: Customer): string {
   if (customer.lifetimeOrders <= 1) return 'new';
   if (customer.tier === 'PLATINUM') return 'vip';
@@ -247,7 +247,7 @@ export class SessionRecorder {
     this.#out.push({ tsMs, body });
   }
 
-  /** An application error event (seed 003's structured error log with exception and stack trace). */
+  /** An application error event: a structured error log with exception type, message and stack trace. */
   error(kind: ErrorKind, context: ErrorContext, podName: string, message?: string, tsMs: number = this.t): void {
     const exceptionMessage = kind.message(context, this.random);
     this.#out.push({

@@ -1,8 +1,8 @@
 /**
  * The fixed shape of the demo shop's platform: its services and routes,
  * payment gateways, and the devices, browsers and traffic sources of its
- * visitors. Names follow the seeds (seed 000 `payment-service`,
- * `order-service`; seed 003 `/api/cart/add`, `/api/checkout`,
+ * visitors. Names are the customary ones (`payment-service`,
+ * `order-service`; `/api/cart/add`, `/api/checkout`,
  * `/api/payment/process`).
  */
 import { Weighted } from './random.ts';
@@ -48,7 +48,7 @@ export const NODES = ['worker-node-01', 'worker-node-02', 'worker-node-03', 'wor
 export const K8S_NAMESPACE = 'ecommerce-prod';
 export const K8S_CLUSTER = 'production-cluster';
 
-/** The web front end that emits the tracking events (page views, cart, checkout), as in seed 000. */
+/** The web front end that emits the tracking events (page views, cart, checkout). */
 export const FRONTEND_SERVICE = { name: 'frontend-service', version: '3.2.1' } as const;
 
 /** One API endpoint. */
@@ -85,7 +85,7 @@ export type RouteName = keyof typeof ROUTES;
 export const GATEWAYS = ['stripe', 'paypal', 'adyen'] as const;
 export type Gateway = (typeof GATEWAYS)[number];
 
-/** Median processing time of each gateway, ms (seed 000's sample took 250 ms through stripe). */
+/** Median processing time of each gateway, ms (a card payment through stripe takes about 250 ms). */
 export const GATEWAY_MEDIAN_MS: Readonly<Record<Gateway, number>> = { stripe: 240, paypal: 420, adyen: 280 };
 
 /** How long a gateway call may take before the payment service gives up, ms. */
@@ -169,7 +169,7 @@ export const REFERRERS: Readonly<Record<string, string>> = {
   direct: '',
 };
 
-/** The `User-Agent` a browser on an OS sends (shortened, like seed 000's `Mozilla/5.0...`). */
+/** The `User-Agent` a browser on an OS sends (shortened: `Mozilla/5.0 (...)`). */
 export function userAgentOf(browser: string, os: string, device: DeviceType): string {
   const platform =
     os === 'iOS'

@@ -13,7 +13,7 @@ import type { Service } from './shop-model.ts';
 /** One running pod of a service. */
 export interface Pod {
   readonly service: Service;
-  /** `order-service-7d4b8c9f-x2k8l`, as in seed 000. */
+  /** `order-service-7d4b8c9f-x2k8l`: service, replica-set hash, pod suffix, as Kubernetes names pods. */
   readonly name: string;
   readonly node: string;
 }

@@ -1,9 +1,10 @@
 /**
- * CSV import: seed 001's three files (orders, customers, clickstream) → one
- * raw event per row, ready for the normaliser (in process) or for an
- * Elasticsearch `_bulk` source document (over HTTP). Rows are checked one by
- * one: a bad row becomes a rejection with its line number and reason, never an
- * exception. Only a header that is not exactly seed 001's fails the file.
+ * CSV import: three kinds of file (orders, customers, clickstream; their
+ * columns in `CSV_COLUMNS`) → one raw event per row, ready for the normaliser
+ * (in process) or for an Elasticsearch `_bulk` source document (over HTTP).
+ * Rows are checked one by one: a bad row becomes a rejection with its line
+ * number and reason, never an exception. Only a header that is not exactly the
+ * kind's columns, in order, fails the file.
  *
  * Mapping (every row gets a deterministic `event.id`, so a re-import replaces):
  * - orders → `order_completed` (status COMPLETED), `order_cancelled`
@@ -33,7 +34,7 @@ import { redactMessage } from '../privacy/log-redaction.ts';
 export const CSV_KINDS = ['orders', 'customers', 'clickstream'] as const;
 export type CsvKind = (typeof CSV_KINDS)[number];
 
-/** Seed 001's columns, in order; a file's header must be exactly these. */
+/** Each kind's columns, in order; a file's header must be exactly these. */
 export const CSV_COLUMNS: Readonly<Record<CsvKind, readonly string[]>> = Object.freeze({
   orders: [
     'order_id',

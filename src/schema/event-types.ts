@@ -1,6 +1,6 @@
 /**
- * One canonical event-type vocabulary (snake_case, as the seeds write
- * `event.type`), with Segment e-commerce spec v2 names and GA4 recommended
+ * One canonical event-type vocabulary (snake_case `event.type` values such as
+ * `payment_transaction`, `page_view`, `api_request`), with Segment e-commerce spec v2 names and GA4 recommended
  * event names recognised as aliases, at ingest and in queries alike.
  */
 import type { DataClass } from './fields.ts';
@@ -16,7 +16,7 @@ interface EventTypeDef {
   readonly dataClass: DataClass;
 }
 
-/** The canonical vocabulary. Names used by the seeds appear as written there. */
+/** The canonical vocabulary. Snake_case names already common in e-commerce logs (`payment_transaction`, `add_to_cart`) are kept as they are. */
 export const EVENT_TYPES: readonly EventTypeDef[] = Object.freeze([
   { name: 'page_view', segment: 'Page Viewed', ga4: 'page_view', other: ['pageview', 'page'], dataClass: 'business' },
   { name: 'products_searched', segment: 'Products Searched', ga4: 'search', dataClass: 'business' },

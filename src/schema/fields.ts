@@ -1,6 +1,7 @@
 /**
- * The field catalog: which dotted field names (ECS names from the seeds,
- * OpenTelemetry semantic-convention names) live in typed columns, and with
+ * The field catalog: which dotted field names (Elastic Common Schema names
+ * such as `transaction.amount` or `payment.risk_score`, OpenTelemetry
+ * semantic-convention names) live in typed columns, and with
  * which type. Every other field is kept in the `attributes` JSON column under
  * its flattened dotted name and stays queryable by that name.
  */

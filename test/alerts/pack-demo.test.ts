@@ -20,7 +20,7 @@ import { HOUR_MS, loadScenario, MINUTE_MS, type Scenario } from './demo-scenario
 const END = Date.UTC(2025, 9, 15, 15);
 const STEP_MS = 2 * MINUTE_MS;
 
-/** What each incident must fire: rule and labels (seed 003 §5/§9, seed 000, seed 004). */
+/** What each incident must fire: rule and labels (the rules of rules/ecommerce.yaml). */
 const EXPECTED: Record<IncidentName, { rule: string; labels: Record<string, string> }[]> = {
   'payment-gateway-outage': [{ rule: 'PaymentSuccessRateCritical', labels: { 'transaction.gateway': 'stripe' } }],
   'checkout-latency': [{ rule: 'CheckoutLatencyP95', labels: { 'http.route': '/api/checkout' } }],

@@ -1,9 +1,8 @@
 /**
- * `shoplens demo --export-csv` then `shoplens import` end to end: seed 001's
- * demo questions (sales by region, customers per tier, purchases per device)
+ * `shoplens demo --export-csv` then `shoplens import` end to end: the sales
+ * questions (sales by region, customers per tier, purchases per device)
  * answered through the query language from the imported files, and checked
- * against answers computed straight from the CSV files, as seed 001's awk
- * one-liners do.
+ * against answers computed straight from the CSV files' columns.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +13,7 @@ import { prebuiltDashboards } from '../../src/analytics/prebuilt-dashboards.ts';
 import { pipelineSink } from '../../src/cli/demo-sinks.ts';
 import { openStore } from '../../src/cli/serve.ts';
 import { loadConfig } from '../../src/config.ts';
-import { exportSeed001Csv } from '../../src/demo/csv-export.ts';
+import { exportShopCsv } from '../../src/demo/csv-export.ts';
 import { backfill } from '../../src/demo/demo-runner.ts';
 import { ShopSimulator } from '../../src/demo/shop-simulator.ts';
 import { runQuery } from '../../src/store/query-service.ts';
@@ -54,7 +53,7 @@ function answerMap(rows: readonly (readonly unknown[])[]): Map<string, number> {
   return new Map(rows.map((r) => [String(r[0]), Number(r[1])]));
 }
 
-describe('shoplens import (seed 001 CSV files)', () => {
+describe('shoplens import (orders, customers and clickstream CSV files)', () => {
   let root: string;
   let csvDir: string;
   let dataDir: string;
@@ -64,7 +63,7 @@ describe('shoplens import (seed 001 CSV files)', () => {
     root = testDataDir();
     csvDir = join(root, 'csv');
     dataDir = join(root, 'data');
-    await exportSeed001Csv(csvDir, { seed: 42, endMs: Math.floor(Date.now() / 86_400_000) * 86_400_000 });
+    await exportShopCsv(csvDir, { seed: 42, endMs: Math.floor(Date.now() / 86_400_000) * 86_400_000 });
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -112,7 +111,7 @@ describe('shoplens import (seed 001 CSV files)', () => {
     }
   });
 
-  describe("seed 001's demo questions, from the imported data", () => {
+  describe('the sales questions, from the imported data', () => {
     let store: Store;
     const ask = async (q: string) =>
       (await runQuery(store, { query: q, ...ALL_TIME, tenant: 'default', timeoutMs: 60_000 })).rows;
@@ -124,7 +123,7 @@ describe('shoplens import (seed 001 CSV files)', () => {
       await store.close();
     });
 
-    it('sales by region: the sum of total_amount per region, as the awk over orders.csv', async () => {
+    it('sales by region: the sum of total_amount per region, as summed straight from orders.csv', async () => {
       const orders = csvRows(file('orders'));
       const rows = await ask('_index:import-orders | stats sum(transaction.amount) as sales by customer.region');
       assertSameTotals(answerMap(rows), tally(orders, 9, 6), 0.005);
@@ -145,14 +144,14 @@ describe('shoplens import (seed 001 CSV files)', () => {
       assertSameTotals(answerMap(statuses), tally(orders, 8));
     });
 
-    it('customers per tier, as the awk over customers.csv', async () => {
+    it('customers per tier, as counted straight from customers.csv', async () => {
       const rows = await ask('event.type:customer_profile | stats count() as customers by customer.tier');
       assertSameTotals(answerMap(rows), tally(csvRows(file('customers')), 8));
       const platinum = await ask('event.type:customer_profile and customer.tier:PLATINUM | stats count() as n');
       assert.equal(Number(platinum[0]?.[0]), tally(csvRows(file('customers')), 8).get('PLATINUM'));
     });
 
-    it('purchases per device, as the awk over clickstream.csv', async () => {
+    it('purchases per device, as counted straight from clickstream.csv', async () => {
       const clicks = csvRows(file('clickstream'));
       const rows = await ask(
         '_index:import-clickstream and event.type:order_completed | stats count() as purchases by session.device_type',
@@ -233,7 +232,7 @@ describe('shoplens import (seed 001 CSV files)', () => {
       const all = await answers('all');
       assert.notDeepEqual(all[`sales-region ${ALL_TIME.from}`], before[`sales-region ${ALL_TIME.from}`]);
 
-      // "Imported CSV files" gives the CSV's own sums, as an awk over orders.csv would.
+      // "Imported CSV files" gives the CSV's own sums, as summing orders.csv's total_amount per region does.
       const orders = csvRows(file('orders'));
       const pick = (id: string) =>
         expandPanel(

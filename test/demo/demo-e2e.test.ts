@@ -1,7 +1,7 @@
 /**
  * The demo shop end to end: a simulated day through the real ingest
- * pipeline into a real server, then the seeds' queries through the HTTP
- * API; and `shoplens demo` itself, feeding a server over HTTP and running
+ * pipeline into a real server, then the funnel and error queries an
+ * operator asks through the HTTP API; and `shoplens demo` itself, feeding a server over HTTP and running
  * its own embedded server.
  */
 import assert from 'node:assert/strict';
@@ -64,7 +64,7 @@ describe('demo shop day through the ingest pipeline', () => {
     assert.ok(Number(successRate) >= 95 && Number(successRate) <= 99.5, `success rate ${successRate} %`);
   });
 
-  it("gives decreasing counts for seed 000's funnel queries", async () => {
+  it('gives decreasing counts along the funnel: homepage, product view, cart, checkout, payment', async () => {
     const funnel = [
       'event.type:page_view AND page.category:homepage',
       'event.type:page_view AND page.category:product_detail',
@@ -93,7 +93,7 @@ describe('demo shop day through the ingest pipeline', () => {
     assert.ok((await countOf(server, 'database.pool_usage_percent:>0')) > 0);
   });
 
-  it("answers seed 003's three queries", async () => {
+  it('answers the top 10 errors, the error rate per endpoint and p95 latency of checkout and payment per 5 minutes', async () => {
     const topErrors = await rows(
       server,
       'exception.type:* | stats count() as occurrences by exception.type, exception.message | sort occurrences desc | limit 10',

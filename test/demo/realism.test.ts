@@ -20,7 +20,7 @@ function inHours(tsMs: number, fromHour: number, toHour: number): boolean {
 }
 
 describe('demo shop realism (one baseline weekday)', () => {
-  it("walks seed 000's funnel with decreasing counts and plausible conversion", () => {
+  it('walks the funnel (homepage, product, cart, checkout, payment) with decreasing counts and plausible conversion', () => {
     const { events } = baselineDay();
     const homepage = pageViews(events, 'homepage').length;
     const productViews = pageViews(events, 'product_detail').length;
@@ -57,7 +57,7 @@ describe('demo shop realism (one baseline weekday)', () => {
     assert.ok((reasons.get('payment_declined') ?? 0) > 0, 'some carts end with a declined payment');
   });
 
-  it('approves 95-99 % of payments through stripe, paypal and adyen, shaped like seed 000', () => {
+  it('approves 95-99 % of payments through stripe, paypal and adyen, with card types, currencies and risk scores', () => {
     const { events } = baselineDay();
     const payments = ofType(events, 'payment_transaction');
     assert.ok(payments.length > 300, `only ${payments.length} payments`);
@@ -82,7 +82,7 @@ describe('demo shop realism (one baseline weekday)', () => {
     );
   });
 
-  it("answers most API requests with 2xx and a few with seed 003's 4xx and 5xx", () => {
+  it('answers most API requests with 2xx, under 5 % with 4xx and under 1 % with 5xx', () => {
     const { events } = baselineDay();
     const requests = ofType(events, 'api_request');
     const statuses = countBy(requests, 'http.response.status_code');
@@ -111,7 +111,7 @@ describe('demo shop realism (one baseline weekday)', () => {
     }
   });
 
-  it("logs application errors of seed 003's categories with exception type, message and stack trace", () => {
+  it('logs payment, inventory, session, validation and integration errors with exception type, message and stack trace', () => {
     const { events } = baselineDay();
     const errors = ofType(events, 'error');
     const categories = [...countBy(errors, 'error.category').keys()].sort();
@@ -166,7 +166,7 @@ describe('demo shop realism (one baseline weekday)', () => {
 });
 
 describe('demo shop catalog and customers', () => {
-  it("sells seed 001's products in categories, with prices and stock", () => {
+  it('sells the catalog (LAPTOP001, PHONE001, ...) in categories, with prices and stock', () => {
     assert.ok(PRODUCTS.length >= 15);
     const byId = new Map(PRODUCTS.map((p) => [p.id, p]));
     assert.equal(byId.get('LAPTOP001')?.name, 'Gaming Laptop');

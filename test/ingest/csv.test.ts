@@ -1,6 +1,6 @@
 /**
- * Seed 001's CSV files → canonical events (src/ingest/csv.ts), and the
- * generator of seed 001's datasets (src/demo/csv-export.ts).
+ * Orders, customers and clickstream CSV files → canonical events
+ * (src/ingest/csv.ts), and the demo shop's CSV generator (src/demo/csv-export.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
-import { exportSeed001Csv, SEED001_COUNTS, SEED001_SPANS_MS, type ExportedFile } from '../../src/demo/csv-export.ts';
+import { exportShopCsv, SHOP_CSV_COUNTS, SHOP_CSV_SPANS_MS, type ExportedFile } from '../../src/demo/csv-export.ts';
 import { AppError } from '../../src/errors.ts';
 import { csvRowToEvent, readCsvEvents, type CsvKind, type CsvRowResult } from '../../src/ingest/csv.ts';
 import { Normalizer } from '../../src/ingest/normalizer.ts';
@@ -27,7 +27,7 @@ function mapped(kind: CsvKind, line: string): Record<string, unknown> {
 }
 
 describe('CSV rows → events', () => {
-  it("maps seed 001's sample order row", () => {
+  it('maps a completed order row (ORD00001, Gaming Laptop, US-EAST)', () => {
     const event = mapped(
       'orders',
       'ORD00001,CUST00234,LAPTOP001,Gaming Laptop,1,1299.99,1299.99,2025-01-15 14:23:45,COMPLETED,US-EAST',
@@ -57,7 +57,7 @@ describe('CSV rows → events', () => {
     assert.equal(other['transaction.amount'], 1799.98);
   });
 
-  it("maps seed 001's sample customer row to a business customer_profile at the signup date", () => {
+  it('maps a customer row (CUST00001, GOLD) to a business customer_profile at the signup date', () => {
     const event = mapped(
       'customers',
       'CUST00001,John,Smith,john.smith1@example.com,New York,US-EAST,2023-05-12,3456.78,GOLD',
@@ -81,7 +81,7 @@ describe('CSV rows → events', () => {
     });
   });
 
-  it("maps seed 001's two clickstream rows, with stable ids per row", () => {
+  it('maps a VIEW and an ADD_TO_CART clickstream row of one session, with stable ids per row', () => {
     const view = mapped('clickstream', '2025-02-01 10:15:23,SESSION00123,CUST00456,VIEW,product,LAPTOP001,mobile,45');
     const add = mapped(
       'clickstream',
@@ -194,7 +194,7 @@ describe('CSV rows → events', () => {
     );
   });
 
-  it('refuses a file whose header is not exactly seed 001 columns, naming what is wrong', async () => {
+  it("refuses a file whose header is not exactly its kind's columns, naming what is wrong", async () => {
     await assert.rejects(
       readAll('customers', 'customer_id,first_name,surname,email,city,region,signup_date,lifetime_value,tier,notes\n'),
       (err: unknown) =>
@@ -220,7 +220,7 @@ describe('CSV rows → events', () => {
   });
 });
 
-describe("seed 001's datasets as CSV", () => {
+describe('the demo shop as CSV files', () => {
   const endMs = Date.UTC(2025, 1, 15);
   let dir: string;
   let files: ExportedFile[];
@@ -234,7 +234,7 @@ describe("seed 001's datasets as CSV", () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'shoplens-test-'));
-    files = await exportSeed001Csv(join(dir, 'a'), { seed: 7, endMs });
+    files = await exportShopCsv(join(dir, 'a'), { seed: 7, endMs });
     dir = join(dir, 'a');
   });
   after(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
@@ -249,7 +249,7 @@ describe("seed 001's datasets as CSV", () => {
         ['products', 15],
       ],
     );
-    assert.deepEqual(SEED001_COUNTS, { orders: 50_000, customers: 5_000, clickstream: 200_000, products: 15 });
+    assert.deepEqual(SHOP_CSV_COUNTS, { orders: 50_000, customers: 5_000, clickstream: 200_000, products: 15 });
     const inWindow = (rows: string[][], column: number, spanMs: number) =>
       rows.every((r) => {
         const ms = Date.parse(`${(r[column] as string).replace(' ', 'T')}Z`);
@@ -257,14 +257,14 @@ describe("seed 001's datasets as CSV", () => {
       });
     const orders = rowsOf('orders');
     assert.equal(orders.length, 50_000);
-    assert.ok(inWindow(orders, 7, SEED001_SPANS_MS.orders));
-    assert.equal(SEED001_SPANS_MS.orders, 30 * 86_400_000);
+    assert.ok(inWindow(orders, 7, SHOP_CSV_SPANS_MS.orders));
+    assert.equal(SHOP_CSV_SPANS_MS.orders, 30 * 86_400_000);
     assert.equal(new Set(orders.map((r) => r[0])).size, 50_000);
     assert.equal(orders[0]?.[0], 'ORD00001');
     const clicks = rowsOf('clickstream');
     assert.equal(clicks.length, 200_000);
-    assert.ok(inWindow(clicks, 0, SEED001_SPANS_MS.clickstream));
-    assert.equal(SEED001_SPANS_MS.clickstream, 7 * 86_400_000);
+    assert.ok(inWindow(clicks, 0, SHOP_CSV_SPANS_MS.clickstream));
+    assert.equal(SHOP_CSV_SPANS_MS.clickstream, 7 * 86_400_000);
     assert.deepEqual(
       new Set(clicks.map((r) => r[3])),
       new Set(['SEARCH', 'VIEW', 'ADD_TO_CART', 'CHECKOUT', 'PURCHASE']),
@@ -284,7 +284,7 @@ describe("seed 001's datasets as CSV", () => {
 
   it('writes byte-identical files for the same seed', async () => {
     const again = join(dir, '..', 'b');
-    await exportSeed001Csv(again, { seed: 7, endMs });
+    await exportShopCsv(again, { seed: 7, endMs });
     for (const f of files) {
       assert.ok(readFileSync(f.path).equals(readFileSync(join(again, `${f.dataset}.csv`))), f.dataset);
     }

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { errorFingerprint, normalizeEvent, type NormalizeOptions } from '../../src/ingest/normalize.ts';
-import { SEED_ERROR_LOG, SEED_ORDER_API_REQUEST, SEED_PAGE_VIEW, SEED_PAYMENT } from '../fixtures/seed-events.ts';
+import {
+  SAMPLE_ERROR_LOG,
+  SAMPLE_ORDER_API_REQUEST,
+  SAMPLE_PAGE_VIEW,
+  SAMPLE_PAYMENT,
+} from '../fixtures/sample-events.ts';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 const OPTIONS: NormalizeOptions = {
@@ -26,8 +31,8 @@ function ok(raw: unknown, options: NormalizeOptions = OPTIONS) {
 }
 
 describe('normalizeEvent', () => {
-  it('maps the seed payment event onto typed columns and keeps the rest as attributes', () => {
-    const rec = ok(SEED_PAYMENT);
+  it('maps the sample payment event onto typed columns and keeps the rest as attributes', () => {
+    const rec = ok(SAMPLE_PAYMENT);
     assert.equal(rec.ts, Date.parse('2025-06-28T14:30:00.000Z') * 1000);
     assert.equal(rec.dataClass, 'business');
     assert.deepEqual(
@@ -85,15 +90,15 @@ describe('normalizeEvent', () => {
     assert.equal(rec.attributes?.['service.version'], '2.1.5');
   });
 
-  it('maps the seed page view and API request events', () => {
-    const page = ok(SEED_PAGE_VIEW);
+  it('maps the sample page view and API request events', () => {
+    const page = ok(SAMPLE_PAGE_VIEW);
     assert.equal(page.columns['event_type'], 'page_view');
     assert.equal(page.columns['page_category'], 'product_detail');
     assert.equal(page.columns['session_id'], 'sess_xyz789');
     assert.equal(page.columns['device'], 'mobile');
     assert.equal(page.attributes?.['user.segment'], 'returning_customer');
     assert.equal(page.attributes?.['product.price'], 999.99);
-    const api = ok(SEED_ORDER_API_REQUEST);
+    const api = ok(SAMPLE_ORDER_API_REQUEST);
     assert.equal(api.columns['event_type'], 'api_request');
     assert.equal(api.columns['http_method'], 'POST');
     assert.equal(api.columns['url_path'], '/api/v1/orders');
@@ -103,8 +108,8 @@ describe('normalizeEvent', () => {
     assert.equal(api.dataClass, 'app');
   });
 
-  it('maps the seed structured error log and fingerprints the error', () => {
-    const rec = ok(SEED_ERROR_LOG);
+  it('maps the sample structured error log and fingerprints the error', () => {
+    const rec = ok(SAMPLE_ERROR_LOG);
     assert.equal(rec.columns['level'], 'ERROR');
     assert.equal(rec.columns['message'], 'Payment processing failed');
     assert.equal(rec.columns['error_type'], 'PaymentDeclinedException');

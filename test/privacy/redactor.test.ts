@@ -159,7 +159,7 @@ describe('Redactor.redactEvent', () => {
     assert.equal(value.url, '/pay?card=**** **** **** 1111&x=1');
   });
 
-  it('masks e-mail addresses as in seed 000, unless configured off or the field is exempt', () => {
+  it('masks e-mail addresses as john.***@gmail.com, unless configured off or the field is exempt', () => {
     assert.equal(maskEmail('john.doe@gmail.com'), 'john.***@gmail.com');
     assert.equal(maskEmail('johndoe@gmail.com'), 'j***@gmail.com');
     const on = redact({ customer: { email: 'john.doe@gmail.com' }, message: 'sent to ann_lee@shop.example' });

@@ -1,7 +1,7 @@
 /**
  * E-mail over SMTP with nodemailer. Subject and body come from the rule's
- * `email_subject` / `email_body` annotations when it has them (seed 000's
- * fraud watcher), otherwise from the title and the alerts' summaries.
+ * `email_subject` / `email_body` annotations when it has them (as the fraud
+ * rule in rules/ecommerce.yaml does), otherwise from the title and the alerts' summaries.
  */
 import nodemailer from 'nodemailer';
 import type { ReceiverConfig } from '../alerts-config.ts';

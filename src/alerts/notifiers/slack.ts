@@ -1,6 +1,7 @@
 /**
  * Slack incoming webhook: one attachment per alert with the severity's
- * colour, a field per value, and a link back (seed 000's Slack action).
+ * colour (red for critical, green once resolved), a field per numeric value
+ * and a link back to the alert.
  */
 import type { ReceiverConfig } from '../alerts-config.ts';
 import type { Notification } from '../alert-model.ts';
