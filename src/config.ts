@@ -157,7 +157,7 @@ export const configSchema = z
       .prefault({}),
     /** Alerting: rules, receivers, routing (see src/alerts/alerts-config.ts). */
     alerts: alertsConfigSchema.prefault({}),
-    /** Redaction before anything is written (README "Redaction"). */
+    /** Redaction before anything is written (docs/security.md, "Redaction"). */
     privacy: privacyConfigSchema.prefault({}),
     log: z
       .object({

@@ -4,7 +4,7 @@
  * with a payment-network digit. Each one is masked to its last four digits,
  * keeping the separators: `4111 1111 1111 1111` → `**** **** **** 1111`.
  *
- * Precisely (README "Redaction" states the same):
+ * Precisely (docs/security.md, "Redaction" states the same):
  * - A digit run is a maximal sequence of digits in which single spaces or
  *   dashes may separate groups. A run glued to other digits is one run, so a
  *   card number is never looked for *inside* a longer unseparated number

@@ -9,7 +9,7 @@
  * Whole words only: `pinned`, `spinner`, `passport`, `keyboard` are not secret.
  */
 
-/** Words whose field holds a secret (README "Redaction" lists them). */
+/** Words whose field holds a secret (docs/security.md, "Redaction" lists them). */
 export const SECRET_WORDS: readonly string[] = [
   'cvv',
   'cvv2',

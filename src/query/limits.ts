@@ -1,7 +1,7 @@
 /**
  * Bounds on what one query may ask for, so that no client text can block
  * the event loop, overflow the stack or build SQL the engine chokes on
- * (DESIGN.md: "Every query is bounded"). Each limit answers a 400 that
+ * (docs/query-language.md, "Limits"). Each limit answers a 400 that
  * names it:
  *
  * - `query.too_long`: the text is longer than `maxLength` characters

@@ -3,8 +3,8 @@
  * Segment/GA4 properties, config and rule maps). They are built without a
  * prototype, so that `__proto__`, `constructor` and `prototype` are plain
  * data keys: `obj[key] = value` always creates an own property, and
- * `obj[key]` never reads a built-in (DESIGN.md, "Rules that hold
- * everywhere"). `JSON.stringify` writes them like any object.
+ * `obj[key]` never reads a built-in (docs/architecture.md, "Rules the code
+ * keeps"). `JSON.stringify` writes them like any object.
  */
 
 /** A fresh object with no prototype, for keys from client text. */

@@ -19,7 +19,7 @@ export type FieldType =
   /** Array of strings; `field:*` means "not empty". */
   | 'keyword[]';
 
-/** Data classes; each has its own retention (DESIGN.md, Storage). */
+/** Data classes; each has its own retention (docs/operations.md, "Retention"). */
 export const DATA_CLASSES = ['app', 'security', 'audit', 'business'] as const;
 export type DataClass = (typeof DATA_CLASSES)[number];
 

@@ -27,7 +27,7 @@ async function rowsOf(srv: TestServer, q: string): Promise<Record<string, unknow
 
 const GATEWAYS = ['stripe', 'paypal', 'adyen'] as const;
 
-/** A payment event shaped like seed 000's "Real-time Transaction Monitoring" example. */
+/** A payment-service log event: nested transaction, payment, customer and order objects. */
 function paymentEvent(i: number, ts: string): Record<string, unknown> {
   return {
     '@timestamp': ts,

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { SEED_ERROR_LOG, SEED_ORDER_API_REQUEST, SEED_PAGE_VIEW, SEED_PAYMENT } from '../fixtures/seed-events.ts';
+import {
+  SAMPLE_ERROR_LOG,
+  SAMPLE_ORDER_API_REQUEST,
+  SAMPLE_PAGE_VIEW,
+  SAMPLE_PAYMENT,
+} from '../fixtures/sample-events.ts';
 import { post, query, startTestServer, type TestServer } from '../helpers/server.ts';
 
-const SEEDS = { SEED_PAYMENT, SEED_PAGE_VIEW, SEED_ORDER_API_REQUEST, SEED_ERROR_LOG };
+const SAMPLES = { SAMPLE_PAYMENT, SAMPLE_PAGE_VIEW, SAMPLE_ORDER_API_REQUEST, SAMPLE_ERROR_LOG };
 
 /** Every leaf field of an event with its value, by dotted name (arrays are leaves). */
 function leaves(obj: Record<string, unknown>, prefix = ''): [string, unknown][] {
@@ -35,14 +40,14 @@ describe('POST /api/v1/events', () => {
     await srv.close();
   });
 
-  it('stores the seed sample events as written, queryable by every field they show', async () => {
-    const body = Object.values(SEEDS)
+  it('stores the sample payment, page view, API request and error log events as written, queryable by every field they show', async () => {
+    const body = Object.values(SAMPLES)
       .map((e) => JSON.stringify(e))
       .join('\n');
     const r = await post(`${srv.url}/api/v1/events`, body);
     assert.equal(r.status, 200);
     assert.deepEqual(r.json, { accepted: 4, rejected: [] });
-    for (const [name, event] of Object.entries(SEEDS)) {
+    for (const [name, event] of Object.entries(SAMPLES)) {
       for (const [field, value] of leaves(event)) {
         const q =
           Array.isArray(value) && value.length === 0

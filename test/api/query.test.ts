@@ -70,7 +70,7 @@ describe('POST /api/v1/query', () => {
     await srv.close();
   });
 
-  it('answers seed 003: top 10 errors by type and message over 7 days', async () => {
+  it('answers the top 10 errors by type and message over 7 days', async () => {
     const started = performance.now();
     const r = await query(
       srv.url,
@@ -102,7 +102,7 @@ describe('POST /api/v1/query', () => {
     assert.ok(r.json.stats.elapsedMs <= roundTripMs, `elapsedMs ${r.json.stats.elapsedMs} > round trip ${roundTripMs}`);
   });
 
-  it('answers seed 003: error rate per endpoint over 1 h where > 1 %', async () => {
+  it('answers the error rate per endpoint over 1 h where > 1 %', async () => {
     const r = await query(
       srv.url,
       'event.type:api_request | stats count() as total, countif(event.outcome:failure) as errors by http.route | eval errorRate = errors * 100.0 / total | where errorRate > 1 | sort errorRate desc',
@@ -130,7 +130,7 @@ describe('POST /api/v1/query', () => {
     assert.deepEqual(all.json.rows.map((row: any[]) => row[0]).sort(), [...perRoute.keys()].sort());
   });
 
-  it('answers seed 003: p95 latency per endpoint per 5 minutes for checkout and payment', async () => {
+  it('answers p95 latency per endpoint per 5 minutes for checkout and payment', async () => {
     const r = await query(
       srv.url,
       'http.route:("/api/checkout" or "/api/payment/process") | stats p95(event.duration) as P95 by http.route, bin(@timestamp, 5m)',

@@ -21,7 +21,7 @@ describe('explainQuery', () => {
     );
   });
 
-  it('explains the seed filter with an AND and no time range', () => {
+  it('explains a payment-success filter with an AND and no time range', () => {
     assert.equal(
       explainQuery(parseQuery('event.type:payment_transaction AND event.outcome:success')),
       'Find events where event.type is "payment_transaction" and event.outcome is "success".',

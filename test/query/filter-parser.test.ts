@@ -47,7 +47,7 @@ describe('filter: seed queries as written', () => {
     });
   });
 
-  it('the single-term seeds', () => {
+  it('the single-term funnel filters', () => {
     assert.deepEqual(filterOf('event.type:add_to_cart'), match('event.type', 'add_to_cart', 0, 22));
     assert.deepEqual(filterOf('event.outcome:failure'), match('event.outcome', 'failure', 0, 21));
     assert.deepEqual(filterOf('event.type:checkout_started'), match('event.type', 'checkout_started', 0, 27));

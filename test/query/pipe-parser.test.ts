@@ -23,7 +23,7 @@ function whereExpr(query: string): Expr {
 
 const num = (value: number): Expr => ({ kind: 'number', value });
 
-describe('seed 003 queries', () => {
+describe('error and latency analysis queries', () => {
   it('1. top 10 errors by type and message', () => {
     const q =
       'exception.type:* | stats count() as occurrences by exception.type, exception.message | sort occurrences desc | limit 10';

@@ -40,7 +40,7 @@ const BASE = `"tenant" = $1 AND "ts" >= $2 AND "ts" < $3`;
 const BASE_PARAMS = ['default', T0 * 1000, (T0 + 3_600_000) * 1000];
 
 describe('query compiler SQL (DuckDB)', () => {
-  it('compiles the seed payment query to parameterised equality on typed columns', () => {
+  it('compiles the payment-success query to parameterised equality on typed columns', () => {
     const compiled = compile('event.type:payment_transaction AND event.outcome:success | stats count() as n');
     assert.equal(
       compiled.sql,
@@ -52,7 +52,7 @@ describe('query compiler SQL (DuckDB)', () => {
     );
   });
 
-  it('compiles the seed fraud filter: numeric range OR non-empty array', () => {
+  it('compiles the high-risk filter (risk_score > 75 OR any fraud indicator): numeric range OR non-empty array', () => {
     testSql('payment.risk_score:>75 OR security.fraud_indicators:* | stats count() as n', {
       duckdb: `SELECT * FROM (SELECT count(*) AS "n" FROM (SELECT * FROM "events" WHERE ${BASE} AND ("risk_score" > $4 OR (len("fraud_indicators") > 0))) AS e) AS r LIMIT 10000`,
       params: [...BASE_PARAMS, 75],
@@ -78,7 +78,7 @@ describe('query compiler SQL (DuckDB)', () => {
     assert.equal(compile('event.type:purchase').params[3]?.value, 'order_completed');
   });
 
-  it('compiles seed 003 error rate per endpoint with eval/where/sort over the stats output', () => {
+  it('compiles error rate per endpoint with eval/where/sort over the stats output', () => {
     testSql(
       'event.type:api_request | stats count() as total, countif(event.outcome:failure) as errors by http.route | eval errorRate = errors * 100.0 / total | where errorRate > 1 | sort errorRate desc',
       {
@@ -220,7 +220,7 @@ describe('query compiler on a real DuckDB file', () => {
     ]);
   });
 
-  it('answers the seed fraud filter and scopes to the tenant', async () => {
+  it('answers the high-risk filter (risk_score > 75 OR any fraud indicator) and scopes to the tenant', async () => {
     const r = await run(
       'payment.risk_score:>75 OR security.fraud_indicators:* | stats count() as n, sum(transaction.amount) as total',
     );

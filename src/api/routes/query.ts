@@ -26,7 +26,7 @@ export function queryRoutes(ctx: AppContext): FastifyPluginAsync {
       // Bounded before anything scans the text (masking included): a 1 MB query is a 400 at once.
       checkQueryLength(body.query, ctx.config.query.maxLength);
       // Card numbers (and e-mails) typed into a query are masked as stored data is, before
-      // the query is run, audited, logged or quoted in an error (README "Redaction").
+      // the query is run, audited, logged or quoted in an error (docs/security.md, "Redaction").
       body.query = maskQueryText(body.query, ctx.config.privacy);
       const started = performance.now();
       let outcome = 'error';
