@@ -159,10 +159,13 @@ console.log(
 );
 const skipped = results.flatMap((r) => r.skipped);
 if (skipped.length > 0) console.log(`${skipped.join('\n')}\n(in CI, with CI=true, these fail instead)`);
+// The closing line CI reads: a file that failed before any test ran still counts as a failure.
+const closing = `tests: ${total('pass')} passed, ${Math.max(total('fail'), failed.length)} failed, ${total('skipped')} skipped`;
 if (failed.length > 0) {
   console.log(
     `FAILED files (${failed.length}):\n${failed.map((r) => `  ${r.file}${r.timedOut ? ' (hung)' : ''}`).join('\n')}`,
   );
+  console.log(closing);
   process.exit(1);
 }
-console.log('all files passed');
+console.log(`all files passed\n${closing}`);
