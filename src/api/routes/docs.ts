@@ -26,7 +26,8 @@ export function headingSlug(text: string): string {
 const STYLE = `body{font:15px/1.55 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#1c2430}
 pre{background:#f3f5f8;padding:.75rem;overflow-x:auto;border-radius:4px}code{font-size:.92em}
 table{border-collapse:collapse;display:block;overflow-x:auto}td,th{border:1px solid #d5dbe3;padding:.3rem .5rem;text-align:left}
-a{color:#1f5fbf}nav{margin-bottom:1.5rem;font-size:.9em}`;
+a{color:#1f5fbf}nav{margin-bottom:1.5rem;font-size:.9em}
+p,li,td,th{overflow-wrap:anywhere}table{max-width:100%}`;
 
 function renderPage(markdown: string): { title: string; html: string } {
   const marked = new Marked({
