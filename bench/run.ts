@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: ingest throughput over HTTP NDJSON and query latency over
- * 1 M / 10 M stored events. Prints a table; asserts nothing. See README.md.
+ * 1 M / 10 M stored events. Prints a table; asserts nothing. See bench/README.md.
  */
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
