@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { expandPanel } from '../../src/analytics/dashboard-variables.ts';
+import { expandPanel } from '../../web/src/dashboard-variables.ts';
 import { prebuiltDashboards } from '../../src/analytics/prebuilt-dashboards.ts';
 import { loadRuleDirectory } from '../../src/alerts/rule-files.ts';
 import { readRule } from '../../src/alerts/rule-query.ts';
@@ -36,7 +36,7 @@ function panelQuery(dashboardId: string, panelId: string): string {
   const dashboard = prebuiltDashboards().find((d) => d.id === dashboardId);
   const panel = dashboard?.panels.find((p) => p.id === panelId);
   assert.ok(dashboard && panel?.query, `${dashboardId}/${panelId} exists`);
-  return expandPanel(panel, dashboard).query!;
+  return expandPanel(panel, dashboard, {}).query!;
 }
 
 function packRule(name: string) {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { expandPanel } from '../../src/analytics/dashboard-variables.ts';
+import { expandPanel } from '../../web/src/dashboard-variables.ts';
 import { prebuiltDashboards } from '../../src/analytics/prebuilt-dashboards.ts';
 import { post, startTestServer, type TestServer } from '../helpers/server.ts';
 import { loadDemoDay } from '../web/demo-data.ts';
@@ -67,7 +67,7 @@ describe('dashboards API', () => {
     const empty: string[] = [];
     for (const d of prebuiltDashboards()) {
       // Each panel as the UI runs it by default: variables ($source) at their first option.
-      for (const p of d.panels.map((panel) => expandPanel(panel, d))) {
+      for (const p of d.panels.map((panel) => expandPanel(panel, d, {}))) {
         const range = p.range ?? d.range ?? { from: 'now-1h', to: 'now' };
         if (p.funnel) {
           const r = await post(`${server.url}/api/v1/funnel`, JSON.stringify({ ...p.funnel, ...range }), JSON_HEADERS);
@@ -92,6 +92,7 @@ describe('dashboards API', () => {
     const steps = expandPanel(
       journey.panels.find((p) => p.id === 'funnel')!,
       journey,
+      {},
     ).funnel!.steps;
     const r = await post(
       `${server.url}/api/v1/funnel`,

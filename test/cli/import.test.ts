@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { expandPanel } from '../../src/analytics/dashboard-variables.ts';
+import { expandPanel } from '../../web/src/dashboard-variables.ts';
 import { prebuiltDashboards } from '../../src/analytics/prebuilt-dashboards.ts';
 import { pipelineSink } from '../../src/cli/demo-sinks.ts';
 import { openStore } from '../../src/cli/serve.ts';

@@ -2,7 +2,7 @@
  * Dashboard variables in the UI: `$source` in a panel query stands for the
  * filter of the option picked in the dashboard's toolbar, kept in the URL as
  * `?var-source=import` so a link reproduces the view; the first option when
- * none is picked. The same expansion as src/analytics/dashboard-variables.ts.
+ * none is picked. The server stores variables with the dashboard (src/analytics/dashboard-schema.ts); the tests expand panels with this module, as the UI does.
  */
 import type { Dashboard, DashboardVariable, Panel } from './types.ts';
 
