@@ -101,18 +101,41 @@ function walk(
     const value = node[key];
     const name = prefix ? `${prefix}.${key}` : key;
     if (value === null || value === undefined) continue;
+    // A dotted key nests as deep as the objects it stands for (`a.b.c` is `{a:{b:{c}}}`), so its dots
+    // count toward maxDepth: 20,000 of them once made a stored event that no answer could serialise.
+    const levels = depth + dotsIn(key);
+    if (levels > options.maxDepth) {
+      throw new FieldError(
+        'ingest.too_deep',
+        `field "${shortName(name)}" is nested more than ${options.maxDepth} levels deep (dotted names count)`,
+      );
+    }
     if (isPlainObject(value)) {
-      walk(value, name, depth + 1, out, options);
+      walk(value, name, levels + 1, out, options);
       continue;
     }
-    if (Array.isArray(value) && depth + 1 > options.maxDepth) {
-      throw new FieldError('ingest.too_deep', `field "${name}" is nested more than ${options.maxDepth} levels deep`);
+    if (Array.isArray(value) && levels + 1 > options.maxDepth) {
+      throw new FieldError(
+        'ingest.too_deep',
+        `field "${shortName(name)}" is nested more than ${options.maxDepth} levels deep`,
+      );
     }
     out.set(name, value);
     if (out.size > options.maxFields) {
       throw new FieldError('ingest.too_many_fields', `the event has more than ${options.maxFields} fields`);
     }
   }
+}
+
+function dotsIn(key: string): number {
+  let n = 0;
+  for (let i = key.indexOf('.'); i !== -1; i = key.indexOf('.', i + 1)) n++;
+  return n;
+}
+
+/** A field name short enough to quote in a message. */
+function shortName(name: string): string {
+  return name.length > 120 ? `${name.slice(0, 120)}…` : name;
 }
 
 function typeError(name: string, expected: string, value: unknown): FieldError {

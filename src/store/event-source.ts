@@ -18,8 +18,19 @@ function isNode(v: unknown): v is SourceNode {
 }
 
 /** Sets `value` at a dotted path, keeping a flat key where a parent is not an object. */
+/**
+ * How deep `_source` is rebuilt from dotted names; deeper parts stay one dotted key. Ingest refuses
+ * names deeper than `ingest.maxDepth`, but an event stored before that rule could hold thousands of
+ * dots, and an answer nested that deep overflows the stack of JSON.stringify.
+ */
+const MAX_SOURCE_DEPTH = 64;
+
 function setDotted(target: SourceNode, name: string, value: unknown): void {
-  const parts = name.split('.');
+  const split = name.split('.');
+  const parts =
+    split.length > MAX_SOURCE_DEPTH
+      ? [...split.slice(0, MAX_SOURCE_DEPTH - 1), split.slice(MAX_SOURCE_DEPTH - 1).join('.')]
+      : split;
   let node = target;
   for (let i = 0; i < parts.length - 1; i++) {
     const key = parts[i] as string;

@@ -49,6 +49,18 @@ describe('normalizeEvent: odd values', () => {
     }
   });
 
+  it('counts the dots of a dotted name toward maxDepth, as the nesting it stands for', () => {
+    const deep = fromJson(JSON.stringify({ message: 'dk', [`${'a.'.repeat(20_000)}b`]: 1 }));
+    assert.equal(deep.ok, false);
+    if (!deep.ok) {
+      assert.equal(deep.code, 'ingest.too_deep');
+      assert.ok(deep.message.length < 300, 'the message quotes a shortened name');
+    }
+    const mixed = fromJson(JSON.stringify({ x: { y: { [`${'a.'.repeat(18)}b`]: 1 } } }));
+    assert.equal(mixed.ok, false, 'dots inside nested objects count too');
+    assert.equal(fromJson(JSON.stringify({ [`${'a.'.repeat(18)}b`]: 1 })).ok, true, '19 levels pass');
+  });
+
   it('rejects far-past and far-future times without quoting them', () => {
     const past = fromJson('{"@timestamp":-5}');
     assert.deepEqual(past.ok ? undefined : [past.code, past.message], [

@@ -17,6 +17,21 @@ describe('buildSource', () => {
     assert.equal(JSON.stringify(source), '{"a":{"b":1,"c":{"d":2}},"x":3,"x.y":4}');
   });
 
+  it('keeps a stored name of 20,000 dots serialisable: parts past 64 levels stay one dotted key', () => {
+    const name = `${'a.'.repeat(20_000)}b`;
+    const source = buildSource(noColumns, { [name]: 1, ok: 2 });
+    const text = JSON.stringify(source); // threw RangeError (stack) before the cap
+    let node: unknown = JSON.parse(text);
+    let depth = 0;
+    while (typeof node === 'object' && node !== null && 'a' in node) {
+      node = (node as Record<string, unknown>)['a'];
+      depth++;
+    }
+    assert.equal(depth, 63);
+    assert.deepEqual(node, { [`${'a.'.repeat(20_000 - 63)}b`]: 1 });
+    assert.equal((JSON.parse(text) as Record<string, unknown>)['ok'], 2);
+  });
+
   it('reads back stored __proto__ / constructor / prototype names as data, leaving Object.prototype alone', () => {
     // The attributes column as stored: JSON text, parsed as the store parses it.
     const stored = JSON.parse(
