@@ -83,6 +83,22 @@ describe('countif over events without the field', () => {
       [1.2345678901234568e24],
     ]);
   });
+
+  it('binds filter numbers past int64 as doubles (they answered 500: "bigint out of int64 range")', async () => {
+    const run = (text: string) => store.query({ query: parseQuery(text), range: SHORT, tenant: 't' });
+    for (const filter of [
+      'transaction.amount:1e19',
+      'foo:9223372036854775807',
+      'foo:1e300',
+      'payment.risk_score:>=1e19',
+      'http.response.status_code:>1e19',
+      'transaction.amount:(1e19 or 2e19)',
+      'transaction.amount:-1e19',
+    ]) {
+      assert.deepEqual((await run(`${filter} | stats count() as n`)).rows, [[0]], filter);
+    }
+    assert.deepEqual((await run('transaction.amount:<1e19 | stats count() as n')).rows.length, 1);
+  });
 });
 
 describe('compiled SQL at the edges', () => {

@@ -3,7 +3,13 @@
  * connections, parameter binding and result conversion to JSON-ready values.
  */
 import duckdb from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBInstance as Instance, DuckDBValue } from '@duckdb/node-api';
+import type {
+  DuckDBConnection,
+  DuckDBInstance as Instance,
+  DuckDBResultReader,
+  DuckDBType,
+  DuckDBValue,
+} from '@duckdb/node-api';
 import { AppError } from '../../errors.ts';
 import type { SqlParam } from '../sql/sql-dialect.ts';
 
@@ -57,6 +63,24 @@ export async function inTransaction<T>(c: DuckDBConnection, fn: (c: DuckDBConnec
 /** Binds engine-neutral parameters as DuckDB values. */
 export function bindParams(params: readonly SqlParam[]): DuckDBValue[] {
   return params.map((p) => (p.type === 'timestamp' ? timestampValue(BigInt(Math.round(Number(p.value)))) : p.value));
+}
+
+/**
+ * The types to bind `params` with: DOUBLE for double parameters, inferred for the rest. Without it
+ * DuckDB infers a whole-number JS value as BIGINT, and a filter such as `amount:1e19` failed to bind
+ * ("bigint out of int64 range", a 500).
+ */
+function bindTypes(params: readonly SqlParam[]): DuckDBType[] {
+  // A hole (undefined) lets DuckDB infer that parameter's type, as without types.
+  return params.map((p) => (p.type === 'double' ? duckdb.DOUBLE : undefined)) as DuckDBType[];
+}
+
+/** Runs compiled SQL with its parameters bound as the compiler typed them. */
+export function runCompiled(
+  c: DuckDBConnection,
+  compiled: { readonly sql: string; readonly params: readonly SqlParam[] },
+): Promise<DuckDBResultReader> {
+  return c.runAndReadAll(compiled.sql, bindParams(compiled.params), bindTypes(compiled.params));
 }
 
 /** A DuckDB value → a JSON-ready value. Timestamps become ISO-8601 strings. */

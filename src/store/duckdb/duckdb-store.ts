@@ -29,7 +29,7 @@ import type {
 } from '../store.ts';
 import { duckdbDialect } from './duckdb-dialect.ts';
 import {
-  bindParams,
+  runCompiled,
   ConnectionPool,
   inTransaction,
   openInstance,
@@ -236,8 +236,8 @@ export class DuckDBStore implements Store {
     const started = performance.now();
     const timeoutMs = request.timeoutMs ?? this.#options.queryTimeoutMs;
     const [result, scanned] = await Promise.all([
-      this.#read((c) => c.runAndReadAll(compiled.sql, bindParams(compiled.params)), timeoutMs),
-      this.#read((c) => c.runAndReadAll(compiled.scanned.sql, bindParams(compiled.scanned.params)), timeoutMs),
+      this.#read((c) => runCompiled(c, compiled), timeoutMs),
+      this.#read((c) => runCompiled(c, compiled.scanned), timeoutMs),
     ]);
     const rows = result.getRows();
     const shaped = shapeRows(compiled, rows);
@@ -254,19 +254,19 @@ export class DuckDBStore implements Store {
     if (request.names.length === 0) return { present: new Set(), seen: [] };
     const timeoutMs = request.timeoutMs ?? this.#options.queryTimeoutMs;
     const presence = fieldPresenceSql(duckdbDialect, request.tenant, request.range, request.names);
-    const reader = await this.#read((c) => c.runAndReadAll(presence.sql, bindParams(presence.params)), timeoutMs);
+    const reader = await this.#read((c) => runCompiled(c, presence), timeoutMs);
     const row = reader.getRows()[0] ?? [];
     const present = new Set(request.names.filter((_, i) => Number(row[i] ?? 0) > 0));
     if (present.size === request.names.length) return { present, seen: [] };
     const sample = attributeSampleSql(duckdbDialect, request.tenant, request.range);
-    const names = await this.#read((c) => c.runAndReadAll(sample.sql, bindParams(sample.params)), timeoutMs);
+    const names = await this.#read((c) => runCompiled(c, sample), timeoutMs);
     return { present, seen: names.getRows().map((r) => String(r[0])) };
   }
 
   async funnel(request: FunnelRequest): Promise<FunnelResult> {
     const compiled = compileFunnel(duckdbDialect, request, Date.now());
     const timeoutMs = request.timeoutMs ?? this.#options.queryTimeoutMs;
-    const result = await this.#read((c) => c.runAndReadAll(compiled.sql, bindParams(compiled.params)), timeoutMs);
+    const result = await this.#read((c) => runCompiled(c, compiled), timeoutMs);
     return compiled.shape(result.getRows().map((r) => r.map(toJsonValue)));
   }
 
