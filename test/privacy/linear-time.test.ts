@@ -139,4 +139,17 @@ describe('redaction of client text is linear in its length', () => {
       256,
     );
   });
+
+  it('an event with thousands of secret-named fields to drop (`token_0 … token_N`)', () => {
+    const redactor = new Redactor(privacyConfigSchema.parse({}));
+    const make = (n: number) => {
+      const event: Record<string, string> = { message: 'x' };
+      for (let i = 0; event.message!.length + i * 12 < n; i++) event[`token_${i}`] = 'v';
+      return JSON.stringify(event);
+    };
+    const r = redactor.redactEvent(JSON.parse(make(20_000)));
+    assert.ok(r.ok && r.marker !== undefined);
+    if (r.ok) assert.equal(r.marker!.at(-1), 'field:(more)', 'the marker sums up past 64 dropped fields');
+    assertLinear(make, (text) => redactor.redactEvent(JSON.parse(text)), 8192);
+  });
 });
