@@ -93,7 +93,15 @@ const MAX_DOCUMENT_DEPTH = 64;
 
 /** A document's text with card numbers masked and secret values replaced; the same string when clean. */
 export function redactDocumentText(text: string): string {
-  return documentRedactor.redactText(text);
+  return documentRedactor.redactText(wellFormed(text));
+}
+
+/** A lone UTF-16 surrogate (valid in a JS string, not in UTF-8 or DuckDB's JSON) as U+FFFD. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function wellFormed(text: string): string {
+  // A lone surrogate in a rule label or silence comment made DuckDB refuse the JSON: a 500.
+  return text.replace(LONE_SURROGATE, '\uFFFD');
 }
 
 /**

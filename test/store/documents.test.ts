@@ -128,6 +128,12 @@ describe('documents in the DuckDB store', () => {
     assert.equal(await store.documents.delete('shop-r', 'dashboard', 'refunds-4111111111111111'), true);
   });
 
+  it('stores a lone surrogate as U+FFFD instead of failing the write (it answered 500)', async () => {
+    await store.documents.put('shop-a', 'silence', 's-surrogate', { comment: 'bad \ud800 text', ['k\udc00']: 1 });
+    const doc = await store.documents.get<Record<string, unknown>>('shop-a', 'silence', 's-surrogate');
+    assert.deepEqual(doc?.body, { comment: 'bad \ufffd text', ['k\ufffd']: 1 });
+  });
+
   it('rejects a bad kind before touching the database', async () => {
     await assert.rejects(async () => store.documents.get('shop-a', 'Bad Kind!', 'x'), /document kind/);
   });
