@@ -9,6 +9,7 @@ import type { GroupKey, Query, Stage } from '../query/index.ts';
 import type { QueryResult, Store } from '../store/store.ts';
 import { evaluateExpr, type Values } from './expr-eval.ts';
 import type { CompiledRule } from './rule.ts';
+import { dataObject } from '../schema/data-object.ts';
 
 /** One alert instance's reading at an evaluation. */
 export interface Sample {
@@ -177,9 +178,10 @@ export async function readRule(
 
   const samples: Sample[] = [];
   for (const row of rows.values()) {
-    const labels: Record<string, string> = {};
+    // Null-prototype: a group key named `__proto__` or `constructor` is a label like any other.
+    const labels: Record<string, string> = dataObject();
     for (const g of groupBy) labels[g] = String(row[g] ?? '');
-    const values: Record<string, unknown> = {};
+    const values: Record<string, unknown> = dataObject();
     for (const [k, v] of Object.entries(row)) if (!labelSet.has(k) && k !== BUCKET_KEY) values[k] = v;
     samples.push({ labels, values, active: evaluateExpr(rule.condition, row) === true });
   }

@@ -36,7 +36,8 @@ function lookup(path: string, ctx: TemplateContext): unknown {
     case 'value':
     case 'values':
       if (key === '') return Object.values(ctx.values).find((v) => typeof v === 'number');
-      return ctx.values[key];
+      // Own values only: `{{ value.constructor }}` must not render Object's constructor.
+      return Object.hasOwn(ctx.values, key) ? ctx.values[key] : undefined;
     default:
       return undefined;
   }

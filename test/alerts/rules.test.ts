@@ -81,6 +81,9 @@ describe('templates', () => {
   it('shows ? for an unknown name', () => {
     assert.equal(renderTemplate('{{ value.nope }} {{ labels.nope }}', ctx), '? ?');
   });
+  it('shows ? for names of built-ins, never what an object inherits', () => {
+    assert.equal(renderTemplate('{{ value.constructor }} {{ value.toString }} {{ labels.constructor }}', ctx), '? ? ?');
+  });
 });
 
 describe('rule validation', () => {
