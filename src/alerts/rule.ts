@@ -40,14 +40,25 @@ const SEVERITY_ALIASES: ReadonlyMap<string, Priority> = new Map<string, Priority
 
 const MIN_EVERY_MS = 5_000;
 
+/** The longest window, period or interval a rule may name: past a year of retention there is nothing to read. */
+const MAX_RULE_DURATION_MS = 400 * 86_400_000;
+/** Annotation and label values are templates and short texts; a megabyte of them stalled every evaluation. */
+const MAX_RULE_TEXT = 4096;
+
 const durationText = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  if (typeof value === 'number') return value;
+  let ms: number;
   try {
-    return parseDuration(value);
+    ms = typeof value === 'number' ? value : parseDuration(value);
   } catch {
     ctx.addIssue({ code: 'custom', message: `expected a duration like "30s", "5m" or "24h", got "${value}"` });
     return z.NEVER;
   }
+  // Unbounded, `window: 1e29` was accepted and then failed every evaluation (micros out of int64 range).
+  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_RULE_DURATION_MS) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration from 0s to 400d' });
+    return z.NEVER;
+  }
+  return ms;
 });
 
 const labelName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'expected a label name like "team" or "gateway"');
@@ -75,8 +86,8 @@ export const ruleSchema = z
       }
       return priority;
     }),
-    labels: z.record(labelName, z.string()).default({}),
-    annotations: z.record(z.string(), z.string()).default({}),
+    labels: z.record(labelName, z.string().max(MAX_RULE_TEXT)).default({}),
+    annotations: z.record(z.string(), z.string().max(MAX_RULE_TEXT)).default({}),
     /** Fields of the query's `stats ... by`: one alert instance per group. */
     group_by: z.array(z.string().min(1)).default([]),
     /** Change against the previous period: `<value>_baseline` and `<value>_change` (a fraction) become usable. */

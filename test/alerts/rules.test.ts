@@ -108,6 +108,13 @@ describe('rule validation', () => {
     assert.match(error({ ...base, query: 'event.type:x' }), /^query: the query needs a "\| stats/);
     assert.match(error({ ...base, condition: 'n >' }), /^condition: .*at character 4 of "n >"/);
     assert.match(error({ ...base, colour: 'red' }), /unknown key colour/);
+    // Bounded: these were accepted and then failed every evaluation, or stalled it.
+    assert.match(error({ ...base, window: 1e29 }), /^window: expected a duration from 0s to 400d/);
+    assert.match(error({ ...base, window: '100000000d' }), /^window: expected a duration from 0s to 400d/);
+    assert.match(error({ ...base, every: 1e29 }), /^every: expected a duration from 0s to 400d/);
+    assert.match(error({ ...base, baseline: { window: -1 } }), /^baseline\.window: expected a duration/);
+    assert.match(error({ ...base, annotations: { summary: 'x'.repeat(5000) } }), /^annotations\.summary: /);
+    assert.equal(error({ ...base, window: '365d', annotations: { summary: 'x'.repeat(4096) } }), 'no error');
   });
 
   it('points at the line and column in a YAML file', () => {
