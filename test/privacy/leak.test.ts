@@ -220,6 +220,24 @@ describe('leak test: nothing planted reaches disk, logs or the store', { timeout
     });
     assert.equal(d3.status, 400);
 
+    // Echoes in 2xx answers: an index created with a card in its name, a funnel whose step name,
+    // filter and split field hold plants.
+    const idx = await fetch(`${u}/${visa16}`, { method: 'PUT' });
+    assert.equal(idx.status, 200);
+    const funnel = await post(
+      `${u}/api/v1/funnel`,
+      JSON.stringify({
+        from: 'now-1h',
+        by: `x${visa16}`,
+        steps: [
+          { name: `paid with ${grouped(visaTest, ' ')}`, filter: `message:"${grouped(visaTest, ' ')}"` },
+          { name: `password=${S.password}`, filter: 'event.type:order_completed' },
+        ],
+      }),
+      { 'content-type': 'application/json' },
+    );
+    assert.equal(funnel.status, 200, JSON.stringify(funnel.json));
+
     // Card numbers in a path that does not exist, and in query text (good and bad queries).
     const nf = await fetch(`${u}/nothing/${visa16}?password=${S.password}`);
     assert.equal(nf.status, 404);

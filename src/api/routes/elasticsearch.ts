@@ -11,6 +11,7 @@ import { EsRequestError, ingestBulk, newDocumentId } from '../../ingest/elastics
 import { defaultRole } from '../auth.ts';
 import type { AppContext } from '../server.ts';
 import { prefersHtml, sendIndexHtml } from './ui.ts';
+import { redactMessage } from '../../privacy/log-redaction.ts';
 
 /** The Elasticsearch version Shoplens answers as (8.x: what current shippers accept). */
 export const ES_COMPAT_VERSION = '8.17.0';
@@ -187,7 +188,8 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
     app.put<{ Params: { index: string } }>('/:index', async (request) => ({
       acknowledged: true,
       shards_acknowledged: true,
-      index: request.params.index,
+      // Echoed as stored: an index name is redacted like any text (a card number in it is masked).
+      index: redactMessage(request.params.index),
     }));
     app.head('/:index', async (_request, reply) => reply.code(200).send());
   };

@@ -7,6 +7,8 @@ import { answerKey } from '../../store/answer-cache.ts';
 import { unknownFieldWarnings } from '../../store/query-service.ts';
 import { jsonBody, maxAgeField } from '../body.ts';
 import type { AppContext } from '../server.ts';
+import { redactMessage } from '../../privacy/log-redaction.ts';
+import { maskQueryText } from '../../privacy/query-text.ts';
 
 const funnelBody = z.object({
   steps: z
@@ -30,6 +32,15 @@ export function funnelRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     app.post('/api/v1/funnel', { config: { role: 'read' } }, async (request) => {
       const body = jsonBody(request, funnelBody);
+      // As for queries: card numbers (and e-mails) in step filters are masked the way stored data is,
+      // and names the answer echoes (step names, key, by) are redacted like any text.
+      body.steps = body.steps.map((s) => ({
+        ...s,
+        name: redactMessage(s.name),
+        filter: maskQueryText(s.filter, ctx.config.privacy),
+      }));
+      if (body.key) body.key = redactMessage(body.key);
+      if (body.by) body.by = redactMessage(body.by);
       const { maxAge, ...spec } = body;
       const tenant = request.principal.tenant;
       const cached = await ctx.answers.get(answerKey(tenant, ['funnel', spec]), maxAge ?? 0, () =>
