@@ -247,6 +247,14 @@ describe('leak test: nothing planted reaches disk, logs or the store', { timeout
     assert.equal(q2.status, 400);
     const q3 = await query(u, `message:${visa16} | stats count() by ${amex}`);
     assert.ok(q3.status === 200 || q3.status === 400);
+    // The explanation quotes the query's values: a secret typed into a query is not echoed there.
+    const q4 = await post(
+      `${u}/api/v1/query`,
+      JSON.stringify({ query: `message:"password=${S.password}" OR "${grouped(visa16, ' ')}"`, explain: true }),
+      { 'content-type': 'application/json' },
+    );
+    assert.equal(q4.status, 200, JSON.stringify(q4.json));
+    assert.ok((q4.json as { explain?: { plan: string } }).explain?.plan, 'the answer explains the query');
 
     // CSV import over HTTP (`shoplens import --url`), with a good row and rejected rows holding plants.
     const csv = join(dataDir, '..', `${dataDir.split('/').pop()}-customers.csv`);

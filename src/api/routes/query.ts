@@ -4,11 +4,12 @@ import { z } from 'zod';
 import { maskQueryText } from '../../privacy/query-text.ts';
 import { checkQueryLength } from '../../query/index.ts';
 import { EVENT_FIELDS } from '../../schema/fields.ts';
-import { runQuery } from '../../store/query-service.ts';
+import { runQuery, type QueryAnswer } from '../../store/query-service.ts';
 import { answerKey } from '../../store/answer-cache.ts';
 import { jsonBody, maxAgeField } from '../body.ts';
 import { roundMoney } from '../money.ts';
 import type { AppContext } from '../server.ts';
+import { redactMessage } from '../../privacy/log-redaction.ts';
 
 const queryBody = z.object({
   query: z.string({ error: 'expected the query text as a string' }),
@@ -43,7 +44,7 @@ export function queryRoutes(ctx: AppContext): FastifyPluginAsync {
             auditAccess,
             timeoutMs: ctx.config.query.timeout,
             maxLength: ctx.config.query.maxLength,
-          }).then((answer) => roundMoney(body.query, answer));
+          }).then((answer) => redactExplain(roundMoney(body.query, answer)));
         const key = answerKey(p.tenant, [body.query, body.from ?? '', body.to ?? '', auditAccess, !!body.explain]);
         // Data access is audited; the entry is committed alongside the query, before the answer.
         const [cached] = await Promise.all([
@@ -72,5 +73,22 @@ export function queryRoutes(ctx: AppContext): FastifyPluginAsync {
     app.get('/api/v1/fields', { config: { role: 'read' } }, async () => ({
       fields: EVENT_FIELDS.map((f) => ({ name: f.name, type: f.type, aliases: f.aliases, description: f.description })),
     }));
+  };
+}
+
+/**
+ * The explanation quotes the query's values (plan and parameters). Card numbers in them are already
+ * masked; secret values typed into a query (`password=hunter2`) are redacted too before they are echoed.
+ */
+function redactExplain(answer: QueryAnswer): QueryAnswer {
+  if (answer.explain === undefined) return answer;
+  const { plan, sql, params } = answer.explain;
+  return {
+    ...answer,
+    explain: {
+      plan: redactMessage(plan),
+      sql,
+      params: params.map((p) => (typeof p === 'string' ? redactMessage(p) : p)),
+    },
   };
 }
