@@ -58,6 +58,10 @@ export async function startTestServer(
       // Custom rules from this test's own (empty) directory unless it names one, never from ./rules of
       // whatever directory the tests run in: a YAML file left there would change every server's rules.
       alerts: { rulesDir: join(dataDir, 'rules'), ...(overrides.alerts ?? {}) },
+      // The retention job off unless a test turns it on: a minute after start it would delete the
+      // fixed-date scenarios the alert tests load (October 2025 is past every default retention now),
+      // in the middle of whichever test runs at that moment. Tests run retention with its route.
+      retention: { interval: 0, ...(overrides.retention ?? {}) },
       server: { host: '127.0.0.1', port: 0, ...(overrides.server ?? {}) },
     },
   });
