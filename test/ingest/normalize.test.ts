@@ -8,16 +8,7 @@ import {
   SAMPLE_PAGE_VIEW,
   SAMPLE_PAYMENT,
 } from '../fixtures/sample-events.ts';
-
-const NOW = Date.parse('2026-01-01T00:00:00Z');
-const OPTIONS: NormalizeOptions = {
-  tenant: 'default',
-  receivedAtMs: NOW,
-  maxFutureSkewMs: 3_600_000,
-  maxPastAgeMs: 3650 * 86_400_000,
-  maxDepth: 20,
-  maxFields: 1000,
-};
+import { NOW, OPTIONS } from './normalize-options.ts';
 
 /** The first 16 hex digits of SHA-1: how the fingerprint is documented, computed here independently. */
 function sha1Prefix(text: string): string {

@@ -5,19 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { normalizeEvent, type NormalizeOptions } from '../../src/ingest/normalize.ts';
+import { normalizeEvent } from '../../src/ingest/normalize.ts';
 import { Normalizer } from '../../src/ingest/normalizer.ts';
 import { loadConfig } from '../../src/config.ts';
-
-const NOW = Date.parse('2026-01-01T00:00:00Z');
-const OPTIONS: NormalizeOptions = {
-  tenant: 'default',
-  receivedAtMs: NOW,
-  maxFutureSkewMs: 3_600_000,
-  maxPastAgeMs: 3650 * 86_400_000,
-  maxDepth: 20,
-  maxFields: 1000,
-};
+import { OPTIONS } from './normalize-options.ts';
 
 /** Normalises a JSON text (as the ingest routes do: JSON.parse makes `__proto__` an own key). */
 function fromJson(text: string) {
