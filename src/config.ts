@@ -68,6 +68,14 @@ export const configSchema = z
           .default('256MB'),
         /** DuckDB worker threads; 0 = one per core. */
         duckdbThreads: z.coerce.number().int().min(0).default(0),
+        /** Acknowledged data is visible to queries within this long (the ingest log is loaded this often); 0ms = at once. */
+        refreshInterval: duration.prefault('1s'),
+        /** An ingest log segment is loaded once it holds this many rows (DuckDB's row group), or at the refresh interval. */
+        segmentRows: positiveInt.default(122_880),
+        /** Most bytes of ingest log not yet loaded into the store; beyond it ingest answers 429 with Retry-After. */
+        maxLogSize: byteSize.prefault('512mb'),
+        /** DuckDB threads while a log segment loads (one thread writes whole row groups); 0 = as many as queries. */
+        duckdbLoadThreads: z.coerce.number().int().min(0).default(1),
         /** How often the minute rollups (fast queries over days) catch up with new events; 0ms = never. */
         rollupInterval: duration.prefault('10s'),
       })
@@ -87,12 +95,6 @@ export const configSchema = z
         maxFields: positiveInt.default(1000),
         /** Worker threads that parse and normalise /api/v1/events bodies; 0 = on the main thread. */
         workers: z.coerce.number().int().min(0).max(64).default(availableParallelism()),
-        /** Group commit: wait at most this long to gather concurrent requests into one batch. */
-        batchWait: duration.prefault('5ms'),
-        /** Group commit: most events committed in one batch. */
-        batchMaxEvents: positiveInt.default(50_000),
-        /** Most events waiting for commit; beyond it ingest answers 429 with Retry-After. */
-        queueMaxEvents: positiveInt.default(500_000),
         /** Most bytes of ingest bodies being prepared or waiting for commit; beyond it: 429 with Retry-After (0 = off). */
         maxPendingBytes: byteSize.prefault('64mb'),
         /** Most time the waiting ingest work may be estimated to take to commit; beyond: 429 + Retry-After (0 = off). */

@@ -11,7 +11,6 @@ import type { Config } from '../config.ts';
 import type { DemoIncidentControl } from '../demo/incidents.ts';
 import { IngestPipeline } from '../ingest/pipeline.ts';
 import { IngestWorkerPool } from '../ingest/worker-pool.ts';
-import { GroupCommitWriter } from '../store/group-commit.ts';
 import type { Store } from '../store/store.ts';
 import { redactMessage } from '../privacy/log-redaction.ts';
 import { SelfMetrics } from '../telemetry/self-metrics.ts';
@@ -51,7 +50,6 @@ export interface AppContext {
   readonly config: Config;
   readonly store: Store;
   readonly pipeline: IngestPipeline;
-  readonly writer: GroupCommitWriter;
   readonly metrics: SelfMetrics;
   /** API keys (hashed, in the store's documents). */
   readonly keys: ApiKeyService;
@@ -93,31 +91,32 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
   const { config, store } = deps;
   const metrics = deps.metrics ?? new SelfMetrics();
-  const writer = new GroupCommitWriter(
-    store,
-    {
-      maxBatchEvents: config.ingest.batchMaxEvents,
-      maxWaitMs: config.ingest.batchWait,
-      maxQueuedEvents: config.ingest.queueMaxEvents,
+  store.observe?.({
+    onWrite: (_records, rows, _bytes, seconds) => {
+      metrics.batchCommitSeconds.observe({ outcome: 'ok' }, seconds);
+      metrics.batchEvents.observe(rows);
+      metrics.ingestStageSeconds.inc({ stage: 'log' }, seconds);
     },
-    {
-      onCommit: (events, seconds, ok) => {
-        metrics.batchCommitSeconds.observe({ outcome: ok ? 'ok' : 'error' }, seconds);
-        if (ok) metrics.batchEvents.observe(events);
-      },
-      onQueueDepth: (events) => metrics.ingestQueueEvents.set(events),
+    onQueue: (rows) => metrics.ingestQueueEvents.set(rows),
+    onLoaded: (segment, seconds) => {
+      metrics.segmentLoadSeconds.observe({ outcome: 'ok' }, seconds);
+      metrics.loadedEvents.inc(segment.rows);
+      metrics.ingestStageSeconds.inc({ stage: 'load' }, seconds);
     },
-  );
+    onFailed: () => metrics.segmentLoadSeconds.observe({ outcome: 'error' }, 0),
+    onVisible: (seconds) => metrics.visibilitySeconds.observe(seconds),
+    onLogBytes: (bytes) => metrics.logBytes.set(bytes),
+  });
   const workers =
     config.ingest.workers > 0
       ? new IngestWorkerPool(config.ingest.workers, config.ingest, deps.logger, config.privacy)
       : undefined;
-  const pipeline = new IngestPipeline(writer, config.ingest, metrics, workers, config.privacy);
+  if (workers) workers.onBusy = (seconds) => metrics.ingestStageSeconds.inc({ stage: 'prepare' }, seconds);
+  const pipeline = new IngestPipeline(store, config.ingest, metrics, workers, config.privacy);
   const context: AppContext = {
     config,
     store,
     pipeline,
-    writer,
     metrics,
     keys: new ApiKeyService(store.documents),
     audit: new AuditTrail(pipeline),
@@ -226,7 +225,6 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
       await rollups.stop();
       await app.close();
       await workers?.close();
-      await writer.close();
       await store.close();
     },
   };

@@ -2,11 +2,18 @@
 import { createServer, type ServerDeps, type ShoplensServer } from '../api/server.ts';
 import type { Config } from '../config.ts';
 import { DuckDBStore } from '../store/duckdb/duckdb-store.ts';
+import { LoggedStore } from '../store/logged-store.ts';
 import type { Store } from '../store/store.ts';
 import { createLogger } from '../telemetry/logger.ts';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
 
-export async function openStore(config: Config): Promise<Store> {
-  const store = new DuckDBStore({
+/**
+ * Opens the configured engine behind the ingest log (store/logged-store.ts):
+ * what a crash left in the log is loaded before this resolves.
+ */
+export async function openStore(config: Config, logger?: Logger): Promise<Store> {
+  const engine = new DuckDBStore({
     dataDir: config.dataDir,
     threads: config.store.duckdbThreads,
     memoryLimit: config.store.duckdbMemoryLimit,
@@ -14,7 +21,19 @@ export async function openStore(config: Config): Promise<Store> {
     defaultLimit: config.query.defaultLimit,
     maxRows: config.query.maxRows,
     queryTimeoutMs: config.query.timeout,
+    loadThreads: config.store.duckdbLoadThreads,
   });
+  const store = new LoggedStore(
+    engine,
+    {
+      dir: join(config.dataDir, 'log'),
+      refreshIntervalMs: config.store.refreshInterval,
+      segmentRows: config.store.segmentRows,
+      maxLogBytes: config.store.maxLogSize,
+    },
+    {},
+    logger,
+  );
   await store.open();
   return store;
 }
@@ -22,7 +41,7 @@ export async function openStore(config: Config): Promise<Store> {
 /** Opens the store, starts listening, and logs where. `extra` adds optional parts (the demo's incident control). */
 export async function startServer(config: Config, extra: Pick<ServerDeps, 'demo'> = {}): Promise<ShoplensServer> {
   const logger = createLogger(config.log.level);
-  const store = await openStore(config);
+  const store = await openStore(config, logger);
   const server = await createServer({ config, store, logger, ...extra });
   let host = config.server.host;
   if (config.auth === 'none' && !isLoopback(host)) {

@@ -26,6 +26,8 @@ export type WorkerAnswer =
       readonly rows: string[];
       readonly rejected: unknown[];
       readonly redactions: Record<string, number>;
+      /** Time the worker spent on the task, s. */
+      readonly seconds: number;
     }
   | {
       readonly id: number;
@@ -45,6 +47,7 @@ if (port) {
   const normalizer = new Normalizer(data.ingest, data.privacy);
   port.on('message', (task: WorkerTask) => {
     let answer: WorkerAnswer;
+    const started = performance.now();
     try {
       const body = Buffer.from(task.body.buffer, task.body.byteOffset, task.body.byteLength);
       const prepared = prepareEvents(normalizer, body, task.contentType, task.ctx);
@@ -54,6 +57,7 @@ if (port) {
         rows: prepared.rows as string[],
         rejected: prepared.rejected,
         redactions: prepared.redactions,
+        seconds: (performance.now() - started) / 1000,
       };
     } catch (err) {
       const e =

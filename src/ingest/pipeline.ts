@@ -7,7 +7,7 @@
  */
 import type { Config } from '../config.ts';
 import type { StoredEvent } from '../schema/record.ts';
-import type { GroupCommitWriter } from '../store/group-commit.ts';
+import type { Store } from '../store/store.ts';
 import type { SelfMetrics } from '../telemetry/self-metrics.ts';
 import { BackPressure, type Admission } from './back-pressure.ts';
 import { prepareEvents, type PreparedEvents } from './events-ndjson.ts';
@@ -18,7 +18,7 @@ import type { IngestWorkerPool } from './worker-pool.ts';
 export type { IngestContext };
 
 export class IngestPipeline {
-  readonly #writer: GroupCommitWriter;
+  readonly #store: Store;
   readonly #normalizer: Normalizer;
   readonly #metrics: SelfMetrics;
   readonly #workers: IngestWorkerPool | undefined;
@@ -26,13 +26,13 @@ export class IngestPipeline {
   readonly backPressure: BackPressure;
 
   constructor(
-    writer: GroupCommitWriter,
+    store: Store,
     config: Config['ingest'],
     metrics: SelfMetrics,
     workers?: IngestWorkerPool,
     privacy?: Config['privacy'],
   ) {
-    this.#writer = writer;
+    this.#store = store;
     this.#normalizer = new Normalizer(config, privacy);
     this.#metrics = metrics;
     this.#workers = workers;
@@ -94,12 +94,23 @@ export class IngestPipeline {
   /** Reads, normalises and serialises an events body: in a worker thread when there are any. */
   prepareEvents(body: Buffer, contentType: string | undefined, ctx: IngestContext): Promise<PreparedEvents> {
     if (this.#workers) return this.#workers.run(body, contentType, ctx);
-    return Promise.resolve().then(() => prepareEvents(this.#normalizer, body, contentType, ctx));
+    return Promise.resolve().then(() => {
+      const started = performance.now();
+      try {
+        return prepareEvents(this.#normalizer, body, contentType, ctx);
+      } finally {
+        this.#metrics.ingestStageSeconds.inc({ stage: 'prepare' }, (performance.now() - started) / 1000);
+      }
+    });
   }
 
-  /** Commits the accepted events of one request and counts the outcome. */
+  /**
+   * Commits the accepted events of one request (durable in the ingest log
+   * when it resolves; visible within the refresh interval) and counts the
+   * outcome.
+   */
   async commit(endpoint: string, events: readonly StoredEvent[], rejectedCodes: readonly string[]): Promise<void> {
-    await this.#writer.submit(events);
+    await this.#store.appendEvents(events);
     if (events.length > 0) this.#metrics.ingestedEvents.inc({ endpoint, outcome: 'accepted' }, events.length);
     this.countRejected(endpoint, rejectedCodes);
   }

@@ -33,6 +33,9 @@ export class IngestWorkerPool {
   #nextId = 0;
   #closed = false;
 
+  /** Hears the time each task took in its worker, s (for `shoplens_ingest_stage_seconds_total`). */
+  onBusy: ((seconds: number) => void) | undefined;
+
   constructor(size: number, config: Config['ingest'], logger?: Logger, privacy?: Config['privacy']) {
     this.#config = config;
     this.#privacy = privacy;
@@ -55,6 +58,7 @@ export class IngestWorkerPool {
       if (!p) return;
       slot.pending.delete(answer.id);
       if (answer.ok) {
+        this.onBusy?.(answer.seconds);
         p.resolve({
           rows: answer.rows as RowLine[],
           rejected: answer.rejected as ItemRejection[],

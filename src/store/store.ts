@@ -98,6 +98,21 @@ export interface ErasureResult {
   readonly byDataClass: Readonly<Record<string, number>>;
 }
 
+/** Who hears what the ingest log does (the server's /metrics). */
+export interface IngestLogObserver {
+  /** After each durable write of the log: appends, rows and bytes written together, seconds it took (write + fdatasync). */
+  onWrite?(records: number, rows: number, bytes: number, seconds: number): void;
+  /** Rows waiting for the log's next write, whenever it changes. */
+  onQueue?(rows: number): void;
+  /** A segment was loaded into the engine: its rows, and seconds the load took. */
+  onLoaded?(segment: { readonly id: number; readonly rows: number; readonly bytes: number }, seconds: number): void;
+  onFailed?(segment: { readonly id: number; readonly rows: number }, err: unknown): void;
+  /** Acknowledged → visible to queries, seconds, once per append. */
+  onVisible?(seconds: number, records: number): void;
+  /** Bytes in the log not yet loaded, whenever it changes. */
+  onLogBytes?(bytes: number): void;
+}
+
 export interface Store {
   /** `duckdb` or `clickhouse`: for logs and /metrics labels only. */
   readonly engine: string;
@@ -108,10 +123,17 @@ export interface Store {
   open(): Promise<void>;
   /**
    * Durably commits one batch of events: when the promise resolves the data
-   * survives a crash. All or nothing.
+   * survives a crash. All or nothing. Visible to queries at once, or (through
+   * the ingest log, logged-store.ts) within the refresh interval.
    */
   appendEvents(events: readonly StoredEvent[]): Promise<void>;
-  /** Event ids of `tenant` among `ids` that are already stored. */
+  /**
+   * Waits until every write acknowledged before the call is visible to
+   * queries (Elasticsearch `refresh=wait_for`); `force` makes it visible now
+   * instead of at the next refresh interval (`refresh=true`).
+   */
+  refresh(force?: boolean): Promise<void>;
+  /** Event ids of `tenant` among `ids` that are already stored (or acknowledged and about to be). */
   existingEventIds(tenant: string, ids: readonly string[]): Promise<Set<string>>;
   query(request: QueryRequest): Promise<QueryResult>;
   /** The SQL a query compiles to, without running it. */
@@ -145,6 +167,8 @@ export interface Store {
    * itself answers caught up at once.)
    */
   rollUp(nowMs?: number): Promise<{ readonly untilMs: number; readonly caughtUp: boolean }>;
+  /** Sets who hears of ingest log writes and loads (stores with a log only). */
+  observe?(observer: IngestLogObserver): void;
   /** Throws unless the store can take writes now (for /ready). */
   checkWritable(): Promise<void>;
   close(): Promise<void>;

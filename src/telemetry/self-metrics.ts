@@ -12,6 +12,11 @@ export class SelfMetrics {
   readonly batchCommitSeconds: Histogram<'outcome'>;
   readonly batchEvents: Histogram;
   readonly ingestQueueEvents: Gauge;
+  readonly logBytes: Gauge;
+  readonly segmentLoadSeconds: Histogram<'outcome'>;
+  readonly loadedEvents: Counter;
+  readonly visibilitySeconds: Histogram;
+  readonly ingestStageSeconds: Counter<'stage'>;
   readonly querySeconds: Histogram<'outcome'>;
   readonly queryCache: Counter<'endpoint' | 'result'>;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
@@ -57,20 +62,49 @@ export class SelfMetrics {
     });
     this.batchCommitSeconds = new Histogram({
       name: 'shoplens_batch_commit_seconds',
-      help: 'Time to append and commit one ingest batch to the store.',
+      help: 'Time to write and fdatasync one group of appends to the ingest log (the commit point of ingest).',
       labelNames: ['outcome'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
     this.batchEvents = new Histogram({
       name: 'shoplens_batch_events',
-      help: 'Events per committed ingest batch (group commit size).',
+      help: 'Events per durable write of the ingest log (group commit size).',
       buckets: [1, 10, 100, 500, 1000, 5000, 10000, 50000],
       registers,
     });
     this.ingestQueueEvents = new Gauge({
       name: 'shoplens_ingest_queue_events',
-      help: 'Events waiting for commit in the ingest queue.',
+      help: 'Events waiting for the next write of the ingest log.',
+      registers,
+    });
+    this.logBytes = new Gauge({
+      name: 'shoplens_log_bytes',
+      help: 'Bytes in the ingest log not yet loaded into the store (bounded by store.maxLogSize).',
+      registers,
+    });
+    this.segmentLoadSeconds = new Histogram({
+      name: 'shoplens_log_segment_load_seconds',
+      help: 'Time to load one ingest log segment into the store, by outcome.',
+      labelNames: ['outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.loadedEvents = new Counter({
+      name: 'shoplens_log_loaded_events_total',
+      help: 'Events loaded from the ingest log into the store.',
+      registers,
+    });
+    this.visibilitySeconds = new Histogram({
+      name: 'shoplens_ingest_visibility_seconds',
+      help: 'Time from the acknowledgement of an ingest request to its events being visible to queries.',
+      buckets: [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 5, 10, 30],
+      registers,
+    });
+    this.ingestStageSeconds = new Counter({
+      name: 'shoplens_ingest_stage_seconds_total',
+      help: 'Time spent per ingest stage: prepare (read, redact, normalise; in worker threads), log (write + fdatasync), load (into the store).',
+      labelNames: ['stage'],
       registers,
     });
     this.querySeconds = new Histogram({

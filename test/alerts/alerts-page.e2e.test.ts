@@ -29,7 +29,7 @@ describe('Alerts page in Chromium', { skip: !BROWSER }, () => {
         security: { ip_address: '185.220.101.34' },
       }),
     );
-    assert.equal((await post(`${server.url}/api/v1/events`, risky.join('\n'))).status, 200);
+    assert.equal((await post(`${server.url}/api/v1/events?refresh=wait_for`, risky.join('\n'))).status, 200);
     await server.server.alerts.tick(); // the pack, once, on the server's own engine
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

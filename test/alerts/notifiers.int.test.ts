@@ -104,9 +104,9 @@ describe('alert notifications reach real receivers', { skip: !PEERS }, () => {
   });
 
   it('fires once per receiver with the values, the labels and a link back', async () => {
-    const res = await post(`${server.url}/api/v1/events`, payments(T0 - 120_000, 'stripe', 4, 6));
+    const res = await post(`${server.url}/api/v1/events?refresh=wait_for`, payments(T0 - 120_000, 'stripe', 4, 6));
     assert.equal(res.status, 200);
-    await post(`${server.url}/api/v1/events`, payments(T0 - 120_000, 'paypal', 10, 0));
+    await post(`${server.url}/api/v1/events?refresh=wait_for`, payments(T0 - 120_000, 'paypal', 10, 0));
     await engine.tick();
 
     const [slack] = http.on('/slack');

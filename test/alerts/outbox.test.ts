@@ -77,7 +77,7 @@ describe('outbox and silences', () => {
   });
 
   it('keeps a notification while the receiver is down, retries with backoff, delivers it once when it is back', async () => {
-    await post(`${server.url}/api/v1/events`, requests(T0 - 60_000, 'cart-service', 5));
+    await post(`${server.url}/api/v1/events?refresh=wait_for`, requests(T0 - 60_000, 'cart-service', 5));
     await engine.tick(); // fires; the receiver is not listening
     let answer = (await (await fetch(`${server.url}/api/v1/alerts/notifications`)).json()) as any;
     assert.equal(answer.pending.length, 1);
@@ -122,8 +122,8 @@ describe('outbox and silences', () => {
       { 'content-type': 'application/json' },
     );
     assert.equal(res.status, 201, JSON.stringify(res.json));
-    await post(`${server.url}/api/v1/events`, requests(clock - 60_000, 'search-service', 4));
-    await post(`${server.url}/api/v1/events`, requests(clock - 60_000, 'user-service', 4));
+    await post(`${server.url}/api/v1/events?refresh=wait_for`, requests(clock - 60_000, 'search-service', 4));
+    await post(`${server.url}/api/v1/events?refresh=wait_for`, requests(clock - 60_000, 'user-service', 4));
     clock += 10_000;
     await engine.tick();
     const services = webhook.received.slice(1).map((r) => r.json.alerts[0].labels['service.name']);

@@ -197,7 +197,7 @@ describe('rules API', () => {
       });
     for (let w = 1; w <= 12; w++) lines.push(error(nowMs - 5 * 60_000 - w * 5 * 60_000 + 1000));
     for (let i = 0; i < 10; i++) lines.push(error(nowMs - 4 * 60_000 + i * 1000));
-    const ingested = await post(`${server.url}/api/v1/events`, lines.join('\n'));
+    const ingested = await post(`${server.url}/api/v1/events?refresh=wait_for`, lines.join('\n'));
     assert.equal(ingested.status, 200, JSON.stringify(ingested.json));
     const rule = loadRuleDirectory('/nonexistent', true).rules.find((r) => r.id === 'ErrorSpike')!;
     const reading = await readRule(server.server.context.store, 'default', rule, nowMs);

@@ -137,7 +137,7 @@ describe('API keys, roles and tenants', () => {
   it('lets each role do only its own job', async () => {
     const event = { '@timestamp': new Date().toISOString(), message: 'roles-check' };
     // ingest: may send, may not read or administer.
-    assert.equal((await call(srv, 'POST', '/api/v1/events', keys['aIngest'], event)).status, 200);
+    assert.equal((await call(srv, 'POST', '/api/v1/events?refresh=wait_for', keys['aIngest'], event)).status, 200);
     const ingestQuery = await call(srv, 'POST', '/api/v1/query', keys['aIngest'], { query: '*' });
     assert.equal(ingestQuery.status, 403);
     assert.match(ingestQuery.json.error.message, /role "ingest"; this route needs "read"/);
@@ -146,18 +146,18 @@ describe('API keys, roles and tenants', () => {
       (await call(srv, 'POST', '/api/v1/query', keys['aRead'], { query: 'message:roles-check' })).status,
       200,
     );
-    assert.equal((await call(srv, 'POST', '/api/v1/events', keys['aRead'], event)).status, 403);
+    assert.equal((await call(srv, 'POST', '/api/v1/events?refresh=wait_for', keys['aRead'], event)).status, 403);
     assert.equal((await call(srv, 'POST', '/api/v1/keys', keys['aRead'], { role: 'admin' })).status, 403);
     assert.equal((await call(srv, 'POST', '/api/v1/privacy/erasure', keys['aRead'], { customer_id: 'c' })).status, 403);
     // admin: everything.
-    assert.equal((await call(srv, 'POST', '/api/v1/events', keys['aAdmin'], event)).status, 200);
+    assert.equal((await call(srv, 'POST', '/api/v1/events?refresh=wait_for', keys['aAdmin'], event)).status, 200);
     assert.equal((await call(srv, 'GET', '/api/v1/keys', keys['aAdmin'])).status, 200);
   });
 
   it("stamps ingested events with the key's tenant; a tenant field in the payload cannot override it", async () => {
     const ts = new Date().toISOString();
     const sneaky = { '@timestamp': ts, message: 'tenant-override-attempt', tenant: 'shop-b', data_class: 'app' };
-    assert.equal((await call(srv, 'POST', '/api/v1/events', keys['aIngest'], sneaky)).json.accepted, 1);
+    assert.equal((await call(srv, 'POST', '/api/v1/events?refresh=wait_for', keys['aIngest'], sneaky)).json.accepted, 1);
     const inB = await call(srv, 'POST', '/api/v1/query', keys['bRead'], {
       query: 'message:tenant-override-attempt | stats count() as n',
     });
@@ -172,13 +172,13 @@ describe('API keys, roles and tenants', () => {
     const marker = 'tenant-a-private-marker';
     const ts = new Date().toISOString();
     // Shop A writes its marker everywhere it can: events, bulk, documents.
-    await call(srv, 'POST', '/api/v1/events', keys['aAdmin'], {
+    await call(srv, 'POST', '/api/v1/events?refresh=wait_for', keys['aAdmin'], {
       '@timestamp': ts,
       message: marker,
       customer: { id: marker },
     });
     const bulk = `${JSON.stringify({ index: { _index: `logs-${marker}` } })}\n${JSON.stringify({ '@timestamp': ts, message: marker })}\n`;
-    assert.equal((await call(srv, 'POST', '/_bulk', keys['aAdmin'], bulk, 'application/x-ndjson')).status, 200);
+    assert.equal((await call(srv, 'POST', '/_bulk?refresh=wait_for', keys['aAdmin'], bulk, 'application/x-ndjson')).status, 200);
     await call(srv, 'POST', '/api/v1/keys', keys['aAdmin'], { role: 'read', name: marker });
     // An alert rule, a silence and a dashboard of shop A, each carrying the marker.
     const rule = await call(srv, 'PUT', `/api/v1/alerts/rules/${marker}`, keys['aAdmin'], {

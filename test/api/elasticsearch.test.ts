@@ -82,7 +82,7 @@ describe('Elasticsearch API with the official client', () => {
       ['GET', '/'],
       ['HEAD', '/'],
       ['GET', '/_license'],
-      ['POST', '/_bulk'],
+      ['POST', '/_bulk?refresh=wait_for'],
       ['GET', '/no/such/route'],
     ] as const) {
       const r = await fetch(`${srv.url}${path}`, { method, headers: { accept: 'application/json' } });
@@ -256,7 +256,7 @@ describe('Elasticsearch API with the official client', () => {
       JSON.stringify({ '@timestamp': ts, message: 'good two' }),
       '',
     ].join('\n');
-    const answer = await client.transport.request<any>({ method: 'POST', path: '/_bulk', bulkBody: body });
+    const answer = await client.transport.request<any>({ method: 'POST', path: '/_bulk?refresh=wait_for', bulkBody: body });
     assert.equal(answer.errors, true);
     assert.equal(answer.items.length, 3);
     assert.equal(answer.items[0].index.status, 201);
@@ -438,7 +438,7 @@ describe('Elasticsearch whole-request errors', () => {
   /** Sends a raw _bulk body and returns the client's error. */
   async function bulkError(body: Buffer, headers: Record<string, string>): Promise<errors.ResponseError> {
     try {
-      await client.transport.request({ method: 'POST', path: '/_bulk', body }, { headers });
+      await client.transport.request({ method: 'POST', path: '/_bulk?refresh=wait_for', body }, { headers });
     } catch (err) {
       assert.ok(err instanceof errors.ResponseError, String(err));
       return err;
@@ -480,7 +480,7 @@ describe('Elasticsearch whole-request errors', () => {
   });
 
   it('still answers a body over server.maxBodyBytes with 413', async () => {
-    const r = await fetch(`${srv.url}/_bulk`, {
+    const r = await fetch(`${srv.url}/_bulk?refresh=wait_for`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-ndjson' },
       body: 'x'.repeat(100 * 1024),

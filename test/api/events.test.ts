@@ -44,7 +44,7 @@ describe('POST /api/v1/events', () => {
     const body = Object.values(SAMPLES)
       .map((e) => JSON.stringify(e))
       .join('\n');
-    const r = await post(`${srv.url}/api/v1/events`, body);
+    const r = await post(`${srv.url}/api/v1/events?refresh=wait_for`, body);
     assert.equal(r.status, 200);
     assert.deepEqual(r.json, { accepted: 4, rejected: [] });
     for (const [name, event] of Object.entries(SAMPLES)) {
@@ -67,7 +67,7 @@ describe('POST /api/v1/events', () => {
       JSON.stringify({ event: { type: 'add_to_cart' }, customer: { id: 'partial-2' } }),
       '[1,2]',
     ].join('\n');
-    const r = await post(`${srv.url}/api/v1/events`, body);
+    const r = await post(`${srv.url}/api/v1/events?refresh=wait_for`, body);
     assert.equal(r.status, 200);
     assert.equal(r.json.accepted, 2);
     assert.deepEqual(
@@ -84,7 +84,7 @@ describe('POST /api/v1/events', () => {
 
   it('accepts a JSON array and a single JSON object', async () => {
     const arr = await post(
-      `${srv.url}/api/v1/events`,
+      `${srv.url}/api/v1/events?refresh=wait_for`,
       JSON.stringify([{ message: 'array-1' }, { message: 'array-2' }, 'oops']),
       { 'content-type': 'application/json' },
     );
@@ -94,11 +94,11 @@ describe('POST /api/v1/events', () => {
       arr.json.rejected.map((x: any) => [x.index, x.code]),
       [[2, 'ingest.not_an_object']],
     );
-    const one = await post(`${srv.url}/api/v1/events`, JSON.stringify({ message: 'single-object' }), {
+    const one = await post(`${srv.url}/api/v1/events?refresh=wait_for`, JSON.stringify({ message: 'single-object' }), {
       'content-type': 'application/json',
     });
     assert.deepEqual(one.json, { accepted: 1, rejected: [] });
-    const pretty = await post(`${srv.url}/api/v1/events`, JSON.stringify({ message: 'pretty-object' }, null, 2), {
+    const pretty = await post(`${srv.url}/api/v1/events?refresh=wait_for`, JSON.stringify({ message: 'pretty-object' }, null, 2), {
       'content-type': 'application/json',
     });
     assert.deepEqual(pretty.json, { accepted: 1, rejected: [] });
@@ -108,13 +108,13 @@ describe('POST /api/v1/events', () => {
 
   it('accepts gzip bodies', async () => {
     const body = gzipSync(Buffer.from(JSON.stringify({ message: 'zipped event' }) + '\n'));
-    const r = await post(`${srv.url}/api/v1/events`, body, {
+    const r = await post(`${srv.url}/api/v1/events?refresh=wait_for`, body, {
       'content-type': 'application/x-ndjson',
       'content-encoding': 'gzip',
     });
     assert.deepEqual(r.json, { accepted: 1, rejected: [] });
     assert.equal(await count(srv, '"zipped event"'), 1);
-    const broken = await post(`${srv.url}/api/v1/events`, Buffer.from('not gzip'), {
+    const broken = await post(`${srv.url}/api/v1/events?refresh=wait_for`, Buffer.from('not gzip'), {
       'content-type': 'application/x-ndjson',
       'content-encoding': 'gzip',
     });
@@ -123,7 +123,7 @@ describe('POST /api/v1/events', () => {
   });
 
   it('answers 400 only when no line is valid, listing every problem', async () => {
-    const r = await post(`${srv.url}/api/v1/events`, 'nope\n{"transaction":{"amount":"x"}}');
+    const r = await post(`${srv.url}/api/v1/events?refresh=wait_for`, 'nope\n{"transaction":{"amount":"x"}}');
     assert.equal(r.status, 400);
     assert.equal(r.json.error.code, 'ingest.no_valid_events');
     assert.match(r.json.error.message, /line 1: invalid JSON/);
@@ -132,13 +132,13 @@ describe('POST /api/v1/events', () => {
   });
 
   it('rejects empty bodies, wrong content types and unknown encodings with clear errors', async () => {
-    const empty = await post(`${srv.url}/api/v1/events`, '');
+    const empty = await post(`${srv.url}/api/v1/events?refresh=wait_for`, '');
     assert.equal(empty.status, 400);
     assert.equal(empty.json.error.code, 'ingest.empty_body');
-    const form = await post(`${srv.url}/api/v1/events`, 'a=b', { 'content-type': 'application/x-www-form-urlencoded' });
+    const form = await post(`${srv.url}/api/v1/events?refresh=wait_for`, 'a=b', { 'content-type': 'application/x-www-form-urlencoded' });
     assert.equal(form.status, 415);
     assert.match(form.json.error.message, /application\/x-ndjson/);
-    const br = await post(`${srv.url}/api/v1/events`, '{}', {
+    const br = await post(`${srv.url}/api/v1/events?refresh=wait_for`, '{}', {
       'content-type': 'application/json',
       'content-encoding': 'br',
     });
@@ -150,7 +150,7 @@ describe('POST /api/v1/events', () => {
     const good = Buffer.from(JSON.stringify({ message: 'utf8-good' }) + '\n');
     const bad = Buffer.concat([Buffer.from('{"message":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]);
     const long = Buffer.from(JSON.stringify({ message: 'x'.repeat(2 * 1024 * 1024) }) + '\n');
-    const r = await post(`${srv.url}/api/v1/events`, Buffer.concat([good, bad, long]));
+    const r = await post(`${srv.url}/api/v1/events?refresh=wait_for`, Buffer.concat([good, bad, long]));
     assert.equal(r.status, 200);
     assert.equal(r.json.accepted, 1);
     assert.deepEqual(
@@ -168,7 +168,7 @@ describe('POST /api/v1/events', () => {
       '{"message":"surrogate-batch broken \\ud800 here","customer":{"id":"c-\\udfff"}}',
       '{"message":"surrogate-batch ok 2"}',
     ].join('\n');
-    const r = await post(`${srv.url}/api/v1/events`, body);
+    const r = await post(`${srv.url}/api/v1/events?refresh=wait_for`, body);
     assert.deepEqual(r.json, { accepted: 3, rejected: [] });
     assert.equal(await count(srv, 'surrogate-batch'), 3);
     assert.equal(await count(srv, 'broken'), 1);
@@ -177,13 +177,13 @@ describe('POST /api/v1/events', () => {
   it('answers 413 with the limit for a body over the size limit', async () => {
     const small = await startTestServer({ server: { maxBodyBytes: 1000 } });
     try {
-      const r = await post(`${small.url}/api/v1/events`, JSON.stringify({ message: 'y'.repeat(2000) }));
+      const r = await post(`${small.url}/api/v1/events?refresh=wait_for`, JSON.stringify({ message: 'y'.repeat(2000) }));
       assert.equal(r.status, 413);
       assert.equal(r.json.error.code, 'request.body_too_large');
       assert.match(r.json.error.message, /1000 bytes/);
       const zipped = gzipSync(Buffer.from(JSON.stringify({ message: 'z'.repeat(5000) })));
       assert.ok(zipped.length < 1000);
-      const z = await post(`${small.url}/api/v1/events`, zipped, {
+      const z = await post(`${small.url}/api/v1/events?refresh=wait_for`, zipped, {
         'content-type': 'application/x-ndjson',
         'content-encoding': 'gzip',
       });
@@ -197,7 +197,7 @@ describe('POST /api/v1/events', () => {
   it('commits concurrent requests together (group commit) and acknowledges each', async () => {
     const before = await count(srv, 'message:concurrent-*');
     const requests = Array.from({ length: 40 }, (_, i) =>
-      post(`${srv.url}/api/v1/events`, JSON.stringify({ message: `concurrent-${i}` })),
+      post(`${srv.url}/api/v1/events?refresh=wait_for`, JSON.stringify({ message: `concurrent-${i}` })),
     );
     const answers = await Promise.all(requests);
     assert.ok(answers.every((a) => a.status === 200 && a.json.accepted === 1));
@@ -222,15 +222,15 @@ describe('ingest without worker threads (ingest.workers: 0)', () => {
     const inline = await startTestServer({ ingest: { workers: 0 } });
     const pooled = await startTestServer({ ingest: { workers: 2 } });
     try {
-      const a = await post(`${inline.url}/api/v1/events`, body);
-      const b = await post(`${pooled.url}/api/v1/events`, body);
+      const a = await post(`${inline.url}/api/v1/events?refresh=wait_for`, body);
+      const b = await post(`${pooled.url}/api/v1/events?refresh=wait_for`, body);
       assert.equal(a.status, 200);
       assert.deepEqual(a.json, b.json);
       assert.equal(a.json.accepted, 2);
       assert.equal(await count(inline, 'message:inline-*'), 2);
       assert.equal(await count(pooled, 'message:inline-*'), 2);
-      const e1 = await post(`${inline.url}/api/v1/events`, '', {});
-      const e2 = await post(`${pooled.url}/api/v1/events`, '', {});
+      const e1 = await post(`${inline.url}/api/v1/events?refresh=wait_for`, '', {});
+      const e2 = await post(`${pooled.url}/api/v1/events?refresh=wait_for`, '', {});
       assert.equal(e1.status, 400);
       assert.deepEqual(e1.json, e2.json);
     } finally {
@@ -247,7 +247,7 @@ describe('durability', () => {
       const body = Array.from({ length: 500 }, (_, i) =>
         JSON.stringify({ message: `persist-${i}`, event: { type: 'add_to_cart' } }),
       ).join('\n');
-      const r = await post(`${srv.url}/api/v1/events`, body);
+      const r = await post(`${srv.url}/api/v1/events?refresh=wait_for`, body);
       assert.equal(r.json.accepted, 500);
       srv = await srv.restart();
       assert.equal(await count(srv, 'message:persist-* AND event.type:add_to_cart'), 500);

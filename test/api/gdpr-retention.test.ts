@@ -9,7 +9,7 @@ import { post, query, startTestServer, type TestServer } from '../helpers/server
 const DAY = 86_400_000;
 
 async function ndjson(srv: TestServer, events: object[]): Promise<void> {
-  const r = await post(`${srv.url}/api/v1/events`, events.map((e) => JSON.stringify(e)).join('\n'));
+  const r = await post(`${srv.url}/api/v1/events?refresh=wait_for`, events.map((e) => JSON.stringify(e)).join('\n'));
   assert.equal(r.status, 200, JSON.stringify(r.json));
   assert.equal(r.json.accepted, events.length, JSON.stringify(r.json));
 }

@@ -52,7 +52,7 @@ describe('per-tenant rate limits', () => {
     const line = JSON.stringify({ '@timestamp': new Date().toISOString(), message: 'x'.repeat(900), tag: 'bytes' });
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
-      const r = await post(`${srv.url}/api/v1/events`, line, {
+      const r = await post(`${srv.url}/api/v1/events?refresh=wait_for`, line, {
         'content-type': 'application/x-ndjson',
         authorization: `Bearer ${keyOf['shop-b']}`,
       });
@@ -93,7 +93,7 @@ describe('overload: back-pressure by bytes and by estimated commit delay', () =>
     return Promise.all(
       Array.from({ length: n }, async (_, i) => {
         const tag = `${prefix}-${i}`;
-        return { tag, lines, answer: await post(`${url}/api/v1/events`, body(tag, lines)) };
+        return { tag, lines, answer: await post(`${url}/api/v1/events?refresh=wait_for`, body(tag, lines)) };
       }),
     );
   }
@@ -142,7 +142,7 @@ describe('overload: back-pressure by bytes and by estimated commit delay', () =>
         /receiving more than it can commit: .* would pass the limit of 256 KiB \(ingest\.maxPendingBytes\); nothing of this request was stored, retry it after \d+ s/,
       );
       // Recovered: with nothing waiting, the next request is taken.
-      const later = await post(`${srv.url}/api/v1/events`, body('bytes-later', 200));
+      const later = await post(`${srv.url}/api/v1/events?refresh=wait_for`, body('bytes-later', 200));
       assert.equal(later.status, 200, JSON.stringify(later.json));
       assert.equal((await storedByTag(srv.url, 'bytes')).get('bytes-later'), 200);
       const metrics = await (await fetch(`${srv.url}/metrics`)).text();
@@ -167,7 +167,7 @@ describe('overload: back-pressure by bytes and by estimated commit delay', () =>
         refused[0]!.json.error.message,
         /would take about .* to commit, longer than the limit of 1 ms \(ingest\.maxQueueDelay\)/,
       );
-      const later = await post(`${srv.url}/api/v1/events`, body('delay-later', 200));
+      const later = await post(`${srv.url}/api/v1/events?refresh=wait_for`, body('delay-later', 200));
       assert.equal(later.status, 200, JSON.stringify(later.json));
     } finally {
       await srv.close();
@@ -183,7 +183,7 @@ describe('overload: back-pressure by bytes and by estimated commit delay', () =>
           .flatMap((line) => ['{"index":{"_index":"logs-bp"}}', line])
           .join('\n') + '\n';
       const answers = await Promise.all(
-        Array.from({ length: 12 }, (_, i) => post(`${srv.url}/_bulk`, bulkBody(`bulk-${i}`))),
+        Array.from({ length: 12 }, (_, i) => post(`${srv.url}/_bulk?refresh=wait_for`, bulkBody(`bulk-${i}`))),
       );
       const refused = answers.filter((a) => a.status === 429);
       assert.ok(refused.length > 0, answers.map((a) => a.status).join(','));

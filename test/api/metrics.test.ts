@@ -72,18 +72,18 @@ describe('GET /metrics', () => {
       JSON.stringify({ '@timestamp': 'yesterday-ish', message: 'x' }),
       good(5),
     ];
-    const first = await post(`${srv.url}/api/v1/events`, lines.join('\n'));
+    const first = await post(`${srv.url}/api/v1/events?refresh=wait_for`, lines.join('\n'));
     assert.equal(first.status, 200, JSON.stringify(first.json));
     assert.equal(first.json.accepted, 5);
     // A request with only bad events is rejected whole (400) and still counted.
-    const second = await post(`${srv.url}/api/v1/events`, JSON.stringify({ transaction: { amount: 'abc' } }));
+    const second = await post(`${srv.url}/api/v1/events?refresh=wait_for`, JSON.stringify({ transaction: { amount: 'abc' } }));
     assert.equal(second.status, 400, JSON.stringify(second.json));
-    const third = await post(`${srv.url}/api/v1/events`, [good(6), good(7)].join('\n'));
+    const third = await post(`${srv.url}/api/v1/events?refresh=wait_for`, [good(6), good(7)].join('\n'));
     assert.equal(third.json.accepted, 2);
 
     // Elasticsearch _bulk: one stored, one rejected by the type check, one unsupported action.
     const bulk = await post(
-      `${srv.url}/_bulk`,
+      `${srv.url}/_bulk?refresh=wait_for`,
       [
         '{"index":{"_index":"logs-metrics"}}',
         good(8),

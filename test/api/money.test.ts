@@ -41,7 +41,7 @@ describe('money in query answers', () => {
       order(100.4, 'JPY', 10),
       order(200.3, 'JPY', 20),
     ].join('\n');
-    const r = await post(`${server.url}/api/v1/events`, body);
+    const r = await post(`${server.url}/api/v1/events?refresh=wait_for`, body);
     assert.equal(r.status, 200, JSON.stringify(r.json));
   });
   after(async () => server?.close());

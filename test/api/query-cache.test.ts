@@ -10,7 +10,7 @@ describe('server-side answer cache (maxAge)', () => {
     const lines = Array.from({ length: n }, (_, i) =>
       JSON.stringify({ 'event.type': 'purchase', 'transaction.amount': 10 + i, 'customer.id': customer }),
     );
-    return post(`${srv.url}/api/v1/events`, lines.join('\n'));
+    return post(`${srv.url}/api/v1/events?refresh=wait_for`, lines.join('\n'));
   }
   function ask(body: Record<string, unknown>) {
     return post(`${srv.url}/api/v1/query`, JSON.stringify({ query: q, from: 'now-1h', to: 'now+5m', ...body }), {

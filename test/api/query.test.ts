@@ -63,7 +63,7 @@ describe('POST /api/v1/query', () => {
         }),
       );
     }
-    const r = await post(`${srv.url}/api/v1/events`, lines.join('\n'));
+    const r = await post(`${srv.url}/api/v1/events?refresh=wait_for`, lines.join('\n'));
     assert.equal(r.json.accepted, 1400);
   });
   after(async () => {

@@ -28,7 +28,7 @@ describe('minute rollups in a running server', () => {
         }),
       );
     }
-    const r = await post(`${srv.url}/api/v1/events`, lines.join('\n'));
+    const r = await post(`${srv.url}/api/v1/events?refresh=wait_for`, lines.join('\n'));
     assert.equal(r.json.accepted, sent);
   });
   after(async () => {

@@ -57,9 +57,9 @@ describe('shoplens CLI', () => {
         transaction: { gateway: i % 2 === 0 ? 'stripe' : 'paypal', amount: 10 },
       }),
     ).join('\n');
-    const refused = await post(`${url}/api/v1/events`, body);
+    const refused = await post(`${url}/api/v1/events?refresh=wait_for`, body);
     assert.equal(refused.status, 401, 'no key, no ingest');
-    const r = await post(`${url}/api/v1/events`, body, {
+    const r = await post(`${url}/api/v1/events?refresh=wait_for`, body, {
       'content-type': 'application/x-ndjson',
       authorization: `Bearer ${key}`,
     });
@@ -189,7 +189,7 @@ describe('shoplens compiled to build/ (what bin/shoplens runs after npm ci)', ()
     const events = [1, 2, 3].map((n) =>
       JSON.stringify({ '@timestamp': at, event: { type: 'order_completed' }, order: { id: `ORD-${n}` } }),
     );
-    assert.equal((await post(`${server.url}/api/v1/events`, `${events.join('\n')}\n`)).status, 200);
+    assert.equal((await post(`${server.url}/api/v1/events?refresh=wait_for`, `${events.join('\n')}\n`)).status, 200);
     const r = await shoplensAsync(
       ['query', '--url', server.url, 'event.type:order_completed | stats count() as orders', '--format', 'json'],
       compiled,

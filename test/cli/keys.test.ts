@@ -106,7 +106,7 @@ describe('shoplens keys', () => {
       });
       assert.equal(made.status, 0, made.stderr);
       const ingestKey = made.stdout.trim();
-      const sent = await fetch(`${again.url}/api/v1/events`, {
+      const sent = await fetch(`${again.url}/api/v1/events?refresh=wait_for`, {
         method: 'POST',
         headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' },
         body: JSON.stringify({ message: 'hello from shop-y' }),

@@ -21,7 +21,7 @@ describe('shoplens privacy and retention', () => {
       { '@timestamp': ts(0.03), event: { type: 'order_completed' }, customer: { id: 'cust_1' } },
       { '@timestamp': ts(45), message: 'an old app log' },
     ];
-    const r = await post(`${srv.url}/api/v1/events`, lines.map((l) => JSON.stringify(l)).join('\n'));
+    const r = await post(`${srv.url}/api/v1/events?refresh=wait_for`, lines.map((l) => JSON.stringify(l)).join('\n'));
     assert.equal(r.json.accepted, 4);
     await srv.close({ keepData: true });
   });

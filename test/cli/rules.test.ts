@@ -73,7 +73,7 @@ describe('shoplens rules', () => {
         payment: { risk_score: 90 },
       }),
     );
-    assert.equal((await post(`${server.url}/api/v1/events`, events.join('\n'))).status, 200);
+    assert.equal((await post(`${server.url}/api/v1/events?refresh=wait_for`, events.join('\n'))).status, 200);
     const r = await run(['rules', 'test', 'HighRiskTransactions', '--url', server.url]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^FIRING  high_risk=6 total_amount=600 ip_addresses=0$/m);

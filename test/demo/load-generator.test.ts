@@ -44,7 +44,7 @@ describe('load generator', () => {
     const stamp = new Date().toISOString();
     const sample = 1500;
     const body = batchBody(pool.tails, 0, sample, stamp);
-    const answer = await post(`${server.url}/api/v1/events`, body);
+    const answer = await post(`${server.url}/api/v1/events?refresh=wait_for`, body);
     assert.equal(answer.status, 200, JSON.stringify(answer.json));
     assert.equal(answer.json.accepted, sample);
     assert.deepEqual(answer.json.rejected ?? [], []);

@@ -63,6 +63,9 @@ export async function startTestServer(
       // in the middle of whichever test runs at that moment. Tests run retention with its route.
       retention: { interval: 0, ...(overrides.retention ?? {}) },
       server: { host: '127.0.0.1', port: 0, ...(overrides.server ?? {}) },
+      // Data visible within 200 ms of its acknowledgement (1 s in production): tests that read what
+      // they wrote send `?refresh=wait_for`, and wait less for it.
+      store: { refreshInterval: '200ms', ...(overrides.store ?? {}) },
     },
   });
   const chunks: string[] = [];
@@ -73,7 +76,7 @@ export async function startTestServer(
     },
   });
   const logger = createLogger('info', sink);
-  const store = await openStore(config);
+  const store = await openStore(config, logger);
   const server = await createServer({ config, store, logger, ...extras });
   const address = await server.app.listen({ host: '127.0.0.1', port: 0 });
   const self: TestServer = {

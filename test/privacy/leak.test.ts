@@ -130,7 +130,7 @@ describe('leak test: nothing planted reaches disk, logs or the store', { timeout
       JSON.stringify({ '@timestamp': `${amex}`, token: S.token }),
       JSON.stringify({ data_class: `${discover}` }),
     ].join('\n');
-    const r1 = await post(`${u}/api/v1/events?token=${S.token}&card=${visa16}`, ndjson, {
+    const r1 = await post(`${u}/api/v1/events?refresh=wait_for&token=${S.token}&card=${visa16}`, ndjson, {
       'content-type': 'application/x-ndjson',
       authorization: `Bearer ${S.bearer}`,
       cookie: `session=${S.cookie}`,
@@ -138,32 +138,32 @@ describe('leak test: nothing planted reaches disk, logs or the store', { timeout
     assert.equal(r1.status, 200, JSON.stringify(r1.json));
     assert.equal(r1.json.accepted, 1);
     assert.equal(r1.json.rejected.length, 5);
-    const r2 = await post(`${u}/api/v1/events`, JSON.stringify([plantedEvent(2), plantedEvent(3)]), {
+    const r2 = await post(`${u}/api/v1/events?refresh=wait_for`, JSON.stringify([plantedEvent(2), plantedEvent(3)]), {
       'content-type': 'application/json',
     });
     assert.equal(r2.json.accepted, 2);
-    const r3 = await post(`${u}/api/v1/events`, JSON.stringify(plantedEvent(4)), {
+    const r3 = await post(`${u}/api/v1/events?refresh=wait_for`, JSON.stringify(plantedEvent(4)), {
       'content-type': 'application/json',
     });
     assert.equal(r3.json.accepted, 1);
-    const r4 = await post(`${u}/api/v1/events`, gzipSync(JSON.stringify(plantedEvent(5))), {
+    const r4 = await post(`${u}/api/v1/events?refresh=wait_for`, gzipSync(JSON.stringify(plantedEvent(5))), {
       'content-type': 'application/x-ndjson',
       'content-encoding': 'gzip',
     });
     assert.equal(r4.json.accepted, 1);
     // Every line bad: the 400 answer quotes the first problem.
-    const r5 = await post(`${u}/api/v1/events`, JSON.stringify({ 'event.duration': `${visa16} ms` }));
+    const r5 = await post(`${u}/api/v1/events?refresh=wait_for`, JSON.stringify({ 'event.duration': `${visa16} ms` }));
     assert.equal(r5.status, 400);
     // Request ids a client sends are echoed back and logged only when they hold nothing secret.
     for (const requestId of [grouped(visaTest, '-'), `token:${S.token}`, `password:${S.hunter2}`]) {
-      const r = await post(`${u}/api/v1/events`, JSON.stringify({ message: 'request id' }), {
+      const r = await post(`${u}/api/v1/events?refresh=wait_for`, JSON.stringify({ message: 'request id' }), {
         'content-type': 'application/json',
         'x-request-id': requestId,
       });
       assert.equal(r.status, 200);
       assert.match(r.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
     }
-    const kept = await post(`${u}/api/v1/events`, JSON.stringify({ message: 'request id' }), {
+    const kept = await post(`${u}/api/v1/events?refresh=wait_for`, JSON.stringify({ message: 'request id' }), {
       'content-type': 'application/json',
       'x-request-id': 'trace-0042',
     });
@@ -184,7 +184,7 @@ describe('leak test: nothing planted reaches disk, logs or the store', { timeout
       `{"index": {"_index": "${grouped(diners, '-')}"`,
       '{}',
     ].join('\n');
-    const b1 = await post(`${u}/logs-${grouped(unionpay, '-')}/_bulk`, `${bulk}\n`, {
+    const b1 = await post(`${u}/logs-${grouped(unionpay, '-')}/_bulk?refresh=wait_for`, `${bulk}\n`, {
       'content-type': 'application/x-ndjson',
     });
     assert.equal(b1.status, 200, JSON.stringify(b1.json));

@@ -59,7 +59,7 @@ describe('Admin page', { skip: !BROWSER }, () => {
       customer: { id: 'cust_42' },
     }));
     const other = { '@timestamp': new Date(now).toISOString(), message: 'someone else', customer: { id: 'cust_7' } };
-    const ingested = await call(server, adminKey, 'POST', '/api/v1/events', [...events, other]);
+    const ingested = await call(server, adminKey, 'POST', '/api/v1/events?refresh=wait_for', [...events, other]);
     assert.equal(ingested.status, 200, JSON.stringify(ingested.json));
     assert.equal(ingested.json['accepted'], 4);
     browser = await launchChromium();

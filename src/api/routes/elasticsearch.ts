@@ -8,6 +8,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.ts';
 import { decodeBody } from '../../ingest/body.ts';
 import { EsRequestError, ingestBulk, newDocumentId } from '../../ingest/elasticsearch-bulk.ts';
+import { applyRefresh, refreshMode, type RefreshMode } from '../refresh.ts';
 import { defaultRole } from '../auth.ts';
 import type { AppContext } from '../server.ts';
 import { prefersHtml, sendIndexHtml } from './ui.ts';
@@ -36,6 +37,15 @@ function clusterInfo(): Record<string, unknown> {
   };
 }
 
+/** `refresh` as Elasticsearch clients send it; a bad value answers in Elasticsearch's error shape. */
+function esRefreshMode(query: unknown): RefreshMode {
+  try {
+    return refreshMode(query);
+  } catch (err) {
+    throw new EsRequestError(400, 'illegal_argument_exception', (err as Error).message);
+  }
+}
+
 export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     // Log shippers and Elasticsearch clients send data and make their setup calls with an ingest key.
@@ -56,7 +66,8 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
 
     const bulk = async (request: FastifyRequest, index: string | undefined) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      return ctx.pipeline.admitted(raw.length, async (admission) => {
+      const refresh = esRefreshMode(request.query);
+      const answer = await ctx.pipeline.admitted(raw.length, async (admission) => {
         const body = await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes);
         admission.resize(Math.max(raw.length, body.length));
         return ingestBulk(ctx.pipeline, (tenant, ids) => ctx.store.existingEventIds(tenant, ids), body, index, {
@@ -64,6 +75,8 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
           receivedAtMs: Date.now(),
         });
       });
+      await applyRefresh(ctx.store, refresh);
+      return answer;
     };
 
     // Public: browsers navigating here cannot send an API key, and cluster info is what every ES client may see.
@@ -91,7 +104,10 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
       action: 'index' | 'create',
     ) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      return ctx.pipeline.admitted(raw.length, () => indexOne(request, reply, action, raw));
+      const refresh = esRefreshMode(request.query);
+      const answer = await ctx.pipeline.admitted(raw.length, () => indexOne(request, reply, action, raw));
+      await applyRefresh(ctx.store, refresh);
+      return answer;
     };
     const indexOne = async (
       request: FastifyRequest<{ Params: { index: string; id?: string } }>,
@@ -183,6 +199,15 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
       app.put(`/${prefix}/*`, async () => ({ acknowledged: true }));
       app.post(`/${prefix}/*`, async () => ({ acknowledged: true }));
       app.delete(`/${prefix}/*`, async () => ({ acknowledged: true }));
+    }
+    // Refresh: what was acknowledged becomes visible to queries now.
+    const refreshAll = async () => {
+      await ctx.store.refresh(true);
+      return { _shards: { total: 1, successful: 1, failed: 0 } };
+    };
+    for (const method of ['POST', 'GET'] as const) {
+      app.route({ method, url: '/_refresh', handler: refreshAll });
+      app.route({ method, url: '/:index/_refresh', handler: refreshAll });
     }
     // Creating or checking an index: every index exists in Shoplens's one schema.
     app.put<{ Params: { index: string } }>('/:index', async (request) => ({

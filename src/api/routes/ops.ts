@@ -21,7 +21,7 @@ export function opsRoutes(ctx: AppContext): FastifyPluginAsync {
           headers: { 'Retry-After': '5' },
         });
       }
-      return { status: 'ready', store: ctx.store.engine, queuedEvents: ctx.writer.queuedEvents };
+      return { status: 'ready', store: ctx.store.engine };
     });
 
     app.get('/metrics', { logLevel: 'warn', config: { role: 'read' } }, async (_request, reply) => {

@@ -40,7 +40,7 @@ const STAGING_DIR = (() => {
   }
 })();
 /** Staging files being written or read by this process right now (never removed as stale). */
-const LIVE_FILES = new Set<string>();
+export const LIVE_FILES = new Set<string>();
 /** The name staging files had before they carried their store's tag: `shoplens-<pid>-<uuid>.ndjson`. */
 const UNTAGGED_FILE = /^shoplens-(\d+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.ndjson$/;
 
@@ -120,7 +120,7 @@ function eventTimeUs(e: StoredEvent): number {
 }
 
 /** The rows of a staging file as the columns of `events`, in order; the path is ours (never user text). */
-function jsonSourceSql(path: string): string {
+export function jsonSourceSql(path: string): string {
   const spec = EVENT_FIELDS.map(
     (f) =>
       `${f.column}: '${f.column === 'tenant' || f.column === 'data_class' ? 'VARCHAR' : JSON_COLUMN_TYPES[f.type]}'`,
@@ -267,7 +267,7 @@ async function insertViaJson(
   }
 }
 
-async function insertViaAppender(
+export async function insertViaAppender(
   c: DuckDBConnection,
   stored: readonly StoredEvent[],
   columnTypes: readonly DuckDBType[],
@@ -298,7 +298,6 @@ async function deleteReplaced(
   events: readonly StoredEvent[],
   watermarkMs: number,
 ): Promise<Set<number>> {
-  const rolledMinutes = new Set<number>();
   const byTenant = new Map<string, string[]>();
   for (const e of events) {
     if (typeof e === 'string') continue;
@@ -308,9 +307,22 @@ async function deleteReplaced(
     list.push(id);
     byTenant.set(e.tenant, list);
   }
+  return deleteIds(c, byTenant, watermarkMs);
+}
+
+/**
+ * Deletes the stored events of each tenant with the given event ids;
+ * answers the rolled-up minutes they were counted in (to rebuild).
+ */
+export async function deleteIds(
+  c: DuckDBConnection,
+  byTenant: ReadonlyMap<string, readonly string[]>,
+  watermarkMs: number,
+): Promise<Set<number>> {
+  const rolledMinutes = new Set<number>();
   for (const [tenant, ids] of byTenant) {
     const where = 'tenant = $1 AND event_id IN (SELECT unnest($2::VARCHAR[]))';
-    const params = [tenant, listValue(ids)];
+    const params = [tenant, listValue([...ids])];
     // The replaced events leave the minute rollups they were counted in.
     if (watermarkMs > 0) {
       for (const m of await minutesOfEvents(c, where, params, watermarkMs)) rolledMinutes.add(m);

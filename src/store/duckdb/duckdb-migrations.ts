@@ -159,4 +159,12 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = [
       'DELETE FROM rollup_1m_state',
     ],
   },
+  {
+    version: 6,
+    name: 'ingest log state',
+    statements: [
+      // The id of the last ingest log segment loaded (one row, id 1), written in the load's own transaction.
+      'CREATE TABLE ingest_log_state (id INTEGER PRIMARY KEY, loaded_segment BIGINT NOT NULL)',
+    ],
+  },
 ];

@@ -24,7 +24,6 @@ import type {
   QueryRequest,
   QueryResult,
   ResultColumn,
-  Store,
   StoreCapabilities,
 } from '../store.ts';
 import { duckdbDialect } from './duckdb-dialect.ts';
@@ -41,6 +40,9 @@ import { deleteExpired, eraseCustomer, exportCustomerSql, rolledUntilMs } from '
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.ts';
 import { lastVersions, StagingFiles, writeBatch } from './duckdb-batch-writer.ts';
 import { firstEventMinuteMs, minuteWatermarkMs, rollUpMinutes } from './duckdb-rollups.ts';
+import { loadedSegment, loadSegment } from './duckdb-segment-load.ts';
+import type { SegmentInfo } from '../segment-log.ts';
+import type { SegmentLoadingStore } from '../logged-store.ts';
 
 const { listValue } = duckdb;
 
@@ -63,9 +65,11 @@ export interface DuckDBStoreOptions {
   readonly readers?: number;
   /** Most time one `rollUp` call folds into the minute rollups, ms (default 6 hours). */
   readonly rollupSliceMs?: number;
+  /** DuckDB threads while an ingest log segment loads (default 1; 0: as for queries). */
+  readonly loadThreads?: number;
 }
 
-export class DuckDBStore implements Store {
+export class DuckDBStore implements SegmentLoadingStore {
   readonly engine = 'duckdb';
   readonly capabilities: StoreCapabilities = Object.freeze({ supportsDelete: true, supportsTtl: false });
   readonly #options: DuckDBStoreOptions;
@@ -171,6 +175,38 @@ export class DuckDBStore implements Store {
       );
     }
   }
+
+  /** Loads one sealed ingest log segment in one transaction that records it as loaded (duckdb-segment-load.ts). */
+  loadSegment(segment: SegmentInfo): Promise<void> {
+    const run = this.#writeChain.then(async () => {
+      try {
+        await loadSegment(this.#connection(), segment, {
+          columnTypes: this.#columnTypes,
+          watermarkMs: this.#minutesUntilMs,
+          staging: this.#staging,
+          threads: this.#options.threads ?? 0,
+          loadThreads: this.#options.loadThreads ?? 1,
+        });
+      } catch (err) {
+        throw new AppError(
+          503,
+          'store.write_failed',
+          `Loading ${segment.rows} events of ingest log segment ${segment.id} failed: ${(err as Error).message}`,
+          { cause: err, headers: { 'Retry-After': '1' } },
+        );
+      }
+    });
+    this.#writeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The id of the last ingest log segment loaded (0: none). */
+  loadedSegment(): Promise<number> {
+    return loadedSegment(this.#connection());
+  }
+
+  /** Writes are visible when they are committed: nothing to wait for. */
+  async refresh(): Promise<void> {}
 
   async existingEventIds(tenant: string, ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();

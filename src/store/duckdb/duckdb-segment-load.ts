@@ -1,0 +1,133 @@
+/**
+ * Loading one sealed ingest log segment (src/store/segment-log.ts) into the
+ * embedded store, in one transaction on the writer connection: the events
+ * its replacements supersede go out, its rows go in, the rollups of minutes
+ * already rolled up are brought along, and the segment id is recorded as
+ * loaded (`ingest_log_state`) — so a crash replays a segment either wholly
+ * or not at all, never twice.
+ *
+ * The file goes to DuckDB's NDJSON reader as it is (header lines have no
+ * `ts` and are skipped): no copy, no per-row work in JavaScript. Only a
+ * segment with replacements is read in JavaScript first (segment-rows.ts)
+ * and loaded from a staging file; a file the JSON reader refuses (a lone
+ * UTF-16 surrogate) is redone through the appender.
+ *
+ * Loads run with one DuckDB thread: a whole row group from one thread is
+ * written once, where two threads leave partial row groups that the
+ * checkpoint rewrites, for the same wall time and 1.4x the CPU. DuckDB's
+ * thread count is per instance, so queries that run during a load use one
+ * thread too.
+ */
+import { unlinkSync, writeFileSync } from 'node:fs';
+import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+import type { SegmentInfo } from '../segment-log.ts';
+import { replacedRows, segmentRows } from '../segment-rows.ts';
+import { deleteIds, insertViaAppender, jsonSourceSql, LIVE_FILES, type StagingFiles } from './duckdb-batch-writer.ts';
+import { addLateRollups, MINUTE_US, rerollMinutes } from './duckdb-rollups.ts';
+
+export interface SegmentLoadContext {
+  readonly columnTypes: readonly DuckDBType[];
+  /** The minute rollups' watermark, epoch ms (0: none yet). */
+  readonly watermarkMs: number;
+  readonly staging: StagingFiles;
+  /** Threads of the instance to restore after the load ('' = DuckDB's default). */
+  readonly threads: number;
+  /** Threads of a load (0: leave the instance's setting alone). */
+  readonly loadThreads: number;
+}
+
+const JSON_REFUSED = /Invalid Input Error|Malformed JSON|Conversion Error/i;
+
+/** The id of the last segment loaded (0: none). */
+export async function loadedSegment(c: DuckDBConnection): Promise<number> {
+  const rows = (await c.runAndReadAll('SELECT loaded_segment FROM ingest_log_state WHERE id = 1')).getRows();
+  return Number(rows[0]?.[0] ?? 0);
+}
+
+export async function loadSegment(c: DuckDBConnection, segment: SegmentInfo, ctx: SegmentLoadContext): Promise<void> {
+  const narrow = ctx.loadThreads > 0 && ctx.loadThreads !== ctx.threads;
+  if (narrow) await c.run(`SET threads = ${Math.trunc(ctx.loadThreads)}`);
+  try {
+    try {
+      await inTransaction(c, segment, ctx, (from) => insertFile(c, from, segment, ctx));
+    } catch (err) {
+      if (!JSON_REFUSED.test((err as Error).message)) throw err;
+      await inTransaction(c, segment, ctx, async (from) => {
+        const rows = from === segment.path ? segmentRows(segment.path) : replacedRows(segment.path).rows;
+        await insertViaAppender(c, rows, ctx.columnTypes);
+        return false;
+      });
+    }
+  } finally {
+    if (narrow) await c.run(ctx.threads > 0 ? `SET threads = ${Math.trunc(ctx.threads)}` : 'RESET threads');
+  }
+}
+
+/**
+ * One transaction: replaced events out, rows in (`insert` gets the file to
+ * read and answers whether it also added the late rows' rollups), rollups of
+ * touched minutes rebuilt, segment recorded.
+ */
+async function inTransaction(
+  c: DuckDBConnection,
+  segment: SegmentInfo,
+  ctx: SegmentLoadContext,
+  insert: (from: string) => Promise<boolean>,
+): Promise<void> {
+  let staged: string | undefined;
+  let rebuild = new Set<number>();
+  await c.run('BEGIN TRANSACTION');
+  try {
+    let from = segment.path;
+    if (segment.replace.size > 0) {
+      const { rows, replaced } = replacedRows(segment.path);
+      rebuild = await deleteIds(c, replaced, ctx.watermarkMs);
+      staged = ctx.staging.newPath();
+      LIVE_FILES.add(staged);
+      writeFileSync(staged, rows.length > 0 ? `${rows.join('\n')}\n` : '', { mode: 0o600 });
+      from = staged;
+    }
+    const watermarkUs = ctx.watermarkMs * 1000;
+    const late = watermarkUs > 0 && segment.minTsUs < watermarkUs;
+    const added = await insert(from);
+    if (late && !added) {
+      // The late rows' minutes are rebuilt from the raw events (after a replacement, or through the appender).
+      for (const e of segmentRows(from)) {
+        const ts = Number(e.slice(6, e.indexOf(',', 6)));
+        if (ts < watermarkUs) rebuild.add(Math.floor(ts / MINUTE_US));
+      }
+    }
+    await rerollMinutes(c, rebuild, ctx.watermarkMs);
+    await c.run('INSERT OR REPLACE INTO ingest_log_state (id, loaded_segment) VALUES (1, $1)', [segment.id]);
+    await c.run('COMMIT');
+  } catch (err) {
+    await c.run('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    if (staged) {
+      LIVE_FILES.delete(staged);
+      try {
+        unlinkSync(staged);
+      } catch {
+        // gone
+      }
+    }
+  }
+}
+
+/** Inserts the rows of an NDJSON file; with nothing replaced, late rows add their own rollup rows. */
+async function insertFile(
+  c: DuckDBConnection,
+  from: string,
+  segment: SegmentInfo,
+  ctx: SegmentLoadContext,
+): Promise<boolean> {
+  const source = `${jsonSourceSql(from)} WHERE ts IS NOT NULL`;
+  await c.run(`INSERT INTO events ${source}`);
+  const watermarkUs = ctx.watermarkMs * 1000;
+  if (watermarkUs > 0 && segment.minTsUs < watermarkUs && segment.replace.size === 0) {
+    await addLateRollups(c, source, ctx.watermarkMs);
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,312 @@
+/**
+ * A store whose writes go through the ingest log (segment-log.ts): an append
+ * is acknowledged once it is durable in the log, and becomes visible to
+ * queries when the loader (log-loader.ts) has moved its segment into the
+ * engine, within `refreshIntervalMs`. Everything else goes to the engine
+ * store, after a refresh where it must see every acknowledged write (GDPR
+ * erasure and export, `_create` conflict checks).
+ *
+ * At open, segments a crash left behind are checked (a torn tail is cut
+ * and logged) and loaded before anything else; segments the engine had
+ * already loaded (it records the last one in the same transaction) are
+ * deleted without loading them again.
+ */
+import { unlinkSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { StoredEvent } from '../schema/record.ts';
+import { toRowLine } from '../schema/record.ts';
+import { LogLoader } from './log-loader.ts';
+import {
+  recordOf,
+  scanSegment,
+  segmentIds,
+  segmentPath,
+  SegmentLog,
+  type LogPosition,
+  type SegmentInfo,
+} from './segment-log.ts';
+import type {
+  IngestLogObserver,
+  AttributeFields,
+  AttributeFieldsRequest,
+  CompiledSql,
+  CustomerMatch,
+  ErasureResult,
+  QueryRequest,
+  QueryResult,
+  Store,
+} from './store.ts';
+import type { FunnelRequest, FunnelResult } from './sql/funnel-compiler.ts';
+
+/** An engine store that can load log segments. */
+export interface SegmentLoadingStore extends Store {
+  loadSegment(segment: SegmentInfo): Promise<void>;
+  /** The id of the last segment loaded (0: none). */
+  loadedSegment(): Promise<number>;
+}
+
+export interface LoggedStoreOptions {
+  /** Where the segments go (`<dataDir>/log`). */
+  readonly dir: string;
+  /** Data is visible within this long of its acknowledgement, ms. */
+  readonly refreshIntervalMs: number;
+  readonly segmentRows: number;
+  /** Most bytes of log not yet loaded; appends beyond answer 429. */
+  readonly maxLogBytes: number;
+}
+
+export type LoggedStoreObserver = IngestLogObserver;
+
+export class LoggedStore implements Store {
+  readonly #inner: SegmentLoadingStore;
+  readonly #options: LoggedStoreOptions;
+  #observer: LoggedStoreObserver;
+  readonly #logger: Logger | undefined;
+  #log: SegmentLog | undefined;
+  #loader: LogLoader | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  /** Acknowledgement times of the appends of each segment not yet visible. */
+  readonly #acks = new Map<number, number[]>();
+  /** `tenant\0id` → appends not yet loaded that replace that id (for `_create` conflict checks). */
+  readonly #pendingIds = new Map<string, number>();
+  readonly #pendingIdsBySegment = new Map<number, string[]>();
+
+  constructor(
+    inner: SegmentLoadingStore,
+    options: LoggedStoreOptions,
+    observer: LoggedStoreObserver = {},
+    logger?: Logger,
+  ) {
+    this.#inner = inner;
+    this.#options = options;
+    this.#observer = observer;
+    this.#logger = logger;
+  }
+
+  /** Sets who hears of log writes, loads and visibility (the server's metrics). */
+  observe(observer: LoggedStoreObserver): void {
+    this.#observer = observer;
+  }
+
+  get engine(): string {
+    return this.#inner.engine;
+  }
+
+  get capabilities(): Store['capabilities'] {
+    return this.#inner.capabilities;
+  }
+
+  get documents(): Store['documents'] {
+    return this.#inner.documents;
+  }
+
+  /** Bytes of the log not yet loaded. */
+  get logBytes(): number {
+    return this.#log?.bytes ?? 0;
+  }
+
+  async open(): Promise<void> {
+    await this.#inner.open();
+    const loaded = await this.#inner.loadedSegment();
+    const dir = this.#options.dir;
+    const ids = segmentIds(dir);
+    const loader = new LogLoader(
+      this.#inner,
+      loaded,
+      (path) => unlinkSync(path),
+      {
+        onFailed: (segment, err) => this.#observer.onFailed?.(segment, err),
+        onLoaded: (segment, seconds) => {
+          this.#observer.onLoaded?.(segment, seconds);
+          this.#visible(segment.id);
+        },
+        onReleased: (bytes) => {
+          this.#log?.released(bytes);
+          this.#observer.onLogBytes?.(this.logBytes);
+        },
+      },
+      this.#logger,
+    );
+    this.#loader = loader;
+    const log = new SegmentLog(
+      { dir, segmentRows: this.#options.segmentRows, maxBytes: this.#options.maxLogBytes },
+      Math.max(loaded, ...ids) + 1,
+      {
+        onSealed: (segment) => loader.enqueue(segment),
+        onQueue: (rows) => this.#observer.onQueue?.(rows),
+        onWrite: (records, rows, bytes, seconds) => {
+          this.#observer.onWrite?.(records, rows, bytes, seconds);
+          this.#observer.onLogBytes?.(this.logBytes);
+        },
+      },
+    );
+    this.#log = log;
+    // Replay: what a crash left in the log goes into the store before anything new.
+    for (const id of ids) {
+      if (id <= loaded) {
+        unlinkSync(segmentPath(dir, id));
+        continue;
+      }
+      const scanned = scanSegment(dir, id);
+      if (scanned.droppedBytes > 0) {
+        this.#logger?.warn(
+          { segment: id, droppedBytes: scanned.droppedBytes, reason: scanned.droppedReason },
+          'dropped the torn tail of an ingest log segment (a write cut short by a crash; it was never acknowledged)',
+        );
+      }
+      if (scanned.rows === 0) {
+        unlinkSync(scanned.path);
+        continue;
+      }
+      log.adopt(scanned.bytes);
+      loader.enqueue(scanned);
+    }
+    if (ids.some((id) => id > loaded)) {
+      this.#logger?.info({ segments: loader.queued }, 'replaying the ingest log into the store');
+      await loader.drain();
+      if (loader.queued > 0)
+        throw new Error(`Replaying the ingest log failed: ${loader.queued} segments could not be loaded`);
+    }
+    if (this.#options.refreshIntervalMs > 0) {
+      this.#timer = setInterval(() => log.seal(), this.#options.refreshIntervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  /**
+   * Durable once it resolves (in the log); visible within the refresh
+   * interval. Events marked `replaceExisting` replace stored events of their
+   * tenant with the same `event.id` when their segment is loaded.
+   */
+  async appendEvents(events: readonly StoredEvent[]): Promise<void> {
+    await this.append(events);
+  }
+
+  /** As appendEvents, answering where the events are in the log (for `refresh=wait_for`). */
+  async append(events: readonly StoredEvent[]): Promise<LogPosition | undefined> {
+    const log = this.#requireLog();
+    if (events.length === 0) return undefined;
+    const lines: string[] = new Array<string>(events.length);
+    let replace: string[] | undefined;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i] as StoredEvent;
+      if (typeof e === 'string') {
+        lines[i] = e;
+        continue;
+      }
+      lines[i] = toRowLine(e);
+      const id = e.columns['event_id'];
+      if (e.replaceExisting && typeof id === 'string') (replace ??= []).push(`${e.tenant}\u0000${id}`);
+    }
+    const position = await log.append(recordOf(lines, replace));
+    const acks = this.#acks.get(position.segment);
+    if (acks) acks.push(position.ackedAt);
+    else this.#acks.set(position.segment, [position.ackedAt]);
+    if (replace) {
+      for (const key of replace) this.#pendingIds.set(key, (this.#pendingIds.get(key) ?? 0) + 1);
+      const list = this.#pendingIdsBySegment.get(position.segment);
+      if (list) list.push(...replace);
+      else this.#pendingIdsBySegment.set(position.segment, replace);
+    }
+    return position;
+  }
+
+  /**
+   * Waits until every append acknowledged so far is visible. `force` seals
+   * the segment being written now (Elasticsearch `refresh=true`); otherwise
+   * it is sealed at the next refresh interval (`refresh=wait_for`).
+   */
+  async refresh(force = false): Promise<void> {
+    const log = this.#requireLog();
+    const target = log.lastId;
+    if (force || this.#options.refreshIntervalMs <= 0) log.seal();
+    await (this.#loader as LogLoader).loaded(target);
+  }
+
+  #visible(segment: number): void {
+    const now = performance.now();
+    for (const [id, acks] of this.#acks) {
+      if (id > segment) continue;
+      this.#acks.delete(id);
+      for (const at of acks) this.#observer.onVisible?.((now - at) / 1000, 1);
+    }
+    for (const [id, keys] of this.#pendingIdsBySegment) {
+      if (id > segment) continue;
+      this.#pendingIdsBySegment.delete(id);
+      for (const key of keys) {
+        const n = (this.#pendingIds.get(key) ?? 1) - 1;
+        if (n <= 0) this.#pendingIds.delete(key);
+        else this.#pendingIds.set(key, n);
+      }
+    }
+  }
+
+  #requireLog(): SegmentLog {
+    if (!this.#log) throw new Error('The store is not open');
+    return this.#log;
+  }
+
+  async existingEventIds(tenant: string, ids: readonly string[]): Promise<Set<string>> {
+    // The log first: an id loaded meanwhile has left it only after its load committed.
+    const found = new Set(ids.filter((id) => this.#pendingIds.has(`${tenant}\u0000${id}`)));
+    const rest = ids.filter((id) => !found.has(id));
+    for (const id of await this.#inner.existingEventIds(tenant, rest)) found.add(id);
+    return found;
+  }
+
+  query(request: QueryRequest): Promise<QueryResult> {
+    return this.#inner.query(request);
+  }
+
+  explain(request: QueryRequest): CompiledSql {
+    return this.#inner.explain(request);
+  }
+
+  attributeFields(request: AttributeFieldsRequest): Promise<AttributeFields> {
+    return this.#inner.attributeFields(request);
+  }
+
+  funnel(request: FunnelRequest): Promise<FunnelResult> {
+    return this.#inner.funnel(request);
+  }
+
+  /** Erasure reaches rows still in the log: they are loaded (and their files deleted) first. */
+  async eraseCustomer(tenant: string, match: CustomerMatch): Promise<ErasureResult> {
+    await this.refresh(true);
+    return this.#inner.eraseCustomer(tenant, match);
+  }
+
+  async exportCustomer(tenant: string, match: CustomerMatch, limit: number): Promise<Record<string, unknown>[]> {
+    await this.refresh(true);
+    return this.#inner.exportCustomer(tenant, match, limit);
+  }
+
+  deleteExpired(cutoffs: Readonly<Record<string, number>>, rollupCutoffMs: number): Promise<Record<string, number>> {
+    return this.#inner.deleteExpired(cutoffs, rollupCutoffMs);
+  }
+
+  rollUp(nowMs?: number): Promise<{ readonly untilMs: number; readonly caughtUp: boolean }> {
+    return this.#inner.rollUp(nowMs);
+  }
+
+  async checkWritable(): Promise<void> {
+    await this.#inner.checkWritable();
+  }
+
+  /** Refuses new appends, loads what the log holds, and closes the engine. */
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    if (this.#log) await this.#log.close();
+    if (this.#loader) {
+      await this.#loader.drain();
+      this.#loader.stop();
+      if (this.#loader.queued > 0) {
+        this.#logger?.warn(
+          { segments: this.#loader.queued },
+          'ingest log segments stay in the log; they are loaded at the next start',
+        );
+      }
+    }
+    await this.#inner.close();
+  }
+}
