@@ -47,6 +47,7 @@ export function pipelineSink(pipeline: IngestPipeline, tenant = 'default'): Even
       const firstRejection = rejected[0]?.message;
       return { accepted: rows.length, rejected: codes.length, ...(firstRejection ? { firstRejection } : {}) };
     },
+    flush: () => pipeline.refresh(),
   };
 }
 
@@ -100,6 +101,10 @@ export function httpSink(baseUrl: string): EventSink {
           `Shoplens at ${baseUrl} refused the events: HTTP ${response.status} ${json.error?.message ?? ''}`.trim(),
         );
       }
+    },
+    async flush(): Promise<void> {
+      // Elasticsearch's refresh API: what the server acknowledged becomes visible now.
+      await fetch(new URL('/_refresh', baseUrl), { method: 'POST', headers: authHeaders() }).catch(() => undefined);
     },
   };
 }

@@ -221,7 +221,12 @@ async function runImport(kind: CsvKind, file: string, options: ImportOptions): P
   }
   const progress = progressReporter(file, totalBytes, kind);
   try {
-    if (options.url) return await importCsvFile(kind, file, bulkSink(options.url, csvIndexName(kind)), progress.update);
+    if (options.url) {
+      const summary = await importCsvFile(kind, file, bulkSink(options.url, csvIndexName(kind)), progress.update);
+      // Imported rows are on the dashboards when the command returns (the server shows data within a second).
+      await fetch(new URL('/_refresh', options.url), { method: 'POST', headers: authHeaders() });
+      return summary;
+    }
     const config = configFromFlags(options);
     const store = await openStore(config);
     try {

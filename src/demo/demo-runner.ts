@@ -23,6 +23,8 @@ export interface SinkResult {
 /** Stores raw events; resolves once they are durably stored (or rejects). */
 export interface EventSink {
   send(events: readonly Record<string, unknown>[]): Promise<SinkResult>;
+  /** Resolves once everything stored so far is visible to queries (stored data is, within a second). */
+  flush?(): Promise<void>;
 }
 
 export interface BackfillProgress {
@@ -147,6 +149,8 @@ export async function backfill(
     });
   }
   await deliveries.drain();
+  // A backfill that resolved is there to see: its last events are made visible now, not within a second.
+  await sink.flush?.();
   return summary(deliveries, started);
 }
 

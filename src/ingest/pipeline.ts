@@ -115,6 +115,11 @@ export class IngestPipeline {
     this.countRejected(endpoint, rejectedCodes);
   }
 
+  /** Makes everything committed so far visible to queries now (see Store.refresh). */
+  refresh(): Promise<void> {
+    return this.#store.refresh(true);
+  }
+
   countRejected(endpoint: string, codes: readonly string[]): void {
     if (codes.length === 0) return;
     this.#metrics.ingestedEvents.inc({ endpoint, outcome: 'rejected' }, codes.length);
