@@ -262,6 +262,8 @@ describe('API keys, roles and tenants', () => {
 
   it('keeps an audit trail of admin actions and queries that only admins can read', async () => {
     await call(srv, 'POST', '/api/v1/query', keys['aRead'], { query: 'message:audited-query-text | stats count()' });
+    // The trail is stored like any event: visible within a second, or at once after a refresh.
+    assert.equal((await call(srv, 'POST', '/_refresh', keys['aAdmin'])).status, 200);
     const audit = await call(srv, 'POST', '/api/v1/query', keys['aAdmin'], {
       query:
         'data_class:audit AND event.action:query.run AND audit.query:*audited-query-text* | fields user.id, audit.query',
@@ -293,6 +295,7 @@ describe('API keys, roles and tenants', () => {
   it('audits every admin change, whichever route makes it, with its outcome', async () => {
     const bad = await call(srv, 'PUT', '/api/v1/dashboards/audited-board', keys['aAdmin'], { nonsense: true });
     assert.equal(bad.status, 400);
+    assert.equal((await call(srv, 'POST', '/_refresh', keys['aAdmin'])).status, 200);
     const entries = await call(srv, 'POST', '/api/v1/query', keys['aAdmin'], {
       query:
         'data_class:audit AND event.action:"admin.put /api/v1/dashboards/:id" AND audit.params.id:audited-board | fields event.outcome, audit.status, audit.params.id, user.id',

@@ -362,6 +362,7 @@ describe('leak test control: the scan finds plants that bypass the redactor', { 
       };
       // Straight into the store, past the ingest pipeline and its redactor.
       await srv.server.context.store.appendEvents([record]);
+      await srv.server.context.store.refresh(true);
       const dump = await dumpEvents(srv.url);
       const inDump = findPlants(dump);
       for (const label of [
