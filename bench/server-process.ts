@@ -160,10 +160,16 @@ export async function startServerProcess(env: Record<string, string>, compiled: 
   child.stdout?.resume();
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not spawn shoplens serve');
+  // Should the bench die before stop(), the server must not outlive it.
+  const killOnExit = (): void => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
   let adminKey: string;
   try {
     adminKey = await waitUntilUp(child, url, () => err, 60_000);
   } catch (e) {
+    process.off('exit', killOnExit);
     child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
     throw e;
@@ -193,6 +199,7 @@ export async function startServerProcess(env: Record<string, string>, compiled: 
       return answer.key;
     },
     async stop(graceMs = 15_000) {
+      process.off('exit', killOnExit);
       if (child.exitCode === null) {
         const exited = new Promise<void>((r) => child.once('exit', () => r()));
         process.kill(pid, 'SIGTERM');
