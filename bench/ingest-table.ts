@@ -62,6 +62,13 @@ export function ingestRows(r: ShapeResult, cores: number): Row[] {
       '×',
       ...atLeast(r.eventsPerSec / duckBest, RATIO_TARGET, 2),
     ],
+    [
+      `${s}: ratio by CPU: DuckDB read_json threads=1 ÷ Shoplens, µs/event`,
+      fmt(d.readJson1.cpuUsPerEvent / r.cpuUsPerEvent, 2),
+      '×',
+      '',
+      '',
+    ],
     [`${s}: DuckDB INSERT into events (loader's SQL), threads=1`, fmt(d.insert1.eventsPerSec), 'events/s', '', ''],
     [
       `${s}: DuckDB INSERT into events (loader's SQL), default threads`,
@@ -118,6 +125,13 @@ export function ingestRows(r: ShapeResult, cores: number): Row[] {
       fmt(percentile(v.sentToVisibleMs, 99)),
       'ms',
       ...atMost(percentile(v.sentToVisibleMs, 99), VISIBILITY_P99_TARGET_MS),
+    ],
+    [
+      `${s}: visibility probe's query latency p50 / p99`,
+      `${fmt(percentile(v.queryMs, 50))} / ${fmt(percentile(v.queryMs, 99))}`,
+      'ms',
+      '',
+      '',
     ],
     [
       `${s}: RSS idle (after start, empty store)`,

@@ -212,7 +212,7 @@ async function main(): Promise<void> {
         `per-tenant ingest rate limit off; ${values.connections} requests in flight from ${values.generators} generator thread(s); ` +
         `files of ${fmt(first.fileEvents)} events (${ingest.map((r) => `${r.shape} ${fmt(r.fileBytes / r.fileEvents)} B/event`).join(', ')}). ` +
         `DuckDB loads: fresh database file each, CHECKPOINT included, best of ${values['duckdb-runs']}. ` +
-        `CPU budget per event = cores × 1 s ÷ target events/s. Visibility: a 1-event probe every 200 ms, polled every 50 ms.`,
+        `CPU budget per event = cores × 1 s ÷ target events/s; the ratio by CPU compares µs per event, steadier than wall time when others share the machine. Visibility: a 1-event probe every 200 ms, polled every 50 ms.`,
     );
   }
   if (queryResults.length > 0) {
