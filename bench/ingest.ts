@@ -9,9 +9,8 @@ import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { apiRequestEvent } from './api-request-event.ts';
 import { runDuckDBLoads, type DuckDBLoadResult } from './duckdb-load.ts';
-import { paymentEvent } from './events.ts';
+import { apiRequestEvent, paymentEvent } from './events.ts';
 import type { DoneMessage, FromWorker, LoadOptions, ReadyMessage, ToWorker } from './ingest-worker.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 import { fmt, percentile, rng } from './stats.ts';
