@@ -83,6 +83,7 @@ export function ingestRows(r: ShapeResult, cores: number): Row[] {
       'µs',
       ...atMost(r.cpuUsPerEvent, budgetUs, 1),
     ],
+    [`${s}: of which the main thread`, fmt(r.mainThreadUsPerEvent, 1), 'µs', '', ''],
     [`${s}: server CPU`, fmt(r.cpuCores, 2), 'cores', `of ${cores}`, ''],
     [`${s}: stage prepare (/metrics)`, orNa(r.stageUsPerEvent.prepare, 1), 'µs/event', '', ''],
     [`${s}: stage load (/metrics)`, orNa(r.stageUsPerEvent.load, 1), 'µs/event', '', ''],

@@ -62,6 +62,8 @@ export interface ShapeResult {
   readonly cpuCores: number;
   /** Server process CPU ÷ events accepted in the window, µs. */
   readonly cpuUsPerEvent: number;
+  /** The same for the server's main thread alone. */
+  readonly mainThreadUsPerEvent: number;
   /** From /metrics `shoplens_ingest_stage_seconds_total`, µs per event; undefined when the server lacks it. */
   readonly stageUsPerEvent: { readonly prepare?: number; readonly load?: number };
   /** Largest `shoplens_log_bytes` seen; undefined when absent. */
@@ -287,6 +289,7 @@ export async function runIngestShape(
     await sleep(warmupMs);
     const elu0 = generators.workers.map((w) => w.performance.eventLoopUtilization());
     const cpu0 = server.cpuMicros();
+    const main0 = server.mainThreadCpuMicros();
     const m0 = await server.metrics();
     const t0 = performance.now();
     const probe = new VisibilityProbe({ url: server.url, ingestKey, readKey });
@@ -294,6 +297,7 @@ export async function runIngestShape(
     const samples = sampler(server);
     await sleep(durationMs);
     const cpu1 = server.cpuMicros();
+    const main1 = server.mainThreadCpuMicros();
     const m1 = await server.metrics();
     const wallMs = performance.now() - t0;
     const busy = generators.workers.map((w, k) => w.performance.eventLoopUtilization(elu0[k]).utilization);
@@ -368,6 +372,7 @@ export async function runIngestShape(
       generatorBusy: Math.max(...busy),
       cpuCores: (cpu1 - cpu0) / 1000 / wallMs,
       cpuUsPerEvent: events > 0 ? (cpu1 - cpu0) / events : Number.NaN,
+      mainThreadUsPerEvent: events > 0 ? (main1 - main0) / events : Number.NaN,
       stageUsPerEvent: { ...(prepare === undefined ? {} : { prepare }), ...(load === undefined ? {} : { load }) },
       ...(sampled.logBytesMax === undefined ? {} : { logBytesMax: sampled.logBytesMax }),
       ...(commits ? { commits } : {}),

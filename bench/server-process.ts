@@ -36,6 +36,8 @@ export interface ServerProcess {
   memory(): ProcessMemory;
   /** CPU time of the whole process (every thread) since start, µs. */
   cpuMicros(): number;
+  /** CPU time of its main thread (HTTP, answers, commit orchestration) since start, µs. */
+  mainThreadCpuMicros(): number;
   /** GET /metrics, parsed: sample name with labels → value. */
   metrics(): Promise<Map<string, number>>;
   /** Creates an API key through POST /api/v1/keys; answers the key. */
@@ -93,9 +95,10 @@ function readMemory(pid: number): ProcessMemory {
   return { rss: kb('VmRSS') * 1024, peakRss: kb('VmHWM') * 1024 };
 }
 
-function readCpuMicros(pid: number): number {
+/** utime + stime of /proc/<pid>/stat (a process) or /proc/<pid>/task/<tid>/stat (one thread), µs. */
+function readCpuMicros(statPath: string): number {
   // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const stat = readFileSync(statPath, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the line)
   return (ticks / CLOCK_TICKS) * 1e6;
@@ -182,7 +185,8 @@ export async function startServerProcess(env: Record<string, string>, compiled: 
     adminKey,
     compiled,
     memory: () => readMemory(pid),
-    cpuMicros: () => readCpuMicros(pid),
+    cpuMicros: () => readCpuMicros(`/proc/${pid}/stat`),
+    mainThreadCpuMicros: () => readCpuMicros(`/proc/${pid}/task/${pid}/stat`),
     async metrics() {
       const r = await fetch(`${url}/metrics`, { headers: auth });
       if (!r.ok) throw new Error(`GET /metrics: ${r.status}`);
