@@ -1,35 +1,44 @@
 /**
- * The ingest load generator, run in a worker thread so that it does not
- * compete with the server's event loop: pre-builds NDJSON request bodies of
- * seed-000-shaped payment events, then keeps `connections` requests in flight
- * against `POST /api/v1/events` for a warm-up and a measured window.
+ * The ingest load generator, run in worker threads so that it does not share
+ * an event loop with the bench's own sampling: splits the generated NDJSON
+ * file into request bodies of `batchEvents` lines (worker k of K takes every
+ * K-th body), then keeps `connections` requests in flight against
+ * `POST /api/v1/events` for a warm-up and a measured window, or until it has
+ * had `maxEvents` accepted.
  */
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { paymentEvent } from './events.ts';
-import { rng } from './stats.ts';
 
 export interface LoadOptions {
   /** API key sent as a Bearer token (the server requires keys, as in production). */
   readonly apiKey: string;
   readonly url: string;
+  /** Requests this worker keeps in flight. */
   readonly connections: number;
   readonly batchEvents: number;
-  /** Distinct pre-built bodies, sent round-robin. */
-  readonly bodies: number;
-  /** Event timestamps lie in the `spreadMs` before the bodies are built. */
-  readonly spreadMs: number;
+  /** The generated NDJSON file, one event per line. */
+  readonly file: string;
+  /** This worker's index and the number of workers: it sends bodies index, index + count, … */
+  readonly index: number;
+  readonly count: number;
 }
 
-export type ToWorker = { readonly type: 'run'; readonly warmupMs: number; readonly durationMs: number };
+export type ToWorker = {
+  readonly type: 'run';
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  /** Stop once this many events were accepted (warm-up included); the window then ends there. */
+  readonly maxEvents?: number;
+};
 
 export type FromWorker = ReadyMessage | DoneMessage;
 
 export interface ReadyMessage {
   readonly type: 'ready';
+  readonly bodies: number;
   /** Average request body size, bytes. */
   readonly bodyBytes: number;
-  readonly buildMs: number;
 }
 
 export interface DoneMessage {
@@ -38,6 +47,8 @@ export interface DoneMessage {
   readonly windowMs: number;
   readonly requests: number;
   readonly acceptedEvents: number;
+  /** Events accepted over the whole run, warm-up included. */
+  readonly totalAcceptedEvents: number;
   readonly bodyBytes: number;
   /** Latency of each request completed in the window, ms. */
   readonly latenciesMs: Float64Array;
@@ -46,17 +57,22 @@ export interface DoneMessage {
   readonly firstFailure?: string;
 }
 
-function buildBodies(o: LoadOptions): Buffer[] {
-  const random = rng(42);
-  const now = Date.now();
+/** Every `count`-th body of `batchEvents` lines of the file, starting at body `index`. */
+function splitBodies(o: LoadOptions): Buffer[] {
+  const file = readFileSync(o.file);
   const bodies: Buffer[] = [];
-  let i = 0;
-  for (let b = 0; b < o.bodies; b++) {
-    const lines: string[] = [];
-    for (let k = 0; k < o.batchEvents; k++, i++) {
-      lines.push(JSON.stringify(paymentEvent(i, now - Math.floor(random() * o.spreadMs), random)));
+  let start = 0;
+  let body = 0;
+  while (start < file.length) {
+    let end = start;
+    for (let k = 0; k < o.batchEvents && end < file.length; k++) {
+      const nl = file.indexOf(10, end);
+      end = nl < 0 ? file.length : nl + 1;
     }
-    bodies.push(Buffer.from(`${lines.join('\n')}\n`));
+    // A copy, so that the file's buffer can go once every body is cut.
+    if (body % o.count === o.index) bodies.push(Buffer.from(file.subarray(start, end)));
+    body++;
+    start = end;
   }
   return bodies;
 }
@@ -88,22 +104,30 @@ function post(agent: Agent, url: URL, body: Buffer, apiKey: string): Promise<{ s
   });
 }
 
+/** `"accepted":N` of an events answer, without parsing the per-item details. */
+function acceptedOf(text: string): number {
+  const m = /"accepted":(\d+)/.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
 async function run(o: LoadOptions, bodies: Buffer[], cmd: ToWorker): Promise<DoneMessage> {
   const url = new URL(o.url);
   const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
   const started = performance.now();
   const windowStart = started + cmd.warmupMs;
-  const windowEnd = windowStart + cmd.durationMs;
+  let windowEnd = windowStart + cmd.durationMs;
+  const maxEvents = cmd.maxEvents ?? Number.POSITIVE_INFINITY;
   const latencies: number[] = [];
   const failures: Record<string, number> = {};
   let firstFailure: string | undefined;
   let requests = 0;
   let accepted = 0;
+  let totalAccepted = 0;
   let bytes = 0;
   let next = 0;
 
   const connection = async (): Promise<void> => {
-    while (performance.now() < windowEnd) {
+    while (performance.now() < windowEnd && totalAccepted < maxEvents) {
       const body = bodies[next++ % bodies.length] as Buffer;
       const t0 = performance.now();
       let status: number;
@@ -122,21 +146,25 @@ async function run(o: LoadOptions, bodies: Buffer[], cmd: ToWorker): Promise<Don
         await new Promise((r) => setTimeout(r, 50));
         continue;
       }
+      const n = acceptedOf(text);
+      totalAccepted += n;
       if (t1 >= windowStart && t1 <= windowEnd) {
         requests++;
         bytes += body.length;
-        accepted += (JSON.parse(text) as { accepted: number }).accepted;
+        accepted += n;
         latencies.push(t1 - t0);
       }
+      if (totalAccepted >= maxEvents && windowEnd > t1) windowEnd = Math.max(t1, windowStart);
     }
   };
   await Promise.all(Array.from({ length: o.connections }, connection));
   agent.destroy();
   return {
     type: 'done',
-    windowMs: cmd.durationMs,
+    windowMs: Math.max(1, windowEnd - windowStart),
     requests,
     acceptedEvents: accepted,
+    totalAcceptedEvents: totalAccepted,
     bodyBytes: bytes,
     latenciesMs: Float64Array.from(latencies),
     failures,
@@ -147,11 +175,10 @@ async function run(o: LoadOptions, bodies: Buffer[], cmd: ToWorker): Promise<Don
 if (!isMainThread && parentPort) {
   const port = parentPort;
   const options = workerData as LoadOptions;
-  const t0 = performance.now();
-  const bodies = buildBodies(options);
-  const bodyBytes = bodies.reduce((s, b) => s + b.length, 0) / bodies.length;
-  port.postMessage({ type: 'ready', bodyBytes, buildMs: performance.now() - t0 } satisfies FromWorker);
-  port.once('message', (cmd: ToWorker) => {
+  const bodies = splitBodies(options);
+  const bodyBytes = bodies.reduce((s, b) => s + b.length, 0) / Math.max(1, bodies.length);
+  port.postMessage({ type: 'ready', bodies: bodies.length, bodyBytes } satisfies FromWorker);
+  port.on('message', (cmd: ToWorker) => {
     void run(options, bodies, cmd).then((result) => {
       port.postMessage(result satisfies FromWorker);
     });
