@@ -13,7 +13,7 @@ import duckdb from '@duckdb/node-api';
 import { loadConfig } from '../src/config.ts';
 import { prepareEvents } from '../src/ingest/events-ndjson.ts';
 import { Normalizer } from '../src/ingest/normalizer.ts';
-import { EVENT_FIELDS } from '../src/schema/fields.ts';
+import { jsonSourceSql } from '../src/store/duckdb/duckdb-batch-writer.ts';
 import { toRowLine } from '../src/schema/record.ts';
 import { DUCKDB_MIGRATIONS } from '../src/store/duckdb/duckdb-migrations.ts';
 
@@ -47,30 +47,9 @@ function eventsTableSql(): string {
 }
 
 /** DuckDB type of each typed column as read from a row line. */
-const JSON_COLUMN_TYPES: Record<string, string> = {
-  timestamp: 'BIGINT',
-  keyword: 'VARCHAR',
-  text: 'VARCHAR',
-  double: 'DOUBLE',
-  integer: 'INTEGER',
-  'keyword[]': 'VARCHAR[]',
-};
-
-/**
- * The row lines of a file as the columns of `events`. The same projection as
- * `jsonSourceSql` in src/store/duckdb/duckdb-batch-writer.ts (not exported
- * there); keep the two in step.
- */
+/** The row lines of a file as the columns of `events`: the store's own projection. */
 function rowLinesSourceSql(path: string): string {
-  const spec = EVENT_FIELDS.map(
-    (f) =>
-      `${f.column}: '${f.column === 'tenant' || f.column === 'data_class' ? 'VARCHAR' : JSON_COLUMN_TYPES[f.type]}'`,
-  );
-  const select = EVENT_FIELDS.map((f) => (f.column === 'ts' ? 'make_timestamp(ts) AS ts' : f.column));
-  return (
-    `SELECT ${select.join(', ')}, attributes FROM read_ndjson('${path.replace(/'/g, "''")}', ` +
-    `columns = {${spec.join(', ')}, attributes: 'JSON'}, format = 'newline_delimited', maximum_object_size = 268435456)`
-  );
+  return jsonSourceSql(path);
 }
 
 function quoted(path: string): string {
