@@ -136,10 +136,10 @@ export async function ingestEvents(
   ctx: IngestContext,
 ): Promise<EventsAnswer> {
   pipeline.countBytes(ENDPOINT, body.length);
-  const { rows, rejected, redactions } = await pipeline.prepareEvents(body, contentType, ctx);
+  const { record, rejected, redactions } = await pipeline.prepareRows(body, contentType, ctx);
   pipeline.countRedactions(redactions);
   const codes = rejected.map((r) => r.code);
-  if (rows.length === 0) {
+  if (record.rows === 0) {
     pipeline.countRejected(ENDPOINT, codes);
     const first = rejected[0];
     throw new AppError(
@@ -151,8 +151,8 @@ export async function ingestEvents(
       },
     );
   }
-  await pipeline.commit(ENDPOINT, rows, codes);
-  return answer(rows.length, rejected);
+  await pipeline.commitRows(ENDPOINT, record, codes);
+  return answer(record.rows, rejected);
 }
 
 function answer(accepted: number, rejected: ItemRejection[]): EventsAnswer {

@@ -9,6 +9,7 @@ import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { prepareEvents } from './events-ndjson.ts';
 import { Normalizer, type IngestContext } from './normalizer.ts';
+import { checkedRecordOf } from '../store/segment-log.ts';
 
 /** A task sent to a worker. */
 export interface WorkerTask {
@@ -16,6 +17,8 @@ export interface WorkerTask {
   readonly body: Uint8Array;
   readonly contentType: string | undefined;
   readonly ctx: IngestContext;
+  /** Answer the rows as one NDJSON block with its CRC (transferred, not copied) instead of an array of lines. */
+  readonly encode?: boolean;
 }
 
 /** A worker's answer. */
@@ -24,6 +27,8 @@ export type WorkerAnswer =
       readonly id: number;
       readonly ok: true;
       readonly rows: string[];
+      /** With `encode`: the rows as one block (rows is empty then). */
+      readonly block?: { body: Uint8Array; rows: number; minTsUs: number; crc: number };
       readonly rejected: unknown[];
       readonly redactions: Record<string, number>;
       /** Time the worker spent on the task, s. */
@@ -41,6 +46,14 @@ export type WorkerAnswer =
       };
     };
 
+/** The bytes in an ArrayBuffer of their own (transferable; a small Buffer shares Node's pool). */
+function ownBytes(b: Buffer): Uint8Array {
+  if (b.byteOffset === 0 && b.buffer.byteLength === b.byteLength) return b;
+  const copy = new Uint8Array(b.byteLength);
+  copy.set(b);
+  return copy;
+}
+
 const port = parentPort;
 if (port) {
   const data = workerData as { ingest: Config['ingest']; privacy?: Config['privacy'] };
@@ -51,10 +64,14 @@ if (port) {
     try {
       const body = Buffer.from(task.body.buffer, task.body.byteOffset, task.body.byteLength);
       const prepared = prepareEvents(normalizer, body, task.contentType, task.ctx);
+      const record = task.encode ? checkedRecordOf(prepared.rows as string[]) : undefined;
       answer = {
         id: task.id,
         ok: true,
-        rows: prepared.rows as string[],
+        rows: record ? [] : (prepared.rows as string[]),
+        ...(record
+          ? { block: { body: ownBytes(record.body), rows: record.rows, minTsUs: record.minTsUs, crc: record.crc ?? 0 } }
+          : {}),
         rejected: prepared.rejected,
         redactions: prepared.redactions,
         seconds: (performance.now() - started) / 1000,
@@ -76,6 +93,7 @@ if (port) {
         },
       };
     }
-    port.postMessage(answer);
+    // The block's memory moves to the main thread instead of being copied.
+    port.postMessage(answer, answer.ok && answer.block ? [answer.block.body.buffer as ArrayBuffer] : []);
   });
 }

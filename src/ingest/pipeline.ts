@@ -13,7 +13,9 @@ import { BackPressure, type Admission } from './back-pressure.ts';
 import { prepareEvents, type PreparedEvents } from './events-ndjson.ts';
 import type { NormalizeResult } from './normalize.ts';
 import { Normalizer, type IngestContext } from './normalizer.ts';
-import type { IngestWorkerPool } from './worker-pool.ts';
+import type { IngestWorkerPool, PreparedRows } from './worker-pool.ts';
+import { recordOf, type LogRecord } from '../store/segment-log.ts';
+import type { RowLine } from '../schema/record.ts';
 
 export type { IngestContext };
 
@@ -104,6 +106,24 @@ export class IngestPipeline {
     });
   }
 
+  /** As prepareEvents, answering the accepted rows as one block ready for the ingest log. */
+  prepareRows(body: Buffer, contentType: string | undefined, ctx: IngestContext): Promise<PreparedRows> {
+    if (this.#workers) return this.#workers.runEncoded(body, contentType, ctx);
+    return this.prepareEvents(body, contentType, ctx).then(({ rows, rejected, redactions }) => ({
+      record: recordOf(rows as string[]),
+      rejected,
+      redactions,
+    }));
+  }
+
+  /** As commit, for a block of rows from prepareRows. */
+  async commitRows(endpoint: string, record: LogRecord, rejectedCodes: readonly string[]): Promise<void> {
+    if (this.#store.appendRows) await this.#store.appendRows(record);
+    else await this.#store.appendEvents(splitRows(record));
+    if (record.rows > 0) this.#metrics.ingestedEvents.inc({ endpoint, outcome: 'accepted' }, record.rows);
+    this.countRejected(endpoint, rejectedCodes);
+  }
+
   /**
    * Commits the accepted events of one request (durable in the ingest log
    * when it resolves; visible within the refresh interval) and counts the
@@ -131,4 +151,10 @@ export class IngestPipeline {
   countBytes(endpoint: string, bytes: number): void {
     this.#metrics.ingestedBytes.inc({ endpoint }, bytes);
   }
+}
+
+/** The row lines of a block (for a store without an ingest log). */
+function splitRows(record: LogRecord): RowLine[] {
+  const text = record.body.toString('utf8');
+  return (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n').filter((l) => l !== '') as RowLine[];
 }

@@ -8,12 +8,20 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import type { RowLine } from '../schema/record.ts';
+import type { LogRecord } from '../store/segment-log.ts';
 import type { ItemRejection, PreparedEvents } from './events-ndjson.ts';
 import type { WorkerAnswer, WorkerTask } from './ingest-worker.ts';
 import type { IngestContext } from './normalizer.ts';
 
+/** A body prepared into one block of rows ready for the ingest log. */
+export interface PreparedRows {
+  readonly record: LogRecord;
+  readonly rejected: ItemRejection[];
+  readonly redactions: Record<string, number>;
+}
+
 interface Pending {
-  readonly resolve: (prepared: PreparedEvents) => void;
+  readonly resolve: (prepared: PreparedEvents & { block?: LogRecord }) => void;
   readonly reject: (err: unknown) => void;
 }
 
@@ -59,7 +67,18 @@ export class IngestWorkerPool {
       slot.pending.delete(answer.id);
       if (answer.ok) {
         this.onBusy?.(answer.seconds);
+        const b = answer.block;
         p.resolve({
+          ...(b
+            ? {
+                block: {
+                  body: Buffer.from(b.body.buffer, b.body.byteOffset, b.body.byteLength),
+                  rows: b.rows,
+                  minTsUs: b.minTsUs,
+                  crc: b.crc,
+                },
+              }
+            : {}),
           rows: answer.rows as RowLine[],
           rejected: answer.rejected as ItemRejection[],
           redactions: answer.redactions,
@@ -93,6 +112,22 @@ export class IngestWorkerPool {
 
   /** Reads, normalises and serialises a decoded body in a worker. */
   run(body: Buffer, contentType: string | undefined, ctx: IngestContext): Promise<PreparedEvents> {
+    return this.#run(body, contentType, ctx, false);
+  }
+
+  /** As run, answering the rows as one block ready for the ingest log. */
+  async runEncoded(body: Buffer, contentType: string | undefined, ctx: IngestContext): Promise<PreparedRows> {
+    const { block, rejected, redactions } = await this.#run(body, contentType, ctx, true);
+    if (!block) throw new Error('the ingest worker answered no block');
+    return { record: block, rejected, redactions };
+  }
+
+  #run(
+    body: Buffer,
+    contentType: string | undefined,
+    ctx: IngestContext,
+    encode: boolean,
+  ): Promise<PreparedEvents & { block?: LogRecord }> {
     if (this.#closed)
       return Promise.reject(new AppError(503, 'ingest.shutting_down', 'Shoplens is shutting down; retry shortly'));
     let slot = this.#slots[0] as Slot;
@@ -103,6 +138,7 @@ export class IngestWorkerPool {
       body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
       contentType,
       ctx,
+      encode,
     };
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });

@@ -23,6 +23,7 @@ import {
   segmentPath,
   SegmentLog,
   type LogPosition,
+  type LogRecord,
   type SegmentInfo,
 } from './segment-log.ts';
 import type {
@@ -182,7 +183,19 @@ export class LoggedStore implements Store {
     await this.append(events);
   }
 
-  /** As appendEvents, answering where the events are in the log (for `refresh=wait_for`). */
+  /** Appends rows already serialised (by an ingest worker) as they are. */
+  async appendRows(record: LogRecord): Promise<void> {
+    if (record.rows === 0) return;
+    this.#acked(await this.#requireLog().append(record));
+  }
+
+  #acked(position: LogPosition): void {
+    const acks = this.#acks.get(position.segment);
+    if (acks) acks.push(position.ackedAt);
+    else this.#acks.set(position.segment, [position.ackedAt]);
+  }
+
+  /** As appendEvents, answering where the events are in the log. */
   async append(events: readonly StoredEvent[]): Promise<LogPosition | undefined> {
     const log = this.#requireLog();
     if (events.length === 0) return undefined;
@@ -199,9 +212,7 @@ export class LoggedStore implements Store {
       if (e.replaceExisting && typeof id === 'string') (replace ??= []).push(`${e.tenant}\u0000${id}`);
     }
     const position = await log.append(recordOf(lines, replace));
-    const acks = this.#acks.get(position.segment);
-    if (acks) acks.push(position.ackedAt);
-    else this.#acks.set(position.segment, [position.ackedAt]);
+    this.#acked(position);
     if (replace) {
       for (const key of replace) this.#pendingIds.set(key, (this.#pendingIds.get(key) ?? 0) + 1);
       const list = this.#pendingIdsBySegment.get(position.segment);

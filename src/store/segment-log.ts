@@ -49,6 +49,8 @@ export interface LogRecord {
   readonly minTsUs: number;
   /** `tenant\0event id` of rows that replace earlier events with that id. */
   readonly replace?: readonly string[];
+  /** CRC-32 of `body`, when whoever built the record computed it already (an ingest worker). */
+  readonly crc?: number;
 }
 
 export interface SegmentLogOptions {
@@ -112,8 +114,14 @@ export function recordOf(lines: readonly string[], replace?: readonly string[]):
   return { body, rows: lines.length, minTsUs, ...(replace && replace.length > 0 ? { replace } : {}) };
 }
 
+/** As recordOf, with the CRC computed here (in the worker thread that prepared the rows). */
+export function checkedRecordOf(lines: readonly string[]): LogRecord {
+  const record = recordOf(lines);
+  return { ...record, crc: crc32(record.body) };
+}
+
 function headerOf(r: LogRecord): Buffer {
-  const meta: Record<string, unknown> = { rows: r.rows, bytes: r.body.length, crc: crc32(r.body) };
+  const meta: Record<string, unknown> = { rows: r.rows, bytes: r.body.length, crc: r.crc ?? crc32(r.body) };
   if (Number.isFinite(r.minTsUs)) meta['minTs'] = r.minTsUs;
   if (r.replace) meta['replace'] = r.replace;
   return Buffer.from(`${HEADER_PREFIX}${JSON.stringify(meta)}}\n`);

@@ -6,6 +6,7 @@ import type { StoredEvent } from '../schema/record.ts';
 import type { Query, TimeRange } from '../query/ir.ts';
 import type { DocumentStore } from './documents.ts';
 import type { FunnelRequest, FunnelResult } from './sql/funnel-compiler.ts';
+import type { LogRecord } from './segment-log.ts';
 
 /** Types of result columns, engine-neutral. */
 export type ResultType = 'timestamp' | 'string' | 'double' | 'integer' | 'boolean' | 'string[]' | 'json';
@@ -133,6 +134,11 @@ export interface Store {
    * instead of at the next refresh interval (`refresh=true`).
    */
   refresh(force?: boolean): Promise<void>;
+  /**
+   * As appendEvents, for rows already serialised into one NDJSON block (by an
+   * ingest worker): stores with an ingest log append the bytes as they are.
+   */
+  appendRows?(record: LogRecord): Promise<void>;
   /** Event ids of `tenant` among `ids` that are already stored (or acknowledged and about to be). */
   existingEventIds(tenant: string, ids: readonly string[]): Promise<Set<string>>;
   query(request: QueryRequest): Promise<QueryResult>;
