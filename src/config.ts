@@ -270,6 +270,10 @@ function readEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const raw = env[envName(path)];
     if (raw === undefined || raw === '') continue;
     let value: unknown = raw;
+    // A boolean setting reads `true`/`false` from the environment as the YAML file would.
+    if (typeof getPath(defaults, path) === 'boolean' && /^(true|false)$/i.test(raw.trim())) {
+      value = raw.trim().toLowerCase() === 'true';
+    }
     if (isRecordKey(path.slice(0, -1), path[path.length - 1] as string)) {
       try {
         value = JSON.parse(raw);

@@ -36,6 +36,9 @@ describe('config', () => {
       assert.equal(withFlags.server.port, 9200);
       const json = loadConfig({ env: { SHOPLENS_INGEST_INDEX_DATA_CLASS: '{"pos-*":"business"}' } });
       assert.deepEqual(json.ingest.indexDataClass, { 'pos-*': 'business' });
+      // Booleans read true/false from the environment, as from the YAML file.
+      assert.equal(loadConfig({ env: { SHOPLENS_ALERTS_ENABLED: 'false' } }).alerts.enabled, false);
+      assert.equal(loadConfig({ env: { SHOPLENS_ALERTS_ENABLED: 'TRUE' } }).alerts.enabled, true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
