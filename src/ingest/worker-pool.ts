@@ -1,7 +1,9 @@
 /**
  * A small pool of ingest worker threads (src/ingest/ingest-worker.ts). Tasks
  * go to the worker with the fewest in flight. A worker that dies fails its
- * tasks with 503 (the client retries) and is replaced.
+ * tasks with 503 (the client retries) and is replaced. Workers start with
+ * the first task and stop after `idleMs` without one, so that an idle server
+ * does not hold their memory (about 20 MB each).
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -29,7 +31,12 @@ interface Slot {
   readonly worker: Worker;
   readonly pending: Map<number, Pending>;
   dead: boolean;
+  /** Stopped for being idle: its exit is no failure. */
+  retired: boolean;
 }
+
+/** Workers stop after this long without a task. */
+const IDLE_MS = 30_000;
 
 const ENTRY = new URL('./ingest-worker-entry.mjs', import.meta.url);
 
@@ -37,22 +44,52 @@ export class IngestWorkerPool {
   readonly #config: Config['ingest'];
   readonly #privacy: Config['privacy'] | undefined;
   readonly #logger: Logger | undefined;
-  readonly #slots: Slot[] = [];
+  readonly #size: number;
+  readonly #idleMs: number;
+  #slots: Slot[] = [];
   #nextId = 0;
   #closed = false;
+  #idleTimer: NodeJS.Timeout | undefined;
 
   /** Hears the time each task took in its worker, s (for `shoplens_ingest_stage_seconds_total`). */
   onBusy: ((seconds: number) => void) | undefined;
 
-  constructor(size: number, config: Config['ingest'], logger?: Logger, privacy?: Config['privacy']) {
+  constructor(
+    size: number,
+    config: Config['ingest'],
+    logger?: Logger,
+    privacy?: Config['privacy'],
+    idleMs: number = IDLE_MS,
+  ) {
     this.#config = config;
     this.#privacy = privacy;
     this.#logger = logger;
-    for (let i = 0; i < size; i++) this.#slots.push(this.#spawn());
+    this.#size = size;
+    this.#idleMs = idleMs;
   }
 
   get size(): number {
+    return this.#size;
+  }
+
+  /** Workers running now (0 until the first task, and again after `idleMs` without one). */
+  get running(): number {
     return this.#slots.length;
+  }
+
+  #idleCheck(): void {
+    if (this.#idleTimer || this.#closed) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#slots.some((s) => s.pending.size > 0)) return this.#idleCheck();
+      const slots = this.#slots;
+      this.#slots = [];
+      for (const s of slots) {
+        s.retired = true;
+        void s.worker.terminate();
+      }
+    }, this.#idleMs);
+    this.#idleTimer.unref();
   }
 
   #spawn(): Slot {
@@ -60,11 +97,13 @@ export class IngestWorkerPool {
       worker: new Worker(ENTRY, { workerData: { ingest: this.#config, privacy: this.#privacy } }),
       pending: new Map(),
       dead: false,
+      retired: false,
     };
     slot.worker.on('message', (answer: WorkerAnswer) => {
       const p = slot.pending.get(answer.id);
       if (!p) return;
       slot.pending.delete(answer.id);
+      if (slot.pending.size === 0) this.#idleCheck();
       if (answer.ok) {
         this.onBusy?.(answer.seconds);
         const b = answer.block;
@@ -89,7 +128,7 @@ export class IngestWorkerPool {
       }
     });
     const fail = (reason: string) => {
-      if (slot.dead) return; // 'error' is followed by 'exit'
+      if (slot.dead || slot.retired) return; // 'error' is followed by 'exit'
       slot.dead = true;
       for (const p of slot.pending.values()) {
         p.reject(
@@ -101,7 +140,8 @@ export class IngestWorkerPool {
       slot.pending.clear();
       if (this.#closed) return;
       this.#logger?.error({ reason }, 'ingest worker stopped; starting a new one');
-      this.#slots[this.#slots.indexOf(slot)] = this.#spawn();
+      const at = this.#slots.indexOf(slot);
+      if (at !== -1) this.#slots[at] = this.#spawn();
     };
     slot.worker.on('error', (err) => fail(err.message));
     slot.worker.on('exit', (code) => {
@@ -130,6 +170,7 @@ export class IngestWorkerPool {
   ): Promise<PreparedEvents & { block?: LogRecord }> {
     if (this.#closed)
       return Promise.reject(new AppError(503, 'ingest.shutting_down', 'Shoplens is shutting down; retry shortly'));
+    while (this.#slots.length < this.#size) this.#slots.push(this.#spawn());
     let slot = this.#slots[0] as Slot;
     for (const s of this.#slots) if (s.pending.size < slot.pending.size) slot = s;
     const id = this.#nextId++;
@@ -149,6 +190,7 @@ export class IngestWorkerPool {
 
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
   }
 }

@@ -100,6 +100,7 @@ describe('Elasticsearch API with the official client', () => {
     }
     const dropped: unknown[] = [];
     const stats = await client.helpers.bulk({
+      refreshOnCompletion: true,
       datasource: docs,
       onDocument: () => ({ index: { _index: 'logs-shop' } }),
       onDrop: (d) => dropped.push(d),
@@ -138,6 +139,7 @@ describe('Elasticsearch API with the official client', () => {
     ];
     const dropped: { status: number; error: { type: string; reason: string }; document: unknown }[] = [];
     const stats = await client.helpers.bulk({
+      refreshOnCompletion: true,
       datasource: docs,
       onDocument: () => ({ index: { _index: 'logs-ondrop' } }),
       onDrop: (d) => dropped.push(d as (typeof dropped)[number]),
@@ -160,6 +162,7 @@ describe('Elasticsearch API with the official client', () => {
   it('client.bulk with raw operations answers item by item like Elasticsearch', async () => {
     const ts = new Date().toISOString();
     const answer = await client.bulk({
+      refresh: 'wait_for',
       operations: [
         { index: { _index: 'logs-raw', _id: 'order-1' } },
         { '@timestamp': ts, message: 'first version', 'order.id': 'o-1' },
@@ -220,6 +223,7 @@ describe('Elasticsearch API with the official client', () => {
 
     // The same _id in a later request: `index` replaces, `create` conflicts.
     const again = await client.bulk({
+      refresh: 'wait_for',
       operations: [
         { index: { _index: 'logs-raw', _id: 'order-1' } },
         { '@timestamp': ts, message: 'third version' },
@@ -238,6 +242,7 @@ describe('Elasticsearch API with the official client', () => {
 
   it('answers errors: false when every item succeeded', async () => {
     const answer = await client.bulk({
+      refresh: 'wait_for',
       operations: [{ index: { _index: 'logs-clean' } }, { '@timestamp': new Date().toISOString(), message: 'ok' }],
     });
     assert.equal(answer.errors, false);
@@ -256,7 +261,11 @@ describe('Elasticsearch API with the official client', () => {
       JSON.stringify({ '@timestamp': ts, message: 'good two' }),
       '',
     ].join('\n');
-    const answer = await client.transport.request<any>({ method: 'POST', path: '/_bulk?refresh=wait_for', bulkBody: body });
+    const answer = await client.transport.request<any>({
+      method: 'POST',
+      path: '/_bulk?refresh=wait_for',
+      bulkBody: body,
+    });
     assert.equal(answer.errors, true);
     assert.equal(answer.items.length, 3);
     assert.equal(answer.items[0].index.status, 201);
@@ -272,6 +281,7 @@ describe('Elasticsearch API with the official client', () => {
     try {
       const ts = new Date().toISOString();
       const answer = await gzipClient.bulk({
+        refresh: 'wait_for',
         operations: Array.from({ length: 50 }, (_, i) => [
           { index: { _index: 'logs-gzip' } },
           { '@timestamp': ts, message: `compressed ${i}` },
@@ -279,7 +289,11 @@ describe('Elasticsearch API with the official client', () => {
       });
       assert.equal(answer.errors, false);
       assert.equal(answer.items.length, 50);
-      const one = await gzipClient.index({ index: 'logs-gzip', document: { '@timestamp': ts, message: 'single' } });
+      const one = await gzipClient.index({
+        refresh: 'wait_for',
+        index: 'logs-gzip',
+        document: { '@timestamp': ts, message: 'single' },
+      });
       assert.equal(one.result, 'created');
       assert.equal(await countOf(srv, '_index:logs-gzip'), 51);
     } finally {
@@ -290,6 +304,7 @@ describe('Elasticsearch API with the official client', () => {
   it('maps index names to data classes (audit-*, security-*, logs-*)', async () => {
     const ts = new Date().toISOString();
     const answer = await client.bulk({
+      refresh: 'wait_for',
       operations: [
         { index: { _index: 'audit-2025' } },
         { '@timestamp': ts, message: 'refund approved', tag: 'classes' },
@@ -369,6 +384,7 @@ describe('Elasticsearch API with the official client', () => {
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         client.index({
+          refresh: 'wait_for',
           index: 'logs-race',
           id: 'race-1',
           document: { '@timestamp': ts, message: `race version ${i}`, tag: 'race' },
@@ -378,6 +394,7 @@ describe('Elasticsearch API with the official client', () => {
     assert.equal(results.length, 10);
     assert.equal(await countOf(srv, 'tag:race'), 1);
     await client.index({
+      refresh: 'wait_for',
       index: 'logs-race',
       id: 'race-1',
       document: { '@timestamp': ts, message: 'race final', tag: 'race' },
@@ -388,20 +405,34 @@ describe('Elasticsearch API with the official client', () => {
 
   it('stores a single document from client.index, with and without an id', async () => {
     const ts = new Date().toISOString();
-    const auto = await client.index({ index: 'logs-single', document: { '@timestamp': ts, message: 'one doc' } });
+    const auto = await client.index({
+      refresh: 'wait_for',
+      index: 'logs-single',
+      document: { '@timestamp': ts, message: 'one doc' },
+    });
     assert.equal(auto.result, 'created');
     assert.equal(auto._index, 'logs-single');
     assert.match(auto._id, /^[A-Za-z0-9_-]{20}$/);
     assert.equal(auto._version, 1);
     assert.equal('status' in auto, false, 'the HTTP status is not part of the document answer');
 
-    const withId = await client.index({ index: 'logs-single', id: 'doc-7', document: { '@timestamp': ts, n: 1 } });
+    const withId = await client.index({
+      refresh: 'wait_for',
+      index: 'logs-single',
+      id: 'doc-7',
+      document: { '@timestamp': ts, n: 1 },
+    });
     assert.equal(withId.result, 'created');
     assert.equal(withId._id, 'doc-7');
-    const replaced = await client.index({ index: 'logs-single', id: 'doc-7', document: { '@timestamp': ts, n: 2 } });
+    const replaced = await client.index({
+      refresh: 'wait_for',
+      index: 'logs-single',
+      id: 'doc-7',
+      document: { '@timestamp': ts, n: 2 },
+    });
     assert.equal(replaced.result, 'updated');
     await assert.rejects(
-      client.create({ index: 'logs-single', id: 'doc-7', document: { '@timestamp': ts, n: 3 } }),
+      client.create({ refresh: 'wait_for', index: 'logs-single', id: 'doc-7', document: { '@timestamp': ts, n: 3 } }),
       (err: any) => {
         assert.equal(err.meta?.statusCode, 409);
         assert.equal(err.body?.error?.type, 'version_conflict_engine_exception');
@@ -409,7 +440,11 @@ describe('Elasticsearch API with the official client', () => {
       },
     );
     await assert.rejects(
-      client.index({ index: 'logs-single', document: { '@timestamp': ts, 'transaction.amount': 'abc' } }),
+      client.index({
+        refresh: 'wait_for',
+        index: 'logs-single',
+        document: { '@timestamp': ts, 'transaction.amount': 'abc' },
+      }),
       (err: any) => {
         assert.equal(err.meta?.statusCode, 400);
         assert.equal(err.body?.error?.type, 'document_parsing_exception');

@@ -99,6 +99,8 @@ describe('GDPR erasure and export (e-mails masked at ingest, the default)', () =
     assert.deepEqual(r.byDataClass, { app: 1, business: 2, security: 1 });
     assert.equal(await count(srv, 'customer.id:cust_42 OR user.id:cust_42'), 0);
     assert.equal(await count(srv, 'customer.id:cust_7 OR customer.id:cust_8'), 2);
+    // The audit entry is stored like any event: visible within a second, or at once after a refresh.
+    await post(`${srv.url}/_refresh`, '');
     const audit = await query(
       srv.url,
       'data_class:audit AND event.action:privacy.erasure AND audit.deleted:>0 | fields audit.deleted, audit.customer_ids',
@@ -108,6 +110,7 @@ describe('GDPR erasure and export (e-mails masked at ingest, the default)', () =
     assert.deepEqual(audit.json.rows, [['4', '["cust_42"]']]);
     // The audit trail itself is never erased.
     assert.equal((await erase(srv, { customer_id: 'cust_42' })).deleted, 0);
+    await post(`${srv.url}/_refresh`, '');
     assert.ok((await count(srv, 'data_class:audit AND event.action:privacy.erasure')) >= 3);
   });
 

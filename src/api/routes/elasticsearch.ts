@@ -105,15 +105,14 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
     ) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const refresh = esRefreshMode(request.query);
-      const answer = await ctx.pipeline.admitted(raw.length, () => indexOne(request, reply, action, raw));
-      await applyRefresh(ctx.store, refresh);
-      return answer;
+      return ctx.pipeline.admitted(raw.length, () => indexOne(request, reply, action, raw, refresh));
     };
     const indexOne = async (
       request: FastifyRequest<{ Params: { index: string; id?: string } }>,
       reply: FastifyReply,
       action: 'index' | 'create',
       raw: Buffer,
+      refresh: RefreshMode,
     ) => {
       const source = (
         await decodeBody(raw, request.headers['content-encoding'], ctx.config.server.maxBodyBytes)
@@ -133,6 +132,7 @@ export function elasticsearchRoutes(ctx: AppContext): FastifyPluginAsync {
       if (item.error) throw new EsRequestError(item.status, item.error.type, item.error.reason);
       // The single-document answer is the bulk item without its `status` (that is the HTTP status).
       const { status, ...document } = item;
+      await applyRefresh(ctx.store, refresh);
       if (status === 201) {
         // The id as stored (redacted): a card number in the request's id must not come back in a header.
         reply.header(
