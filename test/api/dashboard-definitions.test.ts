@@ -103,6 +103,7 @@ describe('dashboards and rules measure the same things', () => {
         sent.push(...(events as Raw[]));
         return inner.send(events);
       },
+      flush: () => inner.flush?.() ?? Promise.resolve(),
     };
     const summary = await backfill(simulator, capturing, { fromMs: END - 24 * HOUR_MS, toMs: END });
     assert.equal(summary.rejected, 0);
