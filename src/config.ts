@@ -59,8 +59,12 @@ export const configSchema = z
     store: z
       .object({
         engine: z.enum(['duckdb']).default('duckdb'),
-        /** DuckDB memory limit, e.g. "4GB"; empty = DuckDB's default (80 % of RAM). */
-        duckdbMemoryLimit: z.string().default(''),
+        /**
+         * DuckDB memory limit, e.g. "4GB"; empty = DuckDB's default (80 % of RAM). DuckDB keeps
+         * table pages it has read or written cached up to this limit, so it bounds the server's
+         * memory; larger queries spill to disk.
+         */
+        duckdbMemoryLimit: z.string().default('256MB'),
         /** WAL size that triggers a DuckDB checkpoint. */
         duckdbCheckpointThreshold: z
           .string()

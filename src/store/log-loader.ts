@@ -33,7 +33,7 @@ export class LogLoader {
   readonly #target: SegmentTarget;
   readonly #observer: LoaderObserver;
   readonly #logger: Logger | undefined;
-  readonly #remove: (path: string) => void;
+  readonly #remove: (path: string) => Promise<void>;
   #queue: SegmentInfo[] = [];
   #running = false;
   #stopped = false;
@@ -42,12 +42,13 @@ export class LogLoader {
   #waiters: Waiter[] = [];
   #retryTimer: NodeJS.Timeout | undefined;
   #failures = 0;
+  #lastError: unknown;
   #idle: (() => void)[] = [];
 
   constructor(
     target: SegmentTarget,
     loadedThrough: number,
-    remove: (path: string) => void,
+    remove: (path: string) => Promise<void>,
     observer: LoaderObserver = {},
     logger?: Logger,
   ) {
@@ -61,6 +62,11 @@ export class LogLoader {
   /** Every segment up to this id is in the store. */
   get loadedThrough(): number {
     return this.#loadedThrough;
+  }
+
+  /** Why the last load failed, while loads are failing (undefined once one succeeds). */
+  get failing(): unknown {
+    return this.#failures > 0 ? this.#lastError : undefined;
   }
 
   /** Segments waiting for their load. */
@@ -109,6 +115,7 @@ export class LogLoader {
           await this.#target.loadSegment(segment);
         } catch (err) {
           this.#failures++;
+          this.#lastError = err;
           this.#observer.onFailed?.(segment, err);
           const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(this.#failures, 6));
           this.#logger?.error(
@@ -127,7 +134,8 @@ export class LogLoader {
         this.#loadedThrough = segment.id;
         this.#observer.onLoaded?.(segment, (performance.now() - started) / 1000);
         try {
-          this.#remove(segment.path);
+          // Off the event loop: deleting a file of 100 MB takes milliseconds.
+          await this.#remove(segment.path);
         } catch (err) {
           // Recorded as loaded: the next open deletes it without loading it again.
           this.#logger?.warn({ err, path: segment.path }, 'a loaded ingest log segment could not be deleted');

@@ -12,6 +12,7 @@
  * deleted without loading them again.
  */
 import { unlinkSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { StoredEvent } from '../schema/record.ts';
 import { toRowLine } from '../schema/record.ts';
@@ -114,7 +115,7 @@ export class LoggedStore implements Store {
     const loader = new LogLoader(
       this.#inner,
       loaded,
-      (path) => unlinkSync(path),
+      (path) => unlink(path),
       {
         onFailed: (segment, err) => this.#observer.onFailed?.(segment, err),
         onLoaded: (segment, seconds) => {
@@ -302,6 +303,12 @@ export class LoggedStore implements Store {
 
   async checkWritable(): Promise<void> {
     await this.#inner.checkWritable();
+    const failing = this.#loader?.failing;
+    if (failing !== undefined) {
+      throw new Error(
+        `loading the ingest log into the store fails (${(failing as Error).message ?? String(failing)}); acknowledged data stays in the log and the load is retried`,
+      );
+    }
   }
 
   /** Refuses new appends, loads what the log holds, and closes the engine. */

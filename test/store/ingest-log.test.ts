@@ -154,6 +154,19 @@ describe('the ingest log', () => {
     }
   });
 
+  it("loads a row longer than the JSON reader's buffer through the appender", async () => {
+    const dataDir = dir();
+    const { store } = await open(dataDir, '1h');
+    try {
+      const long = 'x'.repeat(17 * 1024 * 1024);
+      await store.appendEvents([event('long', { error_message: long }), event('short')]);
+      await store.refresh(true);
+      assert.deepEqual(await messages(store), ['event long', 'event short']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('erases a customer whose events are still in the log, and deletes the log files that held them', async () => {
     const dataDir = dir();
     const { store } = await open(dataDir, '1h');

@@ -119,6 +119,15 @@ function eventTimeUs(e: StoredEvent): number {
   return Number(e.slice(6, e.indexOf(',', 6)));
 }
 
+/**
+ * Longest row the JSON reader takes. It sizes its read buffers by this, and
+ * those count against DuckDB's memory_limit (256 MB by default), so it is
+ * not set higher than rows need: ingest lines are at most
+ * `ingest.maxLineBytes` (1 MB); a longer row makes the reader fail and the
+ * batch goes in through the appender instead.
+ */
+const MAX_OBJECT_BYTES = 16 * 1024 * 1024;
+
 /** The rows of a staging file as the columns of `events`, in order; the path is ours (never user text). */
 export function jsonSourceSql(path: string): string {
   const spec = EVENT_FIELDS.map(
@@ -128,7 +137,7 @@ export function jsonSourceSql(path: string): string {
   const select = EVENT_FIELDS.map((f) => (f.column === 'ts' ? 'make_timestamp(ts) AS ts' : f.column));
   return (
     `SELECT ${select.join(', ')}, attributes FROM read_ndjson('${path.replace(/'/g, "''")}', ` +
-    `columns = {${spec.join(', ')}, attributes: 'JSON'}, format = 'newline_delimited', maximum_object_size = 268435456)`
+    `columns = {${spec.join(', ')}, attributes: 'JSON'}, format = 'newline_delimited', maximum_object_size = ${MAX_OBJECT_BYTES})`
   );
 }
 
