@@ -169,8 +169,13 @@ export class LoggedStore implements Store {
       if (loader.queued > 0)
         throw new Error(`Replaying the ingest log failed: ${loader.queued} segments could not be loaded`);
     }
-    if (this.#options.refreshIntervalMs > 0) {
-      this.#timer = setInterval(() => log.seal(), this.#options.refreshIntervalMs);
+    const interval = this.#options.refreshIntervalMs;
+    if (interval > 0) {
+      // Sealed once its oldest row has waited half the interval, so that the other half is left for the
+      // load: what was acknowledged is visible within the interval, as Elasticsearch's refresh promises.
+      this.#timer = setInterval(() => {
+        if (log.activeAgeMs >= interval / 2) log.seal();
+      }, Math.max(10, interval / 10));
       this.#timer.unref();
     }
   }

@@ -92,6 +92,8 @@ interface Active {
   bytes: number;
   minTsUs: number;
   readonly replace: Set<string>;
+  /** When its first record was acknowledged (performance.now()); 0 before. */
+  firstAckAt: number;
 }
 
 const FILE = /^(\d{12})\.ndjson$/;
@@ -236,6 +238,12 @@ export class SegmentLog {
     return this.#active?.rows ?? 0;
   }
 
+  /** How long ago the oldest record of the segment being written was acknowledged, ms (0: none). */
+  get activeAgeMs(): number {
+    const at = this.#active?.firstAckAt ?? 0;
+    return at === 0 ? 0 : performance.now() - at;
+  }
+
   /** The segment being written, if any (its rows are visible once it is sealed and loaded). */
   get activeId(): number | undefined {
     return this.#active?.id;
@@ -339,6 +347,7 @@ export class SegmentLog {
           continue;
         }
         const ackedAt = performance.now();
+        if (seg.firstAckAt === 0) seg.firstAckAt = ackedAt;
         for (const p of batch) p.resolve({ segment: seg.id, ackedAt });
         if (seg.rows >= this.#options.segmentRows || this.#sealWanted) await this.#sealNow();
       }
@@ -355,7 +364,7 @@ export class SegmentLog {
     const handle = await open(path, 'wx', 0o600);
     // The new file's directory entry must be durable too, or a crash could lose the whole file.
     syncDir(this.#options.dir);
-    this.#active = { id, path, handle, rows: 0, bytes: 0, minTsUs: Infinity, replace: new Set() };
+    this.#active = { id, path, handle, rows: 0, bytes: 0, minTsUs: Infinity, replace: new Set(), firstAckAt: 0 };
     return this.#active;
   }
 
