@@ -4,6 +4,8 @@
  * - `paymentEvent`: a raw JSON payment-service log event (nested ECS objects:
  *   service, event, transaction, payment, customer, order, security,
  *   business), for HTTP ingest.
+ * - `apiRequestEvent`: a raw ECS-shaped API-request log event (~290 B), the
+ *   bulk of a shop's log volume, for HTTP ingest.
  * - `RecordFiller`: canonical `EventRecord`s (what ingest normalisation
  *   produces) for filling a store directly: ~85 % `api_request` events of the
  *   shop's services and ~15 % payment events, in time order over a span.
@@ -192,6 +194,35 @@ const SERVER_ERRORS = weighted([
   [503, 25],
   [504, 10],
 ] as const);
+
+const USER_AGENTS = ['Safari', 'Chrome', 'okhttp', 'ShopApp', 'Firefox'] as const;
+
+/**
+ * One raw ECS-shaped API-request log event (~290 bytes as JSON), varied by
+ * `i` and the random source: the shape most of a shop's log volume has.
+ * Uses the same routes and status mix as `RecordFiller`'s `api_request` rows.
+ */
+export function apiRequestEvent(i: number, tsMs: number, random: () => number): Record<string, unknown> {
+  const rt = ROUTES(random());
+  const x = random();
+  const status = x < 0.945 ? rt.okStatus : x < 0.985 ? CLIENT_ERRORS(random()) : SERVER_ERRORS(random());
+  const failed = status >= 500;
+  // Roughly lognormal around the route's median: the sum of three uniforms stands in for a normal.
+  const duration = Math.exp(rt.mu + rt.sigma * 2 * (random() + random() + random() - 1.5)) * (failed ? 3 : 1);
+  // Single-field objects as dotted keys, as log shippers often send them (ECS allows both).
+  return {
+    '@timestamp': new Date(tsMs).toISOString(),
+    'service.name': rt.service,
+    event: { type: 'api_request', outcome: failed ? 'failure' : 'success', duration: Math.round(duration * 10) / 10 },
+    // The OpenTelemetry names (aliases of http.request.method, http.response.status_code): shorter.
+    http: { method: rt.method, status_code: status },
+    'url.path': pickOf(rt.paths, random()),
+    'client.ip': ipOf((random() * 4294967296) >>> 0),
+    // 64-bit trace ids, as Zipkin B3 and Datadog send them.
+    'trace.id': hex(i * 2654435761, 8) + hex((random() * 4294967296) >>> 0, 8),
+    'user_agent.name': pickOf(USER_AGENTS, random()),
+  };
+}
 
 /** Column names of the typed fields the filler sets (the rest stay absent → NULL). */
 type Columns = Record<string, ColumnValue>;
