@@ -67,7 +67,8 @@ function describe(v: unknown): string {
 /** Largest distance of a JavaScript Date from the epoch, ms (±273,790 years). */
 const MAX_DATE_MS = 8.64e15;
 
-class FieldError extends Error {
+/** A field that cannot be stored as sent; normalizeEvent turns it into a rejection. */
+export class FieldError extends Error {
   constructor(
     readonly code: string,
     message: string,
@@ -146,7 +147,8 @@ function isScalar(x: unknown): boolean {
   return typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
 }
 
-function coerce(def: FieldDef, value: unknown, name: string): ColumnValue {
+/** The value of typed field `def` as its column stores it; throws FieldError when it has the wrong type. */
+export function coerce(def: FieldDef, value: unknown, name: string): ColumnValue {
   switch (def.type) {
     case 'keyword':
     case 'text':
@@ -180,7 +182,7 @@ function coerce(def: FieldDef, value: unknown, name: string): ColumnValue {
 }
 
 /** Timestamp → microseconds. Numbers are epoch ms (or s / µs / ns by magnitude). */
-function parseTimestamp(value: unknown, name: string): number {
+export function parseTimestamp(value: unknown, name: string): number {
   let ms: number;
   if (typeof value === 'number' || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value))) {
     const n = Number(value);
@@ -225,23 +227,22 @@ export function errorFingerprint(service: string, type: string, message: string)
  * shipper sends them to `logs-*`, so they keep business retention); the
  * event category; the index mapping; otherwise app.
  */
-function dataClassFor(
-  columns: Record<string, ColumnValue>,
+export function dataClassFor(
+  eventCategory: ColumnValue | undefined,
+  eventType: ColumnValue | undefined,
   explicit: unknown,
-  options: NormalizeOptions,
+  fromIndex: DataClass | undefined,
 ): DataClass | string {
   if (explicit !== undefined) {
     return typeof explicit === 'string' && (DATA_CLASSES as readonly string[]).includes(explicit)
       ? (explicit as DataClass)
       : 'invalid:';
   }
-  const fromIndex = options.indexDataClass;
   if (fromIndex === 'audit' || fromIndex === 'security') return fromIndex;
-  const category = typeof columns['event_category'] === 'string' ? columns['event_category'].toLowerCase() : '';
+  const category = typeof eventCategory === 'string' ? eventCategory.toLowerCase() : '';
   if (SECURITY_CATEGORIES.has(category)) return 'security';
   if (category === 'audit') return 'audit';
-  const type = columns['event_type'];
-  const fromType = typeof type === 'string' ? eventTypeDataClass(type) : undefined;
+  const fromType = typeof eventType === 'string' ? eventTypeDataClass(eventType) : undefined;
   if (fromType && fromType !== 'app') return fromType;
   if (BUSINESS_CATEGORIES.has(category)) return 'business';
   return fromIndex ?? fromType ?? 'app';
@@ -308,7 +309,12 @@ export function normalizeEvent(raw: unknown, options: NormalizeOptions): Normali
       );
     }
 
-    const dataClass = dataClassFor(columns, explicitClass, options);
+    const dataClass = dataClassFor(
+      columns['event_category'],
+      columns['event_type'],
+      explicitClass,
+      options.indexDataClass,
+    );
     if (dataClass.startsWith('invalid:')) {
       return reject(
         'ingest.invalid_field',

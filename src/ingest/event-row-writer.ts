@@ -1,0 +1,414 @@
+/**
+ * One pass per event: walks a parsed raw event once, redacting as it goes,
+ * and writes its row line directly, with no redacted copy, no flattened map,
+ * no columns or attributes object and no second JSON.stringify. The output
+ * is exactly what the chain redactEvent → normalizeEvent → markRedactions →
+ * toRowLine makes of the same event (test/ingest/one-pass.test.ts compares
+ * them on the bench, demo and fuzz corpora).
+ *
+ * It handles the common case only. For anything else it answers `undefined`
+ * and the caller runs that chain (Normalizer.prepareRow): a rejection of any
+ * kind, a Segment or GA4 payload, a key that redaction would change, a
+ * flattened name that two fields share, or a client field named like one the
+ * normaliser generates. So whatever is odd about an event is decided by the
+ * one implementation that the redaction and normalisation tests pin down.
+ *
+ * Per-field decisions (dotted name, typed column, drop / exempt / IP rules,
+ * depth) depend only on the path of keys, and are cached in a trie of field
+ * nodes keyed by those keys, bounded in size. Strings go through the
+ * scanners only when Redactor.mayChange says one of them could act.
+ */
+import { maskCardText, numberIsCard } from '../privacy/card-numbers.ts';
+import { REDACTION_MARKER, Redactor, type FieldRule } from '../privacy/redactor.ts';
+import { canonicalEventType } from '../schema/event-types.ts';
+import { EVENT_FIELDS, typedField, type FieldDef } from '../schema/fields.ts';
+import type { ColumnValue, RowLine } from '../schema/record.ts';
+import { coerce, dataClassFor, errorFingerprint, FieldError, parseTimestamp } from './normalize.ts';
+
+/** Limits of the normalisation, as in NormalizeOptions (ms for times). */
+export interface RowWriterLimits {
+  readonly maxDepth: number;
+  readonly maxFields: number;
+  readonly maxFutureSkewMs: number;
+  readonly maxPastAgeMs: number;
+}
+
+/** What a flattened name does besides being a field. */
+const PLAIN = 0;
+const DATA_CLASS = 1;
+const TENANT = 2;
+/** A client's own `privacy.redacted`: replaced by the event's marker. */
+const MARKER = 3;
+
+/** One field name, by the path of keys that leads to it. */
+interface FieldNode {
+  /** Flattened dotted name, as normalizeEvent and the redactor name it. */
+  readonly name: string;
+  /** `,"name":` (an attribute key), and the JSON of the key alone (inside arrays). */
+  readonly attrKey: string;
+  readonly keyJson: string;
+  /** Flattening depth of the key, dotted keys counting their dots (maxDepth applies). */
+  readonly levels: number;
+  readonly rule: FieldRule;
+  readonly def: FieldDef | undefined;
+  /** Index of the typed column in EVENT_FIELDS, or -1. */
+  readonly column: number;
+  readonly role: number;
+  /** The chain must decide (a key redaction would change, a generated name, ...). */
+  readonly bail: boolean;
+  /** Shared by every node of this name: the number of the last event that had a field of it. */
+  readonly slot: { seen: number };
+  children: Map<string, FieldNode> | undefined;
+}
+
+/** Thrown (never escapes write): the event needs the chain. */
+const BAIL = Symbol('bail');
+
+/** Most field nodes cached; past this the trie starts again (client keys are unbounded). */
+const MAX_NODES = 20_000;
+
+const columnIndex = (column: string): number => EVENT_FIELDS.findIndex((f) => f.column === column);
+const COL_EVENT_TYPE = columnIndex('event_type');
+const COL_EVENT_CATEGORY = columnIndex('event_category');
+const COL_SERVICE = columnIndex('service');
+const COL_MESSAGE = columnIndex('message');
+const COL_ERROR_TYPE = columnIndex('error_type');
+const COL_ERROR_MESSAGE = columnIndex('error_message');
+const COL_ERROR_FINGERPRINT = columnIndex('error_fingerprint');
+/** `,"column":` per typed column. */
+const COLUMN_JSON = EVENT_FIELDS.map((f) => `,${JSON.stringify(f.column)}:`);
+
+const MARKER_KEY = `,${JSON.stringify(REDACTION_MARKER)}:`;
+const TENANT_SENT = ',"tenant.sent":';
+const TYPE_ORIGINAL = ',"event.type_original":';
+const GENERATED_NAMES = new Set(['tenant.sent', 'event.type_original']);
+
+function dotsIn(key: string): number {
+  let n = 0;
+  for (let i = key.indexOf('.'); i !== -1; i = key.indexOf('.', i + 1)) n++;
+  return n;
+}
+
+function scalarJson(v: string | number | boolean): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  return v ? 'true' : 'false';
+}
+
+function columnJson(v: ColumnValue): string {
+  return typeof v === 'number' ? String(v) : JSON.stringify(v);
+}
+
+export class EventRowWriter {
+  readonly #redactor: Redactor;
+  /** Redacts keys to see whether redaction would change them; its counts are never read. */
+  readonly #probe: Redactor;
+  readonly #limits: RowWriterLimits;
+  /** The redactor refuses containers this deep (its maxDepth + 8). */
+  readonly #redactDepth: number;
+  #root: FieldNode;
+  #slots = new Map<string, { seen: number }>();
+  #nodes = 0;
+
+  // State of the event being written, reused from event to event.
+  #event = 0;
+  #fields = 0;
+  /** Pieces of the row line: [head, attribute pieces..., column pieces..., '}']. */
+  readonly #parts: string[] = [''];
+  #marker: string[] = [];
+  readonly #cols: (ColumnValue | undefined)[] = new Array<ColumnValue | undefined>(EVENT_FIELDS.length);
+  readonly #order: number[] = [];
+  #ts: number | undefined;
+  #explicit: unknown;
+  #lastTenant = '';
+  #lastTenantJson = '""';
+
+  constructor(redactor: Redactor, limits: RowWriterLimits) {
+    this.#redactor = redactor;
+    this.#probe = new Redactor(redactor.config);
+    this.#limits = limits;
+    this.#redactDepth = limits.maxDepth + 8;
+    this.#root = this.#newRoot();
+  }
+
+  /**
+   * The row line of one raw event (as parsed from JSON), or `undefined` when
+   * the event needs the full chain. Redactions are recorded in the
+   * redactor's counts only when a row line is returned.
+   */
+  write(raw: unknown, tenant: string, receivedAtMs: number): RowLine | undefined {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+    const obj = raw as Record<string, unknown>;
+    // Segment and GA4 payloads are remapped after redaction; the chain does that. A number
+    // `event` could become a string (a masked card), so it counts too.
+    const ev = obj['event'];
+    const gaName = obj['event_name'];
+    const params = obj['params'];
+    if (typeof ev === 'string' || typeof ev === 'number' || typeof gaName === 'string' || typeof gaName === 'number')
+      return undefined;
+    if (params !== null && typeof params === 'object' && !Array.isArray(params)) return undefined;
+
+    this.#event++;
+    this.#fields = 0;
+    this.#parts.length = 1;
+    this.#ts = undefined;
+    this.#explicit = undefined;
+    if (this.#marker.length > 0) this.#marker = [];
+    this.#redactor.beginCounting();
+    try {
+      this.#walk(obj, this.#root, 0);
+      const line = this.#finish(tenant, receivedAtMs);
+      this.#redactor.endCounting();
+      return line;
+    } catch (err) {
+      this.#redactor.rollbackCounts();
+      if (err === BAIL || err instanceof FieldError) return undefined;
+      throw err;
+    } finally {
+      const cols = this.#cols;
+      for (const i of this.#order) cols[i] = undefined;
+      this.#order.length = 0;
+    }
+  }
+
+  #finish(tenant: string, receivedAtMs: number): RowLine {
+    const { maxFutureSkewMs, maxPastAgeMs } = this.#limits;
+    const cols = this.#cols;
+    const receivedUs = receivedAtMs * 1000;
+    const ts = this.#ts ?? receivedUs;
+    if (ts > receivedUs + maxFutureSkewMs * 1000 || ts < receivedUs - maxPastAgeMs * 1000) throw BAIL;
+    const dataClass = dataClassFor(cols[COL_EVENT_CATEGORY], cols[COL_EVENT_TYPE], this.#explicit, undefined);
+    if (dataClass.startsWith('invalid:')) throw BAIL;
+    const errorType = cols[COL_ERROR_TYPE];
+    if (typeof errorType === 'string' && cols[COL_ERROR_FINGERPRINT] === undefined) {
+      const message = cols[COL_ERROR_MESSAGE] ?? cols[COL_MESSAGE] ?? '';
+      cols[COL_ERROR_FINGERPRINT] = errorFingerprint(String(cols[COL_SERVICE] ?? ''), errorType, String(message));
+      this.#order.push(COL_ERROR_FINGERPRINT);
+    }
+
+    if (tenant !== this.#lastTenant) {
+      this.#lastTenant = tenant;
+      this.#lastTenantJson = JSON.stringify(tenant);
+    }
+    const parts = this.#parts;
+    parts[0] = `{"ts":${Math.round(ts)},"tenant":${this.#lastTenantJson},"data_class":"${dataClass}"`;
+    const marker = this.#marker;
+    if (marker.length > 0) parts.push(MARKER_KEY, JSON.stringify(marker));
+    if (parts.length > 1) {
+      parts[1] = `,"attributes":{${(parts[1] as string).slice(1)}`;
+      parts.push('}');
+    }
+    for (const i of this.#order) parts.push(COLUMN_JSON[i] as string, columnJson(cols[i] as ColumnValue));
+    parts.push('}');
+    // One flat string: built with `+=`, a row line is a rope of ~100 pieces, and the rows a
+    // request keeps until its commit made the collector's work cost as much as the rest.
+    const line = parts.join('');
+    return line as RowLine;
+  }
+
+  /** Adds an attribute; `attrKey` is `,"name":`. */
+  #attr(attrKey: string, valueJson: string): void {
+    this.#parts.push(attrKey, valueJson);
+  }
+
+  /** An object value: its fields flatten into the event. `depth`: the redactor's container depth. */
+  #walk(obj: Record<string, unknown>, node: FieldNode, depth: number): void {
+    if (depth >= this.#redactDepth) throw BAIL;
+    const maxDepth = this.#limits.maxDepth;
+    // Own keys only; `__proto__` is an own data key of parsed JSON.
+    for (const key of Object.keys(obj)) {
+      const value = obj[key];
+      const child = node.children?.get(key) ?? this.#child(node, key);
+      if (child.bail) throw BAIL;
+      if (child.rule.drop) {
+        this.#redactor.recordEntry(`field:${child.name}`, this.#marker);
+        continue;
+      }
+      if (value === null || value === undefined) continue;
+      if (typeof value === 'object') {
+        if (child.levels + 1 > maxDepth) throw BAIL;
+        if (Array.isArray(value)) this.#arrayField(child, value, depth + 1);
+        else this.#walk(value as Record<string, unknown>, child, depth + 1);
+        continue;
+      }
+      if (child.levels > maxDepth) throw BAIL;
+      if (typeof value === 'string') this.#field(child, this.#string(value, child));
+      else if (typeof value === 'number') this.#field(child, this.#number(value));
+      else if (typeof value === 'boolean') this.#field(child, value);
+      else throw BAIL;
+    }
+  }
+
+  #string(text: string, node: FieldNode): string {
+    const rule = node.rule;
+    return rule.ip || this.#redactor.mayChange(text) ? this.#redactor.redactValue(text, rule, this.#marker) : text;
+  }
+
+  #number(n: number): string | number {
+    if (!numberIsCard(n)) return n;
+    this.#redactor.recordEntry('card_number', this.#marker);
+    return maskCardText(String(n));
+  }
+
+  /** Counts a flattened field; two fields of one name (`a.b` and `a: {b}`) are the chain's to merge. */
+  #count(node: FieldNode): void {
+    if (++this.#fields > this.#limits.maxFields) throw BAIL;
+    if (node.slot.seen === this.#event) throw BAIL;
+    node.slot.seen = this.#event;
+  }
+
+  /** A scalar field, already redacted. */
+  #field(node: FieldNode, v: string | number | boolean): void {
+    this.#count(node);
+    const role = node.role;
+    if (role !== PLAIN) {
+      if (role === DATA_CLASS) this.#explicit = v;
+      else if (role === TENANT) this.#attr(TENANT_SENT, scalarJson(v));
+      return;
+    }
+    const def = node.def;
+    if (def === undefined) this.#attr(node.attrKey, scalarJson(v));
+    else this.#typed(node, def, v, scalarJson);
+  }
+
+  /** An array field: redacted element by element. */
+  #arrayField(node: FieldNode, arr: unknown[], depth: number): void {
+    this.#count(node);
+    const role = node.role;
+    if (role === DATA_CLASS) throw BAIL; // not a data class: a rejection
+    if (role !== PLAIN || node.def === undefined) {
+      const json = this.#arrayJson(arr, node, depth);
+      if (role === TENANT) this.#attr(TENANT_SENT, json);
+      else if (role === PLAIN) this.#attr(node.attrKey, json);
+      return;
+    }
+    // A typed array is a keyword[] column (or a rejection, or an attribute): scalars only here.
+    if (depth >= this.#redactDepth) throw BAIL;
+    const copy = new Array<string | number | boolean>(arr.length);
+    for (let i = 0; i < arr.length; i++) {
+      const v = arr[i];
+      if (typeof v === 'string') copy[i] = this.#string(v, node);
+      else if (typeof v === 'number') copy[i] = this.#number(v);
+      else if (typeof v === 'boolean') copy[i] = v;
+      else throw BAIL;
+    }
+    this.#typed(node, node.def, copy, (c) => JSON.stringify(c));
+  }
+
+  #typed<T>(node: FieldNode, def: FieldDef, v: T, json: (v: T) => string): void {
+    if (def.column === 'ts') {
+      if (this.#ts === undefined) this.#ts = parseTimestamp(v, node.name);
+      else this.#attr(node.attrKey, json(v));
+      return;
+    }
+    if (def.column === 'data_class' || def.column === 'tenant') return;
+    const i = node.column;
+    if (this.#cols[i] !== undefined) {
+      // Two aliases of one column (user.session_id and security.session_id): keep the second as sent.
+      this.#attr(node.attrKey, json(v));
+      return;
+    }
+    let c = coerce(def, v, node.name);
+    if (i === COL_EVENT_TYPE && typeof c === 'string') {
+      const canonical = canonicalEventType(c);
+      if (canonical !== c) this.#attr(TYPE_ORIGINAL, JSON.stringify(c));
+      c = canonical;
+    }
+    this.#cols[i] = c;
+    this.#order.push(i);
+  }
+
+  /** JSON of an array value as JSON.stringify writes the redacted array. */
+  #arrayJson(arr: unknown[], node: FieldNode, depth: number): string {
+    if (depth >= this.#redactDepth) throw BAIL;
+    let out = '[';
+    for (let i = 0; i < arr.length; i++) {
+      if (i > 0) out += ',';
+      out += this.#valueJson(arr[i], node, depth + 1);
+    }
+    return `${out}]`;
+  }
+
+  /** JSON of an object inside an array, redacted: dropped keys left out. */
+  #objectJson(obj: Record<string, unknown>, node: FieldNode, depth: number): string {
+    if (depth >= this.#redactDepth) throw BAIL;
+    let out = '';
+    for (const key of Object.keys(obj)) {
+      const child = node.children?.get(key) ?? this.#child(node, key);
+      if (child.bail) throw BAIL;
+      if (child.rule.drop) {
+        this.#redactor.recordEntry(`field:${child.name}`, this.#marker);
+        continue;
+      }
+      const json = `${child.keyJson}:${this.#valueJson(obj[key], child, depth + 1)}`;
+      out = out === '' ? json : `${out},${json}`;
+    }
+    return `{${out}}`;
+  }
+
+  #valueJson(v: unknown, node: FieldNode, depth: number): string {
+    if (typeof v === 'string') return JSON.stringify(this.#string(v, node));
+    if (typeof v === 'number') return scalarJson(this.#number(v));
+    if (typeof v === 'boolean') return v ? 'true' : 'false';
+    if (v === null) return 'null';
+    if (Array.isArray(v)) return this.#arrayJson(v, node, depth);
+    if (typeof v === 'object') return this.#objectJson(v as Record<string, unknown>, node, depth);
+    throw BAIL;
+  }
+
+  #newRoot(): FieldNode {
+    this.#slots = new Map();
+    this.#nodes = 0;
+    return {
+      name: '',
+      attrKey: ',"":',
+      keyJson: '""',
+      levels: 0,
+      rule: { exempt: false, drop: false, ip: false },
+      def: undefined,
+      column: -1,
+      role: PLAIN,
+      bail: false,
+      slot: { seen: 0 },
+      children: undefined,
+    };
+  }
+
+  #child(parent: FieldNode, key: string): FieldNode {
+    if (this.#nodes >= MAX_NODES) {
+      // Start again, and let the chain take this event: its nodes so far are no longer in the trie.
+      this.#root = this.#newRoot();
+      throw BAIL;
+    }
+    this.#nodes++;
+    const root = parent.name === '' && parent.levels === 0;
+    // Both the redactor and the flattening name a field by its path, an empty path counting as none.
+    const name = parent.name === '' ? key : `${parent.name}.${key}`;
+    const def = typedField(name);
+    const marker: string[] = [];
+    const keyChanges = this.#probe.mayChange(key) && (this.#probe.redactText(key, marker) !== key || marker.length > 0);
+    let slot = this.#slots.get(name);
+    if (slot === undefined) {
+      slot = { seen: 0 };
+      this.#slots.set(name, slot);
+    }
+    const node: FieldNode = {
+      name,
+      attrKey: `,${JSON.stringify(name)}:`,
+      keyJson: JSON.stringify(key),
+      levels: parent.levels + 1 + dotsIn(key),
+      rule: this.#redactor.fieldRule(name, key, parent.rule.exempt),
+      def,
+      column: def ? EVENT_FIELDS.indexOf(def) : -1,
+      role:
+        name === 'data_class' ? DATA_CLASS : name === 'tenant' ? TENANT : name === REDACTION_MARKER ? MARKER : PLAIN,
+      // Below a key "" the names lose a level (`"":{"1":…}` is "1"), and with it the key order
+      // of the chain's attributes object: the chain decides.
+      bail: keyChanges || GENERATED_NAMES.has(name) || (!root && parent.name === ''),
+      slot,
+      children: undefined,
+    };
+    (parent.children ??= new Map()).set(key, node);
+    return node;
+  }
+}
