@@ -44,8 +44,9 @@ const MARKER = 3;
 interface FieldNode {
   /** Flattened dotted name, as normalizeEvent and the redactor name it. */
   readonly name: string;
-  /** `,"name":` (an attribute key), and the JSON of the key alone (inside arrays). */
+  /** `,"name":` (an attribute key), the same with the opening quote of a string value, and the JSON of the key alone (inside arrays). */
   readonly attrKey: string;
+  readonly attrKeyQuote: string;
   readonly keyJson: string;
   /** Flattening depth of the key, dotted keys counting their dots (maxDepth applies). */
   readonly levels: number;
@@ -77,6 +78,7 @@ const COL_ERROR_MESSAGE = columnIndex('error_message');
 const COL_ERROR_FINGERPRINT = columnIndex('error_fingerprint');
 /** `,"column":` per typed column. */
 const COLUMN_JSON = EVENT_FIELDS.map((f) => `,${JSON.stringify(f.column)}:`);
+const COLUMN_JSON_QUOTE = EVENT_FIELDS.map((f) => `,${JSON.stringify(f.column)}:"`);
 
 const MARKER_KEY = `,${JSON.stringify(REDACTION_MARKER)}:`;
 const TENANT_SENT = ',"tenant.sent":';
@@ -115,9 +117,15 @@ export class EventRowWriter {
   #fields = 0;
   /** Pieces of the row line: [head, attribute pieces..., column pieces..., '}']. */
   readonly #parts: string[] = [''];
+  /** Pieces in #parts for this event (the array is not shrunk between events: regrowing it cost more than the join). */
+  #n = 1;
   #marker: string[] = [];
   readonly #cols: (ColumnValue | undefined)[] = new Array<ColumnValue | undefined>(EVENT_FIELDS.length);
   readonly #order: number[] = [];
+  /** Per typed column: its string value needs no JSON escaping. */
+  readonly #colPlain: boolean[] = new Array<boolean>(EVENT_FIELDS.length).fill(false);
+  /** The event's JSON text held no backslash: none of its strings needs escaping (see write). */
+  #noEscapes = false;
   #ts: number | undefined;
   #explicit: unknown;
   #lastTenant = '';
@@ -135,8 +143,14 @@ export class EventRowWriter {
    * The row line of one raw event (as parsed from JSON), or `undefined` when
    * the event needs the full chain. Redactions are recorded in the
    * redactor's counts only when a row line is returned.
+   *
+   * `noEscapes`: the JSON text `raw` was parsed from holds no backslash.
+   * Then no string in it holds a quote, a backslash or a control character
+   * (JSON text cannot hold them unescaped), nor a lone surrogate (the text
+   * is strict UTF-8), so each string that redaction leaves alone is written
+   * between quotes as it is, without JSON.stringify.
    */
-  write(raw: unknown, tenant: string, receivedAtMs: number): RowLine | undefined {
+  write(raw: unknown, tenant: string, receivedAtMs: number, noEscapes = false): RowLine | undefined {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
     const obj = raw as Record<string, unknown>;
     // Segment and GA4 payloads are remapped after redaction; the chain does that. A number
@@ -149,8 +163,9 @@ export class EventRowWriter {
     if (params !== null && typeof params === 'object' && !Array.isArray(params)) return undefined;
 
     this.#event++;
+    this.#noEscapes = noEscapes;
     this.#fields = 0;
-    this.#parts.length = 1;
+    this.#n = 1;
     this.#ts = undefined;
     this.#explicit = undefined;
     if (this.#marker.length > 0) this.#marker = [];
@@ -184,6 +199,7 @@ export class EventRowWriter {
       const message = cols[COL_ERROR_MESSAGE] ?? cols[COL_MESSAGE] ?? '';
       cols[COL_ERROR_FINGERPRINT] = errorFingerprint(String(cols[COL_SERVICE] ?? ''), errorType, String(message));
       this.#order.push(COL_ERROR_FINGERPRINT);
+      this.#colPlain[COL_ERROR_FINGERPRINT] = true; // hex digits
     }
 
     if (tenant !== this.#lastTenant) {
@@ -193,13 +209,18 @@ export class EventRowWriter {
     const parts = this.#parts;
     parts[0] = `{"ts":${Math.round(ts)},"tenant":${this.#lastTenantJson},"data_class":"${dataClass}"`;
     const marker = this.#marker;
-    if (marker.length > 0) parts.push(MARKER_KEY, JSON.stringify(marker));
-    if (parts.length > 1) {
+    if (marker.length > 0) this.#put2(MARKER_KEY, JSON.stringify(marker));
+    if (this.#n > 1) {
       parts[1] = `,"attributes":{${(parts[1] as string).slice(1)}`;
-      parts.push('}');
+      parts[this.#n++] = '}';
     }
-    for (const i of this.#order) parts.push(COLUMN_JSON[i] as string, columnJson(cols[i] as ColumnValue));
-    parts.push('}');
+    for (const i of this.#order) {
+      const c = cols[i] as ColumnValue;
+      if (typeof c === 'string' && this.#colPlain[i]) this.#put3(COLUMN_JSON_QUOTE[i] as string, c, '"');
+      else this.#put2(COLUMN_JSON[i] as string, columnJson(c));
+    }
+    parts[this.#n++] = '}';
+    parts.length = this.#n;
     // One flat string: built with `+=`, a row line is a rope of ~100 pieces, and the rows a
     // request keeps until its commit made the collector's work cost as much as the rest.
     const line = parts.join('');
@@ -208,7 +229,20 @@ export class EventRowWriter {
 
   /** Adds an attribute; `attrKey` is `,"name":`. */
   #attr(attrKey: string, valueJson: string): void {
-    this.#parts.push(attrKey, valueJson);
+    this.#put2(attrKey, valueJson);
+  }
+
+  #put2(a: string, b: string): void {
+    const parts = this.#parts;
+    parts[this.#n++] = a;
+    parts[this.#n++] = b;
+  }
+
+  #put3(a: string, b: string, c: string): void {
+    const parts = this.#parts;
+    parts[this.#n++] = a;
+    parts[this.#n++] = b;
+    parts[this.#n++] = c;
   }
 
   /** An object value: its fields flatten into the event. `depth`: the redactor's container depth. */
@@ -232,9 +266,11 @@ export class EventRowWriter {
         continue;
       }
       if (child.levels > maxDepth) throw BAIL;
-      if (typeof value === 'string') this.#field(child, this.#string(value, child));
-      else if (typeof value === 'number') this.#field(child, this.#number(value));
-      else if (typeof value === 'boolean') this.#field(child, value);
+      if (typeof value === 'string') {
+        const text = this.#string(value, child);
+        this.#field(child, text, this.#noEscapes && text === value);
+      } else if (typeof value === 'number') this.#field(child, this.#number(value), false);
+      else if (typeof value === 'boolean') this.#field(child, value, false);
       else throw BAIL;
     }
   }
@@ -257,8 +293,8 @@ export class EventRowWriter {
     node.slot.seen = this.#event;
   }
 
-  /** A scalar field, already redacted. */
-  #field(node: FieldNode, v: string | number | boolean): void {
+  /** A scalar field, already redacted; `plain`: a string that needs no JSON escaping. */
+  #field(node: FieldNode, v: string | number | boolean, plain: boolean): void {
     this.#count(node);
     const role = node.role;
     if (role !== PLAIN) {
@@ -267,8 +303,9 @@ export class EventRowWriter {
       return;
     }
     const def = node.def;
-    if (def === undefined) this.#attr(node.attrKey, scalarJson(v));
-    else this.#typed(node, def, v, scalarJson);
+    if (def !== undefined) this.#typed(node, def, v, scalarJson, plain);
+    else if (plain) this.#put3(node.attrKeyQuote, v as string, '"');
+    else this.#attr(node.attrKey, scalarJson(v));
   }
 
   /** An array field: redacted element by element. */
@@ -292,10 +329,10 @@ export class EventRowWriter {
       else if (typeof v === 'boolean') copy[i] = v;
       else throw BAIL;
     }
-    this.#typed(node, node.def, copy, (c) => JSON.stringify(c));
+    this.#typed(node, node.def, copy, (c) => JSON.stringify(c), false);
   }
 
-  #typed<T>(node: FieldNode, def: FieldDef, v: T, json: (v: T) => string): void {
+  #typed<T>(node: FieldNode, def: FieldDef, v: T, json: (v: T) => string, plain: boolean): void {
     if (def.column === 'ts') {
       if (this.#ts === undefined) this.#ts = parseTimestamp(v, node.name);
       else this.#attr(node.attrKey, json(v));
@@ -315,6 +352,7 @@ export class EventRowWriter {
       c = canonical;
     }
     this.#cols[i] = c;
+    this.#colPlain[i] = plain && c === v;
     this.#order.push(i);
   }
 
@@ -362,6 +400,7 @@ export class EventRowWriter {
     return {
       name: '',
       attrKey: ',"":',
+      attrKeyQuote: ',"":"',
       keyJson: '""',
       levels: 0,
       rule: { exempt: false, drop: false, ip: false },
@@ -395,6 +434,7 @@ export class EventRowWriter {
     const node: FieldNode = {
       name,
       attrKey: `,${JSON.stringify(name)}:`,
+      attrKeyQuote: `,${JSON.stringify(name)}:"`,
       keyJson: JSON.stringify(key),
       levels: parent.levels + 1 + dotsIn(key),
       rule: this.#redactor.fieldRule(name, key, parent.rule.exempt),

@@ -116,8 +116,8 @@ export function prepareEvents(
   const items = readItems(body, contentType, normalizer.config.maxLineBytes);
   const rows: StoredEvent[] = [];
   const rejected: ItemRejection[] = [];
-  const add = (where: RawItem['where'], value: unknown): void => {
-    const row = normalizer.prepareRow(value, ctx);
+  const add = (where: RawItem['where'], value: unknown, noEscapes = false): void => {
+    const row = normalizer.prepareRow(value, ctx, noEscapes);
     if (typeof row === 'string') rows.push(row);
     else rejected.push({ ...where, code: row.code, message: `${label(where)}: ${row.message}` });
   };
@@ -142,7 +142,7 @@ export function prepareEvents(
         rejected.push({ line: l.line, code: 'ingest.invalid_json', message: `line ${l.line}: ${message}` });
         continue;
       }
-      add({ line: l.line }, value);
+      add({ line: l.line }, value, !l.text.includes('\\'));
     }
   }
   return { rows, rejected, redactions: normalizer.takeRedactionCounts() };

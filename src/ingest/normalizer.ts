@@ -77,10 +77,11 @@ export class Normalizer {
    * Redacts and normalises one raw event straight into its row line: what
    * `toRowLine(normalize(raw, ctx).record)` gives, in one pass over the
    * event when it can (src/ingest/event-row-writer.ts), or the rejection.
-   * `raw` is left as it was only when a row line comes back.
+   * `raw` is left as it was only when a row line comes back. `noEscapes`:
+   * the JSON text `raw` was parsed from held no backslash (see EventRowWriter.write).
    */
-  prepareRow(raw: unknown, ctx: IngestContext): RowLine | Rejection {
-    const row = this.#rowWriter.write(raw, ctx.tenant, ctx.receivedAtMs);
+  prepareRow(raw: unknown, ctx: IngestContext, noEscapes = false): RowLine | Rejection {
+    const row = this.#rowWriter.write(raw, ctx.tenant, ctx.receivedAtMs, noEscapes);
     if (row !== undefined) return row;
     const result = this.normalize(raw, ctx);
     return result.ok ? toRowLine(result.record) : { code: result.code, message: result.message };

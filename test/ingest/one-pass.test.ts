@@ -283,7 +283,7 @@ function compareEvents(name: string, lines: readonly string[], privacy: PrivacyC
   const former = new Normalizer(INGEST, privacy);
   const onePass = new Normalizer(INGEST, privacy);
   lines.forEach((line, i) => {
-    const got = onePass.prepareRow(JSON.parse(line), CTX);
+    const got = onePass.prepareRow(JSON.parse(line), CTX, !line.includes('\\'));
     const want = formerRow(former, JSON.parse(line), CTX);
     assert.deepEqual(got, want, `${name}, event ${i}: ${line.slice(0, 300)}`);
   });
