@@ -9,15 +9,19 @@
  * (process.cpuUsage), which other processes on the machine disturb less
  * than wall time does.
  *
- * Also prints the stages of both paths: for the chain each call on its own;
- * for the one pass, the split of body (split lines + JSON.parse) and the
- * write, with the write parted into its walk + redaction (a walk that makes
- * the same decisions and builds nothing) and the row line (the rest).
+ * Also prints the stages of both paths: for the chain, each call on its
+ * own; for the one pass, its CPU profile (node:inspector, sampled every
+ * 50 µs) split by function into body (split lines + JSON.parse), walk and
+ * redaction, row line (the writer's output functions) and garbage
+ * collection, as shares of its measured time. And, to see whether anything
+ * cheaper than JSON.parse and one walk exists in JavaScript, a scan of the
+ * JSON text that only finds its keys (looked up in a map) and its strings
+ * (read for the redaction pre-filter) and builds nothing.
  */
+import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { splitLines } from '../src/ingest/body.ts';
-import { EventRowWriter } from '../src/ingest/event-row-writer.ts';
 import { prepareEvents } from '../src/ingest/events-ndjson.ts';
 import { normalizeEvent } from '../src/ingest/normalize.ts';
 import { Normalizer, type IngestContext } from '../src/ingest/normalizer.ts';
@@ -76,40 +80,90 @@ function bestOf(variants: Record<string, () => void>): Record<string, number> {
   return best;
 }
 
-/**
- * The one pass's walk and redaction alone: the same keys, drop rules and
- * string pre-filter (and scanners where it says so) as EventRowWriter, with
- * no output.
- */
-function walkOnly(redactor: Redactor, obj: Record<string, unknown>, marker: string[]): number {
+/** A tokenizer's floor: finds every key (and looks it up) and reads every string, building nothing. */
+function scanText(text: string, keys: Map<string, number>): number {
   let n = 0;
-  const rule = { exempt: false, drop: false, ip: false };
-  for (const key of Object.keys(obj)) {
-    const v = obj[key];
-    if (redactor.fieldRule(key, key, false).drop) continue;
-    if (typeof v === 'string') {
-      if (redactor.mayChange(v)) redactor.redactValue(v, rule, marker);
-      n++;
-    } else if (v !== null && typeof v === 'object') {
-      n += Array.isArray(v) ? v.length : walkOnly(redactor, v as Record<string, unknown>, marker);
-    } else n++;
+  const len = text.length;
+  for (let i = 0; i < len; i++) {
+    if (text.charCodeAt(i) !== 34) continue;
+    let j = i + 1;
+    let flags = 0;
+    for (; j < len; j++) {
+      const c = text.charCodeAt(j);
+      if (c === 34) break;
+      if (c === 92) j++;
+      else if (c >= 48 && c <= 57) flags++;
+      else if (c === 64 || c === 37) flags += 100;
+    }
+    if (text.charCodeAt(j + 1) === 58) {
+      const key = text.slice(i + 1, j);
+      let id = keys.get(key);
+      if (id === undefined) keys.set(key, (id = keys.size));
+      n += id;
+    } else n += flags;
+    i = j;
   }
   return n;
 }
 
-function report(label: string, data: Buffer): void {
+/** Stage of a profiled function, by file and name. */
+function stageOf(url: string, name: string): string {
+  if (name === '(garbage collector)') return 'gc';
+  if (url.endsWith('/body.ts') || name === 'decode') return 'body';
+  if (url.endsWith('/events-ndjson.ts')) return 'body'; // JSON.parse is sampled as its caller's time
+  if (url.endsWith('/event-row-writer.ts')) {
+    return /^(#finish|#put2|#put3|#attr|scalarJson|columnJson|#arrayJson|#objectJson|#valueJson)$/.test(name)
+      ? 'row line'
+      : 'walk+redact';
+  }
+  if (/\/(privacy|schema)\/|\/normalize\.ts$|\/normalizer\.ts$/.test(url)) return 'walk+redact';
+  return 'other';
+}
+
+/** Shares of CPU samples by stage while `run` runs for about `ms` of CPU. */
+async function profileStages(run: () => void, ms: number): Promise<Map<string, number>> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 50 });
+  await session.post('Profiler.start');
+  const start = process.cpuUsage();
+  do run();
+  while (process.cpuUsage(start).user < ms * 1000);
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  const ticks = new Map<number, number>();
+  for (const id of profile.samples ?? []) ticks.set(id, (ticks.get(id) ?? 0) + 1);
+  const byStage = new Map<string, number>();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const n = ticks.get(node.id) ?? 0;
+    if (n === 0 || node.callFrame.functionName === '(idle)') continue;
+    const stage = stageOf(node.callFrame.url, node.callFrame.functionName);
+    byStage.set(stage, (byStage.get(stage) ?? 0) + n);
+    total += n;
+  }
+  if (process.env.PREPARE_PROFILE_TOP) {
+    const byName = new Map<string, number>();
+    for (const node of profile.nodes) {
+      const key = `${node.callFrame.functionName} ${node.callFrame.url.split('/').pop() ?? ''}`;
+      byName.set(key, (byName.get(key) ?? 0) + (ticks.get(node.id) ?? 0));
+    }
+    for (const [key, n] of [...byName].sort((x, y) => y[1] - x[1]).slice(0, 20))
+      console.log(`    ${((100 * n) / total).toFixed(1).padStart(5)} % ${key}`);
+  }
+  for (const [stage, n] of byStage) byStage.set(stage, n / total);
+  return byStage;
+}
+
+async function report(label: string, data: Buffer): Promise<void> {
   const text = data.toString('utf8');
   const lines = text.split('\n').filter((l) => l !== '');
   const parsed = (): unknown[] => lines.map((l) => JSON.parse(l) as unknown);
   const former = new Normalizer(ingest);
   const onePass = new Normalizer(ingest);
-  const writer = new EventRowWriter(new Redactor(), {
-    maxDepth: ingest.maxDepth,
-    maxFields: ingest.maxFields,
-    maxFutureSkewMs: ingest.maxFutureSkew,
-    maxPastAgeMs: ingest.maxPastAge,
-  });
   const redactor = new Redactor();
+  const keys = new Map<string, number>();
   const check = prepareEvents(onePass, data, 'application/x-ndjson', ctx);
   const want = formerPrepareEvents(former, data, 'application/x-ndjson', ctx);
   if (JSON.stringify(check) !== JSON.stringify(want)) throw new Error(`${label}: the one pass differs from the chain`);
@@ -150,12 +204,11 @@ function report(label: string, data: Buffer): void {
     rowLine: () => {
       for (const r of records) if (r.ok) toRowLine(r.record);
     },
-    write: () => {
-      for (const e of events) writer.write(e, ctx.tenant, now);
+    parseOnly: () => {
+      for (const l of lines) JSON.parse(l);
     },
-    walk: () => {
-      const marker: string[] = [];
-      for (const e of events) walkOnly(redactor, e as Record<string, unknown>, marker);
+    scan: () => {
+      for (const l of lines) scanText(l, keys);
     },
   });
   former.takeRedactionCounts();
@@ -174,13 +227,18 @@ function report(label: string, data: Buffer): void {
     `  stages, chain:    split ${fmt(best['split'] as number, 2)}, parse ${fmt(best['parse'] as number, 2)}, ` +
       `redact ${fmt(redactOnly, 2)}, normalise+mark ${fmt(best['normalise'] as number, 2)}, row line ${fmt(best['rowLine'] as number, 2)}`,
   );
-  const write = best['write'] as number;
-  const walk = Math.min(best['walk'] as number, write);
+  const onePassUs = best['onePass'] as number;
+  const shares = await profileStages(() => prepareEvents(onePass, data, 'application/x-ndjson', ctx), 1000);
+  onePass.takeRedactionCounts();
+  const part = (stage: string): string => `${fmt(onePassUs * (shares.get(stage) ?? 0), 2)}`;
   console.log(
-    `  stages, one pass: split ${fmt(best['split'] as number, 2)}, parse ${fmt(best['parse'] as number, 2)}, ` +
-      `write ${fmt(write, 2)} = walk+redact ~${fmt(walk, 2)} + row line ~${fmt(write - walk, 2)}`,
+    `  stages, one pass (profiled): body (split + JSON.parse) ${part('body')}, walk+redact ${part('walk+redact')}, ` +
+      `row line ${part('row line')}, garbage collection ${part('gc')}, other ${part('other')}`,
+  );
+  console.log(
+    `  floor: JSON.parse alone ${fmt(best['parseOnly'] as number, 2)}; a JS scan of the text that only finds keys and strings ${fmt(best['scan'] as number, 2)}`,
   );
 }
 
-report('payment event (paymentEvent)', body(paymentEvent));
-report('API-request event (apiRequestEvent)', body(apiRequestEvent));
+await report('payment event (paymentEvent)', body(paymentEvent));
+await report('API-request event (apiRequestEvent)', body(apiRequestEvent));

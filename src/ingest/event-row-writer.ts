@@ -77,10 +77,19 @@ const COL_ERROR_TYPE = columnIndex('error_type');
 const COL_ERROR_MESSAGE = columnIndex('error_message');
 const COL_ERROR_FINGERPRINT = columnIndex('error_fingerprint');
 /** `,"column":` per typed column. */
-const COLUMN_JSON = EVENT_FIELDS.map((f) => `,${JSON.stringify(f.column)}:`);
-const COLUMN_JSON_QUOTE = EVENT_FIELDS.map((f) => `,${JSON.stringify(f.column)}:"`);
+/**
+ * One flat string of the pieces. A template literal makes a rope when it is
+ * long, and a rope cached here would be walked again by every join of every
+ * row line that holds it.
+ */
+function flat(...pieces: string[]): string {
+  return pieces.join('');
+}
 
-const MARKER_KEY = `,${JSON.stringify(REDACTION_MARKER)}:`;
+const COLUMN_JSON = EVENT_FIELDS.map((f) => flat(',', JSON.stringify(f.column), ':'));
+const COLUMN_JSON_QUOTE = EVENT_FIELDS.map((f) => flat(',', JSON.stringify(f.column), ':"'));
+
+const MARKER_KEY = flat(',', JSON.stringify(REDACTION_MARKER), ':');
 const TENANT_SENT = ',"tenant.sent":';
 const TYPE_ORIGINAL = ',"event.type_original":';
 const GENERATED_NAMES = new Set(['tenant.sent', 'event.type_original']);
@@ -433,8 +442,8 @@ export class EventRowWriter {
     }
     const node: FieldNode = {
       name,
-      attrKey: `,${JSON.stringify(name)}:`,
-      attrKeyQuote: `,${JSON.stringify(name)}:"`,
+      attrKey: flat(',', JSON.stringify(name), ':'),
+      attrKeyQuote: flat(',', JSON.stringify(name), ':"'),
       keyJson: JSON.stringify(key),
       levels: parent.levels + 1 + dotsIn(key),
       rule: this.#redactor.fieldRule(name, key, parent.rule.exempt),
