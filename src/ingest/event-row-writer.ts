@@ -66,7 +66,7 @@ interface FieldNode {
 const BAIL = Symbol('bail');
 
 /** Most field nodes cached; past this the trie starts again (client keys are unbounded). */
-const MAX_NODES = 20_000;
+const MAX_NODES = 10_000;
 
 const columnIndex = (column: string): number => EVENT_FIELDS.findIndex((f) => f.column === column);
 const COL_EVENT_TYPE = columnIndex('event_type');
