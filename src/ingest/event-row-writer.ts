@@ -14,15 +14,19 @@
  * one implementation that the redaction and normalisation tests pin down.
  *
  * Per-field decisions (dotted name, typed column, drop / exempt / IP rules,
- * depth) depend only on the path of keys, and are cached in a trie of field
- * nodes keyed by those keys, bounded in size. Strings go through the
- * scanners only when Redactor.mayChange says one of them could act.
+ * depth) depend only on the path of keys, and are cached by it
+ * (field-trie.ts). Strings go through the scanners only when
+ * Redactor.mayChange says one of them could act. The pieces of the row line
+ * are joined once at the end: a line built with `+=` is a rope of ~100
+ * pieces, and keeping a request's rows as ropes until their commit made the
+ * collector's work cost as much as everything else.
  */
 import { maskCardText, numberIsCard } from '../privacy/card-numbers.ts';
-import { REDACTION_MARKER, Redactor, type FieldRule } from '../privacy/redactor.ts';
+import { REDACTION_MARKER, type Redactor } from '../privacy/redactor.ts';
 import { canonicalEventType } from '../schema/event-types.ts';
-import { EVENT_FIELDS, typedField, type FieldDef } from '../schema/fields.ts';
+import { EVENT_FIELDS, type FieldDef } from '../schema/fields.ts';
 import type { ColumnValue, RowLine } from '../schema/record.ts';
+import { DATA_CLASS, FieldTrie, flat, PLAIN, TENANT, type FieldNode } from './field-trie.ts';
 import { coerce, dataClassFor, errorFingerprint, FieldError, parseTimestamp } from './normalize.ts';
 
 /** Limits of the normalisation, as in NormalizeOptions (ms for times). */
@@ -33,40 +37,12 @@ export interface RowWriterLimits {
   readonly maxPastAgeMs: number;
 }
 
-/** What a flattened name does besides being a field. */
-const PLAIN = 0;
-const DATA_CLASS = 1;
-const TENANT = 2;
-/** A client's own `privacy.redacted`: replaced by the event's marker. */
-const MARKER = 3;
-
-/** One field name, by the path of keys that leads to it. */
-interface FieldNode {
-  /** Flattened dotted name, as normalizeEvent and the redactor name it. */
-  readonly name: string;
-  /** `,"name":` (an attribute key), the same with the opening quote of a string value, and the JSON of the key alone (inside arrays). */
-  readonly attrKey: string;
-  readonly attrKeyQuote: string;
-  readonly keyJson: string;
-  /** Flattening depth of the key, dotted keys counting their dots (maxDepth applies). */
-  readonly levels: number;
-  readonly rule: FieldRule;
-  readonly def: FieldDef | undefined;
-  /** Index of the typed column in EVENT_FIELDS, or -1. */
-  readonly column: number;
-  readonly role: number;
-  /** The chain must decide (a key redaction would change, a generated name, ...). */
-  readonly bail: boolean;
-  /** Shared by every node of this name: the number of the last event that had a field of it. */
-  readonly slot: { seen: number };
-  children: Map<string, FieldNode> | undefined;
-}
-
 /** Thrown (never escapes write): the event needs the chain. */
 const BAIL = Symbol('bail');
 
-/** Most field nodes cached; past this the trie starts again (client keys are unbounded). */
-const MAX_NODES = 10_000;
+function bail(): never {
+  throw BAIL;
+}
 
 const columnIndex = (column: string): number => EVENT_FIELDS.findIndex((f) => f.column === column);
 const COL_EVENT_TYPE = columnIndex('event_type');
@@ -76,29 +52,13 @@ const COL_MESSAGE = columnIndex('message');
 const COL_ERROR_TYPE = columnIndex('error_type');
 const COL_ERROR_MESSAGE = columnIndex('error_message');
 const COL_ERROR_FINGERPRINT = columnIndex('error_fingerprint');
-/** `,"column":` per typed column. */
-/**
- * One flat string of the pieces. A template literal makes a rope when it is
- * long, and a rope cached here would be walked again by every join of every
- * row line that holds it.
- */
-function flat(...pieces: string[]): string {
-  return pieces.join('');
-}
-
+/** `,"column":` per typed column (and with the opening quote of a string value). */
 const COLUMN_JSON = EVENT_FIELDS.map((f) => flat(',', JSON.stringify(f.column), ':'));
 const COLUMN_JSON_QUOTE = EVENT_FIELDS.map((f) => flat(',', JSON.stringify(f.column), ':"'));
 
 const MARKER_KEY = flat(',', JSON.stringify(REDACTION_MARKER), ':');
 const TENANT_SENT = ',"tenant.sent":';
 const TYPE_ORIGINAL = ',"event.type_original":';
-const GENERATED_NAMES = new Set(['tenant.sent', 'event.type_original']);
-
-function dotsIn(key: string): number {
-  let n = 0;
-  for (let i = key.indexOf('.'); i !== -1; i = key.indexOf('.', i + 1)) n++;
-  return n;
-}
 
 function scalarJson(v: string | number | boolean): string {
   if (typeof v === 'string') return JSON.stringify(v);
@@ -112,18 +72,14 @@ function columnJson(v: ColumnValue): string {
 
 export class EventRowWriter {
   readonly #redactor: Redactor;
-  /** Redacts keys to see whether redaction would change them; its counts are never read. */
-  readonly #probe: Redactor;
   readonly #limits: RowWriterLimits;
   /** The redactor refuses containers this deep (its maxDepth + 8). */
   readonly #redactDepth: number;
-  #root: FieldNode;
-  #slots = new Map<string, { seen: number }>();
-  #nodes = 0;
+  readonly #fields: FieldTrie;
 
   // State of the event being written, reused from event to event.
   #event = 0;
-  #fields = 0;
+  #fieldCount = 0;
   /** Pieces of the row line: [head, attribute pieces..., column pieces..., '}']. */
   readonly #parts: string[] = [''];
   /** Pieces in #parts for this event (the array is not shrunk between events: regrowing it cost more than the join). */
@@ -142,10 +98,9 @@ export class EventRowWriter {
 
   constructor(redactor: Redactor, limits: RowWriterLimits) {
     this.#redactor = redactor;
-    this.#probe = new Redactor(redactor.config);
     this.#limits = limits;
     this.#redactDepth = limits.maxDepth + 8;
-    this.#root = this.#newRoot();
+    this.#fields = new FieldTrie(redactor);
   }
 
   /**
@@ -173,14 +128,14 @@ export class EventRowWriter {
 
     this.#event++;
     this.#noEscapes = noEscapes;
-    this.#fields = 0;
+    this.#fieldCount = 0;
     this.#n = 1;
     this.#ts = undefined;
     this.#explicit = undefined;
     if (this.#marker.length > 0) this.#marker = [];
     this.#redactor.beginCounting();
     try {
-      this.#walk(obj, this.#root, 0);
+      this.#walk(obj, this.#fields.root, 0);
       const line = this.#finish(tenant, receivedAtMs);
       this.#redactor.endCounting();
       return line;
@@ -230,9 +185,7 @@ export class EventRowWriter {
     }
     parts[this.#n++] = '}';
     parts.length = this.#n;
-    // One flat string: built with `+=`, a row line is a rope of ~100 pieces, and the rows a
-    // request keeps until its commit made the collector's work cost as much as the rest.
-    const line = parts.join('');
+    const line = parts.join(''); // one flat string, not a rope (see the file's comment)
     return line as RowLine;
   }
 
@@ -261,7 +214,7 @@ export class EventRowWriter {
     // Own keys only; `__proto__` is an own data key of parsed JSON.
     for (const key of Object.keys(obj)) {
       const value = obj[key];
-      const child = node.children?.get(key) ?? this.#child(node, key);
+      const child = node.children?.get(key) ?? this.#fields.child(node, key) ?? bail();
       if (child.bail) throw BAIL;
       if (child.rule.drop) {
         this.#redactor.recordEntry(`field:${child.name}`, this.#marker);
@@ -297,7 +250,7 @@ export class EventRowWriter {
 
   /** Counts a flattened field; two fields of one name (`a.b` and `a: {b}`) are the chain's to merge. */
   #count(node: FieldNode): void {
-    if (++this.#fields > this.#limits.maxFields) throw BAIL;
+    if (++this.#fieldCount > this.#limits.maxFields) throw BAIL;
     if (node.slot.seen === this.#event) throw BAIL;
     node.slot.seen = this.#event;
   }
@@ -381,7 +334,7 @@ export class EventRowWriter {
     if (depth >= this.#redactDepth) throw BAIL;
     let out = '';
     for (const key of Object.keys(obj)) {
-      const child = node.children?.get(key) ?? this.#child(node, key);
+      const child = node.children?.get(key) ?? this.#fields.child(node, key) ?? bail();
       if (child.bail) throw BAIL;
       if (child.rule.drop) {
         this.#redactor.recordEntry(`field:${child.name}`, this.#marker);
@@ -401,63 +354,5 @@ export class EventRowWriter {
     if (Array.isArray(v)) return this.#arrayJson(v, node, depth);
     if (typeof v === 'object') return this.#objectJson(v as Record<string, unknown>, node, depth);
     throw BAIL;
-  }
-
-  #newRoot(): FieldNode {
-    this.#slots = new Map();
-    this.#nodes = 0;
-    return {
-      name: '',
-      attrKey: ',"":',
-      attrKeyQuote: ',"":"',
-      keyJson: '""',
-      levels: 0,
-      rule: { exempt: false, drop: false, ip: false },
-      def: undefined,
-      column: -1,
-      role: PLAIN,
-      bail: false,
-      slot: { seen: 0 },
-      children: undefined,
-    };
-  }
-
-  #child(parent: FieldNode, key: string): FieldNode {
-    if (this.#nodes >= MAX_NODES) {
-      // Start again, and let the chain take this event: its nodes so far are no longer in the trie.
-      this.#root = this.#newRoot();
-      throw BAIL;
-    }
-    this.#nodes++;
-    const root = parent.name === '' && parent.levels === 0;
-    // Both the redactor and the flattening name a field by its path, an empty path counting as none.
-    const name = parent.name === '' ? key : `${parent.name}.${key}`;
-    const def = typedField(name);
-    const marker: string[] = [];
-    const keyChanges = this.#probe.mayChange(key) && (this.#probe.redactText(key, marker) !== key || marker.length > 0);
-    let slot = this.#slots.get(name);
-    if (slot === undefined) {
-      slot = { seen: 0 };
-      this.#slots.set(name, slot);
-    }
-    const node: FieldNode = {
-      name,
-      attrKey: flat(',', JSON.stringify(name), ':'),
-      attrKeyQuote: flat(',', JSON.stringify(name), ':"'),
-      keyJson: JSON.stringify(key),
-      levels: parent.levels + 1 + dotsIn(key),
-      rule: this.#redactor.fieldRule(name, key, parent.rule.exempt),
-      def,
-      column: def ? EVENT_FIELDS.indexOf(def) : -1,
-      role:
-        name === 'data_class' ? DATA_CLASS : name === 'tenant' ? TENANT : name === REDACTION_MARKER ? MARKER : PLAIN,
-      // Below a key "" the names lose a level (`"":{"1":…}` is "1"), and with it the key order
-      // of the chain's attributes object: the chain decides.
-      bail: keyChanges || GENERATED_NAMES.has(name) || (!root && parent.name === ''),
-      slot,
-      children: undefined,
-    };
-    (parent.children ??= new Map()).set(key, node);
-    return node;
   }
 }

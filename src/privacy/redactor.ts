@@ -107,7 +107,8 @@ export class Redactor {
   };
   #maxDepth = 64;
   /** Kinds counted since beginCounting, while a caller may take them back. */
-  #journal: string[] | undefined;
+  readonly #journal: string[] = [];
+  #journaling = false;
 
   constructor(config: PrivacyConfig = DEFAULT_PRIVACY) {
     this.config = config;
@@ -190,15 +191,15 @@ export class Redactor {
    * sure of the answer, must count it once).
    */
   beginCounting(): void {
-    this.#journal = [];
+    this.#journal.length = 0;
+    this.#journaling = true;
   }
 
   /** Takes back what was counted since beginCounting, and stops remembering. */
   rollbackCounts(): void {
-    const journal = this.#journal;
-    this.#journal = undefined;
-    if (!journal) return;
-    for (const kind of journal) {
+    if (!this.#journaling) return;
+    this.#journaling = false;
+    for (const kind of this.#journal) {
       const n = (this.#counts.get(kind) ?? 0) - 1;
       if (n > 0) this.#counts.set(kind, n);
       else this.#counts.delete(kind);
@@ -207,7 +208,7 @@ export class Redactor {
 
   /** Stops remembering what is counted (keeps the counts). */
   endCounting(): void {
-    this.#journal = undefined;
+    this.#journaling = false;
   }
 
   /**
@@ -251,7 +252,7 @@ export class Redactor {
   #record(entry: string, marker: string[]): void {
     const kind = metricKind(entry);
     this.#counts.set(kind, (this.#counts.get(kind) ?? 0) + 1);
-    this.#journal?.push(kind);
+    if (this.#journaling) this.#journal.push(kind);
     // The marker stays short, so this check stays cheap: an event that drops 30,000 secret-named
     // fields once made it quadratic (8–14 s for one 578 KB line). Past the cap, dropped fields are
     // summed up as one entry; the other kinds (card_number, email, …) are few and always listed.
