@@ -181,10 +181,43 @@ export function coerce(def: FieldDef, value: unknown, name: string): ColumnValue
   }
 }
 
+/** Digit at `i` of `s` as a number, or NaN. */
+function digitAt(s: string, i: number): number {
+  const d = s.charCodeAt(i) - 48;
+  return d >= 0 && d <= 9 ? d : Number.NaN;
+}
+
+/**
+ * `2026-06-01T11:59:00.123Z`, the form most shippers write (and
+ * `Date.toISOString`), read without Date.parse and the two expressions
+ * (they cost more than the rest of the field). Only where its value is
+ * plainly what Date.parse makes of it: a year from 1000, a day up to 28
+ * (no month length to check), hours up to 23; undefined otherwise.
+ */
+function isoUtcMs(s: string): number | undefined {
+  if (s.length !== 24 || s.charCodeAt(23) !== 90 || s.charCodeAt(10) !== 84) return undefined; // Z, T
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return undefined; // -
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58 || s.charCodeAt(19) !== 46) return undefined; // : : .
+  const year = digitAt(s, 0) * 1000 + digitAt(s, 1) * 100 + digitAt(s, 2) * 10 + digitAt(s, 3);
+  const month = digitAt(s, 5) * 10 + digitAt(s, 6);
+  const day = digitAt(s, 8) * 10 + digitAt(s, 9);
+  const hour = digitAt(s, 11) * 10 + digitAt(s, 12);
+  const minute = digitAt(s, 14) * 10 + digitAt(s, 15);
+  const second = digitAt(s, 17) * 10 + digitAt(s, 18);
+  const milli = digitAt(s, 20) * 100 + digitAt(s, 21) * 10 + digitAt(s, 22);
+  // NaN (a non-digit) fails every comparison.
+  if (!(year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour <= 23 && minute <= 59))
+    return undefined;
+  if (!(second <= 59 && milli >= 0)) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, milli);
+}
+
 /** Timestamp → microseconds. Numbers are epoch ms (or s / µs / ns by magnitude). */
 export function parseTimestamp(value: unknown, name: string): number {
   let ms: number;
-  if (typeof value === 'number' || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value))) {
+  const iso = typeof value === 'string' ? isoUtcMs(value) : undefined;
+  if (iso !== undefined) ms = iso;
+  else if (typeof value === 'number' || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value))) {
     const n = Number(value);
     if (n < 1e11) ms = n * 1000;
     else if (n < 1e14) ms = n;

@@ -18,6 +18,7 @@ import { toRawEvent } from '../../src/demo/demo-event.ts';
 import { ShopSimulator } from '../../src/demo/shop-simulator.ts';
 import { EventRowWriter } from '../../src/ingest/event-row-writer.ts';
 import { prepareEvents } from '../../src/ingest/events-ndjson.ts';
+import { parseTimestamp } from '../../src/ingest/normalize.ts';
 import { Normalizer, type IngestContext } from '../../src/ingest/normalizer.ts';
 import { privacyConfigSchema, type PrivacyConfig } from '../../src/privacy/privacy-config.ts';
 import { Redactor } from '../../src/privacy/redactor.ts';
@@ -359,5 +360,39 @@ describe('one pass per event: the same rows, rejections and counts as the former
   it('edge cases and random events as one NDJSON body', () => {
     const lines = [...EDGE_LINES, ...randomEvents(8, 500)];
     for (const privacy of Object.values(CONFIGS)) compareBody('edge body', Buffer.from(lines.join('\n')), privacy);
+  });
+});
+
+describe('timestamps of the ISO form shippers write', () => {
+  it('read as Date.parse reads them, valid or not', () => {
+    const r = mulberry32(99);
+    const two = (n: number): string => String(n).padStart(2, '0');
+    for (let i = 0; i < 20_000; i++) {
+      const year = [50, 999, 1000, 1969, 1970, 2024, 2026, 9999][Math.floor(r() * 8)] as number;
+      const fields = [
+        String(year).padStart(4, '0'),
+        two(Math.floor(r() * 14)),
+        two(Math.floor(r() * 33)),
+        two(Math.floor(r() * 26)),
+        two(Math.floor(r() * 61)),
+        two(Math.floor(r() * 61)),
+        String(Math.floor(r() * 1000)).padStart(3, '0'),
+      ];
+      let text = `${fields[0]}-${fields[1]}-${fields[2]}T${fields[3]}:${fields[4]}:${fields[5]}.${fields[6]}Z`;
+      if (r() < 0.1) {
+        const at = Math.floor(r() * text.length);
+        text = text.slice(0, at) + 'x1-:.TZ '[Math.floor(r() * 8)] + text.slice(at + 1);
+      }
+      const ms = Date.parse(text);
+      let got: number | string;
+      try {
+        got = parseTimestamp(text, '@timestamp');
+      } catch {
+        got = 'rejected';
+      }
+      const want = Number.isNaN(ms) || /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? undefined : Math.round(ms * 1000);
+      if (want !== undefined) assert.equal(got, want, text);
+      else if (Number.isNaN(ms)) assert.equal(got, 'rejected', text);
+    }
   });
 });
