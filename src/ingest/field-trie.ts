@@ -25,6 +25,9 @@ export interface FieldNode {
   readonly attrKey: string;
   /** `,"name":"`: the same with the opening quote of a string value. */
   readonly attrKeyQuote: string;
+  /** Both again after a string value, whose closing quote they carry: `",name":`, `",name":"`. */
+  readonly qAttrKey: string;
+  readonly qAttrKeyQuote: string;
   /** JSON of the key alone (inside an object in an array). */
   readonly keyJson: string;
   /** Flattening depth of the key, dotted keys counting their dots (maxDepth applies). */
@@ -107,6 +110,8 @@ export class FieldTrie {
       name,
       attrKey: flat(',', JSON.stringify(name), ':'),
       attrKeyQuote: flat(',', JSON.stringify(name), ':"'),
+      qAttrKey: flat('",', JSON.stringify(name), ':'),
+      qAttrKeyQuote: flat('",', JSON.stringify(name), ':"'),
       keyJson: JSON.stringify(key),
       levels: parent.levels + 1 + dotsIn(key),
       rule: this.#redactor.fieldRule(name, key, parent.rule.exempt),
@@ -131,6 +136,8 @@ export class FieldTrie {
       name: '',
       attrKey: ',"":',
       attrKeyQuote: ',"":"',
+      qAttrKey: '","":',
+      qAttrKeyQuote: '","":"',
       keyJson: '""',
       levels: 0,
       rule: { exempt: false, drop: false, ip: false },
