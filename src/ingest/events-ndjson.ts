@@ -122,9 +122,11 @@ export function prepareEvents(
     else rejected.push({ ...where, code: row.code, message: `${label(where)}: ${row.message}` });
   };
   if (Array.isArray(items)) {
+    // A body without a backslash holds no string that needs escaping (see EventRowWriter.write).
+    const noEscapes = !body.includes(0x5c);
     for (const item of items) {
       if (item.error) rejected.push({ ...item.where, ...item.error });
-      else add(item.where, item.value);
+      else add(item.where, item.value, noEscapes);
     }
   } else {
     // NDJSON, the hot path: each line parsed and prepared in turn, no item objects in between.
