@@ -3,6 +3,7 @@
  * splitting into lines, strict UTF-8, and JSON parse errors that never echo
  * the input (a rejected line may hold a card number).
  */
+import { isAscii } from 'node:buffer';
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
 import { AppError } from '../errors.ts';
@@ -56,7 +57,8 @@ export function splitLines(body: Buffer, maxLineBytes: number): BodyLine[] {
   const out: BodyLine[] = [];
   let whole: string | undefined;
   try {
-    whole = strictUtf8.decode(body);
+    // ASCII is UTF-8 as it is, and reads as Latin-1 several times faster than the strict decoder reads it.
+    whole = isAscii(body) ? body.toString('latin1') : strictUtf8.decode(body);
   } catch {
     whole = undefined;
   }

@@ -4,8 +4,8 @@
  * array index) with a code and a message naming the field.
  */
 import { AppError } from '../errors.ts';
-import { toRowLine, type StoredEvent } from '../schema/record.ts';
-import { parseJson, splitLines } from './body.ts';
+import type { StoredEvent } from '../schema/record.ts';
+import { parseJson, splitLines, type BodyLine } from './body.ts';
 import type { IngestContext, Normalizer } from './normalizer.ts';
 import type { IngestPipeline } from './pipeline.ts';
 
@@ -49,8 +49,16 @@ function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
-/** Reads the body into raw items, per line for NDJSON, per element for a JSON array. */
-function readItems(body: Buffer, contentType: string | undefined, maxLineBytes: number): RawItem[] {
+/**
+ * Reads the body into raw items, per element for a JSON array (or the one
+ * document of a pretty-printed body), or into its lines for NDJSON, each
+ * to be parsed by the caller.
+ */
+function readItems(
+  body: Buffer,
+  contentType: string | undefined,
+  maxLineBytes: number,
+): RawItem[] | { lines: BodyLine[] } {
   const type = mediaType(contentType);
   if (!ACCEPTED_TYPES.has(type)) {
     throw new AppError(
@@ -74,16 +82,7 @@ function readItems(body: Buffer, contentType: string | undefined, maxLineBytes: 
     if (lines.length === 1)
       return [{ where: { line: 1 }, error: { code: 'ingest.invalid_json', message: `body: ${whole.message}` } }];
   }
-  return lines.map((l) => {
-    if ('error' in l) return { where: { line: l.line }, error: l.error };
-    const parsed = parseJson(l.text);
-    return parsed.ok
-      ? { where: { line: l.line }, value: parsed.value }
-      : {
-          where: { line: l.line },
-          error: { code: 'ingest.invalid_json', message: `line ${l.line}: ${parsed.message}` },
-        };
-  });
+  return { lines };
 }
 
 /** True when every line on its own looks like a complete JSON object. */
@@ -117,14 +116,36 @@ export function prepareEvents(
   const items = readItems(body, contentType, normalizer.config.maxLineBytes);
   const rows: StoredEvent[] = [];
   const rejected: ItemRejection[] = [];
-  for (const item of items) {
-    if (item.error) {
-      rejected.push({ ...item.where, ...item.error });
-      continue;
+  const add = (where: RawItem['where'], value: unknown, noEscapes = false): void => {
+    const row = normalizer.prepareRow(value, ctx, noEscapes);
+    if (typeof row === 'string') rows.push(row);
+    else rejected.push({ ...where, code: row.code, message: `${label(where)}: ${row.message}` });
+  };
+  if (Array.isArray(items)) {
+    // A body without a backslash holds no string that needs escaping (see EventRowWriter.write).
+    const noEscapes = !body.includes(0x5c);
+    for (const item of items) {
+      if (item.error) rejected.push({ ...item.where, ...item.error });
+      else add(item.where, item.value, noEscapes);
     }
-    const result = normalizer.normalize(item.value, ctx);
-    if (result.ok) rows.push(toRowLine(result.record));
-    else rejected.push({ ...item.where, code: result.code, message: `${label(item.where)}: ${result.message}` });
+  } else {
+    // NDJSON, the hot path: each line parsed and prepared in turn, no item objects in between.
+    for (const l of items.lines) {
+      if ('error' in l) {
+        rejected.push({ line: l.line, ...l.error });
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(l.text);
+      } catch {
+        const parsed = parseJson(l.text);
+        const message = parsed.ok ? 'invalid JSON' : parsed.message;
+        rejected.push({ line: l.line, code: 'ingest.invalid_json', message: `line ${l.line}: ${message}` });
+        continue;
+      }
+      add({ line: l.line }, value, !l.text.includes('\\'));
+    }
   }
   return { rows, rejected, redactions: normalizer.takeRedactionCounts() };
 }

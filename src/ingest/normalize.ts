@@ -67,7 +67,8 @@ function describe(v: unknown): string {
 /** Largest distance of a JavaScript Date from the epoch, ms (±273,790 years). */
 const MAX_DATE_MS = 8.64e15;
 
-class FieldError extends Error {
+/** A field that cannot be stored as sent; normalizeEvent turns it into a rejection. */
+export class FieldError extends Error {
   constructor(
     readonly code: string,
     message: string,
@@ -146,7 +147,8 @@ function isScalar(x: unknown): boolean {
   return typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
 }
 
-function coerce(def: FieldDef, value: unknown, name: string): ColumnValue {
+/** The value of typed field `def` as its column stores it; throws FieldError when it has the wrong type. */
+export function coerce(def: FieldDef, value: unknown, name: string): ColumnValue {
   switch (def.type) {
     case 'keyword':
     case 'text':
@@ -179,10 +181,43 @@ function coerce(def: FieldDef, value: unknown, name: string): ColumnValue {
   }
 }
 
+/** Digit at `i` of `s` as a number, or NaN. */
+function digitAt(s: string, i: number): number {
+  const d = s.charCodeAt(i) - 48;
+  return d >= 0 && d <= 9 ? d : Number.NaN;
+}
+
+/**
+ * `2026-06-01T11:59:00.123Z`, the form most shippers write (and
+ * `Date.toISOString`), read without Date.parse and the two expressions
+ * (they cost more than the rest of the field). Only where its value is
+ * plainly what Date.parse makes of it: a year from 1000, a day up to 28
+ * (no month length to check), hours up to 23; undefined otherwise.
+ */
+function isoUtcMs(s: string): number | undefined {
+  if (s.length !== 24 || s.charCodeAt(23) !== 90 || s.charCodeAt(10) !== 84) return undefined; // Z, T
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return undefined; // -
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58 || s.charCodeAt(19) !== 46) return undefined; // : : .
+  const year = digitAt(s, 0) * 1000 + digitAt(s, 1) * 100 + digitAt(s, 2) * 10 + digitAt(s, 3);
+  const month = digitAt(s, 5) * 10 + digitAt(s, 6);
+  const day = digitAt(s, 8) * 10 + digitAt(s, 9);
+  const hour = digitAt(s, 11) * 10 + digitAt(s, 12);
+  const minute = digitAt(s, 14) * 10 + digitAt(s, 15);
+  const second = digitAt(s, 17) * 10 + digitAt(s, 18);
+  const milli = digitAt(s, 20) * 100 + digitAt(s, 21) * 10 + digitAt(s, 22);
+  // NaN (a non-digit) fails every comparison.
+  if (!(year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour <= 23 && minute <= 59))
+    return undefined;
+  if (!(second <= 59 && milli >= 0)) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, milli);
+}
+
 /** Timestamp → microseconds. Numbers are epoch ms (or s / µs / ns by magnitude). */
-function parseTimestamp(value: unknown, name: string): number {
+export function parseTimestamp(value: unknown, name: string): number {
   let ms: number;
-  if (typeof value === 'number' || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value))) {
+  const iso = typeof value === 'string' ? isoUtcMs(value) : undefined;
+  if (iso !== undefined) ms = iso;
+  else if (typeof value === 'number' || (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value))) {
     const n = Number(value);
     if (n < 1e11) ms = n * 1000;
     else if (n < 1e14) ms = n;
@@ -225,23 +260,22 @@ export function errorFingerprint(service: string, type: string, message: string)
  * shipper sends them to `logs-*`, so they keep business retention); the
  * event category; the index mapping; otherwise app.
  */
-function dataClassFor(
-  columns: Record<string, ColumnValue>,
+export function dataClassFor(
+  eventCategory: ColumnValue | undefined,
+  eventType: ColumnValue | undefined,
   explicit: unknown,
-  options: NormalizeOptions,
+  fromIndex: DataClass | undefined,
 ): DataClass | string {
   if (explicit !== undefined) {
     return typeof explicit === 'string' && (DATA_CLASSES as readonly string[]).includes(explicit)
       ? (explicit as DataClass)
       : 'invalid:';
   }
-  const fromIndex = options.indexDataClass;
   if (fromIndex === 'audit' || fromIndex === 'security') return fromIndex;
-  const category = typeof columns['event_category'] === 'string' ? columns['event_category'].toLowerCase() : '';
+  const category = typeof eventCategory === 'string' ? eventCategory.toLowerCase() : '';
   if (SECURITY_CATEGORIES.has(category)) return 'security';
   if (category === 'audit') return 'audit';
-  const type = columns['event_type'];
-  const fromType = typeof type === 'string' ? eventTypeDataClass(type) : undefined;
+  const fromType = typeof eventType === 'string' ? eventTypeDataClass(eventType) : undefined;
   if (fromType && fromType !== 'app') return fromType;
   if (BUSINESS_CATEGORIES.has(category)) return 'business';
   return fromIndex ?? fromType ?? 'app';
@@ -308,7 +342,12 @@ export function normalizeEvent(raw: unknown, options: NormalizeOptions): Normali
       );
     }
 
-    const dataClass = dataClassFor(columns, explicitClass, options);
+    const dataClass = dataClassFor(
+      columns['event_category'],
+      columns['event_type'],
+      explicitClass,
+      options.indexDataClass,
+    );
     if (dataClass.startsWith('invalid:')) {
       return reject(
         'ingest.invalid_field',

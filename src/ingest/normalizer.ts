@@ -12,7 +12,9 @@ import { DEFAULT_PRIVACY, markRedactions, Redactor } from '../privacy/redactor.t
 import type { PrivacyConfig } from '../privacy/privacy-config.ts';
 import type { DataClass } from '../schema/fields.ts';
 import { compileNamePattern, type NamePattern } from '../schema/name-pattern.ts';
-import { normalizeEvent, type NormalizeResult } from './normalize.ts';
+import { toRowLine, type RowLine } from '../schema/record.ts';
+import { EventRowWriter } from './event-row-writer.ts';
+import { normalizeEvent, type NormalizeResult, type Rejection } from './normalize.ts';
 
 /** Who sent a request and when it arrived. */
 export interface IngestContext {
@@ -24,10 +26,17 @@ export class Normalizer {
   readonly config: Config['ingest'];
   readonly redactor: Redactor;
   readonly #indexPatterns: { re: NamePattern; dataClass: DataClass }[];
+  readonly #rowWriter: EventRowWriter;
 
   constructor(config: Config['ingest'], privacy: PrivacyConfig = DEFAULT_PRIVACY) {
     this.config = config;
     this.redactor = new Redactor(privacy);
+    this.#rowWriter = new EventRowWriter(this.redactor, {
+      maxDepth: config.maxDepth,
+      maxFields: config.maxFields,
+      maxFutureSkewMs: config.maxFutureSkew,
+      maxPastAgeMs: config.maxPastAge,
+    });
     this.#indexPatterns = Object.entries(config.indexDataClass).map(([pattern, dataClass]) => ({
       re: compileNamePattern(pattern),
       dataClass,
@@ -62,6 +71,20 @@ export class Normalizer {
     });
     if (result.ok) result.record.attributes = markRedactions(result.record.attributes, found);
     return result;
+  }
+
+  /**
+   * Redacts and normalises one raw event straight into its row line: what
+   * `toRowLine(normalize(raw, ctx).record)` gives, in one pass over the
+   * event when it can (src/ingest/event-row-writer.ts), or the rejection.
+   * `raw` is left as it was only when a row line comes back. `noEscapes`:
+   * the JSON text `raw` was parsed from held no backslash (see EventRowWriter.write).
+   */
+  prepareRow(raw: unknown, ctx: IngestContext, noEscapes = false): RowLine | Rejection {
+    const row = this.#rowWriter.write(raw, ctx.tenant, ctx.receivedAtMs, noEscapes);
+    if (row !== undefined) return row;
+    const result = this.normalize(raw, ctx);
+    return result.ok ? toRowLine(result.record) : { code: result.code, message: result.message };
   }
 
   /** Redactions made since the last call, by kind (for `shoplens_redactions_total`). */

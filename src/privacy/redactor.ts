@@ -27,7 +27,7 @@ import {
   type CompiledMaskPattern,
   type PrivacyConfig,
 } from './privacy-config.ts';
-import { maskEmails, maskSecretValues } from './text-patterns.ts';
+import { maskEmails, maskSecretValues, TOKEN_HINT } from './text-patterns.ts';
 import { dataObject, setOwn } from '../schema/data-object.ts';
 import { compileNamePattern, type NamePattern } from '../schema/name-pattern.ts';
 
@@ -51,6 +51,21 @@ export type RedactedEvent =
 function anyMatch(patterns: readonly NamePattern[], name: string): boolean {
   for (const p of patterns) if (p.test(name)) return true;
   return false;
+}
+
+/** How redaction treats one field (see Redactor.fieldRule). */
+export interface FieldRule {
+  /** In `privacy.exemptFields` (or below one): only cards and secret values are masked. */
+  readonly exempt: boolean;
+  /** Dropped with its whole value: a secret name or a `privacy.dropFields` path. */
+  readonly drop: boolean;
+  /** Holds a client IP to truncate (`privacy.truncateIps`). */
+  readonly ip: boolean;
+}
+
+function isDigitAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c >= 48 && c <= 57;
 }
 
 class TooDeep extends Error {
@@ -91,6 +106,9 @@ export class Redactor {
     this.#hits.push(kind);
   };
   #maxDepth = 64;
+  /** Kinds counted since beginCounting, while a caller may take them back. */
+  readonly #journal: string[] = [];
+  #journaling = false;
 
   constructor(config: PrivacyConfig = DEFAULT_PRIVACY) {
     this.config = config;
@@ -100,6 +118,97 @@ export class Redactor {
     this.#exempt = config.exemptFields.map(compileNamePattern);
     this.#ipFields = config.truncateIps ? config.ipFields.map(compileNamePattern) : [];
     this.#patterns = config.maskPatterns.map(compileMaskPattern);
+  }
+
+  /**
+   * How the redaction treats the field `name` (dotted path) whose own key is
+   * `key`, below a parent that is `parentExempt`: the same decision
+   * redactEvent makes per field, for walkers that cache it per name.
+   */
+  fieldRule(name: string, key: string, parentExempt: boolean): FieldRule {
+    const exempt = parentExempt || (this.#exempt.length > 0 && anyMatch(this.#exempt, name));
+    const drop =
+      !exempt && (this.#names.isSecret(key) || (this.#dropPaths.length > 0 && anyMatch(this.#dropPaths, name)));
+    const ip = !exempt && this.#ipFields.length > 0 && anyMatch(this.#ipFields, name);
+    return { exempt, drop, ip };
+  }
+
+  /**
+   * False when no redaction can change `text` nor report anything in it, so
+   * the scanners may be skipped. The conditions are those of the scanners
+   * themselves (each is necessary for one of them to act):
+   * - shorter than 5 characters: redactText returns it as it is;
+   * - `%`: it is also read percent-decoded, where anything can appear;
+   * - a digit run (digits, single spaces or dashes between digits) of 13+
+   *   digits: the shortest card number (maskCardNumbers);
+   * - `=` or `:` and a secret word anywhere (the key=value forms of
+   *   maskSecretValues);
+   * - 19+ characters and one of the token shapes' literal parts (TOKEN_HINT);
+   * - `@`: an e-mail address;
+   * - any configured maskPattern: a regular expression can match anything.
+   * Masking cards only turns digits into `*`, which creates none of these.
+   */
+  mayChange(text: string): boolean {
+    const n = text.length;
+    if (n < 5) return false;
+    if (this.#patterns.length > 0) return true;
+    let run = 0;
+    let keyValue = false;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 48 && c <= 57) {
+        if (++run >= 13) return true;
+        continue;
+      }
+      if ((c === 32 || c === 45) && run > 0 && isDigitAt(text, i + 1)) continue; // a group separator
+      run = 0;
+      if (c === 37 || c === 64) return true; // % @
+      if (c === 58 || c === 61) keyValue = true; // : =
+    }
+    if (keyValue && this.#names.mayContainSecretName(text)) return true;
+    return n >= 19 && TOKEN_HINT.test(text);
+  }
+
+  /**
+   * Redacts one string value of the field whose rule is `rule` as
+   * redactEvent does (cards, secrets, e-mails, patterns, IP truncation),
+   * recording what it found in `marker`.
+   */
+  redactValue(text: string, rule: FieldRule, marker: string[]): string {
+    let out = this.#string(text, rule.exempt, marker);
+    if (rule.ip) out = this.#truncate(out, marker);
+    return out;
+  }
+
+  /** Records an entry (`card_number`, `field:a.b`) in `marker` and the counts, as redactEvent does. */
+  recordEntry(entry: string, marker: string[]): void {
+    this.#record(entry, marker);
+  }
+
+  /**
+   * Starts remembering what is counted, so that rollbackCounts can take it
+   * back (a caller that redacts an event twice, the second time to make
+   * sure of the answer, must count it once).
+   */
+  beginCounting(): void {
+    this.#journal.length = 0;
+    this.#journaling = true;
+  }
+
+  /** Takes back what was counted since beginCounting, and stops remembering. */
+  rollbackCounts(): void {
+    if (!this.#journaling) return;
+    this.#journaling = false;
+    for (const kind of this.#journal) {
+      const n = (this.#counts.get(kind) ?? 0) - 1;
+      if (n > 0) this.#counts.set(kind, n);
+      else this.#counts.delete(kind);
+    }
+  }
+
+  /** Stops remembering what is counted (keeps the counts). */
+  endCounting(): void {
+    this.#journaling = false;
   }
 
   /**
@@ -143,6 +252,7 @@ export class Redactor {
   #record(entry: string, marker: string[]): void {
     const kind = metricKind(entry);
     this.#counts.set(kind, (this.#counts.get(kind) ?? 0) + 1);
+    if (this.#journaling) this.#journal.push(kind);
     // The marker stays short, so this check stays cheap: an event that drops 30,000 secret-named
     // fields once made it quadratic (8–14 s for one 578 KB line). Past the cap, dropped fields are
     // summed up as one entry; the other kinds (card_number, email, …) are few and always listed.
@@ -156,15 +266,8 @@ export class Redactor {
 
   #value(value: unknown, path: string, exempt: boolean, depth: number, marker: string[]): unknown {
     if (typeof value === 'string') {
-      let out = this.#string(value, exempt, marker);
-      if (this.#ipFields.length > 0 && !exempt && anyMatch(this.#ipFields, path)) {
-        const truncated = truncateIp(out.trim(), this.config.ipv4PrefixLength, this.config.ipv6PrefixLength);
-        if (truncated !== undefined && truncated !== out) {
-          out = truncated;
-          this.#record('ip', marker);
-        }
-      }
-      return out;
+      const out = this.#string(value, exempt, marker);
+      return this.#ipFields.length > 0 && !exempt && anyMatch(this.#ipFields, path) ? this.#truncate(out, marker) : out;
     }
     if (typeof value === 'number') {
       if (!numberIsCard(value)) return value;
@@ -202,6 +305,13 @@ export class Redactor {
       } else if (r !== v) setOwn(obj, key, r);
     }
     return obj;
+  }
+
+  #truncate(text: string, marker: string[]): string {
+    const truncated = truncateIp(text.trim(), this.config.ipv4PrefixLength, this.config.ipv6PrefixLength);
+    if (truncated === undefined || truncated === text) return text;
+    this.#record('ip', marker);
+    return truncated;
   }
 
   #string(text: string, exempt: boolean, marker: string[]): string {

@@ -63,7 +63,7 @@ const OTHER_TOKENS = new RegExp(
 );
 
 /** A cheap test for any of the token shapes' literal parts, before running them. */
-const TOKEN_HINT = /earer|EARER|Basic|eyJ|[sr]k_|AKIA|gh[pousr]_|xox/;
+export const TOKEN_HINT = /earer|EARER|Basic|eyJ|[sr]k_|AKIA|gh[pousr]_|xox/;
 
 // Character classes of the hand-written scanners, by char code (ASCII only; anything else is in none).
 const LOCAL = 1; // e-mail local part: [A-Za-z0-9._%+-]
