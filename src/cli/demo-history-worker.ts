@@ -52,7 +52,6 @@ async function run(data: HistoryWorkerData, port: NonNullable<typeof parentPort>
     wake?.();
   });
   const simulator = rebuildSimulator(data.shop);
-  const encoder = new TextEncoder();
   for (const [gap, window] of data.gaps.entries()) {
     port.postMessage({ type: 'gap', gap } satisfies FromHistoryWorker);
     const batches = historyBatches(simulator, {
@@ -64,8 +63,7 @@ async function run(data: HistoryWorkerData, port: NonNullable<typeof parentPort>
     for (const batch of batches) {
       while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
       credits--;
-      // Its own ArrayBuffer (not a slice of Buffer's pool), so it can be transferred.
-      const body = encoder.encode(batch.body);
+      const body = batch.body;
       const message: FromHistoryWorker = {
         type: 'batch',
         gap,
@@ -73,7 +71,8 @@ async function run(data: HistoryWorkerData, port: NonNullable<typeof parentPort>
         events: batch.events,
         ...(batch.chunk ? { chunk: batch.chunk } : {}),
       };
-      port.postMessage(message, [body.buffer]);
+      // Transferred, not copied: each body has an ArrayBuffer of its own.
+      port.postMessage(message, body.byteLength > 0 ? [body.buffer as ArrayBuffer] : []);
     }
   }
   port.postMessage({ type: 'done' } satisfies FromHistoryWorker);

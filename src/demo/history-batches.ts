@@ -12,8 +12,8 @@ import type { ShopSimulator } from './shop-simulator.ts';
 
 /** One body of history. */
 export interface HistoryBatch {
-  /** NDJSON lines, each with its newline; empty when the chunk held no events. */
-  readonly body: string;
+  /** UTF-8 NDJSON lines, each with its newline, in a buffer of its own; empty when the chunk held no events. */
+  readonly body: Uint8Array;
   readonly events: number;
   /** Set on the last body of a chunk: the chunk is done. */
   readonly chunk?: {
@@ -35,7 +35,11 @@ export interface HistoryBatchOptions {
   readonly newestFirst?: boolean;
 }
 
-/** The bodies of [fromMs, toMs), generated lazily: a consumer that stops pulling stops the generation. */
+/**
+ * The bodies of [fromMs, toMs), generated lazily: a consumer that stops
+ * pulling stops the generation. Uses `simulator.linesBetween`: give it a
+ * simulator of its own.
+ */
 export function* historyBatches(simulator: ShopSimulator, options: HistoryBatchOptions): Generator<HistoryBatch> {
   const chunkMs = options.chunkMs ?? 3_600_000;
   const batchSize = options.batchSize ?? 5_000;
@@ -48,13 +52,13 @@ export function* historyBatches(simulator: ShopSimulator, options: HistoryBatchO
       ? Math.max(options.fromMs, options.toMs - (k + 1) * chunkMs)
       : options.fromMs + k * chunkMs;
     const to = options.newestFirst ? options.toMs - k * chunkMs : Math.min(options.toMs, from + chunkMs);
-    const events = simulator.eventsBetween(from, to);
+    const events = simulator.linesBetween(from, to);
     done += to - from;
     const chunk = { reachedMs: options.newestFirst ? from : to, fraction: done / total };
-    if (events.length === 0) yield { body: '', events: 0, chunk };
+    if (events.length === 0) yield { body: new Uint8Array(0), events: 0, chunk };
     for (let i = 0; i < events.length; i += batchSize) {
       const end = Math.min(events.length, i + batchSize);
-      yield { body: writer.lines(events, i, end), events: end - i, ...(end === events.length ? { chunk } : {}) };
+      yield { body: writer.bytes(events, i, end), events: end - i, ...(end === events.length ? { chunk } : {}) };
     }
   }
 }

@@ -14,7 +14,7 @@ import { BACKGROUND_ERRORS, type ErrorKind } from './app-errors.ts';
 import { Catalog } from './catalog.ts';
 import { BASELINE_CONDITIONS, type CardTesting, type ConditionsHook, type ShopConditions } from './conditions.ts';
 import { CUSTOMER_COUNT, CustomerBase } from './customers.ts';
-import type { DemoEvent } from './demo-event.ts';
+import type { DemoEvent, EventLine } from './demo-event.ts';
 import { createPods, sampleInfrastructure } from './infrastructure.ts';
 import { MAX_SESSION_SPAN_MS, newVisit, simulateSession } from './journey.ts';
 import { attemptPayment, toCurrency, type OrderDraft } from './payments.ts';
@@ -108,6 +108,8 @@ export class ShopSimulator implements ShopWorld {
   readonly #backgroundErrors = new Weighted(BACKGROUND_ERRORS);
   /** Generated slots by index; those outside the last window are dropped. */
   readonly #slots = new Map<number, readonly DemoEvent[]>();
+  /** The same for `linesBetween`. */
+  readonly #lineSlots = new Map<number, readonly EventLine[]>();
 
   constructor(options: ShopSimulatorOptions) {
     if (!Number.isSafeInteger(options.seed)) throw new Error(`seed must be an integer, got ${options.seed}`);
@@ -154,17 +156,38 @@ export class ShopSimulator implements ShopWorld {
    * fixed order). Consecutive windows (forward or backwards) reuse the slots already made.
    */
   eventsBetween(fromMs: number, toMs: number): DemoEvent[] {
+    return this.#between(this.#slots, (index) => this.#generateSlot(index), fromMs, toMs);
+  }
+
+  /**
+   * The events of `eventsBetween`, in the same order, each stringified (see
+   * `EventLine`): a slot is stringified as soon as it is made, so what the
+   * cache keeps is one flat string per event, not its objects. Use one
+   * simulator for either method, not both (each keeps its own slots).
+   */
+  linesBetween(fromMs: number, toMs: number): EventLine[] {
+    const make = (index: number): readonly EventLine[] =>
+      this.#generateSlot(index).map((event) => ({ tsMs: event.tsMs, json: JSON.stringify(event.body) }));
+    return this.#between(this.#lineSlots, make, fromMs, toMs);
+  }
+
+  #between<T extends { readonly tsMs: number }>(
+    slots: Map<number, readonly T[]>,
+    make: (index: number) => readonly T[],
+    fromMs: number,
+    toMs: number,
+  ): T[] {
     if (!(toMs >= fromMs)) throw new Error(`window end ${toMs} is before its start ${fromMs}`);
     const firstSlot = slotOf(fromMs - MAX_SESSION_SPAN_MS);
     const lastSlot = slotOf(toMs - 1);
     // Slots outside the window go: windows may move forward (live, backfill) or backwards (newest-first backfill).
-    for (const index of this.#slots.keys()) if (index < firstSlot || index > lastSlot) this.#slots.delete(index);
-    const events: DemoEvent[] = [];
+    for (const index of slots.keys()) if (index < firstSlot || index > lastSlot) slots.delete(index);
+    const events: T[] = [];
     for (let index = firstSlot; index <= lastSlot; index++) {
-      let slot = this.#slots.get(index);
+      let slot = slots.get(index);
       if (!slot) {
-        slot = this.#generateSlot(index);
-        this.#slots.set(index, slot);
+        slot = make(index);
+        slots.set(index, slot);
       }
       for (const event of slot) if (event.tsMs >= fromMs && event.tsMs < toMs) events.push(event);
     }
