@@ -7,7 +7,8 @@
  * into its line, so a thread can make them without a round trip through
  * objects and `JSON.stringify` of a copy.
  */
-import { NdjsonWriter } from './demo-event.ts';
+import { IsoClock } from './iso-clock.ts';
+import { windowBytes } from './slot-lines.ts';
 import type { ShopSimulator } from './shop-simulator.ts';
 
 /** One body of history. */
@@ -45,7 +46,7 @@ export function* historyBatches(simulator: ShopSimulator, options: HistoryBatchO
   const batchSize = options.batchSize ?? 5_000;
   const total = Math.max(1, options.toMs - options.fromMs);
   const chunks = Math.ceil(total / chunkMs);
-  const writer = new NdjsonWriter();
+  const clock = new IsoClock();
   let done = 0;
   for (let k = 0; k < chunks; k++) {
     const from = options.newestFirst
@@ -58,7 +59,7 @@ export function* historyBatches(simulator: ShopSimulator, options: HistoryBatchO
     if (events.length === 0) yield { body: new Uint8Array(0), events: 0, chunk };
     for (let i = 0; i < events.length; i += batchSize) {
       const end = Math.min(events.length, i + batchSize);
-      yield { body: writer.bytes(events, i, end), events: end - i, ...(end === events.length ? { chunk } : {}) };
+      yield { body: windowBytes(events, i, end, clock), events: end - i, ...(end === events.length ? { chunk } : {}) };
     }
   }
 }

@@ -14,12 +14,13 @@ import { BACKGROUND_ERRORS, type ErrorKind } from './app-errors.ts';
 import { Catalog } from './catalog.ts';
 import { BASELINE_CONDITIONS, type CardTesting, type ConditionsHook, type ShopConditions } from './conditions.ts';
 import { CUSTOMER_COUNT, CustomerBase } from './customers.ts';
-import type { DemoEvent, EventLine } from './demo-event.ts';
+import type { DemoEvent } from './demo-event.ts';
 import { createPods, sampleInfrastructure } from './infrastructure.ts';
 import { MAX_SESSION_SPAN_MS, newVisit, simulateSession } from './journey.ts';
 import { attemptPayment, toCurrency, type OrderDraft } from './payments.ts';
 import { hashText, Random, Weighted } from './random.ts';
 import { ShopCalendar } from './seasonality.ts';
+import { slotLines, windowOf, type LineWindow, type SlotLines } from './slot-lines.ts';
 import { errorBody, SessionRecorder } from './session-recorder.ts';
 import { SERVICE_DEPLOYMENTS, type Service } from './shop-model.ts';
 import type { Pod, ShopWorld } from './shop-world.ts';
@@ -109,7 +110,7 @@ export class ShopSimulator implements ShopWorld {
   /** Generated slots by index; those outside the last window are dropped. */
   readonly #slots = new Map<number, readonly DemoEvent[]>();
   /** The same for `linesBetween`. */
-  readonly #lineSlots = new Map<number, readonly EventLine[]>();
+  readonly #lineSlots = new Map<number, SlotLines>();
 
   constructor(options: ShopSimulatorOptions) {
     if (!Number.isSafeInteger(options.seed)) throw new Error(`seed must be an integer, got ${options.seed}`);
@@ -156,43 +157,47 @@ export class ShopSimulator implements ShopWorld {
    * fixed order). Consecutive windows (forward or backwards) reuse the slots already made.
    */
   eventsBetween(fromMs: number, toMs: number): DemoEvent[] {
-    return this.#between(this.#slots, (index) => this.#generateSlot(index), fromMs, toMs);
-  }
-
-  /**
-   * The events of `eventsBetween`, in the same order, each stringified (see
-   * `EventLine`): a slot is stringified as soon as it is made, so what the
-   * cache keeps is one flat string per event, not its objects. Use one
-   * simulator for either method, not both (each keeps its own slots).
-   */
-  linesBetween(fromMs: number, toMs: number): EventLine[] {
-    const make = (index: number): readonly EventLine[] =>
-      this.#generateSlot(index).map((event) => ({ tsMs: event.tsMs, json: JSON.stringify(event.body) }));
-    return this.#between(this.#lineSlots, make, fromMs, toMs);
-  }
-
-  #between<T extends { readonly tsMs: number }>(
-    slots: Map<number, readonly T[]>,
-    make: (index: number) => readonly T[],
-    fromMs: number,
-    toMs: number,
-  ): T[] {
     if (!(toMs >= fromMs)) throw new Error(`window end ${toMs} is before its start ${fromMs}`);
     const firstSlot = slotOf(fromMs - MAX_SESSION_SPAN_MS);
     const lastSlot = slotOf(toMs - 1);
     // Slots outside the window go: windows may move forward (live, backfill) or backwards (newest-first backfill).
-    for (const index of slots.keys()) if (index < firstSlot || index > lastSlot) slots.delete(index);
-    const events: T[] = [];
+    for (const index of this.#slots.keys()) if (index < firstSlot || index > lastSlot) this.#slots.delete(index);
+    const events: DemoEvent[] = [];
     for (let index = firstSlot; index <= lastSlot; index++) {
-      let slot = slots.get(index);
+      let slot = this.#slots.get(index);
       if (!slot) {
-        slot = make(index);
-        slots.set(index, slot);
+        slot = this.#generateSlot(index);
+        this.#slots.set(index, slot);
       }
       for (const event of slot) if (event.tsMs >= fromMs && event.tsMs < toMs) events.push(event);
     }
     // Array#sort is stable: equal times keep slot, then generation order.
     return events.sort((a, b) => a.tsMs - b.tsMs);
+  }
+
+  /**
+   * The events of `eventsBetween`, in the same order, as NDJSON bytes (see
+   * slot-lines.ts): a slot is stringified as soon as it is made, so what the
+   * cache keeps is one buffer per slot, not objects. Use one simulator for
+   * either method, not both (each keeps its own slots).
+   */
+  linesBetween(fromMs: number, toMs: number): LineWindow {
+    if (!(toMs >= fromMs)) throw new Error(`window end ${toMs} is before its start ${fromMs}`);
+    const firstSlot = slotOf(fromMs - MAX_SESSION_SPAN_MS);
+    const lastSlot = slotOf(toMs - 1);
+    for (const index of this.#lineSlots.keys()) {
+      if (index < firstSlot || index > lastSlot) this.#lineSlots.delete(index);
+    }
+    const slots: SlotLines[] = [];
+    for (let index = firstSlot; index <= lastSlot; index++) {
+      let slot = this.#lineSlots.get(index);
+      if (!slot) {
+        slot = slotLines(this.#generateSlot(index));
+        this.#lineSlots.set(index, slot);
+      }
+      slots.push(slot);
+    }
+    return windowOf(slots, fromMs, toMs);
   }
 
   /** Everything that starts in one slot, in generation order. */

@@ -5,16 +5,21 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NdjsonWriter, toRawEvent, type DemoEvent } from '../../src/demo/demo-event.ts';
+import { NdjsonWriter, toNdjson, toRawEvent, type DemoEvent } from '../../src/demo/demo-event.ts';
 import { historyBatches } from '../../src/demo/history-batches.ts';
+import { IsoClock } from '../../src/demo/iso-clock.ts';
 import { ShopSimulator } from '../../src/demo/shop-simulator.ts';
+import { slotLines, windowBytes, windowOf } from '../../src/demo/slot-lines.ts';
 import { HOUR_MS, WEDNESDAY_MS } from './fixtures.ts';
 
 const viaObjects = (events: readonly DemoEvent[]): string =>
   events.map((event) => `${JSON.stringify(toRawEvent(event))}\n`).join('');
 
-const linesOf = (events: readonly DemoEvent[]) =>
-  events.map((event) => ({ tsMs: event.tsMs, json: JSON.stringify(event.body) }));
+/** The events as the history writes them: stringified into slot buffers, then a window's bytes. */
+function bytesOf(slots: readonly (readonly DemoEvent[])[], fromMs = -Infinity, toMs = Infinity): string {
+  const window = windowOf(slots.map(slotLines), fromMs, toMs);
+  return windowBytes(window, 0, window.length, new IsoClock()).toString('utf8');
+}
 
 describe('demo history as NDJSON', () => {
   it('writes the bytes of the events stringified as objects, for odd timestamps and characters too', () => {
@@ -29,19 +34,36 @@ describe('demo history as NDJSON', () => {
     ];
     const expected = viaObjects(odd);
     assert.equal(new NdjsonWriter().lines(odd, 0, odd.length), expected);
-    assert.equal(new NdjsonWriter().join(linesOf(odd), 0, odd.length), expected);
-    assert.equal(Buffer.from(new NdjsonWriter().bytes(linesOf(odd), 0, odd.length)).toString('utf8'), expected);
+    assert.equal(toNdjson(odd), expected);
+    const byTime = [...odd].sort((a, b) => a.tsMs - b.tsMs);
+    assert.equal(bytesOf([odd]), viaObjects(byTime));
   });
 
-  it('grows its buffer when the lines are longer than the ones before', () => {
-    const writer = new NdjsonWriter();
-    const short = linesOf([{ tsMs: 1000, body: { a: 1 } }]);
-    assert.equal(writer.bytes(short, 0, 1).toString('utf8'), viaObjects([{ tsMs: 1000, body: { a: 1 } }]));
+  it('orders a window by time; equal times keep slot, then generation order', () => {
+    const slots: DemoEvent[][] = [
+      [
+        { tsMs: 5000, body: { id: 'a' } },
+        { tsMs: 1000, body: { id: 'b' } },
+        { tsMs: 9000, body: { id: 'outside' } },
+      ],
+      [
+        { tsMs: 1000, body: { id: 'c' } },
+        { tsMs: 5000, body: { id: 'd' } },
+        { tsMs: 999, body: { id: 'before' } },
+      ],
+      [{ tsMs: 1000.5, body: { id: 'fractional' } }],
+    ];
+    const ids = (text: string) => [...text.matchAll(/"id":"(\w+)"/g)].map((m) => m[1]);
+    assert.deepEqual(ids(bytesOf(slots.slice(0, 2), 1000, 9000)), ['b', 'c', 'a', 'd']);
+    assert.deepEqual(ids(bytesOf(slots, 1000, 9000)), ['b', 'c', 'fractional', 'a', 'd']);
+  });
+
+  it('takes long lines of many-byte characters', () => {
     const long: DemoEvent[] = Array.from({ length: 50 }, (_, i) => ({
       tsMs: 2000 + i,
-      body: { text: `${'é'.repeat(3_000)}${i}` },
+      body: { text: `${'é€🛒'.repeat(1_000 * (i + 1))}${i}` },
     }));
-    assert.equal(writer.bytes(linesOf(long), 0, long.length).toString('utf8'), viaObjects(long));
+    assert.equal(bytesOf([long]), viaObjects(long));
   });
 
   it('cuts a window into bodies of at most batchSize events, newest hour first, each hour in time order', () => {
