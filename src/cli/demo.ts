@@ -31,10 +31,10 @@ import { startServer } from './serve.ts';
 /**
  * The history is stored at the live traffic's density (no step between
  * history and live traffic, and the alert rules' minimum volumes hold in the
- * history too). A week at live density is about 1.8 M events, which the
- * store takes in minutes, not seconds: so the history is filled newest first,
- * live traffic starts once the last READY_HISTORY_MS are stored, and the
- * older days follow in the background.
+ * history too). A week at live density is about 2 M events, more than the
+ * first screens should wait for: so the history is filled newest first, live
+ * traffic starts once the last READY_HISTORY_MS are stored, and the older
+ * days follow in the background.
  */
 const READY_HISTORY_MS = 6 * 3_600_000;
 /** Infrastructure samples of every pod, every minute, in history and live traffic alike. */
