@@ -4,7 +4,7 @@
  */
 import { AppError } from '../errors.ts';
 import type { IngestPipeline } from '../ingest/pipeline.ts';
-import type { EventSink, SinkResult } from '../demo/demo-runner.ts';
+import type { EventSink, NdjsonSink, SinkResult } from '../demo/demo-runner.ts';
 import { SERVICES } from '../demo/shop-model.ts';
 import { authHeaders } from './client.ts';
 
@@ -21,87 +21,96 @@ function ndjsonOf(events: readonly Record<string, unknown>[]): string {
   return body;
 }
 
+/** Whether the store asks to be tried again later: overloaded (429) or unavailable for a moment (503). */
+function isRetryable(err: unknown): err is AppError {
+  return err instanceof AppError && (err.status === 429 || err.status === 503);
+}
+
+/** Runs `attempt` until it succeeds, waiting out each 429/503's Retry-After, until `deadline` (epoch ms). */
+async function retrying<T>(deadline: number, attempt: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!isRetryable(err) || Date.now() > deadline) throw err;
+      await sleep(Math.max(1, Number(err.headers['Retry-After']) || 1) * 1000);
+    }
+  }
+}
+
 /**
  * Delivers events through the in-process ingest pipeline: parsed and
  * normalised in the ingest worker threads (as `POST /api/v1/events` bodies
- * are), then group-committed. Waits out a full commit queue.
+ * are), then committed. Waits out an overloaded (429) or unavailable (503)
+ * pipeline, as an HTTP client honours Retry-After.
  */
-export function pipelineSink(pipeline: IngestPipeline, tenant = 'default'): EventSink {
+export function pipelineSink(pipeline: IngestPipeline, tenant = 'default'): EventSink & NdjsonSink {
+  async function deliver(body: Buffer): Promise<SinkResult> {
+    const deadline = Date.now() + RETRY_FOR_MS;
+    // As one block of rows, the way /api/v1/events bodies go (no array of lines between threads).
+    const { record, rejected } = await retrying(deadline, () =>
+      pipeline.prepareRows(body, 'application/x-ndjson', { tenant, receivedAtMs: Date.now() }),
+    );
+    const codes = rejected.map((r) => r.code);
+    await retrying(deadline, () => pipeline.commitRows('demo', record, codes));
+    const firstRejection = rejected[0]?.message;
+    return { accepted: record.rows, rejected: codes.length, ...(firstRejection ? { firstRejection } : {}) };
+  }
   return {
-    async send(events): Promise<SinkResult> {
-      const { rows, rejected } = await pipeline.prepareEvents(Buffer.from(ndjsonOf(events)), 'application/x-ndjson', {
-        tenant,
-        receivedAtMs: Date.now(),
-      });
-      const codes = rejected.map((r) => r.code);
-      const deadline = Date.now() + RETRY_FOR_MS;
-      for (;;) {
-        try {
-          await pipeline.commit('demo', rows, codes);
-          break;
-        } catch (err) {
-          if (!(err instanceof AppError) || err.status !== 503 || Date.now() > deadline) throw err;
-          await sleep(Number(err.headers['Retry-After'] ?? 1) * 1000);
-        }
-      }
-      const firstRejection = rejected[0]?.message;
-      return { accepted: rows.length, rejected: codes.length, ...(firstRejection ? { firstRejection } : {}) };
-    },
+    send: (events) => deliver(Buffer.from(ndjsonOf(events))),
+    sendNdjson: (body) => deliver(Buffer.from(body.buffer, body.byteOffset, body.byteLength)),
     flush: () => pipeline.refresh(),
   };
 }
 
 /** Delivers events as NDJSON to `POST {baseUrl}/api/v1/events`; honours 429/503 Retry-After. */
-export function httpSink(baseUrl: string): EventSink {
+export function httpSink(baseUrl: string): EventSink & NdjsonSink {
   const endpoint = new URL('/api/v1/events', baseUrl);
-  return {
-    async send(events): Promise<SinkResult> {
-      const body = ndjsonOf(events);
-      const deadline = Date.now() + RETRY_FOR_MS;
-      for (;;) {
-        let response: Response;
-        try {
-          response = await fetch(endpoint, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-ndjson', ...authHeaders() },
-            body,
-          });
-        } catch (err) {
-          if (Date.now() > deadline) {
-            throw new AppError(
-              503,
-              'demo.unreachable',
-              `Cannot reach Shoplens at ${baseUrl}: ${unreachableReason(err)}`,
-            );
-          }
-          await sleep(1000);
-          continue;
+  async function post(body: string | Uint8Array, events: number): Promise<SinkResult> {
+    const deadline = Date.now() + RETRY_FOR_MS;
+    for (;;) {
+      let response: Response;
+      try {
+        response = await fetch(endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-ndjson', ...authHeaders() },
+          body,
+        });
+      } catch (err) {
+        if (Date.now() > deadline) {
+          throw new AppError(503, 'demo.unreachable', `Cannot reach Shoplens at ${baseUrl}: ${unreachableReason(err)}`);
         }
-        const json = (await response.json().catch(() => ({}))) as {
-          accepted?: number;
-          rejected?: { message?: string }[];
-          error?: { code?: string; message?: string };
-        };
-        if ((response.status === 503 || response.status === 429) && Date.now() < deadline) {
-          await sleep(Math.max(1, Number(response.headers.get('retry-after')) || 1) * 1000);
-          continue;
-        }
-        if (response.ok || json.error?.code === 'ingest.no_valid_events') {
-          const rejected = json.rejected ?? [];
-          const firstRejection = rejected[0]?.message ?? json.error?.message;
-          return {
-            accepted: json.accepted ?? 0,
-            rejected: response.ok ? rejected.length : events.length,
-            ...(firstRejection ? { firstRejection } : {}),
-          };
-        }
-        throw new AppError(
-          response.status,
-          json.error?.code ?? 'demo.http_error',
-          `Shoplens at ${baseUrl} refused the events: HTTP ${response.status} ${json.error?.message ?? ''}`.trim(),
-        );
+        await sleep(1000);
+        continue;
       }
-    },
+      const json = (await response.json().catch(() => ({}))) as {
+        accepted?: number;
+        rejected?: { message?: string }[];
+        error?: { code?: string; message?: string };
+      };
+      if ((response.status === 503 || response.status === 429) && Date.now() < deadline) {
+        await sleep(Math.max(1, Number(response.headers.get('retry-after')) || 1) * 1000);
+        continue;
+      }
+      if (response.ok || json.error?.code === 'ingest.no_valid_events') {
+        const rejected = json.rejected ?? [];
+        const firstRejection = rejected[0]?.message ?? json.error?.message;
+        return {
+          accepted: json.accepted ?? 0,
+          rejected: response.ok ? rejected.length : events,
+          ...(firstRejection ? { firstRejection } : {}),
+        };
+      }
+      throw new AppError(
+        response.status,
+        json.error?.code ?? 'demo.http_error',
+        `Shoplens at ${baseUrl} refused the events: HTTP ${response.status} ${json.error?.message ?? ''}`.trim(),
+      );
+    }
+  }
+  return {
+    send: (events) => post(ndjsonOf(events), events.length),
+    sendNdjson: (body, events) => post(body, events),
     async flush(): Promise<void> {
       // Elasticsearch's refresh API: what the server acknowledged becomes visible now.
       await fetch(new URL('/_refresh', baseUrl), { method: 'POST', headers: authHeaders() }).catch(() => undefined);

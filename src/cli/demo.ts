@@ -10,6 +10,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runQuery } from '../store/query-service.ts';
 import { exportShopCsv } from '../demo/csv-export.ts';
 import { streamLive, wallClockOf, type EventSink } from '../demo/demo-runner.ts';
+import { demoSimulatorOptions, type DemoShop } from '../demo/demo-shop.ts';
 import {
   INCIDENT_NAMES,
   INCIDENTS,
@@ -30,10 +31,10 @@ import { startServer } from './serve.ts';
 /**
  * The history is stored at the live traffic's density (no step between
  * history and live traffic, and the alert rules' minimum volumes hold in the
- * history too). A week at live density is about 1.8 M events, which the
- * store takes in minutes, not seconds: so the history is filled newest first,
- * live traffic starts once the last READY_HISTORY_MS are stored, and the
- * older days follow in the background.
+ * history too). A week at live density is about 2 M events, more than the
+ * first screens should wait for: so the history is filled newest first, live
+ * traffic starts once the last READY_HISTORY_MS are stored, and the older
+ * days follow in the background.
  */
 const READY_HISTORY_MS = 6 * 3_600_000;
 /** Infrastructure samples of every pod, every minute, in history and live traffic alike. */
@@ -202,13 +203,14 @@ export async function runDemo(
       ? (query, from) => runQuery(server.context.store, { query, from, to: 'now+1h', tenant: 'default' })
       : httpQueryRunner(url);
     const historyScale = options.historyScale ?? options.scale;
-    const simulatorOptions = {
+    const shop: DemoShop = {
       seed: options.seed,
-      trafficScale: (t: number) => (t < liveStartMs ? historyScale : options.scale),
+      liveStartMs,
+      historyScale,
+      liveScale: options.scale,
       infraIntervalMs: INFRA_INTERVAL_MS,
-      conditions: incidents.hook,
     };
-    const simulator = new ShopSimulator(simulatorOptions);
+    const simulator = new ShopSimulator(demoSimulatorOptions(shop, incidents.hook));
     log(
       `Shoplens demo shop (seed ${options.seed}) → ${url}${server ? ` (embedded store in ${server.context.config.dataDir})` : ''}`,
     );
@@ -228,10 +230,12 @@ export async function runDemo(
       }
       const parts = splitHistory(gaps, liveStartMs - (options.readyHistory ?? READY_HISTORY_MS));
       log(`History at traffic scale ${historyScale} (live traffic: ${options.scale}).`);
-      await fillHistory(simulator, sink, parts.ready, { signal, log, progress, label: 'recent history' });
+      // The history is made in a worker thread from the shop as data, with the incidents scheduled so far:
+      // one started later (POST /api/v1/demo/incidents) begins after now, so it never changes the history.
+      const historyShop = { ...shop, incidents: incidents.windows() };
+      await fillHistory(historyShop, sink, parts.ready, { signal, log, progress, label: 'recent history' });
       if (parts.background.length > 0 && !signal.aborted) {
-        // Its own simulator: live traffic moves the first one's slot cache forward while this one goes back.
-        olderHistory = fillHistory(new ShopSimulator(simulatorOptions), sink, parts.background, {
+        olderHistory = fillHistory(historyShop, sink, parts.background, {
           signal: stopHistory.signal,
           log,
           reportEvery: 0.25,

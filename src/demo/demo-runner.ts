@@ -68,25 +68,38 @@ export interface DeliverySummary {
   readonly elapsedMs: number;
 }
 
-/** Tallies deliveries and keeps a bounded number in flight. */
-class Deliveries {
+/**
+ * Stores NDJSON bodies as they are: the history made in a worker thread
+ * (src/cli/demo-history.ts) comes as bytes, so nothing is parsed or
+ * stringified again on the way in.
+ */
+export interface NdjsonSink {
+  /** Stores the `events` lines of `body` (UTF-8 NDJSON); resolves once they are durably stored (or rejects). */
+  sendNdjson(body: Uint8Array, events: number): Promise<SinkResult>;
+  /** Resolves once everything stored so far is visible to queries. */
+  flush?(): Promise<void>;
+}
+
+/** Tallies deliveries and keeps a bounded number in flight; `deliver` stores one batch. */
+export class Deliveries<T> {
   accepted = 0;
   rejected = 0;
   firstRejection: string | undefined;
-  readonly #sink: EventSink;
+  readonly #deliver: (batch: T) => Promise<SinkResult>;
   readonly #maxInFlight: number;
   readonly #inFlight = new Set<Promise<void>>();
   #failure: unknown;
 
-  constructor(sink: EventSink, maxInFlight: number) {
-    this.#sink = sink;
+  constructor(deliver: (batch: T) => Promise<SinkResult>, maxInFlight: number) {
+    this.#deliver = deliver;
     this.#maxInFlight = maxInFlight;
   }
 
-  async send(events: readonly Record<string, unknown>[]): Promise<void> {
+  /** Starts delivering `batch` once fewer than `maxInFlight` are on their way; rejects if one failed. */
+  async send(batch: T): Promise<void> {
     while (this.#inFlight.size >= this.#maxInFlight) await Promise.race(this.#inFlight);
     this.#throwIfFailed();
-    const delivery: Promise<void> = this.#sink.send(events).then(
+    const delivery: Promise<void> = this.#deliver(batch).then(
       (result) => {
         this.accepted += result.accepted;
         this.rejected += result.rejected;
@@ -100,6 +113,7 @@ class Deliveries {
     this.#inFlight.add(tracked);
   }
 
+  /** Waits for every delivery on its way; rejects if one failed. */
   async drain(): Promise<void> {
     await Promise.all(this.#inFlight);
     this.#throwIfFailed();
@@ -123,7 +137,10 @@ export async function backfill(
   const started = performance.now();
   const chunkMs = options.chunkMs ?? 3_600_000;
   const batchSize = options.batchSize ?? 5_000;
-  const deliveries = new Deliveries(sink, options.maxInFlight ?? 4);
+  const deliveries = new Deliveries(
+    (events: readonly Record<string, unknown>[]) => sink.send(events),
+    options.maxInFlight ?? 4,
+  );
   const total = Math.max(1, options.toMs - options.fromMs);
   let sent = 0;
   let done = 0;
@@ -154,7 +171,8 @@ export async function backfill(
   return summary(deliveries, started);
 }
 
-function summary(
+/** What was delivered since `started` (a `performance.now()`). */
+export function summary(
   totals: { accepted: number; rejected: number; firstRejection: string | undefined },
   started: number,
 ): DeliverySummary {

@@ -203,9 +203,17 @@ export interface ShopClock {
 
 const IDENTITY_CLOCK: ShopClock = { shopTimeOf: (ms) => ms, wallTimeOf: (ms) => ms };
 
+/** An incident as scheduled: its name and window of shop time, epoch ms, [fromMs, toMs). */
+export interface IncidentWindow {
+  readonly name: IncidentName;
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
 interface ScheduledIncident {
   readonly hook: ConditionsHook;
   readonly record: IncidentRecord;
+  readonly window: IncidentWindow;
 }
 
 /** The incidents of one demo run; `hook` goes to the simulator. */
@@ -237,8 +245,22 @@ export class IncidentSchedule implements DemoIncidentControl {
       startMs: this.#clock.wallTimeOf(fromMs),
       endMs: this.#clock.wallTimeOf(toMs),
     });
-    this.#incidents.push({ hook: incidentHook(incidentName, fromMs, toMs), record });
+    this.#incidents.push({
+      hook: incidentHook(incidentName, fromMs, toMs),
+      record,
+      window: Object.freeze({ name: incidentName, fromMs, toMs }),
+    });
     return record;
+  }
+
+  /**
+   * Every incident scheduled so far in shop time, in the order scheduled:
+   * `add`ing them to a new schedule gives one whose hook changes the shop
+   * exactly as this one's does (a worker thread generating history rebuilds
+   * the run's schedule so).
+   */
+  windows(): readonly IncidentWindow[] {
+    return this.#incidents.map((i) => i.window);
   }
 
   list(): readonly IncidentRecord[] {
@@ -269,7 +291,11 @@ export class IncidentSchedule implements DemoIncidentControl {
     });
     const fromMs = this.#clock.shopTimeOf(record.startMs);
     const toMs = this.#clock.shopTimeOf(record.endMs);
-    this.#incidents.push({ hook: incidentHook(name, fromMs, toMs), record: resumed });
+    this.#incidents.push({
+      hook: incidentHook(name, fromMs, toMs),
+      record: resumed,
+      window: Object.freeze({ name, fromMs, toMs }),
+    });
     return resumed;
   }
 

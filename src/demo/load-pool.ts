@@ -7,16 +7,13 @@
  *
  * Pure: the same seed gives the same pool.
  */
-import type { DemoEvent } from './demo-event.ts';
+import { LINE_HEAD, lineTail } from './demo-event.ts';
 import { ShopSimulator } from './shop-simulator.ts';
 
 /** Start of the default pool window: a Saturday evening in the weekly flash sale (busy, every event type). */
 export const POOL_WINDOW_START_MS = Date.UTC(2024, 5, 1, 19, 0, 0);
 /** Length of the default pool window: about 4,000 events at traffic scale 1. */
 export const POOL_WINDOW_MS = 5 * 60_000;
-
-/** What every line starts with, up to the timestamp value. */
-export const LINE_HEAD = '{"@timestamp":"';
 
 export interface LoadPool {
   /**
@@ -39,12 +36,6 @@ export interface LoadPoolOptions {
   readonly trafficScale?: number;
 }
 
-/** The tail of one event's line (see LoadPool.tails). */
-export function tailOf(event: DemoEvent): string {
-  const json = JSON.stringify(event.body);
-  return json === '{}' ? '"}\n' : `",${json.slice(1)}\n`;
-}
-
 /** Builds the pool from the simulated shop. */
 export function buildLoadPool(options: LoadPoolOptions): LoadPool {
   const fromMs = options.fromMs ?? POOL_WINDOW_START_MS;
@@ -56,7 +47,7 @@ export function buildLoadPool(options: LoadPoolOptions): LoadPool {
   const types: Record<string, number> = {};
   let bytes = 0;
   for (const event of events) {
-    const tail = tailOf(event);
+    const tail = lineTail(event);
     tails.push(tail);
     bytes += Buffer.byteLength(tail) + LINE_HEAD.length + 24;
     const type = (event.body['event'] as { type?: unknown } | undefined)?.type;

@@ -20,6 +20,7 @@ import { MAX_SESSION_SPAN_MS, newVisit, simulateSession } from './journey.ts';
 import { attemptPayment, toCurrency, type OrderDraft } from './payments.ts';
 import { hashText, Random, Weighted } from './random.ts';
 import { ShopCalendar } from './seasonality.ts';
+import { slotLines, windowOf, type LineWindow, type SlotLines } from './slot-lines.ts';
 import { errorBody, SessionRecorder } from './session-recorder.ts';
 import { SERVICE_DEPLOYMENTS, type Service } from './shop-model.ts';
 import type { Pod, ShopWorld } from './shop-world.ts';
@@ -108,6 +109,8 @@ export class ShopSimulator implements ShopWorld {
   readonly #backgroundErrors = new Weighted(BACKGROUND_ERRORS);
   /** Generated slots by index; those outside the last window are dropped. */
   readonly #slots = new Map<number, readonly DemoEvent[]>();
+  /** The same for `linesBetween`. */
+  readonly #lineSlots = new Map<number, SlotLines>();
 
   constructor(options: ShopSimulatorOptions) {
     if (!Number.isSafeInteger(options.seed)) throw new Error(`seed must be an integer, got ${options.seed}`);
@@ -170,6 +173,31 @@ export class ShopSimulator implements ShopWorld {
     }
     // Array#sort is stable: equal times keep slot, then generation order.
     return events.sort((a, b) => a.tsMs - b.tsMs);
+  }
+
+  /**
+   * The events of `eventsBetween`, in the same order, as NDJSON bytes (see
+   * slot-lines.ts): a slot is stringified as soon as it is made, so what the
+   * cache keeps is one buffer per slot, not objects. Use one simulator for
+   * either method, not both (each keeps its own slots).
+   */
+  linesBetween(fromMs: number, toMs: number): LineWindow {
+    if (!(toMs >= fromMs)) throw new Error(`window end ${toMs} is before its start ${fromMs}`);
+    const firstSlot = slotOf(fromMs - MAX_SESSION_SPAN_MS);
+    const lastSlot = slotOf(toMs - 1);
+    for (const index of this.#lineSlots.keys()) {
+      if (index < firstSlot || index > lastSlot) this.#lineSlots.delete(index);
+    }
+    const slots: SlotLines[] = [];
+    for (let index = firstSlot; index <= lastSlot; index++) {
+      let slot = this.#lineSlots.get(index);
+      if (!slot) {
+        slot = slotLines(this.#generateSlot(index));
+        this.#lineSlots.set(index, slot);
+      }
+      slots.push(slot);
+    }
+    return windowOf(slots, fromMs, toMs);
   }
 
   /** Everything that starts in one slot, in generation order. */
