@@ -30,6 +30,7 @@ export async function openStore(config: Config, logger?: Logger): Promise<Store>
       refreshIntervalMs: config.store.refreshInterval,
       segmentRows: config.store.segmentRows,
       maxLogBytes: config.store.maxLogSize,
+      maxLoadLagMs: config.store.maxLoadLag,
     },
     {},
     logger,

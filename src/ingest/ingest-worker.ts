@@ -28,7 +28,7 @@ export type WorkerAnswer =
       readonly ok: true;
       readonly rows: string[];
       /** With `encode`: the rows as one block (rows is empty then). */
-      readonly block?: { body: Uint8Array; rows: number; minTsUs: number; crc: number };
+      readonly block?: { body: Uint8Array; rows: number; minTsUs: number; maxTsUs: number; crc: number };
       readonly rejected: unknown[];
       readonly redactions: Record<string, number>;
       /** Time the worker spent on the task, s. */
@@ -70,7 +70,15 @@ if (port) {
         ok: true,
         rows: record ? [] : (prepared.rows as string[]),
         ...(record
-          ? { block: { body: ownBytes(record.body), rows: record.rows, minTsUs: record.minTsUs, crc: record.crc ?? 0 } }
+          ? {
+              block: {
+                body: ownBytes(record.body),
+                rows: record.rows,
+                minTsUs: record.minTsUs,
+                maxTsUs: record.maxTsUs ?? Infinity,
+                crc: record.crc ?? 0,
+              },
+            }
           : {}),
         rejected: prepared.rejected,
         redactions: prepared.redactions,

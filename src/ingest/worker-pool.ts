@@ -114,6 +114,7 @@ export class IngestWorkerPool {
                   body: Buffer.from(b.body.buffer, b.body.byteOffset, b.body.byteLength),
                   rows: b.rows,
                   minTsUs: b.minTsUs,
+                  maxTsUs: b.maxTsUs,
                   crc: b.crc,
                 },
               }

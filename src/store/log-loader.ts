@@ -69,6 +69,11 @@ export class LogLoader {
     return this.#failures > 0 ? this.#lastError : undefined;
   }
 
+  /** A load runs or waits. */
+  get busy(): boolean {
+    return this.#running || this.#queue.length > 0 || this.#retryTimer !== undefined;
+  }
+
   /** Segments waiting for their load. */
   get queued(): number {
     return this.#queue.length;

@@ -14,6 +14,7 @@
 import { unlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { AppError } from '../errors.ts';
 import type { StoredEvent } from '../schema/record.ts';
 import { toRowLine } from '../schema/record.ts';
 import { LogLoader } from './log-loader.ts';
@@ -55,6 +56,12 @@ export interface LoggedStoreOptions {
   readonly segmentRows: number;
   /** Most bytes of log not yet loaded; appends beyond answer 429. */
   readonly maxLogBytes: number;
+  /**
+   * Most time loading what the log holds may take at the recent load rate,
+   * ms; appends beyond answer 429 (0: no bound). This keeps visibility near
+   * the refresh interval when ingest outruns the store.
+   */
+  readonly maxLoadLagMs?: number;
 }
 
 export type LoggedStoreObserver = IngestLogObserver;
@@ -72,6 +79,9 @@ export class LoggedStore implements Store {
   /** `tenant\0id` → appends not yet loaded that replace that id (for `_create` conflict checks). */
   readonly #pendingIds = new Map<string, number>();
   readonly #pendingIdsBySegment = new Map<number, string[]>();
+  /** Recent load rate: bytes loaded and seconds spent loading, decayed per load. */
+  #loadedBytes = 0;
+  #loadSeconds = 0;
 
   constructor(
     inner: SegmentLoadingStore,
@@ -119,8 +129,13 @@ export class LoggedStore implements Store {
       {
         onFailed: (segment, err) => this.#observer.onFailed?.(segment, err),
         onLoaded: (segment, seconds) => {
+          // Weighted towards the last few loads: the rate follows the machine's load within seconds.
+          this.#loadedBytes = this.#loadedBytes * 0.7 + segment.bytes;
+          this.#loadSeconds = this.#loadSeconds * 0.7 + seconds;
           this.#observer.onLoaded?.(segment, seconds);
           this.#visible(segment.id);
+          // The loader is free again: the rows that waited meanwhile go next, without waiting for a tick.
+          setImmediate(() => this.#maybeSeal());
         },
         onReleased: (bytes) => {
           this.#log?.released(bytes);
@@ -171,11 +186,7 @@ export class LoggedStore implements Store {
     }
     const interval = this.#options.refreshIntervalMs;
     if (interval > 0) {
-      // Sealed once its oldest row has waited half the interval, so that the other half is left for the
-      // load: what was acknowledged is visible within the interval, as Elasticsearch's refresh promises.
-      this.#timer = setInterval(() => {
-        if (log.activeAgeMs >= interval / 2) log.seal();
-      }, Math.max(10, interval / 10));
+      this.#timer = setInterval(() => this.#maybeSeal(), Math.max(10, interval / 10));
       this.#timer.unref();
     }
   }
@@ -192,7 +203,28 @@ export class LoggedStore implements Store {
   /** Appends rows already serialised (by an ingest worker) as they are. */
   async appendRows(record: LogRecord): Promise<void> {
     if (record.rows === 0) return;
+    this.#checkLag();
     this.#acked(await this.#requireLog().append(record));
+  }
+
+  /** Seconds loading what the log holds would take at the recent rate (undefined before a load was measured). */
+  get loadLagSeconds(): number | undefined {
+    if (this.#loadSeconds <= 0 || this.#loadedBytes <= 0) return undefined;
+    return this.logBytes / (this.#loadedBytes / this.#loadSeconds);
+  }
+
+  /** 429 when the store is further behind the log than `maxLoadLagMs`. */
+  #checkLag(): void {
+    const bound = this.#options.maxLoadLagMs ?? 0;
+    const lag = this.loadLagSeconds;
+    if (bound <= 0 || lag === undefined || lag * 1000 <= bound) return;
+    const retry = Math.max(1, Math.ceil(lag));
+    throw new AppError(
+      429,
+      'ingest.overloaded',
+      `Shoplens is receiving more than the store loads: loading the ${(this.logBytes / 1048576).toFixed(1)} MiB waiting in the ingest log would take about ${lag.toFixed(1)} s, longer than the limit of ${(bound / 1000).toFixed(1)} s (store.maxLoadLag); nothing of this request was stored, retry it after ${retry} s`,
+      { headers: { 'Retry-After': String(retry) } },
+    );
   }
 
   #acked(position: LogPosition): void {
@@ -205,6 +237,7 @@ export class LoggedStore implements Store {
   async append(events: readonly StoredEvent[]): Promise<LogPosition | undefined> {
     const log = this.#requireLog();
     if (events.length === 0) return undefined;
+    this.#checkLag();
     const lines: string[] = new Array<string>(events.length);
     let replace: string[] | undefined;
     for (let i = 0; i < events.length; i++) {
@@ -238,6 +271,21 @@ export class LoggedStore implements Store {
     const target = log.lastId;
     if (force || this.#options.refreshIntervalMs <= 0) log.seal();
     await (this.#loader as LogLoader).loaded(target);
+  }
+
+  /**
+   * Seals the segment being written once its oldest row has waited half the
+   * refresh interval, so that the other half is left for its load (what was
+   * acknowledged is visible within the interval, as Elasticsearch's refresh
+   * promises) — but not while the loader is still busy: it could not load
+   * the segment sooner, and a segment that keeps growing meanwhile loads in
+   * fewer, larger transactions (whole row groups cost DuckDB less per row).
+   */
+  #maybeSeal(): void {
+    const log = this.#log;
+    const interval = this.#options.refreshIntervalMs;
+    if (!log || interval <= 0 || this.#loader?.busy) return;
+    if (log.activeAgeMs >= interval / 2) log.seal();
   }
 
   #visible(segment: number): void {

@@ -37,6 +37,8 @@ export interface SegmentInfo {
   readonly bytes: number;
   /** Earliest event time of its rows, µs (Infinity when empty). */
   readonly minTsUs: number;
+  /** Latest event time of its rows, µs (-Infinity when empty or unknown). */
+  readonly maxTsUs: number;
   /** `tenant\0event id` of the rows that replace earlier events of that id (Elasticsearch `index` with `_id`). */
   readonly replace: ReadonlySet<string>;
 }
@@ -47,6 +49,8 @@ export interface LogRecord {
   readonly body: Buffer;
   readonly rows: number;
   readonly minTsUs: number;
+  /** Latest event time of the rows, µs (absent: unknown). */
+  readonly maxTsUs?: number;
   /** `tenant\0event id` of rows that replace earlier events with that id. */
   readonly replace?: readonly string[];
   /** CRC-32 of `body`, when whoever built the record computed it already (an ingest worker). */
@@ -91,6 +95,7 @@ interface Active {
   rows: number;
   bytes: number;
   minTsUs: number;
+  maxTsUs: number;
   readonly replace: Set<string>;
   /** When its first record was acknowledged (performance.now()); 0 before. */
   firstAckAt: number;
@@ -107,13 +112,15 @@ export function segmentPath(dir: string, id: number): string {
 /** Builds a record from row lines (each without its newline); the earliest time is read from each line's `ts`. */
 export function recordOf(lines: readonly string[], replace?: readonly string[]): LogRecord {
   let minTsUs = Infinity;
+  let maxTsUs = -Infinity;
   for (const line of lines) {
     // Row lines start with {"ts":<µs>, (schema/record.ts toRowLine).
     const ts = Number(line.slice(6, line.indexOf(',', 6)));
     if (ts < minTsUs) minTsUs = ts;
+    if (ts > maxTsUs) maxTsUs = ts;
   }
   const body = Buffer.from(lines.length > 0 ? `${lines.join('\n')}\n` : '');
-  return { body, rows: lines.length, minTsUs, ...(replace && replace.length > 0 ? { replace } : {}) };
+  return { body, rows: lines.length, minTsUs, maxTsUs, ...(replace && replace.length > 0 ? { replace } : {}) };
 }
 
 /** As recordOf, with the CRC computed here (in the worker thread that prepared the rows). */
@@ -125,6 +132,7 @@ export function checkedRecordOf(lines: readonly string[]): LogRecord {
 function headerOf(r: LogRecord): Buffer {
   const meta: Record<string, unknown> = { rows: r.rows, bytes: r.body.length, crc: r.crc ?? crc32(r.body) };
   if (Number.isFinite(r.minTsUs)) meta['minTs'] = r.minTsUs;
+  if (r.maxTsUs !== undefined && Number.isFinite(r.maxTsUs)) meta['maxTs'] = r.maxTsUs;
   if (r.replace) meta['replace'] = r.replace;
   return Buffer.from(`${HEADER_PREFIX}${JSON.stringify(meta)}}\n`);
 }
@@ -147,6 +155,8 @@ export function scanSegment(dir: string, id: number): ScannedSegment {
   let offset = 0;
   let rows = 0;
   let minTsUs = Infinity;
+  let maxTsUs = -Infinity;
+  let timesKnown = true;
   const replace = new Set<string>();
   let reason: string | undefined;
   while (offset < data.length) {
@@ -156,7 +166,7 @@ export function scanSegment(dir: string, id: number): ScannedSegment {
       reason = nl === -1 ? 'a record header is cut short' : 'a record does not start with a header';
       break;
     }
-    let meta: { rows: number; bytes: number; crc: number; minTs?: number; replace?: string[] };
+    let meta: { rows: number; bytes: number; crc: number; minTs?: number; maxTs?: number; replace?: string[] };
     try {
       meta = (JSON.parse(line) as { _log: typeof meta })._log;
     } catch {
@@ -175,6 +185,8 @@ export function scanSegment(dir: string, id: number): ScannedSegment {
     }
     rows += meta.rows;
     if (meta.minTs !== undefined && meta.minTs < minTsUs) minTsUs = meta.minTs;
+    if (meta.maxTs === undefined) timesKnown = false;
+    else if (meta.maxTs > maxTsUs) maxTsUs = meta.maxTs;
     for (const key of meta.replace ?? []) replace.add(key);
     offset = end;
   }
@@ -186,6 +198,7 @@ export function scanSegment(dir: string, id: number): ScannedSegment {
     rows,
     bytes: offset,
     minTsUs,
+    maxTsUs: timesKnown ? maxTsUs : Infinity,
     replace,
     droppedBytes,
     ...(reason ? { droppedReason: reason } : {}),
@@ -328,6 +341,9 @@ export class SegmentLog {
           for (const p of batch) {
             seg.rows += p.record.rows;
             if (p.record.minTsUs < seg.minTsUs) seg.minTsUs = p.record.minTsUs;
+            // A record that does not know its latest time makes the segment's unknown (Infinity).
+            const max = p.record.maxTsUs ?? Infinity;
+            if (max > seg.maxTsUs) seg.maxTsUs = max;
             if (p.record.replace) for (const key of p.record.replace) seg.replace.add(key);
           }
           this.#observer.onWrite?.(batch.length, rows, bytes, (performance.now() - started) / 1000);
@@ -364,7 +380,17 @@ export class SegmentLog {
     const handle = await open(path, 'wx', 0o600);
     // The new file's directory entry must be durable too, or a crash could lose the whole file.
     syncDir(this.#options.dir);
-    this.#active = { id, path, handle, rows: 0, bytes: 0, minTsUs: Infinity, replace: new Set(), firstAckAt: 0 };
+    this.#active = {
+      id,
+      path,
+      handle,
+      rows: 0,
+      bytes: 0,
+      minTsUs: Infinity,
+      maxTsUs: -Infinity,
+      replace: new Set(),
+      firstAckAt: 0,
+    };
     return this.#active;
   }
 
@@ -381,6 +407,7 @@ export class SegmentLog {
       rows: seg.rows,
       bytes: seg.bytes,
       minTsUs: seg.minTsUs,
+      maxTsUs: seg.maxTsUs,
       replace: seg.replace,
     });
   }

@@ -115,6 +115,21 @@ async function inTransaction(
   }
 }
 
+/**
+ * The rolled-up minutes a late segment touches, when they are few for its
+ * rows (at most one per 20 rows, or an hour's worth): else undefined.
+ */
+function lateMinutes(segment: SegmentInfo, watermarkUs: number): Set<number> | undefined {
+  if (!Number.isFinite(segment.maxTsUs)) return undefined;
+  const first = Math.floor(segment.minTsUs / MINUTE_US);
+  const last = Math.floor(Math.min(segment.maxTsUs, watermarkUs - 1) / MINUTE_US);
+  const span = last - first + 1;
+  if (span > Math.max(60, segment.rows / 20)) return undefined;
+  const minutes = new Set<number>();
+  for (let m = first; m <= last; m++) minutes.add(m);
+  return minutes;
+}
+
 /** Inserts the rows of an NDJSON file; with nothing replaced, late rows add their own rollup rows. */
 async function insertFile(
   c: DuckDBConnection,
@@ -126,7 +141,11 @@ async function insertFile(
   await c.run(`INSERT INTO events ${source}`);
   const watermarkUs = ctx.watermarkMs * 1000;
   if (watermarkUs > 0 && segment.minTsUs < watermarkUs && segment.replace.size === 0) {
-    await addLateRollups(c, source, ctx.watermarkMs);
+    const minutes = lateMinutes(segment, watermarkUs);
+    // History (a backfill, an import) fills the few minutes it spans densely: rebuilding those minutes
+    // from the table reads a few columns, where adding the rows' own rollups parses the file again.
+    if (minutes) await rerollMinutes(c, minutes, ctx.watermarkMs);
+    else await addLateRollups(c, source, ctx.watermarkMs);
     return true;
   }
   return false;
