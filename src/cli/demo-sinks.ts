@@ -52,20 +52,25 @@ async function retrying<T>(deadline: number, attempt: () => Promise<T>, wait?: (
 export function pipelineSink(pipeline: IngestPipeline, tenant = 'default'): EventSink & NdjsonSink {
   async function deliver(body: Buffer): Promise<SinkResult> {
     const deadline = Date.now() + RETRY_FOR_MS;
-    // As one block of rows, the way /api/v1/events bodies go (no array of lines between threads).
-    const { record, rejected } = await retrying(deadline, () =>
-      pipeline.prepareRows(body, 'application/x-ndjson', { tenant, receivedAtMs: Date.now() }),
-    );
-    const codes = rejected.map((r) => r.code);
-    // Overloaded: the store is behind loading the ingest log. In process there is no need to wait a
-    // whole second (Retry-After): trying again shortly keeps the loader busy without letting it fall behind.
-    await retrying(
+    // Admitted as an HTTP body is (back-pressure included), then as one block of rows, the way
+    // /api/v1/events bodies go. Overloaded: the store is behind loading the ingest log; in process there is
+    // no need to wait a whole second (Retry-After), and trying again shortly keeps the loader busy
+    // without letting it fall behind.
+    return retrying(
       deadline,
-      () => pipeline.commitRows('demo', record, codes),
+      () =>
+        pipeline.admitted(body.length, async () => {
+          const { record, rejected } = await pipeline.prepareRows(body, 'application/x-ndjson', {
+            tenant,
+            receivedAtMs: Date.now(),
+          });
+          const codes = rejected.map((r) => r.code);
+          await pipeline.commitRows('demo', record, codes);
+          const firstRejection = rejected[0]?.message;
+          return { accepted: record.rows, rejected: codes.length, ...(firstRejection ? { firstRejection } : {}) };
+        }),
       () => sleep(50),
     );
-    const firstRejection = rejected[0]?.message;
-    return { accepted: record.rows, rejected: codes.length, ...(firstRejection ? { firstRejection } : {}) };
   }
   return {
     send: (events) => deliver(Buffer.from(ndjsonOf(events))),

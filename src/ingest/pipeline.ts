@@ -52,6 +52,7 @@ export class IngestPipeline {
   async admitted<T>(bytes: number, ingest: (admission: Admission) => Promise<T>): Promise<T> {
     let admission: Admission;
     try {
+      this.#store.admit?.();
       admission = this.backPressure.admit(bytes);
     } catch (err) {
       this.#metrics.rateLimited.inc({ kind: 'overload' });

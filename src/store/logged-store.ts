@@ -203,7 +203,6 @@ export class LoggedStore implements Store {
   /** Appends rows already serialised (by an ingest worker) as they are. */
   async appendRows(record: LogRecord): Promise<void> {
     if (record.rows === 0) return;
-    this.#checkLag();
     this.#acked(await this.#requireLog().append(record));
   }
 
@@ -213,8 +212,8 @@ export class LoggedStore implements Store {
     return this.logBytes / (this.#loadedBytes / this.#loadSeconds);
   }
 
-  /** 429 when the store is further behind the log than `maxLoadLagMs`. */
-  #checkLag(): void {
+  /** 429 when the store is further behind the log than `maxLoadLagMs` (see Store.admit). */
+  admit(): void {
     const bound = this.#options.maxLoadLagMs ?? 0;
     const lag = this.loadLagSeconds;
     if (bound <= 0 || lag === undefined || lag * 1000 <= bound) return;
@@ -237,7 +236,6 @@ export class LoggedStore implements Store {
   async append(events: readonly StoredEvent[]): Promise<LogPosition | undefined> {
     const log = this.#requireLog();
     if (events.length === 0) return undefined;
-    this.#checkLag();
     const lines: string[] = new Array<string>(events.length);
     let replace: string[] | undefined;
     for (let i = 0; i < events.length; i++) {

@@ -173,6 +173,12 @@ export interface Store {
    * itself answers caught up at once.)
    */
   rollUp(nowMs?: number): Promise<{ readonly untilMs: number; readonly caughtUp: boolean }>;
+  /**
+   * Throws 429 `ingest.overloaded` (with Retry-After) when the store cannot
+   * take more ingest now; called before a request body is read, so that no
+   * work is spent on a request that would be refused.
+   */
+  admit?(): void;
   /** Sets who hears of ingest log writes and loads (stores with a log only). */
   observe?(observer: IngestLogObserver): void;
   /** Throws unless the store can take writes now (for /ready). */

@@ -129,18 +129,21 @@ function fakePipeline(failures: AppError[]) {
   const committed: StoredEvent[][] = [];
   let commits = 0;
   const pipeline = {
-    async prepareEvents(body: Buffer) {
-      const rows = body
+    async admitted<T>(_bytes: number, ingest: () => Promise<T>): Promise<T> {
+      return ingest();
+    },
+    async prepareRows(body: Buffer) {
+      const lines = body
         .toString('utf8')
         .split('\n')
-        .filter((line) => line.length > 0) as unknown as StoredEvent[];
-      return { rows, rejected: [], redactions: {} };
+        .filter((line) => line.length > 0);
+      return { record: { body, rows: lines.length, minTsUs: 0, lines }, rejected: [], redactions: {} };
     },
-    async commit(_endpoint: string, rows: readonly StoredEvent[]) {
+    async commitRows(_endpoint: string, record: { lines: string[] }) {
       commits++;
       const failure = failures.shift();
       if (failure) throw failure;
-      committed.push([...rows]);
+      committed.push([...record.lines] as unknown as StoredEvent[]);
     },
   };
   return { pipeline: pipeline as unknown as IngestPipeline, committed, commits: () => commits };
