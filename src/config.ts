@@ -79,7 +79,7 @@ export const configSchema = z
         /** Most bytes of ingest log not yet loaded into the store; beyond it ingest answers 429 with Retry-After. */
         maxLogSize: byteSize.prefault('512mb'),
         /** Most time loading the ingest log's backlog may take at the recent rate; beyond: 429 + Retry-After (0ms = off). */
-        maxLoadLag: duration.prefault('1s'),
+        maxLoadLag: duration.prefault('5s'),
         /** DuckDB threads while a log segment loads (one thread writes whole row groups); 0 = as many as queries. */
         duckdbLoadThreads: z.coerce.number().int().min(0).default(1),
         /** How often the minute rollups (fast queries over days) catch up with new events; 0ms = never. */
