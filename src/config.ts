@@ -64,7 +64,7 @@ export const configSchema = z
          * table pages it has read or written cached up to this limit, so it bounds the server's
          * memory; larger queries spill to disk.
          */
-        duckdbMemoryLimit: z.string().default('256MB'),
+        duckdbMemoryLimit: z.string().default('128MB'),
         /** WAL size that triggers a DuckDB checkpoint. */
         duckdbCheckpointThreshold: z
           .string()
