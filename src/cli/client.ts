@@ -53,3 +53,14 @@ export async function postJson(url: URL, body: unknown, headers: Record<string, 
     req.end(payload);
   });
 }
+
+/** POSTs an NDJSON body with the API key (fetch: for long runs, where its start-up does not count). */
+export function postNdjson(url: URL, body: string | Uint8Array): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', ...authHeaders() }, body });
+}
+
+/** Why a request could not reach the server: fetch's cause (refused, reset, no such host) when it has one. */
+export function unreachableReason(err: unknown): string {
+  const cause = (err as { cause?: { message?: string } }).cause;
+  return cause?.message ?? (err as Error).message;
+}

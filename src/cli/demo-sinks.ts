@@ -6,7 +6,7 @@ import { AppError } from '../errors.ts';
 import type { IngestPipeline } from '../ingest/pipeline.ts';
 import type { EventSink, NdjsonSink, SinkResult } from '../demo/demo-runner.ts';
 import { SERVICES } from '../demo/shop-model.ts';
-import { authHeaders } from './client.ts';
+import { authHeaders, postNdjson, unreachableReason } from './client.ts';
 
 /** How long the HTTP sink keeps retrying a server that is down or overloaded. */
 const RETRY_FOR_MS = 60_000;
@@ -87,11 +87,7 @@ export function httpSink(baseUrl: string): EventSink & NdjsonSink {
     for (;;) {
       let response: Response;
       try {
-        response = await fetch(endpoint, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-ndjson', ...authHeaders() },
-          body,
-        });
+        response = await postNdjson(endpoint, body);
       } catch (err) {
         if (Date.now() > deadline) {
           throw new AppError(503, 'demo.unreachable', `Cannot reach Shoplens at ${baseUrl}: ${unreachableReason(err)}`);
@@ -132,11 +128,6 @@ export function httpSink(baseUrl: string): EventSink & NdjsonSink {
       await fetch(new URL('/_refresh', baseUrl), { method: 'POST', headers: authHeaders() }).catch(() => undefined);
     },
   };
-}
-
-function unreachableReason(err: unknown): string {
-  const cause = (err as { cause?: { message?: string } }).cause;
-  return cause?.message ?? (err as Error).message;
 }
 
 /** The query that finds the oldest and newest demo events, to fill gaps instead of duplicating history. */

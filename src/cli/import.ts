@@ -16,7 +16,7 @@ import { runQuery } from '../store/query-service.ts';
 import type { Store } from '../store/store.ts';
 import { configFromFlags, DEFAULT_CONFIG_FILE, parseUrl } from './config-flags.ts';
 import { openStore } from './serve.ts';
-import { authHeaders } from './client.ts';
+import { authHeaders, postNdjson, unreachableReason } from './client.ts';
 
 /** CSV imports go to the default tenant, as the CLI's queries do. */
 const TENANT = 'default';
@@ -97,18 +97,9 @@ function bulkSink(baseUrl: string, index: string): BatchSink {
       body += `${JSON.stringify({ index: { _index: index, _id: row.id } })}\n${JSON.stringify(row.event)}\n`;
     let response: Response;
     try {
-      response = await fetch(endpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-ndjson', ...authHeaders() },
-        body,
-      });
+      response = await postNdjson(endpoint, body);
     } catch (err) {
-      const cause = (err as { cause?: { message?: string } }).cause;
-      throw new AppError(
-        503,
-        'import.unreachable',
-        `Cannot reach Shoplens at ${baseUrl}: ${cause?.message ?? (err as Error).message}`,
-      );
+      throw new AppError(503, 'import.unreachable', `Cannot reach Shoplens at ${baseUrl}: ${unreachableReason(err)}`);
     }
     const json = (await response.json().catch(() => ({}))) as {
       items?: Record<string, { status?: number; error?: { reason?: string } }>[];
