@@ -157,7 +157,10 @@ describe('API keys, roles and tenants', () => {
   it("stamps ingested events with the key's tenant; a tenant field in the payload cannot override it", async () => {
     const ts = new Date().toISOString();
     const sneaky = { '@timestamp': ts, message: 'tenant-override-attempt', tenant: 'shop-b', data_class: 'app' };
-    assert.equal((await call(srv, 'POST', '/api/v1/events?refresh=wait_for', keys['aIngest'], sneaky)).json.accepted, 1);
+    assert.equal(
+      (await call(srv, 'POST', '/api/v1/events?refresh=wait_for', keys['aIngest'], sneaky)).json.accepted,
+      1,
+    );
     const inB = await call(srv, 'POST', '/api/v1/query', keys['bRead'], {
       query: 'message:tenant-override-attempt | stats count() as n',
     });
@@ -178,7 +181,10 @@ describe('API keys, roles and tenants', () => {
       customer: { id: marker },
     });
     const bulk = `${JSON.stringify({ index: { _index: `logs-${marker}` } })}\n${JSON.stringify({ '@timestamp': ts, message: marker })}\n`;
-    assert.equal((await call(srv, 'POST', '/_bulk?refresh=wait_for', keys['aAdmin'], bulk, 'application/x-ndjson')).status, 200);
+    assert.equal(
+      (await call(srv, 'POST', '/_bulk?refresh=wait_for', keys['aAdmin'], bulk, 'application/x-ndjson')).status,
+      200,
+    );
     await call(srv, 'POST', '/api/v1/keys', keys['aAdmin'], { role: 'read', name: marker });
     // An alert rule, a silence and a dashboard of shop A, each carrying the marker.
     const rule = await call(srv, 'PUT', `/api/v1/alerts/rules/${marker}`, keys['aAdmin'], {

@@ -98,9 +98,13 @@ describe('POST /api/v1/events', () => {
       'content-type': 'application/json',
     });
     assert.deepEqual(one.json, { accepted: 1, rejected: [] });
-    const pretty = await post(`${srv.url}/api/v1/events?refresh=wait_for`, JSON.stringify({ message: 'pretty-object' }, null, 2), {
-      'content-type': 'application/json',
-    });
+    const pretty = await post(
+      `${srv.url}/api/v1/events?refresh=wait_for`,
+      JSON.stringify({ message: 'pretty-object' }, null, 2),
+      {
+        'content-type': 'application/json',
+      },
+    );
     assert.deepEqual(pretty.json, { accepted: 1, rejected: [] });
     assert.equal(await count(srv, 'message:array-*'), 2);
     assert.equal(await count(srv, '"single-object"'), 1);
@@ -135,7 +139,9 @@ describe('POST /api/v1/events', () => {
     const empty = await post(`${srv.url}/api/v1/events?refresh=wait_for`, '');
     assert.equal(empty.status, 400);
     assert.equal(empty.json.error.code, 'ingest.empty_body');
-    const form = await post(`${srv.url}/api/v1/events?refresh=wait_for`, 'a=b', { 'content-type': 'application/x-www-form-urlencoded' });
+    const form = await post(`${srv.url}/api/v1/events?refresh=wait_for`, 'a=b', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     assert.equal(form.status, 415);
     assert.match(form.json.error.message, /application\/x-ndjson/);
     const br = await post(`${srv.url}/api/v1/events?refresh=wait_for`, '{}', {
@@ -177,7 +183,10 @@ describe('POST /api/v1/events', () => {
   it('answers 413 with the limit for a body over the size limit', async () => {
     const small = await startTestServer({ server: { maxBodyBytes: 1000 } });
     try {
-      const r = await post(`${small.url}/api/v1/events?refresh=wait_for`, JSON.stringify({ message: 'y'.repeat(2000) }));
+      const r = await post(
+        `${small.url}/api/v1/events?refresh=wait_for`,
+        JSON.stringify({ message: 'y'.repeat(2000) }),
+      );
       assert.equal(r.status, 413);
       assert.equal(r.json.error.code, 'request.body_too_large');
       assert.match(r.json.error.message, /1000 bytes/);

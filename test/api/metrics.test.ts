@@ -76,7 +76,10 @@ describe('GET /metrics', () => {
     assert.equal(first.status, 200, JSON.stringify(first.json));
     assert.equal(first.json.accepted, 5);
     // A request with only bad events is rejected whole (400) and still counted.
-    const second = await post(`${srv.url}/api/v1/events?refresh=wait_for`, JSON.stringify({ transaction: { amount: 'abc' } }));
+    const second = await post(
+      `${srv.url}/api/v1/events?refresh=wait_for`,
+      JSON.stringify({ transaction: { amount: 'abc' } }),
+    );
     assert.equal(second.status, 400, JSON.stringify(second.json));
     const third = await post(`${srv.url}/api/v1/events?refresh=wait_for`, [good(6), good(7)].join('\n'));
     assert.equal(third.json.accepted, 2);

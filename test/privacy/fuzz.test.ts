@@ -152,9 +152,15 @@ describe('fuzz: concurrent hostile ingest on every route', { timeout: 120_000 },
       } else parts.push(corpus.bad(), corpus.good(false)); // a broken action line takes its source with it
     }
     parts.push(corpus.pick(['{"index":{}}', '{"delete":{"_id":"x"}}', '{"index":{"_index":"a"}}']));
-    const r = await send(label, 'POST', corpus.pick(['/_bulk?refresh=wait_for', '/logs-fuzz/_bulk?refresh=wait_for']), lines(parts), {
-      'content-type': 'application/x-ndjson',
-    });
+    const r = await send(
+      label,
+      'POST',
+      corpus.pick(['/_bulk?refresh=wait_for', '/logs-fuzz/_bulk?refresh=wait_for']),
+      lines(parts),
+      {
+        'content-type': 'application/x-ndjson',
+      },
+    );
     assert.equal(r.status, 200, `${label}: ${JSON.stringify(r.json).slice(0, 500)}`);
     const items = r.json.items as Record<string, { status: number }>[];
     for (const i of must) {
@@ -197,7 +203,9 @@ describe('fuzz: concurrent hostile ingest on every route', { timeout: 120_000 },
     const body = rows.map(
       (r) => `${JSON.stringify({ index: { _index: index, _id: r.id } })}\n${JSON.stringify(r.event)}\n`,
     );
-    const r = await send(label, 'POST', '/_bulk?refresh=wait_for', body.join(''), { 'content-type': 'application/x-ndjson' });
+    const r = await send(label, 'POST', '/_bulk?refresh=wait_for', body.join(''), {
+      'content-type': 'application/x-ndjson',
+    });
     assert.equal(r.status, 200, `${label}: ${JSON.stringify(r.json).slice(0, 500)}`);
     (r.json.items as Record<string, { status: number; _id: string }>[]).forEach((item) => {
       const result = Object.values(item)[0];
@@ -216,7 +224,10 @@ describe('fuzz: concurrent hostile ingest on every route', { timeout: 120_000 },
       ['only bad lines', '{"@timestamp":1e300}\n{"@timestamp":-1e300}\n', { 'content-type': 'application/x-ndjson' }],
     ]);
     // Empty and undecodable bodies fail `_bulk` as a whole too; the rest are events-route problems.
-    const path = what === 'empty' || what === 'bad gzip' ? corpus.pick(['/api/v1/events?refresh=wait_for', '/_bulk?refresh=wait_for']) : '/api/v1/events?refresh=wait_for';
+    const path =
+      what === 'empty' || what === 'bad gzip'
+        ? corpus.pick(['/api/v1/events?refresh=wait_for', '/_bulk?refresh=wait_for'])
+        : '/api/v1/events?refresh=wait_for';
     const r = await send(`${label} ${what}`, 'POST', path, body, headers);
     assert.ok(r.status >= 400 && r.status < 500, `${label} ${what}: ${r.status} ${JSON.stringify(r.json)}`);
   }
