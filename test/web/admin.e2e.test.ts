@@ -169,7 +169,9 @@ describe('Admin page', { skip: !BROWSER }, () => {
     });
     assert.deepEqual(others.json['rows'], [[1]], 'another customer is untouched');
 
-    // The audit trail link opens Explore with the audit query over 7 days, and it lists what was done here.
+    // The audit trail link opens Explore with the audit query over 7 days, and it lists what was done here
+    // (audit entries are stored like any event: visible within a second; the refresh makes sure).
+    await call(server, adminKey, 'POST', '/_refresh');
     await page.getByRole('link', { name: /View the audit trail/ }).click();
     await page.waitForURL(/\/explore\?/);
     const url = new URL(page.url());
