@@ -62,9 +62,10 @@ export const configSchema = z
         /**
          * DuckDB memory limit, e.g. "4GB"; empty = DuckDB's default (80 % of RAM). DuckDB keeps
          * table pages it has read or written cached up to this limit, so it bounds the server's
-         * memory; larger queries spill to disk.
+         * memory; larger queries spill to disk. Loads share it with queries: at 128MB a segment
+         * load ran out of memory beside the alert pack's queries.
          */
-        duckdbMemoryLimit: z.string().default('128MB'),
+        duckdbMemoryLimit: z.string().default('256MB'),
         /** WAL size that triggers a DuckDB checkpoint. */
         duckdbCheckpointThreshold: z
           .string()
