@@ -66,6 +66,9 @@ export interface LoggedStoreOptions {
 
 export type LoggedStoreObserver = IngestLogObserver;
 
+/** Longest a refresh (`?refresh=wait_for`, erasure, export) waits for the loader before it answers 503. */
+const REFRESH_TIMEOUT_MS = 30_000;
+
 export class LoggedStore implements Store {
   readonly #inner: SegmentLoadingStore;
   readonly #options: LoggedStoreOptions;
@@ -266,9 +269,30 @@ export class LoggedStore implements Store {
    */
   async refresh(force = false): Promise<void> {
     const log = this.#requireLog();
+    const loader = this.#loader as LogLoader;
     const target = log.lastId;
     if (force || this.#options.refreshIntervalMs <= 0) log.seal();
-    await (this.#loader as LogLoader).loaded(target);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), REFRESH_TIMEOUT_MS);
+      timer.unref();
+    });
+    try {
+      if ((await Promise.race([loader.loaded(target), timedOut])) !== 'timeout') return;
+    } finally {
+      clearTimeout(timer);
+    }
+    const failing = loader.failing;
+    throw new AppError(
+      503,
+      'store.refresh_timeout',
+      `The events are durable but not visible yet after ${REFRESH_TIMEOUT_MS / 1000} s` +
+        (failing === undefined
+          ? ''
+          : `: loading the ingest log fails (${(failing as Error).message ?? String(failing)})`) +
+        '; they stay in the log and the load is retried',
+      { headers: { 'Retry-After': '5' } },
+    );
   }
 
   /**
