@@ -62,10 +62,11 @@ export const configSchema = z
         /**
          * DuckDB memory limit, e.g. "4GB"; empty = DuckDB's default (80 % of RAM). DuckDB keeps
          * table pages it has read or written cached up to this limit, so it bounds the server's
-         * memory; larger queries spill to disk. Loads share it with queries: at 128MB a segment
-         * load ran out of memory beside the alert pack's queries.
+         * memory; larger queries spill to disk. Loads share it with queries and need room for a
+         * whole row group: at 128MB a load ran out of memory beside the alert pack's queries, at
+         * 256MB a demo history load of 127k late rows did.
          */
-        duckdbMemoryLimit: z.string().default('256MB'),
+        duckdbMemoryLimit: z.string().default('1GB'),
         /** WAL size that triggers a DuckDB checkpoint. */
         duckdbCheckpointThreshold: z
           .string()

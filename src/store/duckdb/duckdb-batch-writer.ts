@@ -121,7 +121,7 @@ function eventTimeUs(e: StoredEvent): number {
 
 /**
  * Longest row the JSON reader takes. It sizes its read buffers by this, and
- * those count against DuckDB's memory_limit (256 MB by default), so it is
+ * those count against DuckDB's memory_limit (1 GB by default), so it is
  * not set higher than rows need: ingest lines are at most
  * `ingest.maxLineBytes` (1 MB); a longer row makes the reader fail and the
  * batch goes in through the appender instead.
