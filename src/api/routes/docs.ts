@@ -59,21 +59,30 @@ function loadDocs(): Map<string, { title: string; html: string }> {
   return pages;
 }
 
+/** The rendered pages and their index, made on the first request (not at start: an idle server keeps its memory). */
+let rendered:
+  { pages: Map<string, { title: string; html: string }>; index: { title: string; html: string } } | undefined;
+
+function docs(): NonNullable<typeof rendered> {
+  if (rendered) return rendered;
+  const pages = loadDocs();
+  const index = renderPage(
+    `# Documentation\n\n${[...pages]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, page]) => `- [${page.title}](${name})`)
+      .join('\n')}\n`,
+  );
+  rendered = { pages, index };
+  return rendered;
+}
+
 export function docsRoutes(_ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    const pages = loadDocs();
-    const index = renderPage(
-      `# Documentation\n\n${[...pages]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([name, page]) => `- [${page.title}](${name})`)
-        .join('\n')}\n`,
-    );
-
     app.get('/docs/', { config: { role: 'public' } }, async (_request, reply) =>
-      reply.type('text/html; charset=utf-8').send(index.html),
+      reply.type('text/html; charset=utf-8').send(docs().index.html),
     );
     app.get<{ Params: { topic: string } }>('/docs/:topic', { config: { role: 'public' } }, async (request, reply) => {
-      const page = pages.get(request.params.topic);
+      const page = docs().pages.get(request.params.topic);
       if (page === undefined) throw new AppError(404, 'not_found', 'No such documentation page; see /docs/');
       return reply.type('text/html; charset=utf-8').header('Cache-Control', 'public, max-age=300').send(page.html);
     });
