@@ -47,6 +47,11 @@ export function toRowLine(e: EventRecord): RowLine {
   return (columns.length > 2 ? `${line},${columns.slice(1)}` : `${line}}`) as RowLine;
 }
 
+/** The event time of a row line, µs, read without parsing it (toRowLine starts every line with `{"ts":<µs>,`). */
+export function rowLineTimeUs(line: string): number {
+  return Number(line.slice(6, line.indexOf(',', 6)));
+}
+
 /** Reads a row line back into a record (the inverse of `toRowLine`). */
 export function fromRowLine(line: RowLine): EventRecord {
   const { ts, tenant, data_class, attributes, ...columns } = JSON.parse(line) as Record<string, unknown>;

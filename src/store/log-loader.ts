@@ -86,21 +86,13 @@ export class LogLoader {
   }
 
   /**
-   * Resolves once segment `id` (and every one before it) is loaded. A
-   * segment id that was never sealed with rows counts as loaded once every
-   * queued one before it is.
+   * Resolves once segment `id` (and every one before it) is loaded. An id
+   * that was never sealed with rows (a write that failed before any row)
+   * counts as loaded once a later segment is.
    */
   loaded(id: number): Promise<void> {
     if (id <= this.#loadedThrough) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push({ segment: id, resolve }));
-  }
-
-  /** Marks ids up to `id` as passed (segments that were empty and never sealed). */
-  skipThrough(id: number): void {
-    if (this.#queue.length === 0 && !this.#running && id > this.#loadedThrough) {
-      this.#loadedThrough = id;
-      this.#wake();
-    }
   }
 
   /** Resolves once nothing is loading (everything queued loaded, or a load failed). */

@@ -26,6 +26,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { AppError } from '../errors.ts';
+import { rowLineTimeUs } from '../schema/record.ts';
 
 /** What a segment's rows need from the loader besides the file. */
 export interface SegmentInfo {
@@ -114,8 +115,7 @@ export function recordOf(lines: readonly string[], replace?: readonly string[]):
   let minTsUs = Infinity;
   let maxTsUs = -Infinity;
   for (const line of lines) {
-    // Row lines start with {"ts":<µs>, (schema/record.ts toRowLine).
-    const ts = Number(line.slice(6, line.indexOf(',', 6)));
+    const ts = rowLineTimeUs(line);
     if (ts < minTsUs) minTsUs = ts;
     if (ts > maxTsUs) maxTsUs = ts;
   }

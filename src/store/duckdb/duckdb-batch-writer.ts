@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import duckdb from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { EVENT_FIELDS } from '../../schema/fields.ts';
-import { fromRowLine, toRowLine, type EventRecord, type StoredEvent } from '../../schema/record.ts';
+import { fromRowLine, rowLineTimeUs, toRowLine, type EventRecord, type StoredEvent } from '../../schema/record.ts';
 import { addLateRollups, MINUTE_US, minutesOfEvents, rerollMinutes } from './duckdb-rollups.ts';
 
 const { DuckDBDataChunk, listValue, timestampValue } = duckdb;
@@ -116,7 +116,7 @@ const JSON_COLUMN_TYPES: Record<string, string> = {
 /** An event's time, µs (row lines start with `{"ts":<µs>,`). */
 function eventTimeUs(e: StoredEvent): number {
   if (typeof e !== 'string') return e.ts;
-  return Number(e.slice(6, e.indexOf(',', 6)));
+  return rowLineTimeUs(e);
 }
 
 /**

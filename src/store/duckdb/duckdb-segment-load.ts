@@ -20,6 +20,7 @@
  */
 import { unlinkSync, writeFileSync } from 'node:fs';
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+import { rowLineTimeUs } from '../../schema/record.ts';
 import type { SegmentInfo } from '../segment-log.ts';
 import { replacedRows, segmentRows } from '../segment-rows.ts';
 import { deleteIds, insertViaAppender, jsonSourceSql, LIVE_FILES, type StagingFiles } from './duckdb-batch-writer.ts';
@@ -93,7 +94,7 @@ async function inTransaction(
     if (late && !added) {
       // The late rows' minutes are rebuilt from the raw events (after a replacement, or through the appender).
       for (const e of segmentRows(from)) {
-        const ts = Number(e.slice(6, e.indexOf(',', 6)));
+        const ts = rowLineTimeUs(e);
         if (ts < watermarkUs) rebuild.add(Math.floor(ts / MINUTE_US));
       }
     }
