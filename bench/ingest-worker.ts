@@ -5,6 +5,11 @@
  * K-th body), then keeps `connections` requests in flight against
  * `POST /api/v1/events` for a warm-up and a measured window, or until it has
  * had `maxEvents` accepted.
+ *
+ * Each body is re-stamped as it is sent: every `@timestamp` moves by the
+ * time since the file was written, so events stay as old at their arrival
+ * as they were in the file (live traffic stays live however often the file
+ * goes round, and `--spread 1h` stays backdated).
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -22,7 +27,20 @@ export interface LoadOptions {
   /** This worker's index and the number of workers: it sends bodies index, index + count, … */
   readonly index: number;
   readonly count: number;
+  /** When the file's timestamps were taken, epoch ms. */
+  readonly fileTimeMs: number;
 }
+
+/** A request body and where its `@timestamp` values are (24-character ISO strings). */
+interface Body {
+  readonly bytes: Buffer;
+  readonly at: Int32Array;
+  /** Each value's time in the file, epoch ms. */
+  readonly ms: Float64Array;
+}
+
+const TS_KEY = Buffer.from('"@timestamp":"');
+const ISO_LENGTH = 24;
 
 export type ToWorker = {
   readonly type: 'run';
@@ -58,9 +76,9 @@ export interface DoneMessage {
 }
 
 /** Every `count`-th body of `batchEvents` lines of the file, starting at body `index`. */
-function splitBodies(o: LoadOptions): Buffer[] {
+function splitBodies(o: LoadOptions): Body[] {
   const file = readFileSync(o.file);
-  const bodies: Buffer[] = [];
+  const bodies: Body[] = [];
   let start = 0;
   let body = 0;
   while (start < file.length) {
@@ -70,11 +88,32 @@ function splitBodies(o: LoadOptions): Buffer[] {
       end = nl < 0 ? file.length : nl + 1;
     }
     // A copy, so that the file's buffer can go once every body is cut.
-    if (body % o.count === o.index) bodies.push(Buffer.from(file.subarray(start, end)));
+    if (body % o.count === o.index) bodies.push(stamped(Buffer.from(file.subarray(start, end))));
     body++;
     start = end;
   }
   return bodies;
+}
+
+function stamped(bytes: Buffer): Body {
+  const at: number[] = [];
+  const ms: number[] = [];
+  for (let i = bytes.indexOf(TS_KEY); i >= 0; i = bytes.indexOf(TS_KEY, i + 1)) {
+    const from = i + TS_KEY.length;
+    const t = Date.parse(bytes.toString('latin1', from, from + ISO_LENGTH));
+    if (!Number.isFinite(t) || bytes[from + ISO_LENGTH] !== 0x22) continue;
+    at.push(from);
+    ms.push(t);
+  }
+  return { bytes, at: Int32Array.from(at), ms: Float64Array.from(ms) };
+}
+
+/** Moves the body's timestamps by `shiftMs` from their time in the file. */
+function restamp(body: Body, shiftMs: number): Buffer {
+  for (let k = 0; k < body.at.length; k++) {
+    body.bytes.write(new Date((body.ms[k] as number) + shiftMs).toISOString(), body.at[k] as number, 'latin1');
+  }
+  return body.bytes;
 }
 
 function post(agent: Agent, url: URL, body: Buffer, apiKey: string): Promise<{ status: number; text: string }> {
@@ -110,7 +149,7 @@ function acceptedOf(text: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-async function run(o: LoadOptions, bodies: Buffer[], cmd: ToWorker): Promise<DoneMessage> {
+async function run(o: LoadOptions, bodies: Body[], cmd: ToWorker): Promise<DoneMessage> {
   const url = new URL(o.url);
   const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
   const started = performance.now();
@@ -128,7 +167,8 @@ async function run(o: LoadOptions, bodies: Buffer[], cmd: ToWorker): Promise<Don
 
   const connection = async (): Promise<void> => {
     while (performance.now() < windowEnd && totalAccepted < maxEvents) {
-      const body = bodies[next++ % bodies.length] as Buffer;
+      // A body is in one request at a time: there are more bodies than requests in flight.
+      const body = restamp(bodies[next++ % bodies.length] as Body, Date.now() - o.fileTimeMs);
       const t0 = performance.now();
       let status: number;
       let text: string;
@@ -176,7 +216,7 @@ if (!isMainThread && parentPort) {
   const port = parentPort;
   const options = workerData as LoadOptions;
   const bodies = splitBodies(options);
-  const bodyBytes = bodies.reduce((s, b) => s + b.length, 0) / Math.max(1, bodies.length);
+  const bodyBytes = bodies.reduce((s, b) => s + b.bytes.length, 0) / Math.max(1, bodies.length);
   port.postMessage({ type: 'ready', bodies: bodies.length, bodyBytes } satisfies FromWorker);
   port.on('message', (cmd: ToWorker) => {
     void run(options, bodies, cmd).then((result) => {

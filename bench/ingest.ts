@@ -31,7 +31,7 @@ export interface IngestOptions {
   readonly connections: number;
   readonly generators: number;
   readonly batchEvents: number;
-  /** Event timestamps lie in the `spreadMs` before the file is written. */
+  /** Each event is sent with a timestamp up to `spreadMs` old (the file's, moved to the time of sending). */
   readonly spreadMs: number;
   /** Events in the generated file (sent round-robin, and what DuckDB loads). */
   readonly fileEvents: number;
@@ -107,8 +107,13 @@ function nextMessage(worker: Worker): Promise<FromWorker> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Writes `n` events of `shape`, one per line; answers the file's size. */
-function writeEventsFile(path: string, shape: EventShape, n: number, spreadMs: number): number {
+/** Writes `n` events of `shape`, one per line, timestamps in the `spreadMs` before now; answers the file's size and now. */
+function writeEventsFile(
+  path: string,
+  shape: EventShape,
+  n: number,
+  spreadMs: number,
+): { bytes: number; timeMs: number } {
   const make = SHAPES[shape];
   const random = rng(42);
   const now = Date.now();
@@ -124,7 +129,7 @@ function writeEventsFile(path: string, shape: EventShape, n: number, spreadMs: n
   } finally {
     closeSync(fd);
   }
-  return statSync(path).size;
+  return { bytes: statSync(path).size, timeMs: now };
 }
 
 /** Sum of the samples of metric `name` (any labels) whose labels contain `label`. */
@@ -153,7 +158,7 @@ interface Generators {
 async function startGenerators(
   server: ServerProcess,
   apiKey: string,
-  file: string,
+  file: { path: string; timeMs: number },
   o: IngestOptions,
 ): Promise<{ generators: Generators; ready: ReadyMessage[] }> {
   const workers: Worker[] = [];
@@ -165,7 +170,8 @@ async function startGenerators(
       apiKey,
       connections: Math.max(1, share),
       batchEvents: o.batchEvents,
-      file,
+      file: file.path,
+      fileTimeMs: file.timeMs,
       index: k,
       count: o.generators,
     };
@@ -262,10 +268,11 @@ export async function runIngestShape(
   let server: ServerProcess | undefined;
   let generators: Generators | undefined;
   try {
-    const fileBytes = writeEventsFile(file, shape, o.fileEvents, o.spreadMs);
+    const written = writeEventsFile(file, shape, o.fileEvents, o.spreadMs);
+    const fileBytes = written.bytes;
     log(
       `${shape}: ${fmt(o.fileEvents)} events, ${(fileBytes / 1e6).toFixed(1)} MB (${fmt(fileBytes / o.fileEvents)} B/event), ` +
-        `timestamps over the ${formatDuration(o.spreadMs)} before the run`,
+        `each sent with a timestamp up to ${formatDuration(o.spreadMs)} before it is sent`,
     );
     // The per-tenant ingest limit (64 MB/s by default) is below the payment-event target: off here.
     server = await startServerProcess({ SHOPLENS_LIMITS_INGEST_BYTES_PER_SECOND: '0' }, o.compiled);
@@ -273,7 +280,7 @@ export async function runIngestShape(
     const idle = server.memory().rss;
     const ingestKey = await server.createKey('ingest');
     const readKey = await server.createKey('read');
-    const started = await startGenerators(server, ingestKey, file, o);
+    const started = await startGenerators(server, ingestKey, { path: file, timeMs: written.timeMs }, o);
     generators = started.generators;
     const bodyBytes =
       started.ready.reduce((s, r) => s + r.bodyBytes * r.bodies, 0) / started.ready.reduce((s, r) => s + r.bodies, 0);

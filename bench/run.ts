@@ -27,7 +27,7 @@ const USAGE = `Usage: npm run bench -- [options]
                           RSS (k/m suffixes; default 2m; 0 = skip)
   --settle-seconds N      how long the server idles before that reading (default 10)
   --duckdb-runs N         runs of each DuckDB load, best kept (default 2)
-  --spread DURATION       event timestamps spread over this long before the run (default 1m: live
+  --spread DURATION       how old each event is when sent, at most (default 1m: live
                           traffic; 1h: backdated events, each one late for the minute rollups)
   --from-source           run the server's sources through tsx instead of build/ (built when stale)
   --runs N                timed runs per query, after 1 warm-up (default 5)

@@ -4,6 +4,7 @@
  * with the row lines and per-line rejections, or with the AppError of a
  * whole-request problem.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
@@ -54,8 +55,28 @@ function ownBytes(b: Buffer): Uint8Array {
   return copy;
 }
 
+/**
+ * Nice value of an ingest worker thread. The loader that moves the ingest
+ * log into the store must keep up with what the workers prepare, or the log
+ * grows until ingest answers 429; on a machine with few cores the two
+ * compete. Below normal priority, the workers get the CPU the loader and the
+ * main thread leave, so preparing slows down before loading falls behind.
+ */
+export const WORKER_NICE = 10;
+
+/** Lowers this thread's priority (Linux keeps a nice value per thread; elsewhere it would be the whole process's). */
+function lowerPriority(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    setPriority(WORKER_NICE);
+  } catch {
+    // not permitted here: run at normal priority
+  }
+}
+
 const port = parentPort;
 if (port) {
+  lowerPriority();
   const data = workerData as { ingest: Config['ingest']; privacy?: Config['privacy'] };
   const normalizer = new Normalizer(data.ingest, data.privacy);
   port.on('message', (task: WorkerTask) => {
