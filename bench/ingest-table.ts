@@ -105,6 +105,15 @@ export function ingestRows(r: ShapeResult, cores: number): Row[] {
       '',
     ]);
   }
+  if (r.segments) {
+    rows.push([
+      `${s}: segments loaded (count, rows avg, ms avg)`,
+      `${fmt(r.segments.count)}, ${fmt(r.segments.avgRows)}, ${fmt(r.segments.avgMs)}`,
+      '',
+      '',
+      '',
+    ]);
+  }
   rows.push(
     [
       `${s}: log size max (shoplens_log_bytes)`,

@@ -70,6 +70,8 @@ export interface ShapeResult {
   readonly logBytesMax?: number;
   /** Group commits over the window, from the `shoplens_batch_*` histograms when present. */
   readonly commits?: { readonly avgEvents: number; readonly avgMs: number; readonly busy: number };
+  /** Segments loaded into the store over the window, from `shoplens_log_segment_load_seconds` when present. */
+  readonly segments?: { readonly count: number; readonly avgRows: number; readonly avgMs: number };
   readonly rss: {
     /** Right after start, empty store. */
     readonly idle: number;
@@ -331,6 +333,13 @@ export async function runIngestShape(
         : undefined;
     const prepare = stage('prepare');
     const load = stage('load');
+    const segmentCount = delta(m0, m1, 'shoplens_log_segment_load_seconds_count');
+    const segmentSeconds = delta(m0, m1, 'shoplens_log_segment_load_seconds_sum');
+    const segmentRows = delta(m0, m1, 'shoplens_log_loaded_events_total');
+    const segments =
+      segmentCount && segmentSeconds !== undefined && segmentRows !== undefined
+        ? { count: segmentCount, avgRows: segmentRows / segmentCount, avgMs: (segmentSeconds * 1000) / segmentCount }
+        : undefined;
 
     let after: ShapeResult['rss']['after'];
     if (topUp && o.eventsAfter > 0) {
@@ -383,6 +392,7 @@ export async function runIngestShape(
       stageUsPerEvent: { ...(prepare === undefined ? {} : { prepare }), ...(load === undefined ? {} : { load }) },
       ...(sampled.logBytesMax === undefined ? {} : { logBytesMax: sampled.logBytesMax }),
       ...(commits ? { commits } : {}),
+      ...(segments ? { segments } : {}),
       rss: { idle, loadMax: sampled.rssMax, loadPeak, ...(after ? { after } : {}) },
       visibility,
       duckdb,

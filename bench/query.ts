@@ -76,6 +76,7 @@ function storeFor(dataDir: string): DuckDBStore {
     defaultLimit: config.query.defaultLimit,
     maxRows: config.query.maxRows,
     queryTimeoutMs: config.query.timeout,
+    rowGroupRows: config.store.segmentRows,
   });
 }
 

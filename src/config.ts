@@ -76,8 +76,13 @@ export const configSchema = z
         duckdbThreads: z.coerce.number().int().min(0).default(0),
         /** Acknowledged data is visible to queries within this long (the ingest log is loaded this often); 0ms = at once. */
         refreshInterval: duration.prefault('1s'),
-        /** An ingest log segment is loaded once it holds this many rows (DuckDB's row group), or at the refresh interval. */
-        segmentRows: positiveInt.default(122_880),
+        /**
+         * An ingest log segment is loaded once it holds this many rows, or at the refresh interval; new DuckDB
+         * row groups hold this many rows too, so that a full segment is written once (a multiple of 2048).
+         */
+        segmentRows: positiveInt
+          .refine((n) => n % 2048 === 0, 'expected a multiple of 2048 (DuckDB writes rows in vectors of 2048)')
+          .default(32_768),
         /** Most bytes of ingest log not yet loaded into the store; beyond it ingest answers 429 with Retry-After. */
         maxLogSize: byteSize.prefault('512mb'),
         /** Most time loading the ingest log's backlog may take at the recent rate; beyond: 429 + Retry-After (0ms = off). */

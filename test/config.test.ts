@@ -56,6 +56,12 @@ describe('config', () => {
       (err: unknown) =>
         err instanceof ConfigError && /store\.engine = "oracle" \(from command-line flags\)/.test(err.message),
     );
+    assert.throws(
+      () => loadConfig({ env: { SHOPLENS_STORE_SEGMENT_ROWS: '50000' } }),
+      (err: unknown) =>
+        err instanceof ConfigError && /store\.segmentRows = "50000".*multiple of 2048/.test(err.message),
+    );
+    assert.equal(loadConfig({ env: { SHOPLENS_STORE_SEGMENT_ROWS: '65536' } }).store.segmentRows, 65536);
     const dir = mkdtempSync(join(tmpdir(), 'shoplens-test-'));
     try {
       const file = join(dir, 'bad.yaml');

@@ -37,6 +37,7 @@ export async function openStore(config: Config, logger?: Logger): Promise<Store>
     maxRows: config.query.maxRows,
     queryTimeoutMs: config.query.timeout,
     loadThreads: config.store.duckdbLoadThreads,
+    rowGroupRows: config.store.segmentRows,
   });
   const store = new LoggedStore(
     engine,

@@ -41,6 +41,9 @@ import type {
 } from './store.ts';
 import type { FunnelRequest, FunnelResult } from './sql/funnel-compiler.ts';
 
+/** A segment filling fast enough to be full by this share of the refresh interval is left to fill. */
+const FILL_WAIT = 0.8;
+
 /** An engine store that can load log segments. */
 export interface SegmentLoadingStore extends Store {
   loadSegment(segment: SegmentInfo): Promise<void>;
@@ -301,13 +304,20 @@ export class LoggedStore implements Store {
    * acknowledged is visible within the interval, as Elasticsearch's refresh
    * promises) — but not while the loader is still busy: it could not load
    * the segment sooner, and a segment that keeps growing meanwhile loads in
-   * fewer, larger transactions (whole row groups cost DuckDB less per row).
+   * fewer, larger transactions. Nor while rows arrive fast enough to fill it
+   * by `FILL_WAIT` of the interval: a whole segment is a whole row group,
+   * which DuckDB writes once, where a smaller one goes through its WAL and is
+   * compressed again at the next checkpoint (about twice the CPU per row).
    */
   #maybeSeal(): void {
     const log = this.#log;
     const interval = this.#options.refreshIntervalMs;
     if (!log || interval <= 0 || this.#loader?.busy) return;
-    if (log.activeAgeMs >= interval / 2) log.seal();
+    const age = log.activeAgeMs;
+    if (age < interval / 2) return;
+    const fullAtAge = (age * this.#options.segmentRows) / Math.max(1, log.activeRows);
+    if (age < interval * FILL_WAIT && fullAtAge <= interval * FILL_WAIT) return;
+    log.seal();
   }
 
   #visible(segment: number): void {

@@ -83,6 +83,51 @@ describe('the ingest log', () => {
     }
   });
 
+  it('writes each full segment as one whole row group of store.segmentRows rows', async () => {
+    const dataDir = dir();
+    const { store } = await open(dataDir, '1h');
+    const segmentRows = loadConfig({ env: {}, flags: {} }).store.segmentRows;
+    try {
+      // Two segments' worth and a few more, in requests of 1,000 rows.
+      const total = 2 * segmentRows + 500;
+      for (let i = 0; i < total; i += 1000) {
+        const n = Math.min(1000, total - i);
+        await store.appendEvents(Array.from({ length: n }, (_, k) => event(`rg-${i + k}`)));
+      }
+      await store.refresh(true);
+      const r = await store.query({
+        query: parseQuery('service.name:"log-test" | stats count() as n'),
+        range: { fromMs: 0, toMs: Date.now() + 3_600_000 },
+        tenant: 'default',
+      });
+      assert.equal(Number(r.rows[0]?.[0]), total);
+    } finally {
+      await store.close();
+    }
+    const { DuckDBInstance } = (await import('@duckdb/node-api')).default;
+    const db = await DuckDBInstance.create(join(dataDir, 'shoplens.duckdb'));
+    try {
+      const c = await db.connect();
+      const groups = (
+        await c.runAndReadAll(
+          "SELECT row_group_id, max(start + count) - min(start) FROM pragma_storage_info('events') WHERE column_name = 'ts' GROUP BY 1 ORDER BY 1",
+        )
+      )
+        .getRows()
+        .map((row) => Number(row[1]));
+      // The sizes of the segments: each cut at the request that reached segmentRows.
+      assert.ok(groups.length >= 2, `row groups: ${groups.join(', ')}`);
+      assert.equal(groups[0], segmentRows, `row groups: ${groups.join(', ')}`);
+      assert.equal(
+        groups.reduce((a, b) => a + b, 0),
+        2 * segmentRows + 500,
+      );
+      c.closeSync();
+    } finally {
+      db.closeSync();
+    }
+  });
+
   /** Writes records into `<dataDir>/log` as a process that then died would have left them. */
   async function leaveSegment(dataDir: string, records: EventRecord[][]): Promise<string> {
     const logDir = join(dataDir, 'log');

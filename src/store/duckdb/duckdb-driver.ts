@@ -22,15 +22,68 @@ export interface DuckDBOptions {
   readonly threads: number;
   /** e.g. "4GB"; empty = DuckDB's default. */
   readonly memoryLimit: string;
+  /** Rows per row group of data written from now on (a multiple of 2048; 0 = DuckDB's 122,880). */
+  readonly rowGroupRows?: number;
 }
 
-export async function openInstance(options: DuckDBOptions): Promise<Instance> {
+/** Name under which the store's file is attached; every connection uses it. */
+const CATALOG = 'shoplens';
+
+/**
+ * The store's database: the file attached to an in-memory DuckDB instance,
+ * because the row group size is an option of ATTACH only. A transaction of
+ * at least one row group's rows is written straight to the file, compressed
+ * ("optimistic writes"); a smaller one goes through the WAL and is
+ * compressed again at the next checkpoint, for about twice the CPU. The
+ * ingest log's segments are cut at the row group size (store.segmentRows),
+ * so that under load each one is written once.
+ */
+export class Database {
+  readonly #instance: Instance;
+
+  constructor(instance: Instance) {
+    this.#instance = instance;
+  }
+
+  /** A new connection to the store's file. */
+  async connect(): Promise<DuckDBConnection> {
+    const c = await this.#instance.connect();
+    try {
+      await c.run(`USE ${CATALOG}`);
+    } catch (err) {
+      c.closeSync();
+      throw err;
+    }
+    return c;
+  }
+
+  /** Detaches the file (checkpointing it) and closes the instance. */
+  closeSync(): void {
+    this.#instance.closeSync();
+  }
+}
+
+function quoted(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+export async function openInstance(options: DuckDBOptions): Promise<Database> {
   const settings: Record<string, string> = {};
   if (options.threads > 0) settings['threads'] = String(options.threads);
   if (options.memoryLimit) settings['memory_limit'] = options.memoryLimit;
+  let instance: Instance | undefined;
   try {
-    return await DuckDBInstance.create(options.path, settings);
+    instance = await DuckDBInstance.create(':memory:', settings);
+    const c = await instance.connect();
+    try {
+      const rows = Math.trunc(options.rowGroupRows ?? 0);
+      await c.run(`ATTACH ${quoted(options.path)} AS ${CATALOG}${rows > 0 ? ` (ROW_GROUP_SIZE ${rows})` : ''}`);
+    } finally {
+      c.closeSync();
+    }
+    return new Database(instance);
   } catch (err) {
+    instance?.closeSync();
     const message = (err as Error).message;
     if (/lock/i.test(message)) {
       throw new AppError(
@@ -104,7 +157,7 @@ export class ConnectionPool {
   readonly #waiting: ((c: DuckDBConnection) => void)[] = [];
   readonly #all: DuckDBConnection[] = [];
 
-  static async create(instance: Instance, size: number): Promise<ConnectionPool> {
+  static async create(instance: Database, size: number): Promise<ConnectionPool> {
     const pool = new ConnectionPool();
     for (let i = 0; i < size; i++) {
       const c = await instance.connect();

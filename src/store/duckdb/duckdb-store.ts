@@ -7,7 +7,7 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import duckdb from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBInstance, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { AppError } from '../../errors.ts';
 import { EVENT_FIELDS } from '../../schema/fields.ts';
 import type { StoredEvent } from '../../schema/record.ts';
@@ -30,6 +30,7 @@ import { duckdbDialect } from './duckdb-dialect.ts';
 import {
   runCompiled,
   ConnectionPool,
+  type Database,
   inTransaction,
   openInstance,
   readWithDeadline,
@@ -67,6 +68,8 @@ export interface DuckDBStoreOptions {
   readonly rollupSliceMs?: number;
   /** DuckDB threads while an ingest log segment loads (default 1; 0: as for queries). */
   readonly loadThreads?: number;
+  /** Rows per row group of new data, a multiple of 2048 (default 0: DuckDB's 122,880). */
+  readonly rowGroupRows?: number;
 }
 
 export class DuckDBStore implements SegmentLoadingStore {
@@ -74,7 +77,7 @@ export class DuckDBStore implements SegmentLoadingStore {
   readonly capabilities: StoreCapabilities = Object.freeze({ supportsDelete: true, supportsTtl: false });
   readonly #options: DuckDBStoreOptions;
   readonly path: string;
-  #instance?: DuckDBInstance;
+  #instance?: Database;
   #writer?: DuckDBConnection;
   #documentWriter?: DuckDBConnection;
   #readers?: ConnectionPool;
@@ -106,6 +109,7 @@ export class DuckDBStore implements SegmentLoadingStore {
       path: this.path,
       threads: this.#options.threads ?? 0,
       memoryLimit: this.#options.memoryLimit ?? '',
+      rowGroupRows: this.#options.rowGroupRows ?? 0,
     });
     this.#writer = await this.#instance.connect();
     // The file's lock is ours now: staging files of this store that exist were left by a killed process.
