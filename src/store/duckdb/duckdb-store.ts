@@ -72,6 +72,11 @@ export interface DuckDBStoreOptions {
   readonly rowGroupRows?: number;
 }
 
+/** Quiet time after the last segment load before DuckDB's buffer pool is trimmed, ms. */
+const TRIM_AFTER_MS = 5_000;
+/** What the buffer pool is trimmed to. */
+const TRIM_TO = '32MB';
+
 export class DuckDBStore implements SegmentLoadingStore {
   readonly engine = 'duckdb';
   readonly capabilities: StoreCapabilities = Object.freeze({ supportsDelete: true, supportsTtl: false });
@@ -96,6 +101,7 @@ export class DuckDBStore implements SegmentLoadingStore {
   #minutesUntilMs = 0;
   /** Serialises writes on the one writer connection. */
   #writeChain: Promise<void> = Promise.resolve();
+  #trimTimer?: NodeJS.Timeout;
 
   constructor(options: DuckDBStoreOptions) {
     this.#options = options;
@@ -201,7 +207,37 @@ export class DuckDBStore implements SegmentLoadingStore {
       }
     });
     this.#writeChain = run.catch(() => undefined);
+    void run.then(
+      () => this.#armTrim(),
+      () => undefined,
+    );
     return run;
+  }
+
+  /**
+   * Once no segment has loaded for `TRIM_AFTER_MS`, hands the memory of
+   * DuckDB's buffer pool back: the pages it keeps after loading are on disk
+   * already, and an idle server need not hold a few hundred MB of them.
+   * Lowering memory_limit evicts down to it; the limit is then restored.
+   */
+  #armTrim(): void {
+    if (this.#trimTimer) clearTimeout(this.#trimTimer);
+    this.#trimTimer = setTimeout(() => {
+      this.#trimTimer = undefined;
+      const writer = this.#writer;
+      if (!writer) return;
+      const limit = (this.#options.memoryLimit ?? '').replace(/[^0-9A-Za-z.]/g, '');
+      this.#writeChain = this.#writeChain.then(async () => {
+        try {
+          await writer.run(`SET memory_limit = '${TRIM_TO}'`);
+        } catch {
+          // what is pinned stays: nothing to free now
+        } finally {
+          await writer.run(limit ? `SET memory_limit = '${limit}'` : 'RESET memory_limit').catch(() => undefined);
+        }
+      });
+    }, TRIM_AFTER_MS);
+    this.#trimTimer.unref();
   }
 
   /** The id of the last ingest log segment loaded (0: none). */
@@ -361,6 +397,8 @@ export class DuckDBStore implements SegmentLoadingStore {
   }
 
   async close(): Promise<void> {
+    if (this.#trimTimer) clearTimeout(this.#trimTimer);
+    this.#trimTimer = undefined;
     await this.#writeChain;
     await this.documents.drain();
     this.#readers?.closeAll();
