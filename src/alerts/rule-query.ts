@@ -118,12 +118,26 @@ export async function readRule(
   const rows = new Map<string, Record<string, unknown>>(current.map((r) => [groupKeyOf(r, groupBy), { ...r }]));
 
   if (spec.absent) {
-    const before = rowsAsValues(await run(rule.query, nowMs - spec.absent.lookback, nowMs - spec.window));
+    const { lookback, slices } = spec.absent;
+    const needed = spec.absent.min_slices ?? slices;
+    const fromMs = nowMs - lookback;
+    const toMs = nowMs - spec.window;
+    // Each group seen before the window, and in how many slices of the lookback.
+    const seen = new Map<string, { row: Record<string, unknown>; slices: number }>();
+    for (let k = 0; k < slices; k++) {
+      const sliceFrom = fromMs + Math.floor(((toMs - fromMs) * k) / slices);
+      const sliceTo = fromMs + Math.floor(((toMs - fromMs) * (k + 1)) / slices);
+      for (const old of rowsAsValues(await run(rule.query, sliceFrom, sliceTo))) {
+        const key = groupKeyOf(old, groupBy);
+        const entry = seen.get(key);
+        if (entry) entry.slices++;
+        else seen.set(key, { row: old, slices: 1 });
+      }
+    }
     const stats = statsStage(rule.query);
     for (const row of rows.values()) row['absent'] = false;
-    for (const old of before) {
-      const key = groupKeyOf(old, groupBy);
-      if (rows.has(key)) continue;
+    for (const [key, { row: old, slices: count }] of seen) {
+      if (rows.has(key) || count < needed) continue;
       const silent: Record<string, unknown> = { absent: true };
       for (const g of groupBy) silent[g] = old[g];
       for (const agg of stats.aggs) silent[agg.as] = COUNT_FNS.has(agg.fn) ? 0 : null;

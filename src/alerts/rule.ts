@@ -103,11 +103,23 @@ export const ruleSchema = z
     /**
      * Absence of data: groups seen in the previous `lookback` but silent in
      * the window fire (one alert per silent stream). The condition is then
-     * evaluated on the absent groups only (`count` is 0 for them).
+     * evaluated on the absent groups only (`count` is 0 for them). With
+     * `slices`, the lookback is cut into that many equal parts and only a
+     * group seen in at least `min_slices` of them is expected to keep
+     * sending: a one-off source (a document sent by hand, an admin's audit
+     * trail) never counts as silent.
      */
     absent: z
-      .object({ lookback: durationText.prefault('1h') })
+      .object({
+        lookback: durationText.prefault('1h'),
+        slices: z.number().int().min(1).max(60).default(1),
+        min_slices: z.number().int().min(1).max(60).optional(),
+      })
       .strict()
+      .refine((a) => (a.min_slices ?? a.slices) <= a.slices, {
+        message: 'min_slices must not be more than slices',
+        path: ['min_slices'],
+      })
       .optional(),
     /** Link back to a dashboard (path or URL) shown in notifications and the UI. */
     dashboard: z.string().optional(),

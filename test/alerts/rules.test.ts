@@ -216,6 +216,69 @@ describe('rules API', () => {
     assert.equal(summary, 'spiky-service: 10 errors in 5 minutes, 9 sigma above the last hour');
   });
 
+  it('ErrorRateCritical stays quiet on 2 errors of 39 requests and fires on 6 of 39', async () => {
+    const nowMs = Date.UTC(2025, 0, 9, 12, 0);
+    const request = (service: string, i: number, status: number) =>
+      JSON.stringify({
+        '@timestamp': new Date(nowMs - 100_000 + i * 1000).toISOString(),
+        event: { type: 'api_request' },
+        service: { name: service },
+        http: { response: { status_code: status } },
+      });
+    const lines: string[] = [];
+    for (let i = 0; i < 39; i++) lines.push(request('two-of-39', i, i < 2 ? 503 : 200));
+    for (let i = 0; i < 39; i++) lines.push(request('six-of-39', i, i < 6 ? 503 : 200));
+    const ingested = await post(`${server.url}/api/v1/events?refresh=wait_for`, lines.join('\n'));
+    assert.equal(ingested.status, 200, JSON.stringify(ingested.json));
+    const rule = loadRuleDirectory('/nonexistent', true).rules.find((r) => r.id === 'ErrorRateCritical')!;
+    const reading = await readRule(server.server.context.store, 'default', rule, nowMs);
+    const of = (name: string) => reading.samples.find((x) => x.labels['service.name'] === name);
+    assert.equal(of('two-of-39')?.values['errors'], 2);
+    assert.equal(of('two-of-39')?.active, false, '2 of 39 (5.1 %) is below the 5-error minimum');
+    assert.equal(of('six-of-39')?.values['errors'], 6);
+    assert.equal(of('six-of-39')?.active, true);
+  });
+
+  it('DataAbsent fires for a steady source that stops, never for a one-off one', async () => {
+    const nowMs = Date.UTC(2025, 0, 10, 12, 0);
+    const at = (service: string, tsMs: number) =>
+      JSON.stringify({
+        '@timestamp': new Date(tsMs).toISOString(),
+        event: { type: 'log' },
+        service: { name: service },
+      });
+    const lines: string[] = [];
+    // steady-service: one event a minute from an hour ago until 15 minutes ago, then nothing.
+    for (let m = 60; m >= 15; m--) lines.push(at('steady-service', nowMs - m * 60_000 + 5_000));
+    // one-off: a single document 30 minutes ago; still-sending: steady and still sending.
+    lines.push(at('one-off', nowMs - 30 * 60_000));
+    for (let m = 60; m >= 1; m--) lines.push(at('still-sending', nowMs - m * 60_000 + 5_000));
+    const ingested = await post(`${server.url}/api/v1/events?refresh=wait_for`, lines.join('\n'));
+    assert.equal(ingested.status, 200, JSON.stringify(ingested.json));
+    const rule = loadRuleDirectory('/nonexistent', true).rules.find((r) => r.id === 'DataAbsent')!;
+    const reading = await readRule(server.server.context.store, 'default', rule, nowMs);
+    const firing = reading.samples
+      .filter((x) => x.active)
+      .map((x) => x.labels['service.name'])
+      .sort();
+    assert.deepEqual(firing, ['steady-service']);
+    // The same source with the pack's old rule (no slices) would have counted the one-off as silent too.
+    const plain = compileRule(
+      {
+        name: 'DataAbsentPlain',
+        query: rule.spec.query,
+        window: '10m',
+        condition: 'absent',
+        severity: 'P1',
+        group_by: ['service.name'],
+        absent: { lookback: '1h' },
+      },
+      { kind: 'api' },
+    );
+    const old = await readRule(server.server.context.store, 'default', plain, nowMs);
+    assert.ok(old.samples.some((x) => x.active && x.labels['service.name'] === 'one-off'));
+  });
+
   it('evaluates a baseline rule over a shop with no traffic yet: not firing, no error', async () => {
     // ConversionDrop's ratio is null over zero visits; its _change must exist (as null), not fail the rule.
     const tested = await post(`${server.url}/api/v1/alerts/rules/ConversionDrop/test`, '{}', {
