@@ -71,6 +71,11 @@ export async function openInstance(options: DuckDBOptions): Promise<Database> {
   const settings: Record<string, string> = {};
   if (options.threads > 0) settings['threads'] = String(options.threads);
   if (options.memoryLimit) settings['memory_limit'] = options.memoryLimit;
+  // Where DuckDB spills what does not fit in memory_limit. The instance itself is in memory, so its
+  // default would be ./.tmp of the working directory, shared by every process started there (two
+  // stores spilling into one directory corrupt each other's blocks): beside the file, as for a file
+  // instance.
+  settings['temp_directory'] = `${options.path}.tmp`;
   let instance: Instance | undefined;
   try {
     instance = await DuckDBInstance.create(':memory:', settings);
@@ -189,15 +194,6 @@ export class ConnectionPool {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiting.push(waiter);
     });
-  }
-
-  /**
-   * Every connection, when none is in use (else undefined): while they are
-   * held no query runs, and new ones wait. Give each back with `release`.
-   */
-  takeAllIfIdle(): DuckDBConnection[] | undefined {
-    if (this.#free.length !== this.#all.length) return undefined;
-    return this.#free.splice(0);
   }
 
   release(c: DuckDBConnection): void {

@@ -72,11 +72,6 @@ export interface DuckDBStoreOptions {
   readonly rowGroupRows?: number;
 }
 
-/** Quiet time after the last segment load before DuckDB's buffer pool is trimmed, ms. */
-const TRIM_AFTER_MS = 5_000;
-/** What the buffer pool is trimmed to (document writes, which may run meanwhile, need far less). */
-const TRIM_TO = '64MB';
-
 export class DuckDBStore implements SegmentLoadingStore {
   readonly engine = 'duckdb';
   readonly capabilities: StoreCapabilities = Object.freeze({ supportsDelete: true, supportsTtl: false });
@@ -101,7 +96,6 @@ export class DuckDBStore implements SegmentLoadingStore {
   #minutesUntilMs = 0;
   /** Serialises writes on the one writer connection. */
   #writeChain: Promise<void> = Promise.resolve();
-  #trimTimer?: NodeJS.Timeout;
 
   constructor(options: DuckDBStoreOptions) {
     this.#options = options;
@@ -207,46 +201,7 @@ export class DuckDBStore implements SegmentLoadingStore {
       }
     });
     this.#writeChain = run.catch(() => undefined);
-    void run.then(
-      () => this.#armTrim(),
-      () => undefined,
-    );
     return run;
-  }
-
-  /**
-   * Once no segment has loaded for `TRIM_AFTER_MS`, hands the memory of
-   * DuckDB's buffer pool back: the pages it keeps after loading are on disk
-   * already, and an idle server need not hold a few hundred MB of them.
-   * Lowering memory_limit evicts down to it; the limit is then restored.
-   * Only while no query runs (the read connections are held meanwhile, so
-   * none starts under the lowered limit); else tried again later.
-   */
-  #armTrim(): void {
-    if (this.#trimTimer) clearTimeout(this.#trimTimer);
-    this.#trimTimer = setTimeout(() => {
-      this.#trimTimer = undefined;
-      const writer = this.#writer;
-      const readers = this.#readers;
-      if (!writer || !readers) return;
-      const limit = (this.#options.memoryLimit ?? '').replace(/[^0-9A-Za-z.]/g, '');
-      this.#writeChain = this.#writeChain.then(async () => {
-        const held = readers.takeAllIfIdle();
-        if (!held) {
-          this.#armTrim();
-          return;
-        }
-        try {
-          await writer.run(`SET memory_limit = '${TRIM_TO}'`);
-        } catch {
-          // what is pinned stays: nothing to free now
-        } finally {
-          await writer.run(limit ? `SET memory_limit = '${limit}'` : 'RESET memory_limit').catch(() => undefined);
-          for (const c of held) readers.release(c);
-        }
-      });
-    }, TRIM_AFTER_MS);
-    this.#trimTimer.unref();
   }
 
   /** The id of the last ingest log segment loaded (0: none). */
@@ -406,8 +361,6 @@ export class DuckDBStore implements SegmentLoadingStore {
   }
 
   async close(): Promise<void> {
-    if (this.#trimTimer) clearTimeout(this.#trimTimer);
-    this.#trimTimer = undefined;
     await this.#writeChain;
     await this.documents.drain();
     this.#readers?.closeAll();
