@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
  * about once a second. Set once, before the server allocates; the flag is
  * process-wide, so the ingest workers get it too.
  */
-export function tuneHeapForIngest(): void {
+function tuneHeapForIngest(): void {
   setFlagsFromString('--heap-growing-percent=300');
 }
 

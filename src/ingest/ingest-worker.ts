@@ -62,7 +62,7 @@ function ownBytes(b: Buffer): Uint8Array {
  * compete. Below normal priority, the workers get the CPU the loader and the
  * main thread leave, so preparing slows down before loading falls behind.
  */
-export const WORKER_NICE = 10;
+const WORKER_NICE = 10;
 
 /** Lowers this thread's priority (Linux keeps a nice value per thread; elsewhere it would be the whole process's). */
 function lowerPriority(): void {

@@ -24,6 +24,7 @@ import duckdb from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { EVENT_FIELDS } from '../../schema/fields.ts';
 import { fromRowLine, rowLineTimeUs, toRowLine, type EventRecord, type StoredEvent } from '../../schema/record.ts';
+import { sqlString } from './duckdb-driver.ts';
 import { addLateRollups, MINUTE_US, minutesOfEvents, rerollMinutes } from './duckdb-rollups.ts';
 
 const { DuckDBDataChunk, listValue, timestampValue } = duckdb;
@@ -136,7 +137,7 @@ export function jsonSourceSql(path: string): string {
   );
   const select = EVENT_FIELDS.map((f) => (f.column === 'ts' ? 'make_timestamp(ts) AS ts' : f.column));
   return (
-    `SELECT ${select.join(', ')}, attributes FROM read_ndjson('${path.replace(/'/g, "''")}', ` +
+    `SELECT ${select.join(', ')}, attributes FROM read_ndjson(${sqlString(path)}, ` +
     `columns = {${spec.join(', ')}, attributes: 'JSON'}, format = 'newline_delimited', maximum_object_size = ${MAX_OBJECT_BYTES})`
   );
 }

@@ -63,7 +63,8 @@ export class Database {
   }
 }
 
-function quoted(text: string): string {
+/** `text` as an SQL string literal (for what cannot be a parameter: a file path in ATTACH or read_ndjson). */
+export function sqlString(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
 
@@ -82,7 +83,7 @@ export async function openInstance(options: DuckDBOptions): Promise<Database> {
     const c = await instance.connect();
     try {
       const rows = Math.trunc(options.rowGroupRows ?? 0);
-      await c.run(`ATTACH ${quoted(options.path)} AS ${CATALOG}${rows > 0 ? ` (ROW_GROUP_SIZE ${rows})` : ''}`);
+      await c.run(`ATTACH ${sqlString(options.path)} AS ${CATALOG}${rows > 0 ? ` (ROW_GROUP_SIZE ${rows})` : ''}`);
     } finally {
       c.closeSync();
     }

@@ -48,8 +48,8 @@ export async function loadedSegment(c: DuckDBConnection): Promise<number> {
 export async function loadSegment(c: DuckDBConnection, segment: SegmentInfo, ctx: SegmentLoadContext): Promise<void> {
   const narrow = ctx.loadThreads > 0 && ctx.loadThreads !== ctx.threads;
   if (narrow) await c.run(`SET threads = ${Math.trunc(ctx.loadThreads)}`);
-  // A full segment is a little more than one row group (it seals at the record that reaches 122,880
-  // rows), so each load leaves a small row group behind its full one. The checkpoint that a load's
+  // A full segment is a little more than one row group (it seals at the record that reaches
+  // store.segmentRows, the row group size), so each load leaves a small row group behind its full one. The checkpoint that a load's
   // commit triggers would "vacuum" these, rewriting the full row groups beside them: a sixth of the
   // server's CPU under sustained ingest. Loads skip it; row groups emptied by retention are still
   // dropped, and the other writes' checkpoints vacuum as usual.
