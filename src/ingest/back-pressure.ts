@@ -24,6 +24,13 @@ export interface BackPressureOptions {
   readonly maxPendingBytes: number;
   /** Longest the admitted work may be estimated to take to commit, ms; 0 = no bound. */
   readonly maxQueueDelayMs: number;
+  /**
+   * Fewer bytes than this waiting are never refused for the delay bound
+   * (default 0): so little work is no queue, and a rate measured over a few
+   * small requests (while a worker starts, or beside one refused for its
+   * content) says nothing about how long it takes.
+   */
+  readonly minQueueBytes?: number;
 }
 
 /** One admitted body: call `done` exactly once, when its answer is known. */
@@ -108,7 +115,8 @@ export class BackPressure {
         drainMs,
       );
     }
-    if (maxQueueDelayMs > 0 && drainMs !== undefined && drainMs > maxQueueDelayMs) {
+    const queued = this.#pendingBytes >= (this.#options.minQueueBytes ?? 0);
+    if (maxQueueDelayMs > 0 && queued && drainMs !== undefined && drainMs > maxQueueDelayMs) {
       throw overloaded(
         `the ${mib(this.#pendingBytes)} of requests waiting would take about ${seconds(drainMs)} to commit, longer than the limit of ${seconds(maxQueueDelayMs)} (ingest.maxQueueDelay)`,
         drainMs,

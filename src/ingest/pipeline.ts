@@ -19,6 +19,9 @@ import type { RowLine } from '../schema/record.ts';
 
 export type { IngestContext };
 
+/** Less than this waiting is never refused for ingest.maxQueueDelay (see BackPressureOptions.minQueueBytes). */
+const MIN_QUEUE_BYTES = 1024 * 1024;
+
 export class IngestPipeline {
   readonly #store: Store;
   readonly #normalizer: Normalizer;
@@ -41,6 +44,7 @@ export class IngestPipeline {
     this.backPressure = new BackPressure({
       maxPendingBytes: config.maxPendingBytes,
       maxQueueDelayMs: config.maxQueueDelay,
+      minQueueBytes: MIN_QUEUE_BYTES,
     });
   }
 

@@ -56,6 +56,21 @@ describe('ingest back-pressure', () => {
     bp.admit(10).done(true);
   });
 
+  it('does not refuse a little work for a rate measured over a few slow small requests', () => {
+    let now = 0;
+    const bp = new BackPressure({ maxPendingBytes: 1e9, maxQueueDelayMs: 2000, minQueueBytes: 1_048_576 }, () => now);
+    // 1 KB committed in 1 s (a worker starting): 1 KB/s measured.
+    const first = bp.admit(1000);
+    now += 1000;
+    first.done(true);
+    const waiting = bp.admit(1000);
+    for (let i = 0; i < 10; i++) bp.admit(1000); // 11 KB ahead ≈ 11 s at that rate: still taken
+    waiting.done(true);
+    // A real queue is still refused at that rate.
+    bp.admit(1_100_000);
+    assert.equal(refusal(() => bp.admit(10)).code, 'ingest.overloaded');
+  });
+
   it('turns a bound off with 0', () => {
     const bp = new BackPressure({ maxPendingBytes: 0, maxQueueDelayMs: 0 }, () => 0);
     for (let i = 0; i < 100; i++) bp.admit(1e9);
