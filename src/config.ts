@@ -87,7 +87,11 @@ export const configSchema = z
         maxLogSize: byteSize.prefault('512mb'),
         /** Most time loading the ingest log's backlog may take at the recent rate; beyond: 429 + Retry-After (0ms = off). */
         maxLoadLag: duration.prefault('5s'),
-        /** DuckDB threads while a log segment loads (one thread writes whole row groups); 0 = as many as queries. */
+        /**
+         * DuckDB threads while log segments keep loading (one thread writes whole row groups; the count is
+         * per instance, and changing it at every load cost a fifth of the load); queries get duckdbThreads
+         * back 10 s after the last load. 0 = as many as queries.
+         */
         duckdbLoadThreads: z.coerce.number().int().min(0).default(1),
         /** How often the minute rollups (fast queries over days) catch up with new events; 0ms = never. */
         rollupInterval: duration.prefault('10s'),

@@ -41,7 +41,7 @@ import { deleteExpired, eraseCustomer, exportCustomerSql, rolledUntilMs } from '
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.ts';
 import { lastVersions, StagingFiles, writeBatch } from './duckdb-batch-writer.ts';
 import { firstEventMinuteMs, minuteWatermarkMs, rollUpMinutes } from './duckdb-rollups.ts';
-import { loadedSegment, loadSegment } from './duckdb-segment-load.ts';
+import { loadedSegment, loadSegment, LoadThreads } from './duckdb-segment-load.ts';
 import type { SegmentInfo } from '../segment-log.ts';
 import type { SegmentLoadingStore } from '../logged-store.ts';
 
@@ -96,11 +96,17 @@ export class DuckDBStore implements SegmentLoadingStore {
   #minutesUntilMs = 0;
   /** Serialises writes on the one writer connection. */
   #writeChain: Promise<void> = Promise.resolve();
+  readonly #loadThreads: LoadThreads;
 
   constructor(options: DuckDBStoreOptions) {
     this.#options = options;
     this.path = join(resolve(options.dataDir), 'shoplens.duckdb');
     this.#staging = new StagingFiles(this.path);
+    this.#loadThreads = new LoadThreads(options.threads ?? 0, options.loadThreads ?? 1, (work) => {
+      this.#writeChain = this.#writeChain
+        .then(() => (this.#writer ? work(this.#writer) : undefined))
+        .catch(() => undefined);
+    });
   }
 
   async open(): Promise<void> {
@@ -184,12 +190,12 @@ export class DuckDBStore implements SegmentLoadingStore {
   loadSegment(segment: SegmentInfo): Promise<void> {
     const run = this.#writeChain.then(async () => {
       try {
-        await loadSegment(this.#connection(), segment, {
+        const c = this.#connection();
+        await this.#loadThreads.narrow(c);
+        await loadSegment(c, segment, {
           columnTypes: this.#columnTypes,
           watermarkMs: this.#minutesUntilMs,
           staging: this.#staging,
-          threads: this.#options.threads ?? 0,
-          loadThreads: this.#options.loadThreads ?? 1,
         });
       } catch (err) {
         throw new AppError(
@@ -198,6 +204,8 @@ export class DuckDBStore implements SegmentLoadingStore {
           `Loading ${segment.rows} events of ingest log segment ${segment.id} failed: ${(err as Error).message}`,
           { cause: err, headers: { 'Retry-After': '1' } },
         );
+      } finally {
+        this.#loadThreads.loaded();
       }
     });
     this.#writeChain = run.catch(() => undefined);
@@ -362,6 +370,7 @@ export class DuckDBStore implements SegmentLoadingStore {
 
   async close(): Promise<void> {
     await this.#writeChain;
+    this.#loadThreads.dispose();
     await this.documents.drain();
     this.#readers?.closeAll();
     this.#documentWriter?.closeSync();
