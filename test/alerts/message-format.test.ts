@@ -4,7 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Alert, Notification } from '../../src/alerts/alert-model.ts';
 import { alertFields, labelTitle } from '../../src/alerts/message-format.ts';
+import { emailMessage } from '../../src/alerts/notifiers/email.ts';
+import { slackPayload } from '../../src/alerts/notifiers/slack.ts';
 import { compileRule } from '../../src/alerts/rule.ts';
 import { formatElapsed, renderTemplate } from '../../src/alerts/templates.ts';
 
@@ -95,5 +98,47 @@ describe('templates by kind', () => {
     assert.equal(formatElapsed(12 * 60_000 + 59_000), '12 min');
     assert.equal(formatElapsed(65 * 60_000), '1 h 5 min');
     assert.equal(formatElapsed(51 * 3_600_000), '2 d 3 h');
+  });
+});
+
+describe('notifier payloads', () => {
+  const alert = (severity: string, extra: Partial<Alert> = {}): Alert => ({
+    fingerprint: `fp-${severity}`,
+    status: 'firing',
+    labels: { alertname: 'R', severity, priority: 'P?' },
+    annotations: { summary: 'Checkout <b>slow</b> & "odd"' },
+    values: { p95_ms: 3250 },
+    startsAt: '2026-12-01T10:00:00.000Z',
+    link: 'http://shop.test/explore?q=a&b',
+    ...extra,
+  });
+  const notification = (alerts: Alert[], status: 'firing' | 'resolved' = 'firing'): Notification => ({
+    id: 'n1',
+    tenant: 'default',
+    receiver: 'r',
+    groupKey: 'g',
+    groupLabels: {},
+    status,
+    alerts,
+    createdAt: '2026-12-01T10:20:00.000Z',
+  });
+
+  it('colours Slack attachments by severity: danger for P0/P1, warning for P2, blue for P3, good once resolved', () => {
+    const colours = ['critical', 'high', 'warning', 'info'].map(
+      (s) => (slackPayload(notification([alert(s)])).attachments as { color: string }[])[0]!.color,
+    );
+    assert.deepEqual(colours, ['danger', 'danger', 'warning', '#439fe0']);
+    const resolved = alert('critical', { status: 'resolved', endsAt: '2026-12-01T11:05:30.000Z' });
+    const payload = slackPayload(notification([resolved], 'resolved'));
+    assert.equal((payload.attachments as { color: string }[])[0]!.color, 'good');
+    assert.equal(payload.text, '✅ [RESOLVED] P? R: resolved after 1 h 5 min');
+  });
+
+  it('escapes the HTML e-mail, and shows an alert queued before fields existed by its value names in words', () => {
+    const mail = emailMessage(notification([alert('high')]));
+    assert.match(mail.html, /Checkout &lt;b&gt;slow&lt;\/b&gt; &amp; &quot;odd&quot;/);
+    assert.match(mail.html, /href="http:\/\/shop\.test\/explore\?q=a&amp;b"/);
+    assert.ok(!mail.html.includes('<b>slow'));
+    assert.match(mail.text, /^ {2}P95 ms: 3,250$/m);
   });
 });
