@@ -63,6 +63,8 @@ const ACRONYMS: ReadonlyMap<string, string> = new Map([
   ['api', 'API'],
   ['cpu', 'CPU'],
   ['sku', 'SKU'],
+  ['mb', 'MB'],
+  ['gb', 'GB'],
   ['p50', 'P50'],
   ['p90', 'P90'],
   ['p95', 'P95'],
@@ -127,10 +129,14 @@ function inferKinds(query: Query): Map<string, ValueKind> {
   const money = moneyColumns(query);
   for (const stage of query.stages) {
     if (stage.kind === 'stats') {
+      const before = new Map(kinds);
       kinds.clear();
       for (const agg of stage.aggs) {
         const field = agg.field === undefined ? undefined : canonical(agg.field);
         if (COUNT_FNS.has(agg.fn)) kinds.set(agg.as, 'count');
+        // A second stats over the first one's counts (sum of per-session indicators) still counts.
+        else if (field !== undefined && before.get(field) === 'count' && agg.fn !== 'avg') kinds.set(agg.as, 'count');
+        else if (field !== undefined && /quantity|(^|[._])count$/.test(field)) kinds.set(agg.as, 'count');
         else if (field !== undefined && DURATION_FIELDS.has(field)) kinds.set(agg.as, 'duration');
         else if (field !== undefined && /percent|pct/.test(field)) kinds.set(agg.as, 'percent_points');
         else kinds.set(agg.as, 'number');
@@ -163,6 +169,9 @@ function exprKind(expr: Expr, kinds: ReadonlyMap<string, ValueKind>): ValueKind 
       return 'number';
     }
     case 'call':
+      // if(cond, 1, 0): an indicator, which stats then sums into a count.
+      if (expr.fn === 'if' && expr.args.slice(1).every((a) => a.kind === 'number' && (a.value === 0 || a.value === 1)))
+        return 'count';
       if (['round', 'abs', 'floor', 'ceil', 'coalesce'].includes(expr.fn) && expr.args[0])
         return exprKind(expr.args[0], kinds);
       return 'number';

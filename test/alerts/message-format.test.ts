@@ -39,6 +39,17 @@ describe('alert fields', () => {
     );
   });
 
+  it('counts what a second stats sums from per-session indicators, and their ratio is a percentage', () => {
+    const r = rule(
+      'event.type:(add_to_cart or order_completed) | stats countif(event.type:add_to_cart) as adds, countif(event.type:order_completed) as orders by user.session_id | eval abandoned_session = if(orders = 0, 1, 0) | stats count() as carts, sum(abandoned_session) as abandoned | eval abandonment = abandoned / carts',
+    );
+    assert.deepEqual(shown(r, { carts: 40, abandoned: 33, abandonment: 33 / 40 }), [
+      'Carts: 40',
+      'Abandoned: 33',
+      'Abandonment: 82.5 %',
+    ]);
+  });
+
   it('takes the currency from the filter, the group label or the annotation', () => {
     const pinned = rule('transaction.currency:EUR | stats sum(transaction.amount) as total_amount');
     assert.deepEqual(shown(pinned, { total_amount: 2042.1 }), ['Total amount: €2,042.10']);
