@@ -44,6 +44,20 @@ export interface Alert {
   readonly endsAt?: string;
   /** Explore (or the rule's dashboard) with the query and the time window. */
   readonly link: string;
+  /** The group labels and values as people read them (message-format.ts); absent in entries queued before. */
+  readonly fields?: readonly AlertField[];
+}
+
+/** One label or value of an alert as a notification shows it: `Total amount: $2,042.10`. */
+export interface AlertField {
+  /** The label's or value's name in the rule (`transaction.gateway`, `total_amount`). */
+  readonly name: string;
+  /** Its human name ("Gateway", "Total amount"). */
+  readonly title: string;
+  /** The formatted value ("stripe", "$2,042.10", "95.3 %"). */
+  readonly value: string;
+  /** `label`, or the value's kind (money, count, percent, ...). */
+  readonly kind: string;
 }
 
 /** One message to one receiver. */

@@ -21,6 +21,7 @@ import type { CompiledRule } from './rule.ts';
 import { routeAlert, type RoutedGroup } from './routing.ts';
 import { silencedBy } from './silences.ts';
 import type { AlertInstance } from './state-machine.ts';
+import { alertFields, currencyOf, kindOf, ruleFormat } from './message-format.ts';
 import { renderTemplate } from './templates.ts';
 
 /** The `alert_group` document: what was last sent to one receiver for one group. */
@@ -44,7 +45,16 @@ export function alertOf(rule: CompiledRule, instance: AlertInstance, externalUrl
     ...rule.spec.labels,
     ...instance.groupLabels,
   };
-  const ctx = { rule: rule.id, severity: rule.severity, labels, values: instance.values };
+  const format = ruleFormat(rule);
+  const currency = currencyOf(format, labels);
+  const ctx = {
+    rule: rule.id,
+    severity: rule.severity,
+    labels,
+    values: instance.values,
+    kindOf: (name: string) => kindOf(format, name),
+    ...(currency ? { currency } : {}),
+  };
   const annotations = Object.fromEntries(
     Object.entries(rule.spec.annotations).map(([k, v]) => [k, renderTemplate(v, ctx)]),
   );
@@ -58,6 +68,7 @@ export function alertOf(rule: CompiledRule, instance: AlertInstance, externalUrl
     startsAt: new Date(startMs).toISOString(),
     ...(instance.resolvedAtMs ? { endsAt: new Date(instance.resolvedAtMs).toISOString() } : {}),
     link: linkOf(rule, instance, externalUrl, startMs),
+    fields: alertFields(rule, labels, instance.groupLabels, instance.values),
   };
 }
 

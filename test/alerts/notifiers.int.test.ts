@@ -7,12 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AlertEngine } from '../../src/alerts/alert-engine.ts';
 import { alertsConfigSchema } from '../../src/alerts/alerts-config.ts';
+import { PACK_FILE, parseRuleFile } from '../../src/alerts/rule-files.ts';
 import { post, startTestServer, type TestServer } from '../helpers/server.ts';
 import { AlertmanagerPeer, HttpRecorder, requirePeers, SmtpSink } from './peers.ts';
 
@@ -30,6 +31,46 @@ const RULES = `rules:
       summary: 'Payment success on {{ labels.gateway }} is {{ value.success_rate | percent }}; {{ value.amount | currency }} at stake'
       email_subject: 'PAYMENTS DOWN on {{ labels.gateway }}'
 `;
+
+/**
+ * Seed 000's fraud case: seven payments scored >= 80 whose amounts add up to
+ * $2,042.10 (in cents, so the test's own sum is exact), beside low-risk ones
+ * the rule must not count.
+ */
+const RISKY_CENTS = [25_000, 31_245, 19_999, 41_020, 28_836, 33_110, 25_000];
+function fraudPayments(atMs: number): string {
+  const lines = RISKY_CENTS.map((cents, i) =>
+    JSON.stringify({
+      '@timestamp': new Date(atMs + i * 1000).toISOString(),
+      event: { type: 'payment_transaction', outcome: 'success' },
+      transaction: { id: `tx-risky-${i}`, gateway: 'adyen', amount: cents / 100, currency: 'USD' },
+      payment: { risk_score: 80 + i },
+      security: { ip_address: `203.0.113.${i % 3}` },
+    }),
+  );
+  for (let i = 0; i < 5; i++)
+    lines.push(
+      JSON.stringify({
+        '@timestamp': new Date(atMs + i * 1000).toISOString(),
+        event: { type: 'payment_transaction', outcome: 'success' },
+        transaction: { id: `tx-ok-${i}`, gateway: 'adyen', amount: 999.99, currency: 'USD' },
+        payment: { risk_score: 20 },
+      }),
+    );
+  return lines.join('\n');
+}
+
+/** The pack's fraud rule as shipped (rules/ecommerce.yaml), as JSON (a YAML file may be JSON). */
+function packFraudRule(): string {
+  const pack = parseRuleFile(readFileSync(PACK_FILE, 'utf8'), PACK_FILE, 'pack');
+  const rule = pack.rules.find((r) => r.id === 'HighRiskTransactions');
+  assert.ok(rule, 'the pack has HighRiskTransactions');
+  return JSON.stringify({ rules: [rule.spec] });
+}
+
+function linesOf(text: string): string[] {
+  return text.split(/\r?\n/);
+}
 
 function payments(atMs: number, gateway: string, ok: number, failed: number): string {
   const lines: string[] = [];
@@ -76,12 +117,30 @@ describe('alert notifications reach real receivers', { skip: !PEERS }, () => {
             to: ['oncall@shop.test'],
           },
           am: { type: 'alertmanager', url: alertmanager.url },
+          'slack-fraud': { type: 'slack', url: http.url('/slack-fraud'), channel: '#fraud-alerts' },
+          'pd-fraud': { type: 'pagerduty', routing_key: 'FRAUDKEY', url: http.url('/pd-fraud') },
+          'hook-fraud': { type: 'webhook', url: http.url('/hook-fraud') },
+          'am-recorder': { type: 'alertmanager', url: http.url('/am') },
+          'email-fraud': {
+            type: 'email',
+            host: '127.0.0.1',
+            port: smtp.port,
+            from: 'alerts@shop.test',
+            to: ['fraud-team@shop.test'],
+          },
         },
         routes: [
           {
             match: { severity: 'critical' },
             receivers: ['pagerduty', 'slack-incidents', 'sms', 'email', 'am'],
             group_by: ['alertname', 'transaction.gateway'],
+            group_wait: '0s',
+            group_interval: '30s',
+          },
+          {
+            match: { severity: 'high' },
+            receivers: ['slack-fraud', 'pd-fraud', 'hook-fraud', 'email-fraud', 'am', 'am-recorder'],
+            group_by: ['alertname'],
             group_wait: '0s',
             group_interval: '30s',
           },
@@ -92,6 +151,7 @@ describe('alert notifications reach real receivers', { skip: !PEERS }, () => {
   before(async () => {
     rulesDir = mkdtempSync(join(tmpdir(), 'shoplens-test-rules-'));
     writeFileSync(join(rulesDir, 'payments.yaml'), RULES);
+    writeFileSync(join(rulesDir, 'fraud.yaml'), packFraudRule());
     server = await startTestServer({ alerts: { enabled: false } });
     await Promise.all([http.start(), smtp.start(), alertmanager.start()]);
     engine = makeEngine();
@@ -107,18 +167,21 @@ describe('alert notifications reach real receivers', { skip: !PEERS }, () => {
     const res = await post(`${server.url}/api/v1/events?refresh=wait_for`, payments(T0 - 120_000, 'stripe', 4, 6));
     assert.equal(res.status, 200);
     await post(`${server.url}/api/v1/events?refresh=wait_for`, payments(T0 - 120_000, 'paypal', 10, 0));
+    const fraud = await post(`${server.url}/api/v1/events?refresh=wait_for`, fraudPayments(T0 - 60_000));
+    assert.equal(fraud.status, 200);
     await engine.tick();
 
     const [slack] = http.on('/slack');
     assert.equal(http.on('/slack').length, 1);
     assert.equal(slack!.json.channel, '#incidents');
-    assert.match(slack!.json.text, /FIRING:1\] StripeDown \(critical\)/);
+    assert.equal(slack!.json.text, '🚨 P0 StripeDown (stripe)');
     const attachment = slack!.json.attachments[0];
-    assert.equal(attachment.color, '#d00000');
+    assert.equal(attachment.color, 'danger');
     assert.equal(attachment.text, 'Payment success on stripe is 40 %; $1,000.00 at stake');
+    // 4 of 10 succeeded: the ratio of two counts reads as a percentage, the sum of amounts as money.
     assert.deepEqual(
-      attachment.fields.map((f: { title: string; value: string }) => `${f.title}=${f.value}`),
-      ['ok=4', 'total=10', 'amount=1,000', 'success_rate=0.4'],
+      attachment.fields.map((f: { title: string; value: string }) => `${f.title}: ${f.value}`),
+      ['Gateway: stripe', 'Ok: 4', 'Total: 10', 'Amount: $1,000.00', 'Success rate: 40 %'],
     );
     assert.match(attachment.title_link, /\/explore\?q=transaction.gateway/);
 
@@ -135,17 +198,75 @@ describe('alert notifications reach real receivers', { skip: !PEERS }, () => {
     assert.equal(sms!.json.alerts[0].labels['transaction.gateway'], 'stripe');
     assert.equal(sms!.json.alerts[0].labels.team, 'payments');
 
-    assert.equal(smtp.messages.length, 1);
-    const mail = smtp.messages[0]!;
+    const mails = smtp.messages.filter((m) => m.to.includes('oncall@shop.test'));
+    assert.equal(mails.length, 1);
+    const mail = mails[0]!;
     assert.deepEqual(mail.to, ['oncall@shop.test']);
     assert.match(mail.data, /^Subject: PAYMENTS DOWN on stripe$/m);
     assert.match(mail.data, /Payment success on stripe is 40 %/);
 
     const inAm = await alertmanager.alerts();
+    const stripeInAm = inAm.filter((a) => a.labels.alertname === 'StripeDown');
+    assert.equal(stripeInAm.length, 1);
+    assert.equal(stripeInAm[0].labels.transaction_gateway, 'stripe');
+    assert.equal(stripeInAm[0].status.state, 'active');
+    assert.equal(
+      stripeInAm[0].annotations.description,
+      'Gateway: stripe\nOk: 4\nTotal: 10\nAmount: $1,000.00\nSuccess rate: 40 %',
+    );
+  });
+
+  it("renders seed 000's fraud alert: danger red, human field names, the amount in dollars", async () => {
+    const totalCents = RISKY_CENTS.reduce((a, b) => a + b, 0);
+    assert.equal(totalCents, 204_210); // the seed's $2,042.10
+    const expectedTotal = `$${Math.floor(totalCents / 100).toLocaleString('en-US')}.${String(totalCents % 100).padStart(2, '0')}`;
+    assert.equal(expectedTotal, '$2,042.10');
+
+    const slack = http.on('/slack-fraud');
+    assert.equal(slack.length, 1);
+    assert.equal(slack[0]!.json.channel, '#fraud-alerts');
+    assert.equal(slack[0]!.json.text, '🚨 P1 High-risk transaction pattern detected');
+    const [attachment] = slack[0]!.json.attachments;
+    assert.equal(attachment.color, 'danger');
+    assert.equal(attachment.title, '🚨 High-risk transaction pattern detected');
+    assert.equal(attachment.text, `${RISKY_CENTS.length} high-risk transactions in the last 5 minutes`);
+    const fields = attachment.fields.map((f: { title: string; value: string }) => `${f.title}: ${f.value}`);
+    assert.deepEqual(fields, [
+      `Risk transactions: ${RISKY_CENTS.length}`,
+      `Total amount: ${expectedTotal}`,
+      'Distinct IP addresses: 3',
+    ]);
+    assert.ok(!slack[0]!.raw.includes('high_risk') && !slack[0]!.raw.includes('2042.1'), slack[0]!.raw);
+
+    const mails = smtp.messages.filter((m) => m.to.includes('fraud-team@shop.test'));
+    assert.equal(mails.length, 1);
+    assert.equal(mails[0]!.subject, '🚨 HIGH RISK TRANSACTION ALERT');
+    const body = `${RISKY_CENTS.length} high-risk transactions detected in last 5 minutes. Total amount: ${expectedTotal}`;
+    const text = linesOf(mails[0]!.text);
+    assert.ok(text.includes(`  ${body}`), mails[0]!.text);
+    assert.ok(text.includes(`  Total amount: ${expectedTotal}`), mails[0]!.text);
+    assert.match(mails[0]!.html, /<th[^>]*>Total amount<\/th><td>\$2,042\.10<\/td>/);
+
+    const [pd] = http.on('/pd-fraud');
+    assert.equal(pd!.json.payload.severity, 'error'); // P1 high → PagerDuty "error"
+    assert.equal(
+      pd!.json.payload.summary,
+      `P1 High-risk transaction pattern detected: ${RISKY_CENTS.length} high-risk transactions in the last 5 minutes`,
+    );
+    assert.equal(pd!.json.payload.custom_details['Total amount'], expectedTotal);
+    assert.equal(pd!.json.payload.custom_details['Risk transactions'], String(RISKY_CENTS.length));
+
+    const [hook] = http.on('/hook-fraud');
+    assert.deepEqual(
+      hook!.json.alerts[0].fields.find((f: { name: string }) => f.name === 'total_amount'),
+      { name: 'total_amount', title: 'Total amount', value: expectedTotal, kind: 'money' },
+    );
+
+    const inAm = (await alertmanager.alerts()).filter((a) => a.labels.alertname === 'HighRiskTransactions');
     assert.equal(inAm.length, 1);
-    assert.equal(inAm[0].labels.alertname, 'StripeDown');
-    assert.equal(inAm[0].labels.transaction_gateway, 'stripe');
-    assert.equal(inAm[0].status.state, 'active');
+    assert.equal(inAm[0].annotations.summary, `${RISKY_CENTS.length} high-risk transactions in the last 5 minutes`);
+    assert.ok(linesOf(inAm[0].annotations.description).includes(`Total amount: ${expectedTotal}`));
+    assert.equal(inAm[0].annotations['name.high_risk'], undefined);
   });
 
   it('does not notify again while the alert keeps firing, nor after a restart', async () => {
@@ -156,7 +277,8 @@ describe('alert notifications reach real receivers', { skip: !PEERS }, () => {
     await engine.tick();
     assert.equal(http.on('/slack').length, 1);
     assert.equal(http.on('/pagerduty').length, 1);
-    assert.equal(smtp.messages.length, 1);
+    assert.equal(http.on('/slack-fraud').length, 1);
+    assert.equal(smtp.messages.length, 2);
   });
 
   it('resolves: PagerDuty resolve with the same dedup_key, Alertmanager alert ended, a resolved mail', async () => {
@@ -168,8 +290,9 @@ describe('alert notifications reach real receivers', { skip: !PEERS }, () => {
     assert.equal(pd[1]!.json.dedup_key, pd[0]!.json.dedup_key);
     assert.match(http.on('/slack')[1]!.json.text, /RESOLVED/);
     assert.equal(http.on('/sms')[1]!.json.status, 'resolved');
-    assert.equal(smtp.messages.length, 2);
-    assert.match(smtp.messages[1]!.data, /^Subject: \[RESOLVED\]/m);
+    const stripeMails = smtp.messages.filter((m) => m.to.includes('oncall@shop.test'));
+    assert.equal(stripeMails.length, 2);
+    assert.match(stripeMails[1]!.subject, /^\[RESOLVED\] P0 StripeDown \(stripe\): resolved after \d+ min$/);
     const inAm = await alertmanager.alerts();
     assert.ok(
       inAm.every((a) => Date.parse(a.endsAt) <= clock + 1000),
@@ -180,5 +303,44 @@ describe('alert notifications reach real receivers', { skip: !PEERS }, () => {
       history: { to: string; groupLabels: Record<string, string> }[];
     };
     assert.deepEqual(history.history.map((h) => h.to).sort(), ['firing', 'pending', 'resolved'].sort());
+  });
+
+  it('says in every channel how long the alert fired, from the recorded transitions', async () => {
+    const { history } = (await (
+      await fetch(`${server.url}/api/v1/alerts/rules/HighRiskTransactions/history`)
+    ).json()) as {
+      history: { to: string; atMs: number }[];
+    };
+    const fired = history.find((h) => h.to === 'firing')!;
+    const resolved = history.find((h) => h.to === 'resolved')!;
+    assert.ok(fired && resolved, JSON.stringify(history));
+    const minutes = Math.floor((resolved.atMs - fired.atMs) / 60_000);
+    assert.ok(minutes >= 5, `fired for ${minutes} min`);
+    const after = `resolved after ${minutes} min`;
+
+    const slack = http.on('/slack-fraud');
+    assert.equal(slack.length, 2);
+    assert.equal(slack[1]!.json.text, `✅ [RESOLVED] P1 High-risk transaction pattern detected: ${after}`);
+    assert.equal(slack[1]!.json.attachments[0].color, 'good');
+    assert.match(slack[1]!.json.attachments[0].text, new RegExp(`^R${after.slice(1)} \\(fired since`));
+
+    const mails = smtp.messages.filter((m) => m.to.includes('fraud-team@shop.test'));
+    assert.equal(mails.length, 2);
+    assert.equal(mails[1]!.subject, `[RESOLVED] P1 High-risk transaction pattern detected: ${after}`);
+    assert.ok(
+      linesOf(mails[1]!.text).some((l) => l.startsWith(`RESOLVED (${after}): `)),
+      mails[1]!.text,
+    );
+
+    const hook = http.on('/hook-fraud');
+    assert.equal(hook[1]!.json.alerts[0].resolvedAfter, after);
+    assert.equal(hook[1]!.json.alerts[0].firedForMs, resolved.atMs - fired.atMs);
+
+    // Alertmanager drops an ended alert from its API at once, so the resolve is read from what it was sent.
+    const toAm = http.on('/am/api/v2/alerts');
+    assert.equal(toAm.length, 2);
+    const description: string = toAm[1]!.json[0].annotations.description;
+    assert.ok(linesOf(description).includes(`R${after.slice(1)}.`), description);
+    assert.equal(toAm[1]!.json[0].endsAt, new Date(resolved.atMs).toISOString());
   });
 });

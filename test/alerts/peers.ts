@@ -151,9 +151,19 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port in ${low}-${high} after 100 tries`);
 }
 
-/** The SMTP sink: messages as { from, to, data } (data = the whole RFC 5322 message). */
+/** A message the SMTP sink received: `data` is the whole RFC 5322 message, the rest as Python's parser decodes it. */
+export interface SmtpMessage {
+  readonly from: string;
+  readonly to: string[];
+  readonly data: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+/** The SMTP sink: the messages received, in order. */
 export class SmtpSink {
-  readonly messages: { from: string; to: string[]; data: string }[] = [];
+  readonly messages: SmtpMessage[] = [];
   #child: ChildProcess | undefined;
   port = 0;
 

@@ -1,12 +1,22 @@
 /**
  * Generic webhook: the notification as JSON (Alertmanager-webhook-like
- * shape), optionally signed: `X-Shoplens-Signature: sha256=<hex HMAC-SHA256
+ * shape, each alert with its title, summary, fields under human names and,
+ * once resolved, how long it fired), optionally signed: `X-Shoplens-Signature: sha256=<hex HMAC-SHA256
  * of the raw body with the shared secret>`.
  */
 import { createHmac } from 'node:crypto';
 import type { ReceiverConfig } from '../alerts-config.ts';
 import type { Notification } from '../alert-model.ts';
-import { postJson, type Notifier } from './notifier.ts';
+import {
+  alertTitle,
+  fieldsOf,
+  firedForMs,
+  headlineOf,
+  postJson,
+  resolvedAfter,
+  summaryOf,
+  type Notifier,
+} from './notifier.ts';
 
 export function webhookPayload(notification: Notification): Record<string, unknown> {
   return {
@@ -16,7 +26,17 @@ export function webhookPayload(notification: Notification): Record<string, unkno
     status: notification.status,
     groupKey: notification.groupKey,
     groupLabels: notification.groupLabels,
-    alerts: notification.alerts,
+    title: headlineOf(notification),
+    alerts: notification.alerts.map((alert) => {
+      const firedFor = firedForMs(alert);
+      return {
+        ...alert,
+        title: alertTitle(alert),
+        summary: summaryOf(alert),
+        fields: fieldsOf(alert),
+        ...(firedFor === undefined ? {} : { firedForMs: firedFor, resolvedAfter: resolvedAfter(alert) }),
+      };
+    }),
   };
 }
 

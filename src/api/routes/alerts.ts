@@ -4,6 +4,7 @@
  * - `GET /api/v1/alerts/rules`, `GET|PUT|DELETE /api/v1/alerts/rules/{name}`, `POST .../{name}/test`,
  *   `GET .../{name}/history`: rules with their last evaluation; API rules replace file rules of the same name.
  * - `GET /api/v1/alerts/history`, `GET /api/v1/alerts/notifications`, `GET /api/v1/alerts/receivers`.
+ * - `POST /api/v1/alerts/rules/preview`: when a rule (saved or not) would have fired over the last 24 h/7 d.
  * - `GET|POST /api/v1/alerts/silences`, `DELETE /api/v1/alerts/silences/{id}`.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,7 +13,7 @@ import { z } from 'zod';
 import type { AlertEngine, StoredRule } from '../../alerts/alert-engine.ts';
 import { KIND, type OutboxEntry, type RuleStateDoc, type Silence } from '../../alerts/alert-model.ts';
 import { alertOf } from '../../alerts/dispatcher.ts';
-import { compileRule, RuleError, type CompiledRule } from '../../alerts/rule.ts';
+import type { CompiledRule } from '../../alerts/rule.ts';
 import { readRule } from '../../alerts/rule-query.ts';
 import { checkMatcher, isActive, silencedBy } from '../../alerts/silences.ts';
 import type { Transition } from '../../alerts/state-machine.ts';
@@ -21,6 +22,7 @@ import { parseTimeExpr } from '../../query/index.ts';
 import { redactDocument } from '../../store/documents.ts';
 import { assertCleanName, jsonBody, queryForStorage } from '../body.ts';
 import type { AppContext } from '../server.ts';
+import { compileClientRule, registerRulePreview } from './alert-preview.ts';
 
 const silenceBody = z.object({
   matchers: z
@@ -111,6 +113,8 @@ export function alertsRoutes(ctx: AppContext, engine: AlertEngine): FastifyPlugi
       return { rules, problems: engine.problems };
     });
 
+    registerRulePreview(app, ctx, engine);
+
     app.get<{ Params: { name: string } }>(
       '/api/v1/alerts/rules/:name',
       { config: { role: 'read' } },
@@ -130,16 +134,7 @@ export function alertsRoutes(ctx: AppContext, engine: AlertEngine): FastifyPlugi
         assertCleanName(request.params.name, 'The rule name');
         const body = jsonBody(request, z.record(z.string(), z.unknown()));
         // Compiled and answered as it is stored: redacted (the store would redact it anyway).
-        const query = typeof body['query'] === 'string' ? { query: queryForStorage(body['query']) } : {};
-        const spec = redactDocument({ ...body, ...query, name: request.params.name });
-        let rule: CompiledRule;
-        try {
-          rule = compileRule(spec, { kind: 'api' });
-        } catch (err) {
-          if (!(err instanceof RuleError)) throw err;
-          const where = err.path.length > 0 ? `"${err.path.join('.')}": ` : '';
-          throw new AppError(400, 'rule.invalid', `${where}${err.message}`, { details: { path: err.path } });
-        }
+        const { rule, spec } = compileClientRule(body, request.params.name);
         const stored = await docs.put<StoredRule>(tenant, KIND.rule, rule.id, { spec: spec as StoredRule['spec'] });
         return { ...ruleSummary(rule, undefined), version: stored.version };
       },

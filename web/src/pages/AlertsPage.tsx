@@ -7,6 +7,7 @@
 import { Fragment, useCallback, useEffect, useState } from 'react';
 import { api } from '../api.ts';
 import { DocsLink } from '../components/DocsLink.tsx';
+import { RuleEditor, type RuleEditTarget } from '../components/alerts/RuleEditor.tsx';
 
 interface AlertView {
   fingerprint: string;
@@ -26,7 +27,7 @@ interface RuleView {
   severity: string;
   severityLabel: string;
   source: { kind: string; path?: string };
-  spec: { condition: string; window: number; every: number };
+  spec: { condition: string; window: number; every: number } & Record<string, unknown>;
   lastEvaluatedAt: string | null;
   lastError: string | null;
   lastSamples: { labels: Record<string, string>; values: Record<string, unknown>; active: boolean }[];
@@ -125,7 +126,7 @@ export function AlertsPage() {
   const [error, setError] = useState('');
   const [openRule, setOpenRule] = useState('');
   const [form, setForm] = useState({ name: 'alertname', value: '', hours: '2', comment: '' });
-  const [draft, setDraft] = useState({ name: '', query: '', condition: '', window: '5m', severity: 'P2' });
+  const [editing, setEditing] = useState<RuleEditTarget | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -167,15 +168,10 @@ export function AlertsPage() {
     }
   };
 
-  const saveRule = async () => {
-    try {
-      const { name, ...spec } = draft;
-      await api(`/api/v1/alerts/rules/${encodeURIComponent(name)}`, { method: 'PUT', body: spec });
-      setDraft({ ...draft, name: '', query: '', condition: '' });
-      await load();
-    } catch (err) {
-      setError((err as Error).message);
-    }
+  const editRule = (r: RuleView) => {
+    const origin = r.source.kind === 'pack' ? 'the rule pack' : (r.source.path ?? 'a rule file');
+    setEditing({ mode: r.source.kind === 'api' ? 'edit' : 'copy', spec: { ...r.spec, name: r.name }, origin });
+    requestAnimationFrame(() => document.querySelector('[data-testid=rule-editor]')?.scrollIntoView());
   };
 
   const deleteRule = async (name: string) => {
@@ -301,6 +297,16 @@ export function AlertsPage() {
                   </td>
                   <td data-label="State" className="rule-state">
                     {r.firing > 0 ? `${r.firing} firing` : r.pending > 0 ? `${r.pending} pending` : 'ok'}
+                    <button
+                      type="button"
+                      title={r.source.kind === 'api' ? undefined : 'Read-only here: edit a copy'}
+                      onClick={(e) => {
+                        e.stopPropagation();
+                        editRule(r);
+                      }}
+                    >
+                      {r.source.kind === 'api' ? 'Edit' : 'Copy to edit'}
+                    </button>
                     {r.source.kind === 'api' ? (
                       <button
                         type="button"
@@ -327,50 +333,15 @@ export function AlertsPage() {
         </table>
       </div>
 
-      <h3>New rule</h3>
-      <div className="toolbar" data-testid="rule-form">
-        <input
-          aria-label="Rule name"
-          placeholder="name"
-          value={draft.name}
-          onChange={(e) => setDraft({ ...draft, name: e.target.value })}
-        />
-        <input
-          aria-label="Rule query"
-          placeholder="event.type:order_completed | stats count() as orders"
-          className="grow"
-          value={draft.query}
-          onChange={(e) => setDraft({ ...draft, query: e.target.value })}
-        />
-        <input
-          aria-label="Rule condition"
-          placeholder="orders < 1"
-          value={draft.condition}
-          onChange={(e) => setDraft({ ...draft, condition: e.target.value })}
-        />
-        <input
-          aria-label="Rule window"
-          size={4}
-          value={draft.window}
-          onChange={(e) => setDraft({ ...draft, window: e.target.value })}
-        />
-        <select
-          aria-label="Rule severity"
-          value={draft.severity}
-          onChange={(e) => setDraft({ ...draft, severity: e.target.value })}
-        >
-          {['P0', 'P1', 'P2', 'P3'].map((p) => (
-            <option key={p}>{p}</option>
-          ))}
-        </select>
-        <button
-          type="button"
-          disabled={!draft.name || !draft.query || !draft.condition}
-          onClick={() => void saveRule()}
-        >
-          Save rule
-        </button>
-      </div>
+      <RuleEditor
+        key={editing ? `${editing.mode}-${String(editing.spec?.['name'])}` : 'new'}
+        target={editing}
+        onSaved={async () => {
+          setEditing(null);
+          await load();
+        }}
+        onCancel={() => setEditing(null)}
+      />
 
       <h2>Silences</h2>
       <div className="toolbar">
