@@ -2,11 +2,13 @@
  * Alerts: firing and pending alerts (each linking to Explore or its dashboard
  * with the query and time window), the rules with their last evaluation and
  * values, a history timeline per rule, silences, and notification delivery
- * problems. Refreshes every 10 s.
+ * problems, and the in-app inbox. Reloads when the live alerts change (and every 10 s).
  */
 import { Fragment, useCallback, useEffect, useState } from 'react';
 import { api } from '../api.ts';
+import { AlertInbox } from '../components/AlertInbox.tsx';
 import { DocsLink } from '../components/DocsLink.tsx';
+import { useLiveAlerts } from '../live-alerts.ts';
 
 interface AlertView {
   fingerprint: string;
@@ -126,6 +128,7 @@ export function AlertsPage() {
   const [openRule, setOpenRule] = useState('');
   const [form, setForm] = useState({ name: 'alertname', value: '', hours: '2', comment: '' });
   const [draft, setDraft] = useState({ name: '', query: '', condition: '', window: '5m', severity: 'P2' });
+  const live = useLiveAlerts();
 
   const load = useCallback(async () => {
     try {
@@ -150,6 +153,10 @@ export function AlertsPage() {
     const timer = setInterval(() => void load(), 10_000);
     return () => clearInterval(timer);
   }, [load]);
+  // An alert fired, resolved or was silenced: show it now rather than at the next 10 s refresh.
+  useEffect(() => {
+    if (live.version > 0) void load();
+  }, [load, live.version]);
 
   const addSilence = async () => {
     try {
@@ -258,6 +265,8 @@ export function AlertsPage() {
           </tbody>
         </table>
       </div>
+
+      <AlertInbox />
 
       <h2>Rules ({rules.length})</h2>
       <div className="table-wrap">
