@@ -136,3 +136,21 @@ export const alertsConfigSchema = z
   })
   .strict();
 export type AlertsConfig = z.output<typeof alertsConfigSchema>;
+
+/**
+ * The alerts config with the in-app inbox routed for every alert: unchanged
+ * when a route already names an `inapp` receiver, else with the default
+ * catch-all inbox route first (and the receiver, if a config replaced it).
+ * The demo uses it, so the first incident is caught in the UI whatever a
+ * config file routes elsewhere.
+ */
+export function withInAppRoute(alerts: AlertsConfig): AlertsConfig {
+  const isInApp = (name: string) => alerts.receivers[name]?.type === 'inapp';
+  if (alerts.routes.some((route) => route.receivers.some(isInApp))) return alerts;
+  const name = Object.keys(alerts.receivers).find(isInApp) ?? INAPP_RECEIVER;
+  const route = routeSchema.parse({ ...DEFAULT_ROUTES[0], receivers: [name] });
+  const receivers = isInApp(name)
+    ? alerts.receivers
+    : { ...alerts.receivers, [name]: { type: 'inapp' as const, send_resolved: true } };
+  return { ...alerts, receivers, routes: [route, ...alerts.routes] };
+}

@@ -33,12 +33,12 @@ function riskyPayments(n: number): string {
 /** Waits for the page's next answer of the live endpoint (the UI has then drawn what it says). */
 async function nextLivePoll(page: Page): Promise<void> {
   await page.waitForResponse((r) => r.url().includes('/api/v1/alerts/live'), { timeout: 20_000 });
-  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve(null))));
+  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => resolve(null)))');
 }
 
 /** Marks the document: a reload would lose the mark. */
-const markDocument = (page: Page) => page.evaluate(() => ((window as unknown as { __mark: number }).__mark = 42));
-const documentMark = (page: Page) => page.evaluate(() => (window as unknown as { __mark?: number }).__mark);
+const markDocument = (page: Page) => page.evaluate('window.__mark = 42');
+const documentMark = (page: Page) => page.evaluate('window.__mark');
 
 describe('live alerts in Chromium: badge, banner, toast, inbox', { skip: !BROWSER }, () => {
   let server: TestServer;
@@ -162,11 +162,9 @@ describe('live alerts in Chromium: badge, banner, toast, inbox', { skip: !BROWSE
     const row = page.locator('[data-testid=alerts-table] tbody tr', { hasText: 'CheckoutDown' });
     await row.waitFor({ timeout: 20_000 });
     assert.match(await row.innerText(), /P0 critical/);
-    await page.waitForFunction(
-      () => document.querySelector('[data-testid=alert-badge]')?.textContent === '2',
-      undefined,
-      { timeout: 20_000 },
-    );
+    await page.waitForFunction("document.querySelector('[data-testid=alert-badge]')?.textContent === '2'", undefined, {
+      timeout: 20_000,
+    });
     const toast = page.locator('[data-testid=alert-toast]', { hasText: 'CheckoutDown' });
     await toast.waitFor();
     assert.match(await toast.innerText(), /P0 critical\s+CheckoutDown[\s×]+4 checkouts failed with 5xx/);
@@ -183,7 +181,7 @@ describe('live alerts in Chromium: badge, banner, toast, inbox', { skip: !BROWSE
     assert.match(await inbox.locator('[data-testid=inbox-unread]').innerText(), /\(1 unread\)/);
     await inbox.getByRole('button', { name: 'Acknowledge all' }).click();
     await page.waitForFunction(
-      () => document.querySelector('[data-testid=inbox-unread]')?.textContent === '(0 unread)',
+      "document.querySelector('[data-testid=inbox-unread]')?.textContent === '(0 unread)'",
       undefined,
       { timeout: 20_000 },
     );
@@ -209,7 +207,7 @@ describe('live alerts in Chromium: badge, banner, toast, inbox', { skip: !BROWSE
     assert.ok(box && box.x >= 0 && box.x + box.width <= 390, JSON.stringify(box));
     await phone.locator('[data-testid=alert-inbox]').scrollIntoViewIfNeeded();
     await shot(phone, 'phone-alerts-inbox');
-    await phone.evaluate(() => window.scrollTo(0, 0));
+    await phone.evaluate('window.scrollTo(0, 0)');
     await shot(phone, 'phone-alerts-top');
   });
 });

@@ -71,7 +71,7 @@ export function AlertInbox() {
         <h2>
           Inbox <span data-testid="inbox-unread">{answer ? `(${answer.unread} unread)` : ''}</span>
         </h2>
-        <label className="muted">
+        <label className="muted alert-inbox-filter">
           <input
             type="checkbox"
             checked={unreadOnly}
