@@ -7,10 +7,12 @@
  * so pages reload their own details only then.
  */
 import { useSyncExternalStore } from 'react';
-import { api, ApiError } from './api.ts';
+import { apiKey } from './api.ts';
 
 const POLL_MS = 3000;
-/** After a 401 (no key yet, or a revoked one): ask again this much later, not every few seconds. */
+/** After a 401 (no key yet, or a revoked one): look this often whether a key was entered (no request). */
+const KEY_CHECK_MS = 1000;
+/** ... and ask again this much later anyway (a key revoked and restored). */
 const UNAUTHORIZED_POLL_MS = 30_000;
 
 /** One firing alert (src/alerts/live-alerts.ts). */
@@ -67,25 +69,49 @@ function schedule(ms: number): void {
   if (listeners.size > 0) timer = setTimeout(() => void poll(), ms);
 }
 
+/** Waits for a key other than the refused one (entered in the prompt), then polls. */
+function waitForKey(refused: string, untilMs: number): void {
+  clearTimeout(timer);
+  if (listeners.size === 0) return;
+  timer = setTimeout(() => {
+    if (apiKey() !== refused || Date.now() >= untilMs) void poll();
+    else waitForKey(refused, untilMs);
+  }, KEY_CHECK_MS);
+}
+
+/**
+ * One poll. Unlike api(), a 401 here does not ask for a key: the page's own
+ * requests do that, and a poll still on its way with a key just replaced
+ * must not bring the prompt back over a page that now works.
+ */
 async function poll(): Promise<void> {
   if (polling) return;
   if (document.hidden) return; // visibilitychange polls again
   polling = true;
-  let wait = POLL_MS;
+  const key = apiKey();
+  let refused = false;
   try {
     const since = state.snapshot?.cursor;
-    const snapshot = await api<LiveSnapshot>(`/api/v1/alerts/live${since ? `?since=${since}` : ''}`);
+    const response = await fetch(`/api/v1/alerts/live${since ? `?since=${since}` : ''}`, {
+      headers: { accept: 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    });
+    if (!response.ok) {
+      refused = response.status === 401;
+      const answer = (await response.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
+      throw new Error(answer?.error?.message ?? `The server answered ${response.status}`);
+    }
+    const snapshot = (await response.json()) as LiveSnapshot;
     const next = signatureOf(snapshot);
     const changed = next !== signature;
     signature = next;
     emit({ snapshot, error: '', version: changed ? state.version + 1 : state.version });
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) wait = UNAUTHORIZED_POLL_MS;
     emit({ ...state, error: (err as Error).message });
   } finally {
     polling = false;
   }
-  schedule(wait);
+  if (refused) waitForKey(key, Date.now() + UNAUTHORIZED_POLL_MS);
+  else schedule(POLL_MS);
 }
 
 function onVisibility(): void {
