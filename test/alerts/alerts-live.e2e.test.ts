@@ -175,6 +175,15 @@ describe('live alerts in Chromium: badge, banner, toast, inbox', { skip: !BROWSE
     assert.equal(await documentMark(page), 42, 'the page was not reloaded');
     await shot(page, 'desktop-alerts-inbox-toast');
 
+    // At 390 px, an unread item's Acknowledge button is on the screen.
+    await phone.goto(`${server.url}/alerts`);
+    const unread = phone.locator('[data-testid=inbox-item]', { hasText: 'CheckoutDown' });
+    await unread.waitFor({ timeout: 20_000 });
+    await unread.scrollIntoViewIfNeeded();
+    const button = await unread.getByRole('button', { name: 'Acknowledge' }).boundingBox();
+    assert.ok(button && button.x >= 0 && button.x + button.width <= 390, JSON.stringify(button));
+    await shot(phone, 'phone-alerts-inbox-unread');
+
     const fraud = inbox.locator('[data-testid=inbox-item]', { hasText: 'HighRiskTransactions' });
     await fraud.getByRole('button', { name: 'Acknowledge' }).click();
     await fraud.getByText(/acknowledged/).waitFor();
