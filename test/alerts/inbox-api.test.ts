@@ -13,9 +13,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AlertEngine } from '../../src/alerts/alert-engine.ts';
 import { alertsConfigSchema } from '../../src/alerts/alerts-config.ts';
+import { KIND, type Notification } from '../../src/alerts/alert-model.ts';
+import { inboxIdOf, pruneInbox, storeInInbox } from '../../src/alerts/inbox.ts';
 import { routeAlert } from '../../src/alerts/routing.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
+const tenantC = 'shop-c';
 const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 60 * 60_000;
 
 type Answer = { status: number; json: any; text: string };
@@ -241,6 +244,34 @@ describe('in-app inbox and live alerts API', () => {
     const rest = await call(srv, 'POST', '/api/v1/alerts/inbox/ack', keys['aRead']!, { all: true });
     assert.deepEqual(rest.json, { acknowledged: 1, missing: [] });
     assert.equal((await call(srv, 'GET', '/api/v1/alerts/inbox', keys['aRead']!)).json.unread, 0);
+  });
+
+  it('keeps the newest notifications when it prunes, and stores each notification once', async () => {
+    const docs = srv.server.context.store.documents;
+    const notification = (i: number): Notification => ({
+      id: `group-${String(i).padStart(6, '0')}`,
+      tenant: 'shop-c',
+      receiver: 'inapp',
+      groupKey: 'group',
+      groupLabels: {},
+      status: 'firing',
+      alerts: [],
+      // Out of order, and across a change in the number of decimal digits of the epoch ms.
+      createdAt: new Date([9_999_999_000, 10_000_001_000, 1_700_000_000_000, 1_800_000_000_000, 5][i]!).toISOString(),
+    });
+    for (const i of [2, 0, 4, 3, 1]) await storeInInbox(docs, notification(i));
+    await storeInInbox(docs, notification(3)); // a retried delivery
+    const ids = (await docs.list(tenantC, KIND.inbox)).map((d) => d.id);
+    assert.deepEqual(
+      ids,
+      [3, 2, 1, 0, 4].map((i) => inboxIdOf(notification(i))),
+      'newest first, once each',
+    );
+    assert.equal(await pruneInbox(docs, tenantC, 2), 3);
+    assert.deepEqual(
+      (await docs.list(tenantC, KIND.inbox)).map((d) => d.id),
+      [3, 2].map((i) => inboxIdOf(notification(i))),
+    );
   });
 
   it('answers the firing alerts by severity and the changes since a cursor', async () => {
