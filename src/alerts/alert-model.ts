@@ -20,6 +20,8 @@ export const KIND = {
   outbox: 'alert_outbox',
   /** Notifications delivered or given up (kept for the UI). */
   delivery: 'alert_delivery',
+  /** The in-app inbox (notifiers/inapp.ts, inbox.ts); id sorts newest first. */
+  inbox: 'alert_inbox',
 } as const;
 
 /** The `alert_state` document of one rule. */

@@ -1,8 +1,9 @@
 /**
  * The `alerts` section of the configuration: where rules come from, the
  * receivers (every URL and host configurable) and the routing tree, with
- * these defaults: critical → PagerDuty + Slack #incidents + SMS
- * (webhook); warning → Slack #monitoring + e-mail; info → dashboard only.
+ * these defaults: every alert → the in-app inbox (built in, receiver
+ * `inapp`); critical → PagerDuty + Slack #incidents + SMS (webhook);
+ * warning → Slack #monitoring + e-mail; info → the in-app inbox only.
  */
 import { z } from 'zod';
 import { parseDuration } from '../util/duration.ts';
@@ -55,6 +56,8 @@ export const receiverSchema = z.discriminatedUnion('type', [
     .strict(),
   /** Prometheus Alertmanager: `url` is its base URL; alerts go to `POST {url}/api/v2/alerts`. */
   z.object({ type: z.literal('alertmanager'), url: z.url(), ...common }).strict(),
+  /** The in-app inbox (notifiers/inapp.ts): stored per tenant, shown in the UI, acknowledged there. */
+  z.object({ type: z.literal('inapp'), ...common }).strict(),
 ]);
 export type ReceiverConfig = z.output<typeof receiverSchema>;
 
@@ -74,7 +77,20 @@ export const routeSchema = z
   .strict();
 export type RouteConfig = z.output<typeof routeSchema>;
 
-export const DEFAULT_ROUTES = [
+/** The built-in receiver every default route set starts with; configured receivers may replace it. */
+export const INAPP_RECEIVER = 'inapp';
+
+export const DEFAULT_ROUTES: z.input<typeof routeSchema>[] = [
+  // Every alert, whatever its severity, also goes to the in-app inbox, at once (no group_wait), and is
+  // repeated there once a day at most while it keeps firing.
+  {
+    match: {},
+    receivers: [INAPP_RECEIVER],
+    continue: true,
+    group_wait: '0s',
+    group_interval: '30s',
+    repeat_interval: '24h',
+  },
   { match: { severity: 'critical' }, receivers: ['pagerduty', 'slack-incidents', 'sms'] },
   { match: { severity: 'high' }, receivers: ['slack-incidents', 'email'] },
   { match: { severity: 'warning' }, receivers: ['slack-monitoring', 'email'] },
@@ -95,7 +111,15 @@ export const alertsConfigSchema = z
     tenants: z.array(z.string().min(1)).default(['default']),
     /** Base URL of this Shoplens for links in notifications (default: http://<server.host>:<server.port>). */
     externalUrl: z.string().default(''),
-    receivers: z.record(z.string(), receiverSchema).default({}),
+    /** Named receivers; `inapp` (the in-app inbox) is always there unless a receiver of that name is configured. */
+    receivers: z
+      .record(z.string(), receiverSchema)
+      .default({})
+      .transform((receivers) =>
+        INAPP_RECEIVER in receivers
+          ? receivers
+          : { [INAPP_RECEIVER]: { type: 'inapp' as const, send_resolved: true }, ...receivers },
+      ),
     routes: z.array(routeSchema).prefault(DEFAULT_ROUTES),
     outbox: z
       .object({
@@ -112,3 +136,21 @@ export const alertsConfigSchema = z
   })
   .strict();
 export type AlertsConfig = z.output<typeof alertsConfigSchema>;
+
+/**
+ * The alerts config with the in-app inbox routed for every alert: unchanged
+ * when a route already names an `inapp` receiver, else with the default
+ * catch-all inbox route first (and the receiver, if a config replaced it).
+ * The demo uses it, so the first incident is caught in the UI whatever a
+ * config file routes elsewhere.
+ */
+export function withInAppRoute(alerts: AlertsConfig): AlertsConfig {
+  const isInApp = (name: string) => alerts.receivers[name]?.type === 'inapp';
+  if (alerts.routes.some((route) => route.receivers.some(isInApp))) return alerts;
+  const name = Object.keys(alerts.receivers).find(isInApp) ?? INAPP_RECEIVER;
+  const route = routeSchema.parse({ ...DEFAULT_ROUTES[0], receivers: [name] });
+  const receivers = isInApp(name)
+    ? alerts.receivers
+    : { ...alerts.receivers, [name]: { type: 'inapp' as const, send_resolved: true } };
+  return { ...alerts, receivers, routes: [route, ...alerts.routes] };
+}

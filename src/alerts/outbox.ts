@@ -11,12 +11,16 @@ import type { AlertsConfig, ReceiverConfig } from './alerts-config.ts';
 import { KIND, type OutboxEntry } from './alert-model.ts';
 import { sendAlertmanager } from './notifiers/alertmanager.ts';
 import { sendEmail } from './notifiers/email.ts';
+import { inAppNotifier } from './notifiers/inapp.ts';
 import type { Notifier } from './notifiers/notifier.ts';
 import { sendPagerDuty } from './notifiers/pagerduty.ts';
 import { sendSlack } from './notifiers/slack.ts';
 import { sendWebhook } from './notifiers/webhook.ts';
 
-const NOTIFIERS: { [K in ReceiverConfig['type']]: Notifier<Extract<ReceiverConfig, { type: K }>> } = {
+/** The channels that need nothing but the receiver's config (the in-app inbox needs the store). */
+const NOTIFIERS: {
+  [K in Exclude<ReceiverConfig['type'], 'inapp'>]: Notifier<Extract<ReceiverConfig, { type: K }>>;
+} = {
   slack: sendSlack,
   email: sendEmail,
   pagerduty: sendPagerDuty,
@@ -65,7 +69,9 @@ export async function deliverOutbox(
     if (!receiver) error = `receiver "${notification.receiver}" is no longer configured`;
     else {
       try {
-        const send = NOTIFIERS[receiver.type] as Notifier;
+        const send = (
+          receiver.type === 'inapp' ? inAppNotifier(store.documents) : NOTIFIERS[receiver.type]
+        ) as Notifier;
         await send(notification, receiver, { timeoutMs: config.outbox.timeout });
       } catch (err) {
         error = describe(err);

@@ -30,6 +30,8 @@ import { eventsRoutes } from './routes/events.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { queryRoutes } from './routes/query.ts';
 import { alertsRoutes } from './routes/alerts.ts';
+import { alertInboxRoutes } from './routes/alert-inbox.ts';
+import { alertLiveRoutes } from './routes/alert-live.ts';
 import { dashboardRoutes } from './routes/dashboards.ts';
 import { funnelRoutes } from './routes/funnel.ts';
 import { uiRoutes } from './routes/ui.ts';
@@ -212,6 +214,8 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
   await app.register(docsRoutes(context));
   const alerts = createAlertEngine(config, store, metrics, deps.logger);
   await app.register(alertsRoutes(context, alerts));
+  await app.register(alertInboxRoutes(context, alerts));
+  await app.register(alertLiveRoutes(context, alerts));
   if (config.alerts.enabled) alerts.start();
 
   return {

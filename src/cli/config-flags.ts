@@ -1,6 +1,7 @@
 /** Configuration for CLI commands: defaults < file < environment < the flags given. */
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
+import { withInAppRoute } from '../alerts/alerts-config.ts';
 import { loadConfig, type Config } from '../config.ts';
 
 /** The config file read when --config is not given, if it exists. */
@@ -25,6 +26,15 @@ export function configFromFlags(options: ServerFlags): Config {
   if (options.dataDir !== undefined) flags['dataDir'] = options.dataDir;
   if (options.auth !== undefined) flags['auth'] = options.auth;
   return loadConfig({ ...(file ? { file } : {}), flags });
+}
+
+/**
+ * The demo's server config: every alert routed to the in-app inbox as well
+ * (see withInAppRoute), so the first incident a newcomer injects shows in
+ * the UI even when a config file routes alerts elsewhere.
+ */
+export function demoServerConfig(config: Config): Config {
+  return Object.freeze({ ...config, alerts: withInAppRoute(config.alerts) });
 }
 
 /** Commander parser for --port. */

@@ -21,7 +21,7 @@ import {
 } from '../demo/incidents.ts';
 import { expectedEventsPerSecond, SESSIONS_PER_MINUTE, ShopSimulator } from '../demo/shop-simulator.ts';
 import { parseDuration } from '../util/duration.ts';
-import { configFromFlags, DEFAULT_CONFIG_FILE, parsePort, parseUrl } from './config-flags.ts';
+import { configFromFlags, DEFAULT_CONFIG_FILE, demoServerConfig, parsePort, parseUrl } from './config-flags.ts';
 import { fillHistory, splitHistory } from './demo-history.ts';
 import { StoredIncidents } from './demo-incidents.ts';
 import { httpQueryRunner, httpSink, missingHistory, pipelineSink, type QueryRunner } from './demo-sinks.ts';
@@ -194,7 +194,7 @@ export async function runDemo(
     incidents.add(spec.name, fromMs, fromMs + INCIDENTS[spec.name].defaultDurationMinutes * 60_000);
   }
   const stored = options.url ? undefined : new StoredIncidents(incidents);
-  const server = stored ? await startServer(configFromFlags(options), { demo: stored }) : undefined;
+  const server = stored ? await startServer(demoServerConfig(configFromFlags(options)), { demo: stored }) : undefined;
   try {
     const resumed = server && stored ? await stored.attach(server.context.store.documents, log) : [];
     const url = options.url ?? server?.app.listeningOrigin ?? '';
@@ -217,6 +217,8 @@ export async function runDemo(
     if (resumed.length > 0) log(`Resuming ${resumed.length} incident(s) recorded in this data directory.`);
     for (const record of incidents.list()) log(describeIncident(record));
     if (server) log(`Incidents: GET/POST ${url}/api/v1/demo/incidents (valid names: ${INCIDENT_NAMES.join(', ')})`);
+    if (server?.context.config.alerts.enabled)
+      log(`Alerts: shown on every page (badge, banner, toast), inbox: ${url}/alerts`);
 
     let olderHistory: Promise<number> = Promise.resolve(0);
     const stopHistory = new AbortController();

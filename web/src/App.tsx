@@ -5,6 +5,8 @@
  */
 import { useEffect, useState, type ReactNode } from 'react';
 import { UNAUTHORIZED_EVENT } from './api.ts';
+import { AlertBadge } from './components/AlertBadge.tsx';
+import { AlertToasts } from './components/AlertToasts.tsx';
 import { ApiKeyPrompt } from './components/ApiKeyPrompt.tsx';
 import { AdminPage } from './pages/AdminPage.tsx';
 import { AlertsPage } from './pages/AlertsPage.tsx';
@@ -82,11 +84,13 @@ export function App() {
               }}
             >
               {n.label}
+              {n.href === '/alerts' ? <AlertBadge /> : null}
             </a>
           ))}
         </nav>
       </header>
       <main key={generation}>{page}</main>
+      <AlertToasts />
       {askKey ? (
         <ApiKeyPrompt
           onDone={() => {

@@ -2,12 +2,14 @@
  * Alerts: firing and pending alerts (each linking to Explore or its dashboard
  * with the query and time window), the rules with their last evaluation and
  * values, a history timeline per rule, silences, and notification delivery
- * problems. Refreshes every 10 s.
+ * problems, and the in-app inbox. Reloads when the live alerts change (and every 10 s).
  */
 import { Fragment, useCallback, useEffect, useState } from 'react';
 import { api } from '../api.ts';
+import { AlertInbox } from '../components/AlertInbox.tsx';
 import { DocsLink } from '../components/DocsLink.tsx';
 import { RuleEditor, type RuleEditTarget } from '../components/alerts/RuleEditor.tsx';
+import { useLiveAlerts } from '../live-alerts.ts';
 
 interface AlertView {
   fingerprint: string;
@@ -127,6 +129,7 @@ export function AlertsPage() {
   const [openRule, setOpenRule] = useState('');
   const [form, setForm] = useState({ name: 'alertname', value: '', hours: '2', comment: '' });
   const [editing, setEditing] = useState<RuleEditTarget | null>(null);
+  const live = useLiveAlerts();
 
   const load = useCallback(async () => {
     try {
@@ -151,6 +154,10 @@ export function AlertsPage() {
     const timer = setInterval(() => void load(), 10_000);
     return () => clearInterval(timer);
   }, [load]);
+  // An alert fired, resolved or was silenced: show it now rather than at the next 10 s refresh.
+  useEffect(() => {
+    if (live.version > 0) void load();
+  }, [load, live.version]);
 
   const addSilence = async () => {
     try {
@@ -254,6 +261,8 @@ export function AlertsPage() {
           </tbody>
         </table>
       </div>
+
+      <AlertInbox />
 
       <h2>Rules ({rules.length})</h2>
       <div className="table-wrap">

@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from 'react';
 import { clearQueryCache } from '../api.ts';
+import { DashboardAlertBanner } from '../components/DashboardAlertBanner.tsx';
 import { PanelView } from '../components/PanelView.tsx';
 import {
   copyId,
@@ -131,6 +132,7 @@ export function DashboardPage({ id }: { id: string }) {
           }}
         />
       </div>
+      <DashboardAlertBanner dashboardId={id} />
       <div className="toolbar">
         {editing ? (
           <>
