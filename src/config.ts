@@ -90,7 +90,7 @@ export const configSchema = z
         /**
          * DuckDB threads while log segments keep loading (one thread writes whole row groups; the count is
          * per instance, and changing it at every load cost a fifth of the load); queries get duckdbThreads
-         * back 10 s after the last load. 0 = as many as queries.
+         * back 5 s after the last load, when its memory is trimmed too. 0 = as many as queries.
          */
         duckdbLoadThreads: z.coerce.number().int().min(0).default(1),
         /** How often the minute rollups (fast queries over days) catch up with new events; 0ms = never. */

@@ -51,8 +51,8 @@ describe('DuckDB threads while segments load', () => {
     const threads = async () =>
       Number((await reader.runAndReadAll("SELECT current_setting('threads')")).getRows()[0]?.[0]);
     let chain = Promise.resolve();
-    const enqueue = (work: (c: DuckDBConnection) => Promise<void>) => {
-      chain = chain.then(() => work(writer));
+    const enqueue = (work: (c: DuckDBConnection) => Promise<boolean>) => {
+      chain = chain.then(async () => void (await work(writer)));
     };
     const controller = new LoadThreads(2, 1, enqueue, 150);
     const load = async () => {

@@ -34,6 +34,13 @@ export class DuckDBDocumentStore implements DocumentStore {
     this.#read = read;
   }
 
+  /** Runs `fn` after the writes queued so far, holding back the ones queued after it. */
+  exclusive<R>(fn: () => Promise<R>): Promise<R> {
+    const run = this.#chain.catch(() => undefined).then(fn);
+    this.#chain = run;
+    return run;
+  }
+
   /** Resolves when every write queued so far has finished. */
   async drain(): Promise<void> {
     await this.#chain.catch(() => undefined);

@@ -197,6 +197,15 @@ export class ConnectionPool {
     });
   }
 
+  /**
+   * Every connection, when none is in use (else undefined): while they are
+   * held no query runs, and new ones wait. Give each back with `release`.
+   */
+  takeAllIfIdle(): DuckDBConnection[] | undefined {
+    if (this.#free.length !== this.#all.length) return undefined;
+    return this.#free.splice(0);
+  }
+
   release(c: DuckDBConnection): void {
     const next = this.#waiting.shift();
     if (next) next(c);

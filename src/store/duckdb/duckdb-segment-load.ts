@@ -34,9 +34,9 @@ export interface SegmentLoadContext {
 }
 
 /** How long the instance keeps the load's thread count after the last load, ms. */
-const RESTORE_THREADS_AFTER_MS = 10_000;
+const RESTORE_THREADS_AFTER_MS = 5_000;
 
-type WriterWork = (c: DuckDBConnection) => Promise<void>;
+type WriterWork = (c: DuckDBConnection) => Promise<boolean>;
 
 /**
  * The instance's thread count around loads. Changing it restarts DuckDB's
@@ -44,7 +44,8 @@ type WriterWork = (c: DuckDBConnection) => Promise<void>;
  * per row against 8.0-9.0 with the count left alone (32,768-row payment
  * segments): a fifth of the load's cost, every load. So the count is
  * narrowed at the first load and kept while segments keep coming, and
- * given back to queries once none has loaded for 10 s.
+ * given back to queries once none has loaded for 5 s (when the store
+ * also trims its memory: duckdb-memory.ts).
  */
 export class LoadThreads {
   readonly #threads: number;
@@ -81,7 +82,6 @@ export class LoadThreads {
 
   /** After a load: the queries' count comes back if no other load follows soon. */
   loaded(): void {
-    if (!this.#narrowed) return;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
@@ -97,13 +97,15 @@ export class LoadThreads {
   }
 
   /**
-   * Gives the queries' thread count back, on the writer connection; stands down when a load came in
-   * since the timer fired (and armed a new one).
+   * Gives the queries' thread count back, on the writer connection. Answers false, doing nothing, when
+   * a load came in since the timer fired (and armed a new one): the loads have not stopped after all.
    */
-  async restore(c: DuckDBConnection): Promise<void> {
-    if (this.#timer !== undefined || !this.#narrowed) return;
+  async restore(c: DuckDBConnection): Promise<boolean> {
+    if (this.#timer !== undefined) return false;
+    if (!this.#narrowed) return true;
     this.#narrowed = false;
     await c.run(this.#threads > 0 ? `SET threads = ${this.#threads}` : 'RESET threads');
+    return true;
   }
 }
 

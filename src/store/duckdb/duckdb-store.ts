@@ -41,6 +41,7 @@ import { deleteExpired, eraseCustomer, exportCustomerSql, rolledUntilMs } from '
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.ts';
 import { lastVersions, StagingFiles, writeBatch } from './duckdb-batch-writer.ts';
 import { firstEventMinuteMs, minuteWatermarkMs, rollUpMinutes } from './duckdb-rollups.ts';
+import { trimBufferPool } from './duckdb-memory.ts';
 import { loadedSegment, loadSegment, LoadThreads } from './duckdb-segment-load.ts';
 import type { SegmentInfo } from '../segment-log.ts';
 import type { SegmentLoadingStore } from '../logged-store.ts';
@@ -70,6 +71,8 @@ export interface DuckDBStoreOptions {
   readonly loadThreads?: number;
   /** Rows per row group of new data, a multiple of 2048 (default 0: DuckDB's 122,880). */
   readonly rowGroupRows?: number;
+  /** Quiet time after the last segment load before the queries' threads and the memory are handed back, ms (default 5 s). */
+  readonly idleAfterMs?: number;
 }
 
 export class DuckDBStore implements SegmentLoadingStore {
@@ -97,16 +100,36 @@ export class DuckDBStore implements SegmentLoadingStore {
   /** Serialises writes on the one writer connection. */
   #writeChain: Promise<void> = Promise.resolve();
   readonly #loadThreads: LoadThreads;
+  /** Memory trims done since open (duckdb-memory.ts). */
+  #trims = 0;
 
   constructor(options: DuckDBStoreOptions) {
     this.#options = options;
     this.path = join(resolve(options.dataDir), 'shoplens.duckdb');
     this.#staging = new StagingFiles(this.path);
-    this.#loadThreads = new LoadThreads(options.threads ?? 0, options.loadThreads ?? 1, (work) => {
-      this.#writeChain = this.#writeChain
-        .then(() => (this.#writer ? work(this.#writer) : undefined))
-        .catch(() => undefined);
-    });
+    // Once loads stop: the queries' threads back, then the buffer pool's memory (duckdb-memory.ts).
+    this.#loadThreads = new LoadThreads(
+      options.threads ?? 0,
+      options.loadThreads ?? 1,
+      (restore) => {
+        this.#writeChain = this.#writeChain
+          .then(async () => {
+            const writer = this.#writer;
+            const readers = this.#readers;
+            if (!writer || !readers || !(await restore(writer))) return;
+            const trimmed = await trimBufferPool({
+              writer,
+              readers,
+              exclusiveDocuments: (fn) => this.documents.exclusive(fn),
+              memoryLimit: this.#options.memoryLimit ?? '',
+            });
+            if (trimmed) this.#trims++;
+            else this.#loadThreads.loaded(); // a query was running: again after another quiet spell
+          })
+          .catch(() => undefined);
+      },
+      options.idleAfterMs,
+    );
   }
 
   async open(): Promise<void> {
@@ -210,6 +233,22 @@ export class DuckDBStore implements SegmentLoadingStore {
     });
     this.#writeChain = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * What DuckDB holds now: bytes of its buffer pool and allocations by its count (duckdb_memory()), its
+   * thread count, and how often the memory was trimmed after loads stopped.
+   */
+  async engineMemory(): Promise<{ bytes: number; threads: number; trims: number }> {
+    const row = await this.#read(
+      async (c) =>
+        (
+          await c.runAndReadAll(
+            "SELECT (SELECT sum(memory_usage_bytes) FROM duckdb_memory()), current_setting('threads')",
+          )
+        ).getRows()[0],
+    );
+    return { bytes: Number(row?.[0] ?? 0), threads: Number(row?.[1] ?? 0), trims: this.#trims };
   }
 
   /** The id of the last ingest log segment loaded (0: none). */
