@@ -80,12 +80,21 @@ function payments(gateway: string, failures: number, successes: number): string 
   return lines.join('\n');
 }
 
-/** A webhook receiver that notes when each firing alert of a gateway first arrived (performance.now()). */
-class Receiver {
+/**
+ * A webhook receiver (Shoplens's webhook or Alertmanager's, both send
+ * `alerts[]` with `status` and `labels`) that notes when the first firing
+ * alert of each value of `label` arrived (performance.now()).
+ */
+export class Receiver {
   readonly firing = new Map<string, number>();
   readonly waiters = new Map<string, () => void>();
+  readonly #label: string;
   #server: Server | undefined;
   port = 0;
+
+  constructor(label: string) {
+    this.#label = label;
+  }
 
   async start(): Promise<void> {
     this.#server = createServer((req, res) => {
@@ -101,7 +110,7 @@ class Receiver {
           return;
         }
         for (const alert of body?.alerts ?? []) {
-          const gateway = alert.labels?.['transaction.gateway'];
+          const gateway = alert.labels?.[this.#label];
           if (alert.status !== 'firing' || !gateway || this.firing.has(gateway)) continue;
           this.firing.set(gateway, at);
           this.waiters.get(gateway)?.();
@@ -141,7 +150,7 @@ export async function runAlertLatency(
   log: (line: string) => void,
 ): Promise<AlertLatencyResult> {
   const dir = mkdtempSync(join(tmpdir(), 'shoplens-bench-alerts-'));
-  const receiver = new Receiver();
+  const receiver = new Receiver('transaction.gateway');
   await receiver.start();
   writeFileSync(join(dir, 'bench.yaml'), RULE);
   // Not *.yaml: the rules directory is this one, and every YAML file there is read as rules.

@@ -12,6 +12,8 @@ import { GENERATOR_BUSY_LIMIT, ingestRows } from './ingest-table.ts';
 import { ensureBuild } from './server-process.ts';
 import { runQueries, type QuerySizeResult } from './query.ts';
 import { alertLatencyRows, runAlertLatency, type AlertLatencyResult } from './alert-latency.ts';
+import { prometheusAvailable, runPrometheusLatency } from './prometheus-latency.ts';
+import { percentile } from './stats.ts';
 import { parseDuration } from '../src/util/duration.ts';
 import { fmt } from './stats.ts';
 
@@ -35,6 +37,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --skip-ingest           skip the ingest benchmark
   --skip-query            skip the query benchmark
   --crossings N           alert threshold crossings measured, crossing → webhook notification (default 20)
+  --prometheus-live       measure the Prometheus + Alertmanager default reference live (~5 min)
   --skip-alerts           skip the alert latency benchmark
   -h, --help              show this help`;
 
@@ -106,6 +109,7 @@ async function main(): Promise<void> {
       'skip-query': { type: 'boolean', default: false },
       crossings: { type: 'string', default: '20' },
       'skip-alerts': { type: 'boolean', default: false },
+      'prometheus-live': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -182,10 +186,16 @@ async function main(): Promise<void> {
   }
 
   let alerts: AlertLatencyResult | undefined;
+  let prometheus: number[] | undefined;
   if (!values['skip-alerts']) {
     const compiled = values['from-source'] ? false : ensureBuild(log);
     const crossings = Math.round(positive('crossings', values.crossings));
     alerts = await runAlertLatency({ crossings, backgroundPerSec: 200, compiled }, log);
+    if (values['prometheus-live']) {
+      if (prometheusAvailable()) {
+        prometheus = await runPrometheusLatency({ crossings, spreadSeconds: 120 }, log);
+      } else log('alerts: --prometheus-live: /usr/bin/prometheus or prometheus-alertmanager is not installed');
+    }
   }
 
   const table = new Table({
@@ -216,6 +226,17 @@ async function main(): Promise<void> {
     }
   }
   if (alerts) table.push(...alertLatencyRows(alerts));
+  if (prometheus) {
+    for (const p of [50, 95]) {
+      table.push([
+        `alerts: Prometheus + Alertmanager defaults, measured, p${p} (${prometheus.length} crossings)`,
+        fmt(percentile(prometheus, p), 1),
+        's',
+        '',
+        '',
+      ]);
+    }
+  }
   console.log(`\nShoplens benchmark — ${machine}`);
   console.log(table.toString());
   if (ingest.length > 0) {

@@ -20,8 +20,8 @@ import { formatProblem, loadRuleDirectory, type RuleFileProblem } from './rule-f
 
 /**
  * Why a rule was evaluated: its `every` came (`schedule`), a visible batch
- * could change it or its `for:` elapsed (`batch`), or someone asked (`manual`:
- * the API's test, `rules test`).
+ * could change it or its `for:` elapsed (`batch`), or a caller asked for it
+ * directly (`manual`).
  */
 export type EvaluationTrigger = 'schedule' | 'batch' | 'manual';
 

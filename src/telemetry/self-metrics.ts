@@ -131,7 +131,7 @@ export class SelfMetrics {
     });
     this.alertEvaluations = new Counter({
       name: 'shoplens_alert_evaluations_total',
-      help: "Alert rule evaluations, by trigger: schedule (the rule's every), batch (a visible batch could change it, or its for: elapsed), manual (API, rules test).",
+      help: "Alert rule evaluations, by trigger: schedule (the rule's every), batch (a visible batch could change it, or its for: elapsed), manual (asked for directly; the API's rule test only reads and is not counted).",
       labelNames: ['trigger'],
       registers,
     });
