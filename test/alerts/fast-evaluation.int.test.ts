@@ -4,7 +4,8 @@
  * is 10 minutes, so that only the batch trigger can explain a notification
  * within the test. A batch crossing the threshold is notified without any
  * clock being advanced; a batch of another event type evaluates nothing; a
- * flood of batches yields a bounded number of evaluations.
+ * flood of batches yields a bounded number of evaluations; a `for:` still
+ * holds, and the alert fires when it has elapsed, not at the next `every`.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,13 @@ const RULES = `rules:
     for: 0s
     severity: P0
     group_by: [transaction.gateway]
+  - name: RefundBurst
+    query: 'event.type:refund_issued | stats count() as refunds'
+    window: 10m
+    every: 10m
+    condition: refunds >= 3
+    for: 2s
+    severity: P1
 `;
 
 function payments(gateway: string, failures: number, successes = 0): string {
@@ -141,5 +149,23 @@ describe('evaluation on ingest (batch-triggered)', () => {
       `${evaluations} evaluations in ${elapsedSeconds.toFixed(1)} s`,
     );
     assert.equal(notified('adyen').length, 1);
+  });
+  it('a batch starts a pending alert; it fires once its for: has elapsed, without a scheduled evaluation', async () => {
+    const scheduledBefore = await scheduled();
+    const refunds = Array.from({ length: 3 }, () => JSON.stringify({ event: { type: 'refund_issued' } })).join('\n');
+    assert.equal((await post(`${server.url}/api/v1/events`, refunds)).status, 200);
+    await until('the refund notification', async () =>
+      webhook.on('/hook').some((r) => r.json?.alerts?.some((a: any) => a.labels.alertname === 'RefundBurst'))
+        ? true
+        : undefined,
+    );
+    const { history } = (await (await fetch(`${server.url}/api/v1/alerts/rules/RefundBurst/history`)).json()) as {
+      history: { from: string; to: string; atMs: number }[];
+    };
+    const pending = history.find((t) => t.to === 'pending');
+    const firing = history.find((t) => t.to === 'firing');
+    assert.ok(pending && firing, JSON.stringify(history));
+    assert.ok(firing.atMs - pending.atMs >= 2000, `pending at ${pending.atMs}, firing at ${firing.atMs}`);
+    assert.equal(await scheduled(), scheduledBefore, 'the for: was waited out by the trigger, not the schedule');
   });
 });
