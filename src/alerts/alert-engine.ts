@@ -43,7 +43,7 @@ export interface AlertEngineOptions {
   readonly now?: () => number;
   readonly queryTimeoutMs?: number;
   readonly observer?: AlertEngineObserver;
-  /** Evaluation on visible batches (started with the engine); `false` turns it off. */
+  /** Evaluation on visible batches (started with the engine); default from `config.onIngest`, `false` turns it off. */
   readonly trigger?: TriggerOptions | false;
 }
 
@@ -141,8 +141,10 @@ export class AlertEngine {
    */
   async evaluateTriggered(tenant: string, rules: readonly CompiledRule[]): Promise<Map<string, number>> {
     const again = new Map<string, number>();
+    let changed = false;
     for (const rule of rules) {
-      const { state } = await this.evaluate(tenant, rule, 'batch');
+      const { state, transitions } = await this.evaluate(tenant, rule, 'batch');
+      if (transitions.length > 0) changed = true;
       const scheduled = (state.lastEvaluatedMs ?? this.#now()) + rule.spec.every;
       for (const i of state.instances) {
         const fires = i.activeSinceMs + rule.spec.for;
@@ -150,7 +152,8 @@ export class AlertEngine {
           again.set(rule.id, Math.min(again.get(rule.id) ?? fires, fires));
       }
     }
-    await this.notify(tenant, await this.rules(tenant));
+    // Nothing changed state: nothing new to dispatch (the tick still delivers retries and group waits).
+    if (changed) await this.notify(tenant, await this.rules(tenant));
     return again;
   }
 
@@ -195,7 +198,11 @@ export class AlertEngine {
     if (!this.#stopped) return;
     this.#stopped = false;
     this.#schedule();
-    const { store, trigger, observer } = this.#options;
+    const { store, config, observer } = this.#options;
+    const onIngest = config.onIngest ?? { enabled: true, ...DEFAULT_TRIGGER_OPTIONS };
+    const trigger =
+      this.#options.trigger ??
+      (onIngest.enabled ? { minSpacingMs: onIngest.minSpacing, cpuShare: onIngest.cpuShare } : false);
     if (trigger === false || !store.onVisibleRows) return;
     const batches = new BatchTrigger(
       {
@@ -206,7 +213,7 @@ export class AlertEngine {
         log: (level, message) => observer?.log?.(level, message),
         onChecked: (tenant, matched) => observer?.onBatchChecked?.(tenant, matched),
       },
-      trigger ?? DEFAULT_TRIGGER_OPTIONS,
+      trigger,
     );
     this.#trigger = batches;
     this.#unlisten = store.onVisibleRows((rows) => batches.add(rows));

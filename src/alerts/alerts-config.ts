@@ -95,6 +95,19 @@ export const alertsConfigSchema = z
     tenants: z.array(z.string().min(1)).default(['default']),
     /** Base URL of this Shoplens for links in notifications (default: http://<server.host>:<server.port>). */
     externalUrl: z.string().default(''),
+    /**
+     * Evaluation on ingest: the rules a newly visible batch can change run at once (at most once per
+     * `minSpacing` per rule, triggered rounds within `cpuShare` of the time); `enabled: false` leaves
+     * only the schedule.
+     */
+    onIngest: z
+      .object({
+        enabled: z.boolean().default(true),
+        minSpacing: duration.prefault('1s'),
+        cpuShare: z.number().gt(0).max(1).default(0.25),
+      })
+      .strict()
+      .prefault({}),
     receivers: z.record(z.string(), receiverSchema).default({}),
     routes: z.array(routeSchema).prefault(DEFAULT_ROUTES),
     outbox: z

@@ -36,7 +36,7 @@ export interface TriggerOptions {
   readonly cpuShare: number;
 }
 
-export const DEFAULT_TRIGGER_OPTIONS: TriggerOptions = { minSpacingMs: 1000, cpuShare: 0.5 };
+export const DEFAULT_TRIGGER_OPTIONS: TriggerOptions = { minSpacingMs: 1000, cpuShare: 0.25 };
 
 interface TenantState {
   /** Rows visible since the last round, merged; matched against the rules at the next round. */
