@@ -61,7 +61,7 @@ export async function runPrometheusLatency(
   });
   await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
   const exporterPort = (exporter.address() as { port: number }).port;
-  const receiver = new Receiver('gateway');
+  const receiver = new Receiver('BenchGatewayFailures', 'gateway');
   await receiver.start();
   const [promPort, amPort] = [await freePort(), await freePort()];
   writeFileSync(

@@ -251,7 +251,7 @@ async function main(): Promise<void> {
   }
   if (alerts) {
     console.log(
-      `Alerts: \`shoplens serve\` as its own process with its defaults (refresh 1 s, tick 1 s); one rule (every: 10m, for: 0s) ` +
+      `Alerts: \`shoplens serve\` as its own process with its defaults (refresh 1 s, tick 1 s); one rule (every: 10m, for: 0s) beside the prebuilt pack, ` +
         `to a loopback webhook, route group_wait 0s; each crossing a batch of 6 failures and 1 success of a new gateway, ` +
         `resolved by 10 successes, 0.5–2 s apart, beside 200 api_request events/s the rule does not read ` +
         `(${alerts.backgroundEvents} sent, ${alerts.checksWithoutRules} checks evaluated nothing). ` +
