@@ -15,7 +15,7 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServerProcess } from './server-process.ts';
 import { fmt, percentile } from './stats.ts';
@@ -36,9 +36,13 @@ export interface AlertLatencyResult {
   readonly fromAck: number[];
   /** Evaluations of the rule by trigger, from /metrics, over the run. */
   readonly evaluations: { readonly batch: number; readonly schedule: number };
+  /** Mean seconds from an append's acknowledgement to its visibility, server-side, over the run. */
+  readonly meanVisibleSeconds: number;
   /** Visible-row checks that matched no rule (the background stream). */
   readonly checksWithoutRules: number;
   readonly backgroundEvents: number;
+  /** The machine's 1-minute load average at the start and at the end (others share it: read the figures with it). */
+  readonly loadAverage: readonly [number, number];
 }
 
 /** The issue's target: p95 from the crossing batch to the notification leaving Shoplens. */
@@ -192,6 +196,7 @@ export async function runAlertLatency(
       await new Promise((r) => setTimeout(r, 50));
     }
     const before = await server.metrics();
+    const loadAtStart = loadavg()[0] ?? 0;
     if (options.backgroundPerSec > 0) {
       const perBatch = Math.max(1, Math.round(options.backgroundPerSec / 5));
       background = (async () => {
@@ -240,6 +245,10 @@ export async function runAlertLatency(
       },
       checksWithoutRules: delta('shoplens_alert_batch_checks_total{outcome="none"}'),
       backgroundEvents,
+      meanVisibleSeconds:
+        delta('shoplens_ingest_visibility_seconds_sum') /
+        Math.max(1, delta('shoplens_ingest_visibility_seconds_count')),
+      loadAverage: [loadAtStart, loadavg()[0] ?? 0],
     };
   } finally {
     stopBackground = true;
@@ -283,6 +292,14 @@ export function alertLatencyRows(r: AlertLatencyResult): Row[] {
       fmt(PROMETHEUS_DEFAULT_REFERENCE_S),
       's',
       'scrape + 1m eval + 30s group_wait',
+      '',
+    ],
+    ['alerts: of which ack → visible (server, mean over all appends)', fmt(r.meanVisibleSeconds, 2), 's', '', ''],
+    [
+      'alerts: machine load average (1 min) at start / end',
+      `${r.loadAverage[0].toFixed(1)} / ${r.loadAverage[1].toFixed(1)}`,
+      '',
+      '',
       '',
     ],
     [

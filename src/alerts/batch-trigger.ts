@@ -4,9 +4,13 @@
  * A flood of batches cannot starve queries: batches arriving meanwhile are
  * merged per tenant, one round runs at a time (so at most one triggered
  * evaluation of a rule is in flight), a rule is evaluated by a batch at most
- * once per `minSpacingMs`, and after a round that took d ms the next waits
+ * once per `minSpacingMs`, and after a round that cost d ms the next waits
  * d × (1 / cpuShare − 1), so triggered work takes at most `cpuShare` of the
- * time. A pending alert also gets a round when its `for:` has elapsed, so it
+ * time. d is the CPU time the process spent during the round (its queries
+ * run on the engine's threads), at most the round's wall time: on a machine
+ * busy with other programs a round takes longer without costing more, and
+ * resting in proportion to its wall time would only delay alerts. The rest
+ * is at most MAX_REST_MS. A pending alert also gets a round when its `for:` has elapsed, so it
  * fires then rather than at the rule's next `every`.
  */
 import type { VisibleRows } from '../store/visible-rows.ts';
@@ -35,6 +39,9 @@ export interface TriggerOptions {
   /** Largest share of wall time triggered rounds may take (0 < share ≤ 1). */
   readonly cpuShare: number;
 }
+
+/** Longest rest between two rounds, ms. */
+const MAX_REST_MS = 5_000;
 
 export const DEFAULT_TRIGGER_OPTIONS: TriggerOptions = { minSpacingMs: 1000, cpuShare: 0.25 };
 
@@ -112,13 +119,16 @@ export class BatchTrigger {
         this.#timer = undefined;
         this.#timerAt = Infinity;
         const started = performance.now();
+        const cpuBefore = process.cpuUsage();
         this.#round = this.#runRound()
           .catch((err: unknown) =>
             this.#target.log?.('error', `triggered evaluation failed: ${(err as Error).message}`),
           )
           .finally(() => {
-            const took = performance.now() - started;
-            this.#restUntil = performance.now() + took * (1 / this.#options.cpuShare - 1);
+            const cpu = process.cpuUsage(cpuBefore);
+            const cost = Math.min(performance.now() - started, (cpu.user + cpu.system) / 1000);
+            const rest = Math.min(MAX_REST_MS, cost * (1 / this.#options.cpuShare - 1));
+            this.#restUntil = performance.now() + rest;
             this.#round = undefined;
             this.#rearm();
           });
