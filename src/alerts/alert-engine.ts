@@ -130,31 +130,31 @@ export class AlertEngine {
       const result = await evaluateRule(store, tenant, rule, this.#now(), queryTimeoutMs);
       observer?.onEvaluation?.(tenant, result, (performance.now() - started) / 1000, trigger);
       if (result.error) observer?.log?.('warn', `rule ${rule.id} failed: ${result.error}`, { tenant });
+      this.#lookAgainWhenPendingFires(tenant, rule, result);
       return result;
     });
   }
 
-  /**
-   * Batch-triggered evaluation of some rules of a tenant, then dispatch and
-   * delivery at once. Answers when a rule wants another look: the earliest
-   * `for:` of its pending alerts, if that comes before its next `every`.
-   */
-  async evaluateTriggered(tenant: string, rules: readonly CompiledRule[]): Promise<Map<string, number>> {
-    const again = new Map<string, number>();
+  /** A pending alert whose `for:` elapses before the rule's next `every` gets a triggered look then. */
+  #lookAgainWhenPendingFires(tenant: string, rule: CompiledRule, { state }: EvaluationResult): void {
+    if (!this.#trigger) return;
+    const scheduled = (state.lastEvaluatedMs ?? this.#now()) + rule.spec.every;
+    let first = Infinity;
+    for (const i of state.instances) {
+      if (i.status === 'pending') first = Math.min(first, i.activeSinceMs + rule.spec.for);
+    }
+    if (first < scheduled) this.#trigger.lookAgain(tenant, rule.id, first);
+  }
+
+  /** Batch-triggered evaluation of some rules of a tenant, then dispatch and delivery at once. */
+  async evaluateTriggered(tenant: string, rules: readonly CompiledRule[]): Promise<void> {
     let changed = false;
     for (const rule of rules) {
-      const { state, transitions } = await this.evaluate(tenant, rule, 'batch');
+      const { transitions } = await this.evaluate(tenant, rule, 'batch');
       if (transitions.length > 0) changed = true;
-      const scheduled = (state.lastEvaluatedMs ?? this.#now()) + rule.spec.every;
-      for (const i of state.instances) {
-        const fires = i.activeSinceMs + rule.spec.for;
-        if (i.status === 'pending' && fires < scheduled)
-          again.set(rule.id, Math.min(again.get(rule.id) ?? fires, fires));
-      }
     }
     // Nothing changed state: nothing new to dispatch (the tick still delivers retries and group waits).
     if (changed) await this.notify(tenant, await this.rules(tenant));
-    return again;
   }
 
   /** One pass: due rules, dispatch, delivery, for every tenant. */

@@ -22,12 +22,8 @@ export interface TriggerTarget {
   now(): number;
   tenants(): Promise<string[]>;
   rules(tenant: string): Promise<Map<string, CompiledRule>>;
-  /**
-   * Evaluates these rules of `tenant` (then dispatches and delivers);
-   * answers, per rule, when it wants another round (a pending alert's
-   * `for:` elapsing), epoch ms.
-   */
-  evaluateTriggered(tenant: string, rules: readonly CompiledRule[]): Promise<Map<string, number>>;
+  /** Evaluates these rules of `tenant`, then dispatches and delivers. */
+  evaluateTriggered(tenant: string, rules: readonly CompiledRule[]): Promise<void>;
   log?(level: 'warn' | 'error', message: string): void;
   /** Rows of `tenant` that became visible were checked against its rules: `matched` of them may change. */
   onChecked?(tenant: string, matched: number): void;
@@ -85,6 +81,14 @@ export class BatchTrigger {
       state.pending = mergeRows(state.pending, b);
     }
     this.#wake(0);
+  }
+
+  /** Evaluates rule `ruleId` of `tenant` again at `atMs` (epoch ms; a pending alert's `for:` elapses then). */
+  lookAgain(tenant: string, ruleId: string, atMs: number): void {
+    if (this.#stopped) return;
+    const state = this.#state(tenant);
+    state.owed.set(ruleId, Math.min(state.owed.get(ruleId) ?? Infinity, atMs));
+    this.#wake(Math.max(0, atMs - this.#target.now()));
   }
 
   /** Stops; waits for a round in progress. */
@@ -175,8 +179,7 @@ export class BatchTrigger {
       if (run.length === 0) continue;
       const started = this.#target.now();
       for (const rule of run) state.lastRun.set(rule.id, started);
-      const again = await this.#target.evaluateTriggered(tenant, run);
-      for (const [id, at] of again) state.owed.set(id, Math.min(state.owed.get(id) ?? Infinity, at));
+      await this.#target.evaluateTriggered(tenant, run);
     }
     // Forget what no longer limits anything (rules evaluated longer than the spacing ago).
     const spaced = this.#target.now() - this.#options.minSpacingMs;
