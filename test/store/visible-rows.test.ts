@@ -1,5 +1,5 @@
 /**
- * The visible-rows ledger reads tenants, event types, indices and times from
+ * The visible-rows ledger reads tenants, event types and times from
  * row-line bytes without parsing them: compared here with JSON.parse of the
  * same lines, on row lines made by toRowLine.
  */
@@ -22,22 +22,19 @@ function body(lines: readonly string[]): Buffer {
 }
 
 /** The same summary from parsed lines. */
-function expected(
-  lines: readonly string[],
-): Map<string, { rows: number; types: string[]; indices: string[]; from: number; to: number }> {
-  const out = new Map<string, { rows: number; types: Set<string>; indices: Set<string>; from: number; to: number }>();
+function expected(lines: readonly string[]): Map<string, { rows: number; types: string[]; from: number; to: number }> {
+  const out = new Map<string, { rows: number; types: Set<string>; from: number; to: number }>();
   for (const line of lines) {
     const r = JSON.parse(line) as Record<string, unknown>;
     const ts = Number(r['ts']) / 1000;
-    const t = out.get(r['tenant'] as string) ?? { rows: 0, types: new Set(), indices: new Set(), from: ts, to: ts };
+    const t = out.get(r['tenant'] as string) ?? { rows: 0, types: new Set(), from: ts, to: ts };
     t.rows++;
     t.types.add(typeof r['event_type'] === 'string' ? r['event_type'] : '');
-    t.indices.add(typeof r['index_name'] === 'string' ? r['index_name'] : '');
     t.from = Math.min(t.from, ts);
     t.to = Math.max(t.to, ts);
     out.set(r['tenant'] as string, t);
   }
-  return new Map([...out].map(([k, v]) => [k, { ...v, types: [...v.types].sort(), indices: [...v.indices].sort() }]));
+  return new Map([...out].map(([k, v]) => [k, { ...v, types: [...v.types].sort() }]));
 }
 
 function summary(batches: readonly VisibleRows[]) {
@@ -47,7 +44,6 @@ function summary(batches: readonly VisibleRows[]) {
       {
         rows: b.rows,
         types: [...(b.eventTypes ?? ['?'])].sort(),
-        indices: [...(b.indices ?? ['?'])].sort(),
         from: b.fromMs,
         to: b.toMs,
       },
@@ -56,7 +52,7 @@ function summary(batches: readonly VisibleRows[]) {
 }
 
 describe('visible rows ledger', () => {
-  it('reports per tenant the event types, indices and time range of the rows of the segments that became visible', () => {
+  it('reports per tenant the event types and time range of the rows of the segments that became visible', () => {
     const ledger = new VisibleRowsLedger();
     const heard: VisibleRows[][] = [];
     ledger.listen((b) => heard.push([...b]));
