@@ -11,6 +11,9 @@ import { runIngestShape, SHAPES, type EventShape, type ShapeResult } from './ing
 import { GENERATOR_BUSY_LIMIT, ingestRows } from './ingest-table.ts';
 import { ensureBuild } from './server-process.ts';
 import { runQueries, type QuerySizeResult } from './query.ts';
+import { alertLatencyRows, runAlertLatency, type AlertLatencyResult } from './alert-latency.ts';
+import { prometheusAvailable, runPrometheusLatency } from './prometheus-latency.ts';
+import { percentile } from './stats.ts';
 import { parseDuration } from '../src/util/duration.ts';
 import { fmt } from './stats.ts';
 
@@ -33,6 +36,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --runs N                timed runs per query, after 1 warm-up (default 5)
   --skip-ingest           skip the ingest benchmark
   --skip-query            skip the query benchmark
+  --crossings N           alert threshold crossings measured, crossing → webhook notification (default 20)
+  --prometheus-live       measure the Prometheus + Alertmanager default reference live (~5 min)
+  --skip-alerts           skip the alert latency benchmark
   -h, --help              show this help`;
 
 const QUERY_TARGET_MS = 300;
@@ -101,6 +107,9 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '5' },
       'skip-ingest': { type: 'boolean', default: false },
       'skip-query': { type: 'boolean', default: false },
+      crossings: { type: 'string', default: '20' },
+      'skip-alerts': { type: 'boolean', default: false },
+      'prometheus-live': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -176,6 +185,19 @@ async function main(): Promise<void> {
     }
   }
 
+  let alerts: AlertLatencyResult | undefined;
+  let prometheus: number[] | undefined;
+  if (!values['skip-alerts']) {
+    const compiled = values['from-source'] ? false : ensureBuild(log);
+    const crossings = Math.round(positive('crossings', values.crossings));
+    alerts = await runAlertLatency({ crossings, backgroundPerSec: 200, compiled }, log);
+    if (values['prometheus-live']) {
+      if (prometheusAvailable()) {
+        prometheus = await runPrometheusLatency({ crossings, spreadSeconds: 120 }, log);
+      } else log('alerts: --prometheus-live: /usr/bin/prometheus or prometheus-alertmanager is not installed');
+    }
+  }
+
   const table = new Table({
     head: ['metric', 'value', 'unit', 'target', 'meets target'],
     colAligns: ['left', 'right', 'left', 'left', 'left'],
@@ -203,6 +225,18 @@ async function main(): Promise<void> {
       }
     }
   }
+  if (alerts) table.push(...alertLatencyRows(alerts));
+  if (prometheus) {
+    for (const p of [50, 95]) {
+      table.push([
+        `alerts: Prometheus + Alertmanager defaults, measured, p${p} (${prometheus.length} crossings)`,
+        fmt(percentile(prometheus, p), 1),
+        's',
+        '',
+        '',
+      ]);
+    }
+  }
   console.log(`\nShoplens benchmark — ${machine}`);
   console.log(table.toString());
   if (ingest.length > 0) {
@@ -213,6 +247,15 @@ async function main(): Promise<void> {
         `files of ${fmt(first.fileEvents)} events (${ingest.map((r) => `${r.shape} ${fmt(r.fileBytes / r.fileEvents)} B/event`).join(', ')}). ` +
         `DuckDB loads: fresh database file each, CHECKPOINT included, best of ${values['duckdb-runs']}. ` +
         `CPU budget per event = cores × 1 s ÷ target events/s; the ratio by CPU compares µs per event, steadier than wall time when others share the machine. Visibility: a 1-event probe every 200 ms, polled every 50 ms.`,
+    );
+  }
+  if (alerts) {
+    console.log(
+      `Alerts: \`shoplens serve\` as its own process with its defaults (refresh 1 s, tick 1 s); one rule (every: 10m, for: 0s) beside the prebuilt pack, ` +
+        `to a loopback webhook, route group_wait 0s; each crossing a batch of 6 failures and 1 success of a new gateway, ` +
+        `resolved by 10 successes, 0.5–2 s apart, beside 200 api_request events/s, which the bench rule does not read and the pack's error and latency rules do ` +
+        `(${alerts.backgroundEvents} sent; ${alerts.checksWithoutRules} checks of visible rows evaluated nothing). ` +
+        `Prometheus + Alertmanager reference: scrape_interval 1m (30 s on average) + evaluation_interval 1m (30 s) + group_wait 30s = 90 s.`,
     );
   }
   if (queryResults.length > 0) {

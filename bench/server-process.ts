@@ -126,7 +126,12 @@ async function waitUntilUp(child: ChildProcess, url: string, stderr: () => strin
  * turns the per-tenant ingest rate limit off: 64 MB/s is below the
  * payment-event target).
  */
-export async function startServerProcess(env: Record<string, string>, compiled: boolean): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  compiled: boolean,
+  /** More `serve` arguments (the alert bench passes `--config <file>`). */
+  args: readonly string[] = [],
+): Promise<ServerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'shoplens-bench-serve-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -141,6 +146,7 @@ export async function startServerProcess(env: Record<string, string>, compiled: 
       String(port),
       '--data-dir',
       dataDir,
+      ...args,
     ],
     {
       cwd: dataDir, // no ./shoplens.yaml of whatever directory the bench runs in

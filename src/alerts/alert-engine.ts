@@ -1,22 +1,35 @@
 /**
  * The alerting loop inside the server: every tick, for every tenant, run the
  * rules that are due (each on its own `every`), dispatch notifications, and
- * deliver the outbox. Time comes from an injected clock so tests drive it.
- * Schedules are derived from the persisted `lastEvaluatedMs`, so a restart
+ * deliver the outbox. Besides, once started, the rules a newly visible batch
+ * can change are evaluated as soon as it is visible, and their notifications
+ * sent right after (batch-trigger.ts). Time comes from an injected clock so
+ * tests drive it. Schedules are derived from the persisted
+ * `lastEvaluatedMs` (which triggered evaluations update too), so a restart
  * continues where the last process stopped.
  */
 import type { Store } from '../store/store.ts';
 import type { AlertsConfig } from './alerts-config.ts';
 import { evaluateRule, type EvaluationResult } from './alert-evaluator.ts';
 import { KIND, type Notification, type RuleStateDoc } from './alert-model.ts';
+import { BatchTrigger, DEFAULT_TRIGGER_OPTIONS, type TriggerOptions } from './batch-trigger.ts';
 import { dispatch } from './dispatcher.ts';
 import { deliverOutbox, type DeliveryOutcome } from './outbox.ts';
 import { compileRule, RuleError, type CompiledRule, type RuleInput } from './rule.ts';
 import { formatProblem, loadRuleDirectory, type RuleFileProblem } from './rule-files.ts';
 
+/**
+ * Why a rule was evaluated: its `every` came (`schedule`), a visible batch
+ * could change it or its `for:` elapsed (`batch`), or a caller asked for it
+ * directly (`manual`).
+ */
+export type EvaluationTrigger = 'schedule' | 'batch' | 'manual';
+
 /** Hooks for metrics and logs (all optional). */
 export interface AlertEngineObserver {
-  onEvaluation?(tenant: string, result: EvaluationResult, seconds: number): void;
+  onEvaluation?(tenant: string, result: EvaluationResult, seconds: number, trigger: EvaluationTrigger): void;
+  /** Newly visible rows of `tenant` were checked against its rules; `matched` rules may change and were queued. */
+  onBatchChecked?(tenant: string, matched: number): void;
   onNotification?(notification: Notification): void;
   onDelivery?(outcome: DeliveryOutcome): void;
   onOutboxSize?(pending: number): void;
@@ -30,6 +43,8 @@ export interface AlertEngineOptions {
   readonly now?: () => number;
   readonly queryTimeoutMs?: number;
   readonly observer?: AlertEngineObserver;
+  /** Evaluation on visible batches (started with the engine); default from `config.onIngest`, `false` turns it off. */
+  readonly trigger?: TriggerOptions | false;
 }
 
 /** A rule stored through the API (`alert_rule` document body). */
@@ -45,6 +60,10 @@ export class AlertEngine {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = true;
+  #trigger: BatchTrigger | undefined;
+  #unlisten: (() => void) | undefined;
+  /** One evaluation of a rule at a time (`tenant\0rule`), and one dispatch + delivery per tenant. */
+  readonly #busy = new Map<string, Promise<unknown>>();
 
   constructor(options: AlertEngineOptions) {
     this.#options = options;
@@ -91,13 +110,51 @@ export class AlertEngine {
     return [...new Set([...config.tenants, ...more.flat()])];
   }
 
+  /** Runs `job` after the previous job of the same key has finished (a tick and a batch never race on a rule). */
+  #serially<T>(key: string, job: () => Promise<T>): Promise<T> {
+    const previous = this.#busy.get(key) ?? Promise.resolve();
+    const next = previous.then(job, job);
+    const settled = next.catch(() => undefined);
+    this.#busy.set(key, settled);
+    void settled.then(() => {
+      if (this.#busy.get(key) === settled) this.#busy.delete(key);
+    });
+    return next;
+  }
+
   /** Evaluates one rule now (also used by `rules test` and the API's "evaluate now"). */
-  async evaluate(tenant: string, rule: CompiledRule): Promise<EvaluationResult> {
-    const started = performance.now();
-    const result = await evaluateRule(this.#options.store, tenant, rule, this.#now(), this.#options.queryTimeoutMs);
-    this.#options.observer?.onEvaluation?.(tenant, result, (performance.now() - started) / 1000);
-    if (result.error) this.#options.observer?.log?.('warn', `rule ${rule.id} failed: ${result.error}`, { tenant });
-    return result;
+  evaluate(tenant: string, rule: CompiledRule, trigger: EvaluationTrigger = 'manual'): Promise<EvaluationResult> {
+    return this.#serially(`${tenant}\u0000${rule.id}`, async () => {
+      const started = performance.now();
+      const { store, queryTimeoutMs, observer } = this.#options;
+      const result = await evaluateRule(store, tenant, rule, this.#now(), queryTimeoutMs);
+      observer?.onEvaluation?.(tenant, result, (performance.now() - started) / 1000, trigger);
+      if (result.error) observer?.log?.('warn', `rule ${rule.id} failed: ${result.error}`, { tenant });
+      this.#lookAgainWhenPendingFires(tenant, rule, result);
+      return result;
+    });
+  }
+
+  /** A pending alert whose `for:` elapses before the rule's next `every` gets a triggered look then. */
+  #lookAgainWhenPendingFires(tenant: string, rule: CompiledRule, { state }: EvaluationResult): void {
+    if (!this.#trigger) return;
+    const scheduled = (state.lastEvaluatedMs ?? this.#now()) + rule.spec.every;
+    let first = Infinity;
+    for (const i of state.instances) {
+      if (i.status === 'pending') first = Math.min(first, i.activeSinceMs + rule.spec.for);
+    }
+    if (first < scheduled) this.#trigger.lookAgain(tenant, rule.id, first);
+  }
+
+  /** Batch-triggered evaluation of some rules of a tenant, then dispatch and delivery at once. */
+  async evaluateTriggered(tenant: string, rules: readonly CompiledRule[]): Promise<void> {
+    let changed = false;
+    for (const rule of rules) {
+      const { transitions } = await this.evaluate(tenant, rule, 'batch');
+      if (transitions.length > 0) changed = true;
+    }
+    // Nothing changed state: nothing new to dispatch (the tick still delivers retries and group waits).
+    if (changed) await this.notify(tenant, await this.rules(tenant));
   }
 
   /** One pass: due rules, dispatch, delivery, for every tenant. */
@@ -107,7 +164,7 @@ export class AlertEngine {
 
   /** One pass for one tenant. */
   async tickTenant(tenant: string): Promise<void> {
-    const { store, config, observer } = this.#options;
+    const { store } = this.#options;
     const rules = await this.rules(tenant);
     const states = new Map(
       (await store.documents.list<RuleStateDoc>(tenant, KIND.state, { limit: 10_000 })).map((d) => [d.id, d.body]),
@@ -116,23 +173,50 @@ export class AlertEngine {
       if (!rule.spec.enabled) continue;
       const last = states.get(rule.id)?.lastEvaluatedMs;
       if (last !== undefined && this.#now() < last + rule.spec.every) continue;
-      await this.evaluate(tenant, rule);
+      await this.evaluate(tenant, rule, 'schedule');
     }
-    const log = (m: string) => observer?.log?.('warn', m, { tenant });
-    for (const n of await dispatch({ store, config, log }, tenant, rules, this.#now())) observer?.onNotification?.(n);
-    for (const o of await deliverOutbox(store, config, tenant, this.#now(), this.#now)) {
-      observer?.onDelivery?.(o);
-      if (!o.ok) observer?.log?.('warn', `notification ${o.id} to ${o.receiver} failed: ${o.error}`, { tenant });
-    }
-    const pending = await store.documents.list(tenant, KIND.outbox, { limit: 10_000 });
-    observer?.onOutboxSize?.(pending.length);
+    await this.notify(tenant, rules);
   }
 
-  /** Starts ticking every `tickInterval` (the first tick after one interval). */
+  /** Dispatches what the tenant's alert states call for and delivers the outbox (one pass at a time per tenant). */
+  notify(tenant: string, rules: ReadonlyMap<string, CompiledRule>): Promise<void> {
+    return this.#serially(`${tenant}\u0000`, async () => {
+      const { store, config, observer } = this.#options;
+      const log = (m: string) => observer?.log?.('warn', m, { tenant });
+      for (const n of await dispatch({ store, config, log }, tenant, rules, this.#now())) observer?.onNotification?.(n);
+      for (const o of await deliverOutbox(store, config, tenant, this.#now(), this.#now)) {
+        observer?.onDelivery?.(o);
+        if (!o.ok) observer?.log?.('warn', `notification ${o.id} to ${o.receiver} failed: ${o.error}`, { tenant });
+      }
+      const pending = await store.documents.list(tenant, KIND.outbox, { limit: 10_000 });
+      observer?.onOutboxSize?.(pending.length);
+    });
+  }
+
+  /** Starts ticking every `tickInterval` (the first tick after one interval), and evaluating on visible batches. */
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
     this.#schedule();
+    const { store, config, observer } = this.#options;
+    const onIngest = config.onIngest ?? { enabled: true, ...DEFAULT_TRIGGER_OPTIONS };
+    const trigger =
+      this.#options.trigger ??
+      (onIngest.enabled ? { minSpacingMs: onIngest.minSpacing, cpuShare: onIngest.cpuShare } : false);
+    if (trigger === false || !store.onVisibleRows) return;
+    const batches = new BatchTrigger(
+      {
+        now: () => this.#now(),
+        tenants: () => this.tenants(),
+        rules: (tenant) => this.rules(tenant),
+        evaluateTriggered: (tenant, rules) => this.evaluateTriggered(tenant, rules),
+        log: (level, message) => observer?.log?.(level, message),
+        onChecked: (tenant, matched) => observer?.onBatchChecked?.(tenant, matched),
+      },
+      trigger,
+    );
+    this.#trigger = batches;
+    this.#unlisten = store.onVisibleRows((rows) => batches.add(rows));
   }
 
   #schedule(): void {
@@ -152,6 +236,10 @@ export class AlertEngine {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
+    this.#unlisten?.();
+    this.#unlisten = undefined;
+    await this.#trigger?.stop();
+    this.#trigger = undefined;
     await this.#running;
   }
 }

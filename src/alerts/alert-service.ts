@@ -24,8 +24,9 @@ export function createAlertEngine(
     queryTimeoutMs: config.query.timeout,
     ...(now ? { now } : {}),
     observer: {
-      onEvaluation(tenant, result, seconds) {
+      onEvaluation(tenant, result, seconds, trigger) {
         metrics.alertEvaluationSeconds.observe({ outcome: result.error ? 'error' : 'ok' }, seconds);
+        metrics.alertEvaluations.inc({ trigger });
         const key = `${tenant}/${result.rule}`;
         const severities = new Map<string, string>();
         for (const i of result.state.instances) if (i.status === 'firing') severities.set(i.fingerprint, key);
@@ -39,6 +40,9 @@ export function createAlertEngine(
             `alert ${t.rule} ${t.to}`,
           );
         }
+      },
+      onBatchChecked(_tenant, matched) {
+        metrics.alertBatchChecks.inc({ outcome: matched > 0 ? 'rules' : 'none' });
       },
       onDelivery(outcome) {
         metrics.alertNotifications.inc({

@@ -68,7 +68,8 @@ export const routeSchema = z
     receivers: z.array(z.string().min(1)).default([]),
     /** Labels that split notifications into groups (besides the receiver). */
     group_by: z.array(z.string()).default(['alertname']),
-    group_wait: duration.prefault('10s'),
+    /** How long the first alert of a new group waits for others of its group, to go out in one notification. */
+    group_wait: duration.prefault('1s'),
     group_interval: duration.prefault('1m'),
     repeat_interval: duration.prefault('4h'),
     /** Keep matching later routes after this one. */
@@ -111,6 +112,19 @@ export const alertsConfigSchema = z
     tenants: z.array(z.string().min(1)).default(['default']),
     /** Base URL of this Shoplens for links in notifications (default: http://<server.host>:<server.port>). */
     externalUrl: z.string().default(''),
+    /**
+     * Evaluation on ingest: the rules a newly visible batch can change run at once (at most once per
+     * `minSpacing` per rule, triggered rounds within `cpuShare` of the time); `enabled: false` leaves
+     * only the schedule.
+     */
+    onIngest: z
+      .object({
+        enabled: z.boolean().default(true),
+        minSpacing: duration.prefault('1s'),
+        cpuShare: z.number().gt(0).max(1).default(0.25),
+      })
+      .strict()
+      .prefault({}),
     /** Named receivers; `inapp` (the in-app inbox) is always there unless a receiver of that name is configured. */
     receivers: z
       .record(z.string(), receiverSchema)

@@ -40,6 +40,7 @@ import type {
   Store,
 } from './store.ts';
 import type { FunnelRequest, FunnelResult } from './sql/funnel-compiler.ts';
+import { VisibleRowsLedger, type VisibleRowsListener } from './visible-rows.ts';
 
 /** A segment filling fast enough to be full by this share of the refresh interval is left to fill. */
 const FILL_WAIT = 0.8;
@@ -88,6 +89,8 @@ export class LoggedStore implements Store {
   /** Recent load rate: bytes loaded and seconds spent loading, decayed per load. */
   #loadedBytes = 0;
   #loadSeconds = 0;
+  /** What each segment not yet visible holds, for who listens (the alert engine). */
+  readonly #visibleRows = new VisibleRowsLedger();
 
   constructor(
     inner: SegmentLoadingStore,
@@ -118,6 +121,11 @@ export class LoggedStore implements Store {
     return this.#inner.documents;
   }
 
+  /** Hears, per loaded segment, whose rows of which event types became visible (see visible-rows.ts). */
+  onVisibleRows(listener: VisibleRowsListener): () => void {
+    return this.#visibleRows.listen(listener);
+  }
+
   /** Bytes of the log not yet loaded. */
   get logBytes(): number {
     return this.#log?.bytes ?? 0;
@@ -140,6 +148,7 @@ export class LoggedStore implements Store {
           this.#loadSeconds = this.#loadSeconds * 0.7 + seconds;
           this.#observer.onLoaded?.(segment, seconds);
           this.#visible(segment.id);
+          this.#visibleRows.visible(segment.id);
           // The loader is free again: the rows that waited meanwhile go next, without waiting for a tick.
           setImmediate(() => this.#maybeSeal());
         },
@@ -209,7 +218,9 @@ export class LoggedStore implements Store {
   /** Appends rows already serialised (by an ingest worker) as they are. */
   async appendRows(record: LogRecord): Promise<void> {
     if (record.rows === 0) return;
-    this.#acked(await this.#requireLog().append(record));
+    const position = await this.#requireLog().append(record);
+    this.#acked(position);
+    this.#visibleRows.add(position.segment, record.body);
   }
 
   /** Seconds loading what the log holds would take at the recent rate (undefined before a load was measured). */
@@ -254,8 +265,10 @@ export class LoggedStore implements Store {
       const id = e.columns['event_id'];
       if (e.replaceExisting && typeof id === 'string') (replace ??= []).push(`${e.tenant}\u0000${id}`);
     }
-    const position = await log.append(recordOf(lines, replace));
+    const record = recordOf(lines, replace);
+    const position = await log.append(record);
     this.#acked(position);
+    this.#visibleRows.add(position.segment, record.body);
     if (replace) {
       for (const key of replace) this.#pendingIds.set(key, (this.#pendingIds.get(key) ?? 0) + 1);
       const list = this.#pendingIdsBySegment.get(position.segment);

@@ -7,6 +7,7 @@ import type { Query, TimeRange } from '../query/ir.ts';
 import type { DocumentStore } from './documents.ts';
 import type { FunnelRequest, FunnelResult } from './sql/funnel-compiler.ts';
 import type { LogRecord } from './segment-log.ts';
+import type { VisibleRowsListener } from './visible-rows.ts';
 
 /** Types of result columns, engine-neutral. */
 export type ResultType = 'timestamp' | 'string' | 'double' | 'integer' | 'boolean' | 'string[]' | 'json';
@@ -179,6 +180,11 @@ export interface Store {
    * work is spent on a request that would be refused.
    */
   admit?(): void;
+  /**
+   * Hears whose rows of which event types became visible, per loaded segment
+   * (stores with a log only); answers the function that stops it.
+   */
+  onVisibleRows?(listener: VisibleRowsListener): () => void;
   /** Sets who hears of ingest log writes and loads (stores with a log only). */
   observe?(observer: IngestLogObserver): void;
   /** Throws unless the store can take writes now (for /ready). */

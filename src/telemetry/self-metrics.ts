@@ -27,6 +27,8 @@ export class SelfMetrics {
   readonly minuteRollupLag: Gauge;
   readonly erasedEvents: Counter;
   readonly alertEvaluationSeconds: Histogram<'outcome'>;
+  readonly alertEvaluations: Counter<'trigger'>;
+  readonly alertBatchChecks: Counter<'outcome'>;
   readonly alertNotifications: Counter<'receiver_type' | 'outcome'>;
   readonly alertOutboxPending: Gauge;
   readonly alertsFiring: Gauge<'severity'>;
@@ -125,6 +127,18 @@ export class SelfMetrics {
       help: 'Time to evaluate one alert rule, by outcome (ok or error).',
       labelNames: ['outcome'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.alertEvaluations = new Counter({
+      name: 'shoplens_alert_evaluations_total',
+      help: "Alert rule evaluations, by trigger: schedule (the rule's every), batch (a visible batch could change it, or its for: elapsed), manual (asked for directly; the API's rule test only reads and is not counted).",
+      labelNames: ['trigger'],
+      registers,
+    });
+    this.alertBatchChecks = new Counter({
+      name: 'shoplens_alert_batch_checks_total',
+      help: 'Newly visible rows (per tenant, batches merged while a check waited) checked against the rules: outcome rules (some rule may change: evaluated) or none (no rule reads such rows).',
+      labelNames: ['outcome'],
       registers,
     });
     this.alertNotifications = new Counter({
