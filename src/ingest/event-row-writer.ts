@@ -103,6 +103,8 @@ export class EventRowWriter {
   #explicit: unknown;
   #lastTenant = '';
   #lastTenantJson = '""';
+  /** `event.type` of the last row line written ('' for none). */
+  lastEventType = '';
 
   constructor(redactor: Redactor, limits: RowWriterLimits) {
     this.#redactor = redactor;
@@ -167,6 +169,8 @@ export class EventRowWriter {
     if (ts > receivedUs + maxFutureSkewMs * 1000 || ts < receivedUs - maxPastAgeMs * 1000) throw BAIL;
     const dataClass = dataClassFor(cols[COL_EVENT_CATEGORY], cols[COL_EVENT_TYPE], this.#explicit, undefined);
     if (dataClass.startsWith('invalid:')) throw BAIL;
+    const eventType = cols[COL_EVENT_TYPE];
+    this.lastEventType = typeof eventType === 'string' ? eventType : '';
     const errorType = cols[COL_ERROR_TYPE];
     if (typeof errorType === 'string' && cols[COL_ERROR_FINGERPRINT] === undefined) {
       const message = cols[COL_ERROR_MESSAGE] ?? cols[COL_MESSAGE] ?? '';

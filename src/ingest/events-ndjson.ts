@@ -100,6 +100,8 @@ export interface PreparedEvents {
   readonly rejected: ItemRejection[];
   /** Redactions made while preparing, by kind (`card_number`: 2, ...). */
   readonly redactions: Record<string, number>;
+  /** Distinct `event.type` values of the rows ('' for none); null: more than 64. */
+  readonly eventTypes: readonly string[] | null;
 }
 
 /**
@@ -147,7 +149,7 @@ export function prepareEvents(
       add({ line: l.line }, value, !l.text.includes('\\'));
     }
   }
-  return { rows, rejected, redactions: normalizer.takeRedactionCounts() };
+  return { rows, rejected, redactions: normalizer.takeRedactionCounts(), eventTypes: normalizer.takeEventTypes() };
 }
 
 export async function ingestEvents(

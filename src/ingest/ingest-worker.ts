@@ -32,6 +32,7 @@ export type WorkerAnswer =
       readonly block?: { body: Uint8Array; rows: number; minTsUs: number; maxTsUs: number; crc: number };
       readonly rejected: unknown[];
       readonly redactions: Record<string, number>;
+      readonly eventTypes: readonly string[] | null;
       /** Time the worker spent on the task, s. */
       readonly seconds: number;
     }
@@ -103,6 +104,7 @@ if (port) {
           : {}),
         rejected: prepared.rejected,
         redactions: prepared.redactions,
+        eventTypes: prepared.eventTypes,
         seconds: (performance.now() - started) / 1000,
       };
     } catch (err) {

@@ -22,11 +22,15 @@ export interface IngestContext {
   readonly receivedAtMs: number;
 }
 
+/** More distinct event types than this in one request: not listed (see takeEventTypes). */
+const MAX_EVENT_TYPES = 64;
+
 export class Normalizer {
   readonly config: Config['ingest'];
   readonly redactor: Redactor;
   readonly #indexPatterns: { re: NamePattern; dataClass: DataClass }[];
   readonly #rowWriter: EventRowWriter;
+  #eventTypes: Set<string> | null = new Set();
 
   constructor(config: Config['ingest'], privacy: PrivacyConfig = DEFAULT_PRIVACY) {
     this.config = config;
@@ -82,9 +86,32 @@ export class Normalizer {
    */
   prepareRow(raw: unknown, ctx: IngestContext, noEscapes = false): RowLine | Rejection {
     const row = this.#rowWriter.write(raw, ctx.tenant, ctx.receivedAtMs, noEscapes);
-    if (row !== undefined) return row;
+    if (row !== undefined) {
+      this.#noteEventType(this.#rowWriter.lastEventType);
+      return row;
+    }
     const result = this.normalize(raw, ctx);
-    return result.ok ? toRowLine(result.record) : { code: result.code, message: result.message };
+    if (!result.ok) return { code: result.code, message: result.message };
+    const type = result.record.columns['event_type'];
+    this.#noteEventType(typeof type === 'string' ? type : '');
+    return toRowLine(result.record);
+  }
+
+  #noteEventType(type: string): void {
+    const types = this.#eventTypes;
+    if (types === null || types.has(type)) return;
+    types.add(type);
+    if (types.size > MAX_EVENT_TYPES) this.#eventTypes = null;
+  }
+
+  /**
+   * The distinct `event.type` values ('' for none) of the rows prepareRow made since the last call,
+   * or null when there were more than 64 (any may be among them).
+   */
+  takeEventTypes(): string[] | null {
+    const types = this.#eventTypes;
+    this.#eventTypes = new Set();
+    return types === null ? null : [...types];
   }
 
   /** Redactions made since the last call, by kind (for `shoplens_redactions_total`). */

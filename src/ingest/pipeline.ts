@@ -114,8 +114,8 @@ export class IngestPipeline {
   /** As prepareEvents, answering the accepted rows as one block ready for the ingest log. */
   prepareRows(body: Buffer, contentType: string | undefined, ctx: IngestContext): Promise<PreparedRows> {
     if (this.#workers) return this.#workers.runEncoded(body, contentType, ctx);
-    return this.prepareEvents(body, contentType, ctx).then(({ rows, rejected, redactions }) => ({
-      record: recordOf(rows as string[]),
+    return this.prepareEvents(body, contentType, ctx).then(({ rows, rejected, redactions, eventTypes }) => ({
+      record: { ...recordOf(rows as string[]), summary: { tenant: ctx.tenant, eventTypes } },
       rejected,
       redactions,
     }));

@@ -124,6 +124,7 @@ export class IngestWorkerPool {
           rows: answer.rows as RowLine[],
           rejected: answer.rejected as ItemRejection[],
           redactions: answer.redactions,
+          eventTypes: answer.eventTypes,
         });
       } else {
         const e = answer.error;
@@ -160,9 +161,9 @@ export class IngestWorkerPool {
 
   /** As run, answering the rows as one block ready for the ingest log. */
   async runEncoded(body: Buffer, contentType: string | undefined, ctx: IngestContext): Promise<PreparedRows> {
-    const { block, rejected, redactions } = await this.#run(body, contentType, ctx, true);
+    const { block, rejected, redactions, eventTypes } = await this.#run(body, contentType, ctx, true);
     if (!block) throw new Error('the ingest worker answered no block');
-    return { record: block, rejected, redactions };
+    return { record: { ...block, summary: { tenant: ctx.tenant, eventTypes } }, rejected, redactions };
   }
 
   #run(

@@ -220,7 +220,7 @@ export class LoggedStore implements Store {
     if (record.rows === 0) return;
     const position = await this.#requireLog().append(record);
     this.#acked(position);
-    this.#visibleRows.add(position.segment, record.body);
+    this.#visibleRows.add(position.segment, record);
   }
 
   /** Seconds loading what the log holds would take at the recent rate (undefined before a load was measured). */
@@ -268,7 +268,7 @@ export class LoggedStore implements Store {
     const record = recordOf(lines, replace);
     const position = await log.append(record);
     this.#acked(position);
-    this.#visibleRows.add(position.segment, record.body);
+    this.#visibleRows.add(position.segment, record);
     if (replace) {
       for (const key of replace) this.#pendingIds.set(key, (this.#pendingIds.get(key) ?? 0) + 1);
       const list = this.#pendingIdsBySegment.get(position.segment);

@@ -56,6 +56,12 @@ export interface LogRecord {
   readonly replace?: readonly string[];
   /** CRC-32 of `body`, when whoever built the record computed it already (an ingest worker). */
   readonly crc?: number;
+  /**
+   * What the rows are, when whoever built the record knew it (an ingest worker): all of one tenant,
+   * with these distinct `event.type` values ('' for none; null: too many to list). Else the body is
+   * read for it when someone listens (visible-rows.ts).
+   */
+  readonly summary?: { readonly tenant: string; readonly eventTypes: readonly string[] | null };
 }
 
 export interface SegmentLogOptions {

@@ -54,6 +54,7 @@ export function formerPrepareEvents(
 ): PreparedEvents {
   const rows: StoredEvent[] = [];
   const rejected: ItemRejection[] = [];
+  const types = new Set<string>();
   for (const item of readItems(body, contentType, normalizer.config.maxLineBytes)) {
     if (item.error) {
       rejected.push({ ...item.where, ...item.error });
@@ -61,10 +62,18 @@ export function formerPrepareEvents(
     }
     const result = normalizer.normalize(item.value, ctx);
     const label = 'line' in item.where ? `line ${item.where.line}` : `item ${item.where.index}`;
-    if (result.ok) rows.push(toRowLine(result.record));
-    else rejected.push({ ...item.where, code: result.code, message: `${label}: ${result.message}` });
+    if (result.ok) {
+      rows.push(toRowLine(result.record));
+      const type = result.record.columns['event_type'];
+      types.add(typeof type === 'string' ? type : '');
+    } else rejected.push({ ...item.where, code: result.code, message: `${label}: ${result.message}` });
   }
-  return { rows, rejected, redactions: normalizer.takeRedactionCounts() };
+  return {
+    rows,
+    rejected,
+    redactions: normalizer.takeRedactionCounts(),
+    eventTypes: types.size > 64 ? null : [...types],
+  };
 }
 
 /** The former chain for one parsed event: its row line, or its rejection. */

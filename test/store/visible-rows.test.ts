@@ -6,6 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { toRowLine, type EventRecord } from '../../src/schema/record.ts';
+import { loadConfig } from '../../src/config.ts';
+import { prepareEvents } from '../../src/ingest/events-ndjson.ts';
+import { Normalizer } from '../../src/ingest/normalizer.ts';
+import { recordOf, type LogRecord } from '../../src/store/segment-log.ts';
 import { VisibleRowsLedger, type VisibleRows } from '../../src/store/visible-rows.ts';
 
 function row(
@@ -17,8 +21,9 @@ function row(
   return toRowLine({ ts: tsMs * 1000, tenant, dataClass: 'app', columns, attributes });
 }
 
-function body(lines: readonly string[]): Buffer {
-  return Buffer.from(`${lines.join('\n')}\n`);
+/** A record of row lines as LoggedStore.appendEvents makes it: no summary, so its bytes are read. */
+function body(lines: readonly string[]): LogRecord {
+  return recordOf(lines);
 }
 
 /** The same summary from parsed lines. */
@@ -97,5 +102,35 @@ describe('visible rows ledger', () => {
     assert.equal(heard.find((b) => b.tenant === 'u')?.eventTypes, undefined);
     stop();
     assert.equal(ledger.active, false);
+  });
+
+  it("takes an ingest worker's summary of a request for what reading its rows would give", () => {
+    const config = loadConfig({ env: {}, flags: {} });
+    const normalizer = new Normalizer(config.ingest, config.privacy);
+    const now = Date.now();
+    const events = [
+      { '@timestamp': new Date(now - 5000).toISOString(), event: { type: 'payment_transaction' }, amount: 3 },
+      { '@timestamp': new Date(now - 4000).toISOString(), 'event.type': 'checkout' },
+      // Segment's shape goes through the normaliser's full chain: its type is noted there too.
+      { type: 'track', event: 'Order Completed', timestamp: new Date(now - 3000).toISOString() },
+      { '@timestamp': new Date(now - 2000).toISOString(), message: 'no type' },
+      { '@timestamp': new Date(now - 1000).toISOString(), event: { type: 'Page View' } },
+    ];
+    const ndjson = Buffer.from(events.map((e) => JSON.stringify(e)).join('\n'));
+    const prepared = prepareEvents(normalizer, ndjson, 'application/x-ndjson', { tenant: 'shop-z', receivedAtMs: now });
+    assert.equal(prepared.rows.length, events.length);
+    const plain = recordOf(prepared.rows as string[]);
+    const summarised: LogRecord = { ...plain, summary: { tenant: 'shop-z', eventTypes: prepared.eventTypes } };
+    const heard = (record: LogRecord) => {
+      const ledger = new VisibleRowsLedger();
+      const out: VisibleRows[] = [];
+      ledger.listen((b) => out.push(...b));
+      ledger.add(7, record);
+      ledger.visible(7);
+      return summary(out);
+    };
+    assert.deepEqual(heard(summarised), heard(plain));
+    assert.deepEqual(heard(summarised), expected(prepared.rows as string[]));
+    assert.equal(normalizer.takeEventTypes()?.length, 0, 'the types were taken with the request');
   });
 });
