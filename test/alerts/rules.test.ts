@@ -196,6 +196,15 @@ describe('rules API', () => {
         event: { type: 'error' },
         service: { name: 'spiky-service' },
       });
+    // 20 requests a window throughout: the errors' share of them rises from 5 % to 50 % as well.
+    const request = (tsMs: number) =>
+      JSON.stringify({
+        '@timestamp': new Date(tsMs).toISOString(),
+        event: { type: 'api_request' },
+        service: { name: 'spiky-service' },
+      });
+    for (let w = 0; w <= 12; w++)
+      for (let i = 0; i < 20; i++) lines.push(request(nowMs - 5 * 60_000 - w * 5 * 60_000 + 2000 + i * 1000));
     for (let w = 1; w <= 12; w++) lines.push(error(nowMs - 5 * 60_000 - w * 5 * 60_000 + 1000));
     for (let i = 0; i < 10; i++) lines.push(error(nowMs - 4 * 60_000 + i * 1000));
     const ingested = await post(`${server.url}/api/v1/events?refresh=wait_for`, lines.join('\n'));
@@ -207,6 +216,7 @@ describe('rules API', () => {
     assert.equal(sample.values['errors'], 10);
     // Median 1, MAD 0: the spread of a count is at least Poisson's √1 = 1, so z = (10 − 1) / 1.
     assert.equal(sample.values['errors_sigma'], 9);
+    assert.equal(sample.values['error_share'], 0.5);
     assert.equal(sample.active, true);
     const summary = renderTemplate(rule.spec.annotations['summary']!, {
       rule: rule.id,
@@ -215,6 +225,33 @@ describe('rules API', () => {
       values: sample.values,
     });
     assert.equal(summary, 'spiky-service: 10 errors in 5 minutes, 9 sigma above the last hour');
+  });
+
+  it('ErrorSpike stays quiet when traffic doubles and errors with it (a flash sale), not when errors alone rise', async () => {
+    const nowMs = Date.UTC(2025, 0, 8, 18, 0);
+    const at = (service: string, type: string, tsMs: number) =>
+      JSON.stringify({ '@timestamp': new Date(tsMs).toISOString(), event: { type }, service: { name: service } });
+    const lines: string[] = [];
+    /** `requests` requests and `errors` errors spread over the 5 minutes ending at `endMs`. */
+    const windowOf = (service: string, endMs: number, requests: number, errors: number) => {
+      for (let i = 0; i < requests; i++) lines.push(at(service, 'api_request', endMs - 299_000 + i * 1000));
+      for (let i = 0; i < errors; i++) lines.push(at(service, 'error', endMs - 298_500 + i * 1000));
+    };
+    for (let w = 1; w <= 12; w++) {
+      windowOf('sale-service', nowMs - w * 5 * 60_000, 100, 5);
+      windowOf('broken-service', nowMs - w * 5 * 60_000, 100, 5);
+    }
+    windowOf('sale-service', nowMs, 240, 12); // 2.4 times the traffic, the same 5 % of errors
+    windowOf('broken-service', nowMs, 100, 12); // the same traffic, 12 % errors
+    const ingested = await post(`${server.url}/api/v1/events?refresh=wait_for`, lines.join('\n'));
+    assert.equal(ingested.status, 200, JSON.stringify(ingested.json));
+    const rule = loadRuleDirectory('/nonexistent', true).rules.find((r) => r.id === 'ErrorSpike')!;
+    const reading = await readRule(server.server.context.store, 'default', rule, nowMs);
+    const of = (name: string) => reading.samples.find((x) => x.labels['service.name'] === name)!;
+    // Both have 12 errors against a median of 5: (12 - 5) / √5 = 3.13 sigma.
+    assert.ok(Math.abs((of('sale-service').values['errors_sigma'] as number) - 7 / Math.sqrt(5)) < 1e-9);
+    assert.equal(of('sale-service').active, false, JSON.stringify(of('sale-service').values));
+    assert.equal(of('broken-service').active, true, JSON.stringify(of('broken-service').values));
   });
 
   it('ErrorRateCritical stays quiet on 2 errors of 39 requests and fires on 6 of 39', async () => {
