@@ -13,6 +13,7 @@ import { ensureBuild } from './server-process.ts';
 import { runQueries, type QuerySizeResult } from './query.ts';
 import { parseDuration } from '../src/util/duration.ts';
 import { fmt } from './stats.ts';
+import { alertPackRows, runAlertPack, type AlertPackResult } from './alert-pack.ts';
 
 const USAGE = `Usage: npm run bench -- [options]
   --sizes 1m,10m          store sizes for the query benchmark (k/m suffixes; default 1m,10m)
@@ -33,6 +34,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --runs N                timed runs per query, after 1 warm-up (default 5)
   --skip-ingest           skip the ingest benchmark
   --skip-query            skip the query benchmark
+  --alert-density N       clean-week traffic scale of the alert-pack part (default 1: the demo's full traffic)
+  --alert-step DURATION   clean-week evaluation step, shop time (default 10m)
+  --alert-days N          clean days evaluated (default 7)
+  --skip-alerts           skip the alert-pack part (detection latency, false alerts per day)
   -h, --help              show this help`;
 
 const QUERY_TARGET_MS = 300;
@@ -51,12 +56,16 @@ function positive(name: string, text: string): number {
   return n;
 }
 
-function spreadOf(text: string): number {
+function durationOf(name: string, text: string): number {
   try {
     return parseDuration(text);
   } catch (err) {
-    throw new Error(`--spread: ${(err as Error).message}`, { cause: err });
+    throw new Error(`--${name}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+function spreadOf(text: string): number {
+  return durationOf('spread', text);
 }
 
 function sizeLabel(n: number): string {
@@ -101,6 +110,10 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '5' },
       'skip-ingest': { type: 'boolean', default: false },
       'skip-query': { type: 'boolean', default: false },
+      'alert-density': { type: 'string', default: '1' },
+      'alert-step': { type: 'string', default: '10m' },
+      'alert-days': { type: 'string', default: '7' },
+      'skip-alerts': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -176,6 +189,19 @@ async function main(): Promise<void> {
     }
   }
 
+  let alertPack: AlertPackResult | undefined;
+  if (!values['skip-alerts']) {
+    alertPack = await runAlertPack(
+      {
+        density: positive('alert-density', values['alert-density']),
+        stepMs: durationOf('alert-step', values['alert-step']),
+        days: Math.round(positive('alert-days', values['alert-days'])),
+      },
+      log,
+    );
+    log(`alert pack: ${alertPack.seconds.toFixed(0)} s`);
+  }
+
   const table = new Table({
     head: ['metric', 'value', 'unit', 'target', 'meets target'],
     colAligns: ['left', 'right', 'left', 'left', 'left'],
@@ -203,6 +229,7 @@ async function main(): Promise<void> {
       }
     }
   }
+  if (alertPack) table.push(...alertPackRows(alertPack));
   console.log(`\nShoplens benchmark — ${machine}`);
   console.log(table.toString());
   if (ingest.length > 0) {
