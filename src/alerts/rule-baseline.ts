@@ -109,7 +109,7 @@ export async function readBaselines(
 ): Promise<Map<string, GroupBaseline>> {
   const baseline = spec.baseline;
   const result = new Map<string, GroupBaseline>();
-  if (!baseline) return result;
+  if (!baseline || groups.length === 0) return result;
   let pending = [...groups];
   if (baseline.season !== undefined) {
     const minPeriods = baseline.min_periods ?? 1;
