@@ -2,8 +2,9 @@
  * The prebuilt rule pack on the demo shop (part of `npm run bench`, or alone:
  * `node --import tsx bench/alert-pack.ts`):
  * 1. Detection latency per incident: each of the seven incidents in its own
- *    tenant (24 h of history at 10 % of traffic, 2 h at full density, the
- *    incident 30 minutes from one hour in), the pack run on an injected clock
+ *    tenant (2 h of history at 10 % of traffic, 24 h for conversion-drop,
+ *    then 75 minutes at full density, the incident from one hour in, as
+ *    test/alerts/pack-demo.test.ts), the pack run on an injected clock
  *    in 5 s steps (each rule on its own `every`, `for`, group_wait 10 s, a real
  *    webhook receiver), from the incident's recorded start to the first
  *    notification of the rule that names it, shop time.
@@ -64,7 +65,7 @@ export interface AlertPackResult {
 }
 
 /** A fixed Wednesday afternoon (the incident starts at 14:00). */
-const INCIDENT_END = Date.UTC(2025, 9, 15, 15);
+const INCIDENT_END = Date.UTC(2025, 9, 15, 14, 15);
 
 export async function runAlertPack(options: AlertPackOptions, log: (line: string) => void): Promise<AlertPackResult> {
   const started = performance.now();
@@ -77,8 +78,9 @@ export async function runAlertPack(options: AlertPackOptions, log: (line: string
         endMs: INCIDENT_END,
         tenant: incident,
         incident,
-        fullHours: 2,
+        fullHours: 1.25,
         incidentMinutes: 30,
+        historyHours: incident === 'conversion-drop' ? 24 : 2,
       });
       const { fromMs } = scenario.incident!;
       const { rule, labels, targetMs } = DETECTION[incident];

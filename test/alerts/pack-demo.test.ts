@@ -4,8 +4,10 @@
  * detection target (issue 13: 90 s, conversion-drop 10 min, shop time from
  * the incident's recorded start to the first notification the dispatcher
  * sends to a real webhook receiver), and nothing fires before it. Every
- * scenario is its own tenant in one real store (24 h of thin history at 10 %
- * of traffic, then 2 h at full density with a 30-minute incident). The
+ * scenario is its own tenant in one real store (2 h of thin history at 10 %
+ * of traffic, 24 h for conversion-drop, whose baseline is the same hour
+ * yesterday; then 75 minutes at full density, the 30-minute incident from
+ * one hour in). The
  * engine runs the whole pack on an injected clock with `for`, group_wait and
  * each rule's `every` as in production: in 30 s steps over the 5 minutes
  * before the incident, then in 5 s steps (so a rule with `every: 15s` is
@@ -20,8 +22,8 @@ import { loadScenario, MINUTE_MS, type Scenario } from './demo-scenario.ts';
 import { firings, firstNotification, runPack } from './pack-run.ts';
 import { HttpRecorder } from './peers.ts';
 
-/** A fixed Wednesday afternoon, so every run sees the same simulated traffic. */
-const END = Date.UTC(2025, 9, 15, 15);
+/** A fixed Wednesday afternoon, so every run sees the same simulated traffic: the incidents start at 14:00. */
+const END = Date.UTC(2025, 9, 15, 14, 15);
 /** Evaluations do not line up with the incident's start (as in production). */
 const PHASE_MS = 7_000;
 
@@ -80,8 +82,10 @@ describe('the e-commerce rule pack on the demo shop', () => {
         endMs: END,
         tenant: incident,
         incident,
-        fullHours: 2,
+        fullHours: 1.25,
         incidentMinutes: 30,
+        // The baselines' same hour yesterday is what ConversionDrop needs; the others read an hour back at most.
+        historyHours: incident === 'conversion-drop' ? 24 : 2,
       });
       scenarios.set(incident, scenario);
       const { fromMs, toMs } = scenario.incident!;
