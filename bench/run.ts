@@ -16,6 +16,7 @@ import { prometheusAvailable, runPrometheusLatency } from './prometheus-latency.
 import { percentile } from './stats.ts';
 import { parseDuration } from '../src/util/duration.ts';
 import { fmt } from './stats.ts';
+import { alertPackRows, runAlertPack, type AlertPackResult } from './alert-pack.ts';
 
 const USAGE = `Usage: npm run bench -- [options]
   --sizes 1m,10m          store sizes for the query benchmark (k/m suffixes; default 1m,10m)
@@ -38,7 +39,11 @@ const USAGE = `Usage: npm run bench -- [options]
   --skip-query            skip the query benchmark
   --crossings N           alert threshold crossings measured, crossing → webhook notification (default 20)
   --prometheus-live       measure the Prometheus + Alertmanager default reference live (~5 min)
-  --skip-alerts           skip the alert latency benchmark
+  --alert-density N       clean-week traffic scale of the alert-pack part (default 1: the demo's full traffic)
+  --alert-step DURATION   clean-week evaluation step, shop time (default 10m)
+  --alert-days N          clean days evaluated (default 7)
+  --skip-alert-pack       skip the alert-pack part (detection latency, false alerts per day; ~16 min)
+  --skip-alerts           skip both alert parts
   -h, --help              show this help`;
 
 const QUERY_TARGET_MS = 300;
@@ -57,12 +62,16 @@ function positive(name: string, text: string): number {
   return n;
 }
 
-function spreadOf(text: string): number {
+function durationOf(name: string, text: string): number {
   try {
     return parseDuration(text);
   } catch (err) {
-    throw new Error(`--spread: ${(err as Error).message}`, { cause: err });
+    throw new Error(`--${name}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+function spreadOf(text: string): number {
+  return durationOf('spread', text);
 }
 
 function sizeLabel(n: number): string {
@@ -108,8 +117,12 @@ async function main(): Promise<void> {
       'skip-ingest': { type: 'boolean', default: false },
       'skip-query': { type: 'boolean', default: false },
       crossings: { type: 'string', default: '20' },
-      'skip-alerts': { type: 'boolean', default: false },
       'prometheus-live': { type: 'boolean', default: false },
+      'alert-density': { type: 'string', default: '1' },
+      'alert-step': { type: 'string', default: '10m' },
+      'alert-days': { type: 'string', default: '7' },
+      'skip-alert-pack': { type: 'boolean', default: false },
+      'skip-alerts': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -198,6 +211,19 @@ async function main(): Promise<void> {
     }
   }
 
+  let alertPack: AlertPackResult | undefined;
+  if (!values['skip-alerts'] && !values['skip-alert-pack']) {
+    alertPack = await runAlertPack(
+      {
+        density: positive('alert-density', values['alert-density']),
+        stepMs: durationOf('alert-step', values['alert-step']),
+        days: Math.round(positive('alert-days', values['alert-days'])),
+      },
+      log,
+    );
+    log(`alert pack: ${alertPack.seconds.toFixed(0)} s`);
+  }
+
   const table = new Table({
     head: ['metric', 'value', 'unit', 'target', 'meets target'],
     colAligns: ['left', 'right', 'left', 'left', 'left'],
@@ -237,6 +263,7 @@ async function main(): Promise<void> {
       ]);
     }
   }
+  if (alertPack) table.push(...alertPackRows(alertPack));
   console.log(`\nShoplens benchmark — ${machine}`);
   console.log(table.toString());
   if (ingest.length > 0) {

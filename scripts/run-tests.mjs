@@ -26,8 +26,11 @@ const fileTimeoutMs = (positive(process.env.SHOPLENS_TEST_FILE_TIMEOUT) ?? 15) *
  * runs after these, in name order).
  */
 const SLOW_FIRST = [
+  'test/alerts/pack-quiet.test.ts',
   'test/alerts/pack-demo.test.ts',
   'test/web/ui.e2e.test.ts',
+  'test/alerts/alerts-live.e2e.test.ts',
+  'test/store/ingest-log-crash.test.ts',
   'test/cli/import.test.ts',
   'test/demo/demo-e2e.test.ts',
   'test/privacy/fuzz.test.ts',

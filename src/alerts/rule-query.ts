@@ -10,6 +10,7 @@ import type { QueryResult, Store } from '../store/store.ts';
 import { evaluateExpr, type Values } from './expr-eval.ts';
 import type { CompiledRule } from './rule.ts';
 import { dataObject } from '../schema/data-object.ts';
+import { readBaselines } from './rule-baseline.ts';
 
 /** One alert instance's reading at an evaluation. */
 export interface Sample {
@@ -28,8 +29,6 @@ export interface RuleReading {
 }
 
 const BUCKET_KEY = '__bucket';
-/** Baseline ranges end on a 5-minute boundary, so their answers can be reused between evaluations. */
-const BASELINE_ALIGN_MS = 5 * 60_000;
 const CACHE_MAX = 500;
 /** Answers over past ranges (baselines, spike history): immutable once the range is over, so cached. */
 const pastAnswers = new Map<string, Promise<QueryResult>>();
@@ -45,8 +44,9 @@ function cachedPast(key: string, run: () => Promise<QueryResult>): Promise<Query
 }
 const COUNT_FNS = new Set(['count', 'countif', 'dc']);
 
-function statsStage(query: Query): Extract<Stage, { kind: 'stats' }> {
-  const stats = query.stages.find((s) => s.kind === 'stats');
+function statsStage(query: Query, which: 'first' | 'last' = 'first'): Extract<Stage, { kind: 'stats' }> {
+  const stats =
+    which === 'first' ? query.stages.find((s) => s.kind === 'stats') : query.stages.findLast((s) => s.kind === 'stats');
   if (!stats) throw new Error('the rule query has no stats stage');
   return stats;
 }
@@ -146,20 +146,28 @@ export async function readRule(
   }
 
   if (spec.baseline) {
-    const toMs = Math.floor((nowMs - spec.window) / BASELINE_ALIGN_MS) * BASELINE_ALIGN_MS;
-    const fromMs = toMs - spec.baseline.window;
-    const key = JSON.stringify([tenant, spec.query, spec.group_by, fromMs, toMs]);
-    const base = rowsAsValues(await cachedPast(key, () => run(rule.query, fromMs, toMs)));
-    const byKey = new Map(base.map((r) => [groupKeyOf(r, groupBy), r]));
+    const stats = statsStage(rule.query, 'last');
+    const countNames = new Set(stats.aggs.filter((a) => COUNT_FNS.has(a.fn)).map((a) => a.as));
+    const names = numericNames([...rows.values()], labelSet);
+    const baselines = await readBaselines(spec, nowMs, [...rows.keys()], names, {
+      runPast: async (fromMs, toMs) => {
+        const key = JSON.stringify([tenant, spec.query, spec.group_by, fromMs, toMs]);
+        return rowsAsValues(await cachedPast(key, () => run(rule.query, fromMs, toMs)));
+      },
+      groupKeyOf: (row) => groupKeyOf(row, groupBy),
+      countNames,
+      labelNames: labelSet,
+    });
     for (const [key, row] of rows) {
-      const previous = byKey.get(key);
-      for (const name of numericNames([row, ...(previous ? [previous] : [])], labelSet)) {
+      const found = baselines.get(key);
+      for (const name of names) {
         const now = row[name];
-        const then = previous?.[name];
-        row[`${name}_baseline`] = typeof then === 'number' ? then : null;
-        row[`${name}_change`] =
-          typeof now === 'number' && typeof then === 'number' && then !== 0 ? (now - then) / then : null;
+        const then = found?.values.get(name) ?? null;
+        row[`${name}_baseline`] = then;
+        row[`${name}_change`] = typeof now === 'number' && then !== null && then !== 0 ? (now - then) / then : null;
       }
+      row['baseline_basis'] = found?.basis ?? null;
+      row['baseline_periods'] = found?.periods ?? 0;
     }
   }
 

@@ -90,10 +90,36 @@ export const ruleSchema = z
     annotations: z.record(z.string(), z.string().max(MAX_RULE_TEXT)).default({}),
     /** Fields of the query's `stats ... by`: one alert instance per group. */
     group_by: z.array(z.string().min(1)).default([]),
-    /** Change against the previous period: `<value>_baseline` and `<value>_change` (a fraction) become usable. */
+    /**
+     * Change against what is usual: `<value>_baseline` and `<value>_change`
+     * (a fraction) become usable. Without `season`, the usual is the mean of
+     * the previous `window`. With `season: 7d`, it is the median of the same
+     * window at the same time of week over the last `periods` weeks that had
+     * data; with fewer than `min_periods` of them, the median of the same
+     * time of day over the last `days` days, and without any, the previous
+     * `window` (see rule-baseline.ts). `baseline_basis` (season, days or
+     * window) and `baseline_periods` say which was used.
+     */
     baseline: z
-      .object({ window: durationText.prefault('24h') })
+      .object({
+        window: durationText.prefault('24h'),
+        season: durationText.refine((ms) => ms >= 3_600_000, 'must be at least 1h').optional(),
+        periods: z.number().int().min(1).max(12).default(4),
+        min_periods: z.number().int().min(1).max(12).optional(),
+        days: z.number().int().min(0).max(14).default(7),
+        /**
+         * How long a stretch each seasonal period reads, centred on the same
+         * time (default: the rule's window). Wider is steadier for a ratio of
+         * two counts; keep the window for a value that depends on it (a share
+         * of sessions that had time to order).
+         */
+        width: durationText.optional(),
+      })
       .strict()
+      .refine((b) => (b.min_periods ?? 1) <= b.periods, {
+        message: 'min_periods must not be more than periods',
+        path: ['min_periods'],
+      })
       .optional(),
     /** Robust spike detection: `<value>_sigma` = (value − median) / (1.4826 · MAD) over trailing windows. */
     spike: z

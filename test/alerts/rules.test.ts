@@ -10,6 +10,7 @@ import { loadRuleDirectory, parseRuleFile } from '../../src/alerts/rule-files.ts
 import { readRule, robustSigma } from '../../src/alerts/rule-query.ts';
 import { FLAP_HOLD_MS, step, type AlertInstance, type Transition } from '../../src/alerts/state-machine.ts';
 import { renderTemplate } from '../../src/alerts/templates.ts';
+import { pipelineSink } from '../../src/cli/demo-sinks.ts';
 import { post, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const S = 1000;
@@ -195,6 +196,15 @@ describe('rules API', () => {
         event: { type: 'error' },
         service: { name: 'spiky-service' },
       });
+    // 20 requests a window throughout: the errors' share of them rises from 5 % to 50 % as well.
+    const request = (tsMs: number) =>
+      JSON.stringify({
+        '@timestamp': new Date(tsMs).toISOString(),
+        event: { type: 'api_request' },
+        service: { name: 'spiky-service' },
+      });
+    for (let w = 0; w <= 12; w++)
+      for (let i = 0; i < 20; i++) lines.push(request(nowMs - 5 * 60_000 - w * 5 * 60_000 + 2000 + i * 1000));
     for (let w = 1; w <= 12; w++) lines.push(error(nowMs - 5 * 60_000 - w * 5 * 60_000 + 1000));
     for (let i = 0; i < 10; i++) lines.push(error(nowMs - 4 * 60_000 + i * 1000));
     const ingested = await post(`${server.url}/api/v1/events?refresh=wait_for`, lines.join('\n'));
@@ -206,6 +216,7 @@ describe('rules API', () => {
     assert.equal(sample.values['errors'], 10);
     // Median 1, MAD 0: the spread of a count is at least Poisson's √1 = 1, so z = (10 − 1) / 1.
     assert.equal(sample.values['errors_sigma'], 9);
+    assert.equal(sample.values['error_share'], 0.5);
     assert.equal(sample.active, true);
     const summary = renderTemplate(rule.spec.annotations['summary']!, {
       rule: rule.id,
@@ -214,6 +225,33 @@ describe('rules API', () => {
       values: sample.values,
     });
     assert.equal(summary, 'spiky-service: 10 errors in 5 minutes, 9 sigma above the last hour');
+  });
+
+  it('ErrorSpike stays quiet when traffic doubles and errors with it (a flash sale), not when errors alone rise', async () => {
+    const nowMs = Date.UTC(2025, 0, 8, 18, 0);
+    const at = (service: string, type: string, tsMs: number) =>
+      JSON.stringify({ '@timestamp': new Date(tsMs).toISOString(), event: { type }, service: { name: service } });
+    const lines: string[] = [];
+    /** `requests` requests and `errors` errors spread over the 5 minutes ending at `endMs`. */
+    const windowOf = (service: string, endMs: number, requests: number, errors: number) => {
+      for (let i = 0; i < requests; i++) lines.push(at(service, 'api_request', endMs - 299_000 + i * 1000));
+      for (let i = 0; i < errors; i++) lines.push(at(service, 'error', endMs - 298_500 + i * 1000));
+    };
+    for (let w = 1; w <= 12; w++) {
+      windowOf('sale-service', nowMs - w * 5 * 60_000, 100, 5);
+      windowOf('broken-service', nowMs - w * 5 * 60_000, 100, 5);
+    }
+    windowOf('sale-service', nowMs, 240, 12); // 2.4 times the traffic, the same 5 % of errors
+    windowOf('broken-service', nowMs, 100, 12); // the same traffic, 12 % errors
+    const ingested = await post(`${server.url}/api/v1/events?refresh=wait_for`, lines.join('\n'));
+    assert.equal(ingested.status, 200, JSON.stringify(ingested.json));
+    const rule = loadRuleDirectory('/nonexistent', true).rules.find((r) => r.id === 'ErrorSpike')!;
+    const reading = await readRule(server.server.context.store, 'default', rule, nowMs);
+    const of = (name: string) => reading.samples.find((x) => x.labels['service.name'] === name)!;
+    // Both have 12 errors against a median of 5: (12 - 5) / √5 = 3.13 sigma.
+    assert.ok(Math.abs((of('sale-service').values['errors_sigma'] as number) - 7 / Math.sqrt(5)) < 1e-9);
+    assert.equal(of('sale-service').active, false, JSON.stringify(of('sale-service').values));
+    assert.equal(of('broken-service').active, true, JSON.stringify(of('broken-service').values));
   });
 
   it('ErrorRateCritical stays quiet on 2 errors of 39 requests and fires on 6 of 39', async () => {
@@ -287,5 +325,95 @@ describe('rules API', () => {
     assert.equal(tested.status, 200, JSON.stringify(tested.json));
     assert.equal(tested.json.firing, false);
     assert.equal(tested.json.samples[0].values.conversion_change, null);
+  });
+
+  describe('seasonal baselines', () => {
+    // Conversion (carts per visit) per 10 minutes, in a tenant of its own: what each test writes at which hour.
+    const rule = compileRule(
+      {
+        name: 'SeasonalConversion',
+        query:
+          'event.type:(visit or cart) | stats countif(event.type:cart) as carts, countif(event.type:visit) as visits by shop | eval conversion = carts / visits',
+        window: '10m',
+        condition: 'visits >= 10 and conversion_change < -0.2',
+        severity: 'P2',
+        group_by: ['shop'],
+        baseline: { season: '7d', periods: 4, min_periods: 2, days: 7 },
+      },
+      { kind: 'api' },
+    );
+    const nowMs = Date.UTC(2025, 1, 12, 3, 10); // a Wednesday, 03:10: night time
+    /** 20 visits and `carts` carts in the 10 minutes before `endMs`. */
+    const windowOf = (shop: string, endMs: number, carts: number): string[] =>
+      Array.from({ length: 20 + carts }, (_, i) =>
+        JSON.stringify({
+          '@timestamp': new Date(endMs - 9 * 60_000 + i * 1000).toISOString(),
+          event: { type: i < 20 ? 'visit' : 'cart' },
+          shop,
+        }),
+      );
+    async function reading(tenant: string, lines: string[]) {
+      const sink = pipelineSink(server.server.context.pipeline, tenant);
+      const result = await sink.send(lines.map((l) => JSON.parse(l) as Record<string, unknown>));
+      assert.equal(result.rejected, 0, result.firstRejection);
+      await sink.flush?.();
+      return (await readRule(server.server.context.store, tenant, rule, nowMs)).samples[0]!;
+    }
+
+    it('a young shop: night time against the same hour of the previous days, not against the whole day', async () => {
+      const lines: string[] = [];
+      // Three nights at 03:10 with 4 carts per 20 visits (20 %), and busy afternoons at 50 %.
+      for (let d = 1; d <= 3; d++) {
+        lines.push(...windowOf('young', nowMs - d * 86_400_000, 4));
+        lines.push(...windowOf('young', nowMs - d * 86_400_000 + 12 * 3_600_000, 10));
+      }
+      lines.push(...windowOf('young', nowMs, 4)); // tonight: 20 %, as every night
+      const sample = await reading('seasonal-young', lines);
+      assert.equal(sample.values['baseline_basis'], 'days');
+      assert.equal(sample.values['baseline_periods'], 3);
+      assert.equal(sample.values['conversion_baseline'], 0.2);
+      assert.equal(sample.values['conversion_change'], 0);
+      assert.equal(sample.active, false);
+      // The previous 24 h mean (whole-day, as the pack's old rule read it) says -44 %: the old false alarm.
+      const plain = compileRule({ ...rule.spec, name: 'Plain', baseline: { window: '24h' } } as never, { kind: 'api' });
+      const old = (await readRule(server.server.context.store, 'seasonal-young', plain, nowMs)).samples[0]!;
+      assert.equal(old.values['baseline_basis'], 'window');
+      assert.ok((old.values['conversion_change'] as number) < -0.2, JSON.stringify(old.values));
+      assert.equal(old.active, true);
+    });
+
+    it('with weeks of history: the median of the same hour of the same weekday, an odd week ignored', async () => {
+      const lines: string[] = [];
+      // Same hour on the last 3 Wednesdays: 20 %, 20 % and a sale night at 50 %; yesterday 5 %.
+      lines.push(...windowOf('old', nowMs - 7 * 86_400_000, 4));
+      lines.push(...windowOf('old', nowMs - 14 * 86_400_000, 10));
+      lines.push(...windowOf('old', nowMs - 21 * 86_400_000, 4));
+      lines.push(...windowOf('old', nowMs - 86_400_000, 1));
+      lines.push(...windowOf('old', nowMs, 2)); // tonight: 10 %, half the usual
+      const sample = await reading('seasonal-old', lines);
+      assert.equal(sample.values['baseline_basis'], 'season');
+      assert.equal(sample.values['baseline_periods'], 3);
+      assert.equal(sample.values['conversion_baseline'], 0.2);
+      assert.equal(sample.values['conversion_change'], -0.5);
+      assert.equal(sample.active, true);
+    });
+
+    it('no history at all: no baseline, not firing', async () => {
+      const sample = await reading('seasonal-new', windowOf('new', nowMs, 2));
+      assert.equal(sample.values['conversion_baseline'], null);
+      assert.equal(sample.values['conversion_change'], null);
+      assert.equal(sample.values['baseline_periods'], 0);
+      assert.equal(sample.active, false);
+    });
+
+    it('rejects min_periods above periods, naming the key', () => {
+      assert.throws(
+        () =>
+          compileRule({ ...rule.spec, baseline: { season: '7d', periods: 2, min_periods: 3 } } as never, {
+            kind: 'api',
+          }),
+        (err: RuleError) => err.path.join('.') === 'baseline.min_periods',
+      );
+    });
   });
 });
