@@ -5,7 +5,7 @@
  *    tenant (2 h of history at 10 % of traffic, 24 h for conversion-drop,
  *    then 75 minutes at full density, the incident from one hour in, as
  *    test/alerts/pack-demo.test.ts), the pack run on an injected clock
- *    in 5 s steps (each rule on its own `every`, `for`, group_wait 10 s, a real
+ *    in 5 s steps (each rule on its own `every`, `for`, group_wait 1 s, a real
  *    webhook receiver), from the incident's recorded start to the first
  *    notification of the rule that names it, shop time.
  * 2. False alerts on a clean week: Monday to Monday of clean traffic at

@@ -279,7 +279,7 @@ async function main(): Promise<void> {
   if (alerts) {
     console.log(
       `Alerts: \`shoplens serve\` as its own process with its defaults (refresh 1 s, tick 1 s); one rule (every: 10m, for: 0s) beside the prebuilt pack, ` +
-        `to a loopback webhook, route group_wait 0s; each crossing a batch of 6 failures and 1 success of a new gateway, ` +
+        `to a loopback webhook, route group_wait 1s (the default); each crossing a batch of 6 failures and 1 success of a new gateway, ` +
         `resolved by 10 successes, 0.5–2 s apart, beside 200 api_request events/s, which the bench rule does not read and the pack's error and latency rules do ` +
         `(${alerts.backgroundEvents} sent; ${alerts.checksWithoutRules} checks of visible rows evaluated nothing). ` +
         `Prometheus + Alertmanager reference: scrape_interval 1m (30 s on average) + evaluation_interval 1m (30 s) + group_wait 30s = 90 s.`,
