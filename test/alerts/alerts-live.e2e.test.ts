@@ -175,6 +175,18 @@ describe('live alerts in Chromium: badge, banner, toast, inbox', { skip: !BROWSE
     assert.equal(await documentMark(page), 42, 'the page was not reloaded');
     await shot(page, 'desktop-alerts-inbox-toast');
 
+    // A phone that has seen neither alert: one toast on its screen, the newest, and the other counted.
+    const fresh = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    try {
+      await fresh.goto(`${server.url}/dashboards`);
+      await fresh.locator('[data-testid=alert-toast]').first().waitFor({ timeout: 20_000 });
+      await fresh.getByRole('button', { name: /1 more firing/ }).waitFor();
+      assert.equal(await fresh.locator('[data-testid=alert-toast]').count(), 1, 'one toast at a time on a phone');
+      assert.match(await fresh.locator('[data-testid=alert-toast]').innerText(), /CheckoutDown/);
+    } finally {
+      await fresh.close();
+    }
+
     // At 390 px, an unread item's Acknowledge button is on the screen.
     await phone.goto(`${server.url}/alerts`);
     const unread = phone.locator('[data-testid=inbox-item]', { hasText: 'CheckoutDown' });

@@ -2,16 +2,20 @@
  * A toast for each P0/P1 alert that starts firing: shown once per alert
  * firing (rule + group + start time, remembered in localStorage, so neither
  * a reload nor another page shows it again), until dismissed. A toast whose
- * alert has resolved meanwhile says so. Silenced alerts get none.
+ * alert has resolved meanwhile says so. Silenced alerts get none. On a
+ * phone only the newest is shown (two covered a quarter of the screen and
+ * the buttons under them), with the count of the others.
  */
 import { useEffect, useState } from 'react';
 import { navigate, useLocation } from '../router.ts';
 import { useLiveAlerts, type LiveAlert } from '../live-alerts.ts';
+import { useNarrow } from '../use-narrow.ts';
 import '../alerts-live.css';
 
 const SEEN_STORAGE = 'shoplens.alertToastsSeen';
 const MAX_SEEN = 300;
 const MAX_SHOWN = 3;
+const MAX_SHOWN_NARROW = 1;
 const URGENT = new Set(['P0', 'P1']);
 
 const keyOf = (a: LiveAlert): string => `${a.fingerprint}|${a.startsAt}`;
@@ -41,6 +45,7 @@ export function AlertToasts() {
   const { snapshot } = useLiveAlerts();
   const { path } = useLocation();
   const [toasts, setToasts] = useState<LiveAlert[]>([]);
+  const maxShown = useNarrow() ? MAX_SHOWN_NARROW : MAX_SHOWN;
 
   useEffect(() => {
     if (!snapshot) return;
@@ -57,10 +62,10 @@ export function AlertToasts() {
   if (toasts.length === 0) return null;
   const firing = new Set((snapshot?.alerts ?? []).map(keyOf));
   const dismiss = (key: string) => setToasts((shown) => shown.filter((t) => keyOf(t) !== key));
-  const hidden = toasts.length - MAX_SHOWN;
+  const hidden = toasts.length - maxShown;
   return (
     <div className="alert-toasts" aria-live="assertive">
-      {toasts.slice(0, MAX_SHOWN).map((t) => {
+      {toasts.slice(0, maxShown).map((t) => {
         const resolved = !firing.has(keyOf(t));
         return (
           <div
@@ -114,7 +119,7 @@ export function AlertToasts() {
         <button
           type="button"
           className="alert-toast-more"
-          onClick={() => setToasts((shown) => shown.slice(0, MAX_SHOWN))}
+          onClick={() => setToasts((shown) => shown.slice(0, maxShown))}
         >
           {hidden} more firing: dismiss them
         </button>
