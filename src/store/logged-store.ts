@@ -255,17 +255,29 @@ export class LoggedStore implements Store {
     if (events.length === 0) return undefined;
     const lines: string[] = new Array<string>(events.length);
     let replace: string[] | undefined;
+    // Tenant and event types of records (not of row lines), for the visible-rows ledger, so that it need
+    // not read the rows again; undefined once a row line or a second tenant comes.
+    const first = events[0] as StoredEvent;
+    let summary: { tenant: string; types: Set<string> } | undefined =
+      this.#visibleRows.active && typeof first !== 'string' ? { tenant: first.tenant, types: new Set() } : undefined;
     for (let i = 0; i < events.length; i++) {
       const e = events[i] as StoredEvent;
       if (typeof e === 'string') {
         lines[i] = e;
+        summary = undefined;
         continue;
       }
       lines[i] = toRowLine(e);
       const id = e.columns['event_id'];
       if (e.replaceExisting && typeof id === 'string') (replace ??= []).push(`${e.tenant}\u0000${id}`);
+      if (summary && e.tenant !== summary.tenant) summary = undefined;
+      const type = e.columns['event_type'];
+      summary?.types.add(typeof type === 'string' ? type : '');
     }
-    const record = recordOf(lines, replace);
+    const record: LogRecord = {
+      ...recordOf(lines, replace),
+      ...(summary ? { summary: { tenant: summary.tenant, eventTypes: [...summary.types] } } : {}),
+    };
     const position = await log.append(record);
     this.#acked(position);
     this.#visibleRows.add(position.segment, record);

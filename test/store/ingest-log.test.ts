@@ -16,6 +16,7 @@ import { parseQuery } from '../../src/query/index.ts';
 import { toRowLine, type EventRecord } from '../../src/schema/record.ts';
 import { recordOf, SegmentLog, segmentIds } from '../../src/store/segment-log.ts';
 import type { Store } from '../../src/store/store.ts';
+import type { VisibleRows } from '../../src/store/visible-rows.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { testDataDir } from '../helpers/server.ts';
 
@@ -63,6 +64,29 @@ describe('the ingest log', () => {
     dirs.push(d);
     return d;
   };
+
+  it('tells who listens what became visible: records and row lines alike', async () => {
+    const { store } = await open(dir(), '1h');
+    try {
+      const heard: VisibleRows[] = [];
+      const stop = store.onVisibleRows?.((b) => heard.push(...b));
+      assert.ok(stop, 'the logged store takes listeners');
+      // Records of one tenant (the ledger takes their summary), then row lines (it reads them).
+      await store.appendEvents([
+        event('a', { event_type: 'checkout' }),
+        event('b', { event_type: 'page_view' }),
+        event('c'),
+      ]);
+      await store.appendEvents([toRowLine({ ...event('d', { event_type: 'refund' }), tenant: 'other' })]);
+      await store.refresh(true);
+      const byTenant = new Map(heard.map((b) => [b.tenant, { rows: b.rows, types: [...(b.eventTypes ?? [])].sort() }]));
+      assert.deepEqual(byTenant.get('default'), { rows: 3, types: ['', 'checkout', 'page_view'] });
+      assert.deepEqual(byTenant.get('other'), { rows: 1, types: ['refund'] });
+      stop();
+    } finally {
+      await store.close();
+    }
+  });
 
   it('acknowledges before the data is visible, and a refresh makes it visible', async () => {
     const dataDir = dir();
