@@ -13,7 +13,7 @@ import duckdb from '@duckdb/node-api';
 import { loadConfig } from '../src/config.ts';
 import { prepareEvents } from '../src/ingest/events-ndjson.ts';
 import { Normalizer } from '../src/ingest/normalizer.ts';
-import { jsonSourceSql } from '../src/store/duckdb/duckdb-batch-writer.ts';
+import { insertEventsSql, jsonSourceSql } from '../src/store/duckdb/duckdb-batch-writer.ts';
 import { toRowLine } from '../src/schema/record.ts';
 import { DUCKDB_MIGRATIONS } from '../src/store/duckdb/duckdb-migrations.ts';
 
@@ -38,12 +38,12 @@ export interface DuckDBLoadResult {
   readonly prepareUsPerEvent: number;
 }
 
-/** The store's `CREATE TABLE events (...)`, from its migrations. */
-function eventsTableSql(): string {
-  for (const m of DUCKDB_MIGRATIONS) {
-    for (const s of m.statements) if (/^\s*CREATE TABLE events \(/.test(s)) return s;
-  }
-  throw new Error('no CREATE TABLE events in the DuckDB migrations');
+/** The store's `CREATE TABLE events (...)` and the columns later migrations add to it. */
+function eventsTableSql(): string[] {
+  const statements = DUCKDB_MIGRATIONS.flatMap((m) => m.statements);
+  const create = statements.filter((s) => /^\s*CREATE TABLE events \(/.test(s));
+  if (create.length !== 1) throw new Error('no CREATE TABLE events in the DuckDB migrations');
+  return [...create, ...statements.filter((s) => /^\s*ALTER TABLE events ADD COLUMN /.test(s))];
 }
 
 /** DuckDB type of each typed column as read from a row line. */
@@ -141,8 +141,8 @@ export async function runDuckDBLoads(
     const rowsFile = join(dir, 'rows.ndjson');
     const prepared = prepareRowLines(file, rowsFile);
     if (prepared.events !== events) log(`duckdb: prepareEvents kept ${prepared.events} of ${events} events`);
-    const setup = [eventsTableSql()];
-    const insert = `INSERT INTO events ${rowLinesSourceSql(rowsFile)}`;
+    const setup = eventsTableSql();
+    const insert = insertEventsSql(rowLinesSourceSql(rowsFile));
     const insert1 = await best(runs, prepared.events, dir, 1, setup, insert);
     const insertDefault = await best(runs, prepared.events, dir, undefined, setup, insert);
     return {

@@ -291,13 +291,13 @@ function payRecord(): Slot['pay'] {
       order_id: null,
       channel: null,
       trace_id: null,
+      processor_response: null,
     },
     attributes: {
       'service.version': '2.1.5',
       'transaction.type': 'credit_card_payment',
       'transaction.merchant_id': 'merchant_12345',
       'payment.card_last_four': '1234',
-      'payment.processor_response': 'approved',
       'payment.3ds_status': 'authenticated',
       'customer.lifetime_value': 0,
       'order.total_amount': 0,
@@ -438,9 +438,9 @@ export class RecordFiller {
         c['order_id'] = `order_${i}`;
         c['channel'] = CHANNELS(r());
         c['trace_id'] = traceId;
+        c['processor_response'] = success ? 'approved' : pickOf(FAILURE_RESPONSES, r());
         const a = rec.attributes;
         a['transaction.type'] = `${method}_payment`;
-        a['payment.processor_response'] = success ? 'approved' : pickOf(FAILURE_RESPONSES, r());
         a['customer.lifetime_value'] = Math.round(r() * 1_000_000) / 100;
         a['order.total_amount'] = amount;
         a['order.item_count'] = 1 + ((r() * 8) | 0);

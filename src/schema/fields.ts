@@ -92,6 +92,10 @@ export const EVENT_FIELDS: readonly FieldDef[] = Object.freeze([
   f('error.fingerprint', 'error_fingerprint', 'keyword', 'Groups errors of one kind (computed at ingest).'),
   f('trace_id', 'trace_id', 'keyword', 'Distributed trace id.', ['trace.id', 'traceId']),
   f('span_id', 'span_id', 'keyword', 'Span id.', ['span.id', 'spanId']),
+  // Added by migration 7, so after the columns of the first table version.
+  f('payment.processor_response', 'processor_response', 'keyword', 'Gateway answer: approved, declined, timeout, ...', [
+    'processor_response',
+  ]),
 ]);
 
 /** Name of the JSON column that holds every field without a typed column. */

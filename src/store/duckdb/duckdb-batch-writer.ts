@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import duckdb from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
-import { EVENT_FIELDS } from '../../schema/fields.ts';
+import { ATTRIBUTES_COLUMN, EVENT_FIELDS } from '../../schema/fields.ts';
 import { fromRowLine, rowLineTimeUs, toRowLine, type EventRecord, type StoredEvent } from '../../schema/record.ts';
 import { sqlString } from './duckdb-driver.ts';
 import { addLateRollups, MINUTE_US, minutesOfEvents, rerollMinutes } from './duckdb-rollups.ts';
@@ -164,17 +164,17 @@ export function lastVersions(events: readonly StoredEvent[]): readonly StoredEve
 }
 
 /** Column-major DuckDB values for one chunk of events, in table column order. */
-function toColumns(events: readonly EventRecord[]): DuckDBValue[][] {
+function toColumns(events: readonly EventRecord[], names: readonly string[]): DuckDBValue[][] {
   const n = events.length;
   const columns: DuckDBValue[][] = [];
-  for (const field of EVENT_FIELDS) {
+  for (const name of names) {
     const col = new Array<DuckDBValue>(n);
-    const name = field.column;
     for (let i = 0; i < n; i++) {
       const e = events[i] as EventRecord;
       if (name === 'ts') col[i] = timestampValue(BigInt(Math.round(e.ts)));
       else if (name === 'tenant') col[i] = e.tenant;
       else if (name === 'data_class') col[i] = e.dataClass;
+      else if (name === ATTRIBUTES_COLUMN) col[i] = e.attributes ? JSON.stringify(e.attributes) : null;
       else {
         const v = e.columns[name];
         col[i] =
@@ -183,8 +183,22 @@ function toColumns(events: readonly EventRecord[]): DuckDBValue[][] {
     }
     columns.push(col);
   }
-  columns.push(events.map((e) => (e.attributes ? JSON.stringify(e.attributes) : null)));
   return columns;
+}
+
+/**
+ * The events table's columns in table order, as the store read them at open:
+ * columns that later migrations added come after `attributes`, so appends
+ * and inserts name them rather than count on EVENT_FIELDS' order.
+ */
+export interface EventsTableLayout {
+  readonly names: readonly string[];
+  readonly types: readonly DuckDBType[];
+}
+
+/** `INSERT INTO events` of a `jsonSourceSql` select, its columns named. */
+export function insertEventsSql(source: string): string {
+  return `INSERT INTO events (${[...EVENT_FIELDS.map((f) => f.column), ATTRIBUTES_COLUMN].join(', ')}) ${source}`;
 }
 
 /**
@@ -195,7 +209,7 @@ function toColumns(events: readonly EventRecord[]): DuckDBValue[][] {
 export async function writeBatch(
   c: DuckDBConnection,
   events: readonly StoredEvent[],
-  columnTypes: readonly DuckDBType[],
+  layout: EventsTableLayout,
   watermarkMs: number,
   staging: StagingFiles,
 ): Promise<void> {
@@ -203,7 +217,7 @@ export async function writeBatch(
     await inTransaction(c, events, watermarkMs, (e, lateFrom) => insertViaJson(c, e, lateFrom, staging));
   } catch (err) {
     if (!/Invalid Input Error|Malformed JSON|Conversion Error/i.test((err as Error).message)) throw err;
-    await inTransaction(c, events, watermarkMs, (e) => insertViaAppender(c, e, columnTypes));
+    await inTransaction(c, events, watermarkMs, (e) => insertViaAppender(c, e, layout));
   }
 }
 
@@ -264,7 +278,7 @@ async function insertViaJson(
   writeFileSync(path, lines.join('\n'), { mode: 0o600 });
   try {
     const source = jsonSourceSql(path);
-    await c.run(`INSERT INTO events ${source}`);
+    await c.run(insertEventsSql(source));
     if (lateFrom > 0) await addLateRollups(c, source, lateFrom);
     return lateFrom > 0;
   } finally {
@@ -280,15 +294,15 @@ async function insertViaJson(
 export async function insertViaAppender(
   c: DuckDBConnection,
   stored: readonly StoredEvent[],
-  columnTypes: readonly DuckDBType[],
+  layout: EventsTableLayout,
 ): Promise<boolean> {
   const events = stored.map((e) => (typeof e === 'string' ? fromRowLine(e) : e));
   const appender = await c.createAppender('events');
   try {
     for (let offset = 0; offset < events.length; offset += CHUNK_ROWS) {
       const slice = events.slice(offset, offset + CHUNK_ROWS);
-      const chunk = DuckDBDataChunk.create([...columnTypes], slice.length);
-      chunk.setColumns(toColumns(slice));
+      const chunk = DuckDBDataChunk.create([...layout.types], slice.length);
+      chunk.setColumns(toColumns(slice, layout.names));
       appender.appendDataChunk(chunk);
     }
     appender.flushSync();

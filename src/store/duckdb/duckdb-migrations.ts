@@ -167,4 +167,15 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = [
       'CREATE TABLE ingest_log_state (id INTEGER PRIMARY KEY, loaded_segment BIGINT NOT NULL)',
     ],
   },
+  {
+    version: 7,
+    name: 'payment processor response column',
+    statements: [
+      // The payment rules of the alert pack split failures by the gateway's answer at every
+      // evaluation: read from the attributes JSON, that parsed every payment event of the window.
+      'ALTER TABLE events ADD COLUMN processor_response VARCHAR',
+      `UPDATE events SET processor_response = json_extract_string(attributes, '$."payment.processor_response"')
+        WHERE attributes IS NOT NULL AND json_exists(attributes, '$."payment.processor_response"')`,
+    ],
+  },
 ];

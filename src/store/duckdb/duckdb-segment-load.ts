@@ -19,15 +19,23 @@
  * one thread too (LoadThreads).
  */
 import { unlinkSync, writeFileSync } from 'node:fs';
-import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { rowLineTimeUs } from '../../schema/record.ts';
 import type { SegmentInfo } from '../segment-log.ts';
 import { replacedRows, segmentRows } from '../segment-rows.ts';
-import { deleteIds, insertViaAppender, jsonSourceSql, LIVE_FILES, type StagingFiles } from './duckdb-batch-writer.ts';
+import {
+  deleteIds,
+  insertEventsSql,
+  insertViaAppender,
+  jsonSourceSql,
+  LIVE_FILES,
+  type EventsTableLayout,
+  type StagingFiles,
+} from './duckdb-batch-writer.ts';
 import { addLateRollups, MINUTE_US, rerollMinutes } from './duckdb-rollups.ts';
 
 export interface SegmentLoadContext {
-  readonly columnTypes: readonly DuckDBType[];
+  readonly layout: EventsTableLayout;
   /** The minute rollups' watermark, epoch ms (0: none yet). */
   readonly watermarkMs: number;
   readonly staging: StagingFiles;
@@ -131,7 +139,7 @@ export async function loadSegment(c: DuckDBConnection, segment: SegmentInfo, ctx
       if (!JSON_REFUSED.test((err as Error).message)) throw err;
       await inTransaction(c, segment, ctx, async (from) => {
         const rows = from === segment.path ? segmentRows(segment.path) : replacedRows(segment.path).rows;
-        await insertViaAppender(c, rows, ctx.columnTypes);
+        await insertViaAppender(c, rows, ctx.layout);
         return false;
       });
     }
@@ -215,7 +223,7 @@ async function insertFile(
   ctx: SegmentLoadContext,
 ): Promise<boolean> {
   const source = `${jsonSourceSql(from)} WHERE ts IS NOT NULL`;
-  await c.run(`INSERT INTO events ${source}`);
+  await c.run(insertEventsSql(source));
   const watermarkUs = ctx.watermarkMs * 1000;
   if (watermarkUs > 0 && segment.minTsUs < watermarkUs && segment.replace.size === 0) {
     const minutes = lateMinutes(segment, watermarkUs);

@@ -7,7 +7,7 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import duckdb from '@duckdb/node-api';
-import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import { AppError } from '../../errors.ts';
 import { EVENT_FIELDS } from '../../schema/fields.ts';
 import type { StoredEvent } from '../../schema/record.ts';
@@ -39,7 +39,7 @@ import {
 import { DuckDBDocumentStore } from './duckdb-documents.ts';
 import { deleteExpired, eraseCustomer, exportCustomerSql, rolledUntilMs } from './duckdb-maintenance.ts';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.ts';
-import { lastVersions, StagingFiles, writeBatch } from './duckdb-batch-writer.ts';
+import { lastVersions, StagingFiles, writeBatch, type EventsTableLayout } from './duckdb-batch-writer.ts';
 import { firstEventMinuteMs, minuteWatermarkMs, rollUpMinutes } from './duckdb-rollups.ts';
 import { trimBufferPool } from './duckdb-memory.ts';
 import { loadedSegment, loadSegment, LoadThreads } from './duckdb-segment-load.ts';
@@ -91,7 +91,7 @@ export class DuckDBStore implements SegmentLoadingStore {
     },
     (fn) => this.#read(fn),
   );
-  #columnTypes: DuckDBType[] = [];
+  #layout: EventsTableLayout = { names: [], types: [] };
   readonly #staging: StagingFiles;
   /** Raw events before this instant (epoch ms) have been rolled up (for some data class). */
   #rolledUntilMs = 0;
@@ -152,7 +152,7 @@ export class DuckDBStore implements SegmentLoadingStore {
     }
     await this.#migrate(this.#writer);
     const probe = await this.#writer.runAndReadAll('SELECT * FROM events LIMIT 0');
-    this.#columnTypes = probe.columnTypes();
+    this.#layout = { names: probe.columnNames(), types: probe.columnTypes() };
     this.#readers = await ConnectionPool.create(this.#instance, this.#options.readers ?? 4);
     this.#documentWriter = await this.#instance.connect();
     this.#rolledUntilMs = await rolledUntilMs(this.#writer);
@@ -195,7 +195,7 @@ export class DuckDBStore implements SegmentLoadingStore {
     const events = lastVersions(batch);
     if (events.length === 0) return;
     try {
-      await writeBatch(this.#connection(), events, this.#columnTypes, this.#minutesUntilMs, this.#staging);
+      await writeBatch(this.#connection(), events, this.#layout, this.#minutesUntilMs, this.#staging);
     } catch (err) {
       throw new AppError(
         503,
@@ -216,7 +216,7 @@ export class DuckDBStore implements SegmentLoadingStore {
         const c = this.#connection();
         await this.#loadThreads.narrow(c);
         await loadSegment(c, segment, {
-          columnTypes: this.#columnTypes,
+          layout: this.#layout,
           watermarkMs: this.#minutesUntilMs,
           staging: this.#staging,
         });
