@@ -249,29 +249,39 @@ export function compileErrorImpact(d: SqlDialect, request: ErrorGroupsRequest): 
   const err = errorRows(d, params, request, [q('session_id'), q('order_id'), q('trace_id')]);
   const ts = q('ts');
   const key = `coalesce(${q('session_id')}, ${q('order_id')}, ${q('trace_id')})`;
-  const commerce =
-    `SELECT ${key} AS attempt, ${q('session_id')}, ${q('order_id')}, ${q('trace_id')}, ${q('event_type')}, ` +
-    `${q('event_outcome')}, ${q('amount')}, ${q('currency')}, ${q('attributes')} FROM ${q(EVENTS_TABLE)} ` +
-    `WHERE ${q('tenant')} = ${params.add(request.tenant, 'string')} ` +
+  const commerceWhere =
+    `${q('tenant')} = ${params.add(request.tenant, 'string')} ` +
     `AND ${ts} >= ${params.add(request.range.fromMs * 1000, 'timestamp')} ` +
     `AND ${ts} < ${params.add(request.range.toMs * 1000, 'timestamp')} ` +
     `AND ${q('event_type')} IN (${inList(d, params, COMMERCE_EVENT_TYPES)}) AND ${key} IS NOT NULL`;
-  const link = (column: string) =>
-    `SELECT DISTINCT err.g, c.attempt FROM err JOIN c ON err.${q(column)} = c.${q(column)}`;
-  const cartValue = d.attrDouble(params.add(d.attributePath(CART_VALUE_FIELD), 'string'));
   const completed =
     `${q('event_type')} IN (${inList(d, params, ['order_completed', 'payment_completed'])}) OR ` +
     `(${q('event_type')} = ${params.add('payment_transaction', 'string')} AND ${q('event_outcome')} = ${params.add('success', 'string')})`;
   const checkout = `${q('event_type')} IN (${inList(d, params, CHECKOUT_EVENT_TYPES)})`;
+  // The attempts that did not complete, first: only their events are joined to the errors (distinct keys
+  // of each kind), and only their carts' values are read from the attributes.
+  const link = (column: string) =>
+    `SELECT DISTINCT e.g, o.attempt FROM (SELECT DISTINCT g, ${q(column)} FROM err WHERE ${q(column)} IS NOT NULL) AS e ` +
+    `JOIN open_c AS o ON e.${q(column)} = o.${q(column)}`;
+  const cartValue = d.attrDouble(params.add(d.attributePath(CART_VALUE_FIELD), 'string'));
   const sql =
-    `WITH err AS (${err}), c AS (${commerce}), ` +
+    `WITH err AS (${err}), ` +
+    `c AS (SELECT ${key} AS attempt, ${q('session_id')}, ${q('order_id')}, ${q('trace_id')}, ${q('event_type')}, ` +
+    `${q('event_outcome')}, ${q('amount')}, ${q('currency')} FROM ${q(EVENTS_TABLE)} WHERE ${commerceWhere}), ` +
+    `agg AS (SELECT attempt, ${d.countIf(completed)} > 0 AS completed, ${d.countIf(checkout)} > 0 AS checkout, ` +
+    `max(${q('amount')}) AS amount, coalesce(max(${q('currency')}), '') AS currency FROM c GROUP BY attempt), ` +
+    `open_c AS (SELECT c.attempt, c.${q('session_id')}, c.${q('order_id')}, c.${q('trace_id')} FROM c ` +
+    `JOIN agg ON agg.attempt = c.attempt WHERE NOT agg.completed), ` +
     `links AS (${link('session_id')} UNION ${link('order_id')} UNION ${link('trace_id')}), ` +
-    `attempts AS (SELECT attempt, max(coalesce(${q('amount')}, ${cartValue})) AS value, ` +
-    `coalesce(max(${q('currency')}), '') AS currency, ${d.countIf(completed)} > 0 AS completed, ` +
-    `${d.countIf(checkout)} > 0 AS checkout FROM c WHERE attempt IN (SELECT attempt FROM links) GROUP BY attempt) ` +
+    `carts AS (SELECT ${key} AS attempt, max(${cartValue}) AS cart FROM ${q(EVENTS_TABLE)} WHERE ${commerceWhere} ` +
+    `AND ${q('amount')} IS NULL AND ${key} IN (SELECT attempt FROM links) GROUP BY 1), ` +
+    `valued AS (SELECT agg.attempt, agg.checkout, agg.currency, ` +
+    `CASE WHEN carts.cart IS NULL THEN agg.amount WHEN agg.amount IS NULL THEN carts.cart ` +
+    `WHEN agg.amount > carts.cart THEN agg.amount ELSE carts.cart END AS value ` +
+    `FROM agg LEFT JOIN carts ON carts.attempt = agg.attempt WHERE NOT agg.completed) ` +
     `SELECT links.g, a.currency, ${d.countIf('a.checkout')} AS failed_checkouts, ` +
     `${d.countIf('a.value IS NOT NULL')} AS valued, sum(a.value) AS amount ` +
-    `FROM links JOIN attempts AS a ON a.attempt = links.attempt WHERE NOT a.completed GROUP BY links.g, a.currency`;
+    `FROM links JOIN valued AS a ON a.attempt = links.attempt GROUP BY links.g, a.currency`;
   return { sql, params: params.params };
 }
 
