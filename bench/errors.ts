@@ -81,7 +81,11 @@ async function drive(
   let next = 0;
   await Promise.all(
     Array.from({ length: connections }, async () => {
-      while (performance.now() < until) events += await send(next++);
+      while (performance.now() < until) {
+        // Not `events += await …`: that reads `events` before the await and loses the other loops' counts.
+        const n = await send(next++);
+        events += n;
+      }
     }),
   );
   return { events, seconds: (performance.now() - started) / 1000 };
