@@ -222,14 +222,18 @@ export class ErrorGroupService {
     if (request.filter && request.filter.kind !== 'all') filters.push(request.filter);
     const filter: Filter | undefined =
       filters.length === 0 ? undefined : filters.length === 1 ? filters[0] : { kind: 'and', items: filters };
-    const result = await this.#store.errorGroups({
-      tenant,
-      range,
-      merges,
-      impact: true,
-      timeoutMs: this.#timeoutMs,
-      ...(filter ? { filter } : {}),
-    });
+    // The trend of every group, beside the figures (not after them): the two scans share the cores.
+    const [result, trends] = await Promise.all([
+      this.#store.errorGroups({
+        tenant,
+        range,
+        merges,
+        impact: true,
+        timeoutMs: this.#timeoutMs,
+        ...(filter ? { filter } : {}),
+      }),
+      this.#trends(tenant, range, filter, merges),
+    ]);
     const advanced = await this.#advanceStates(tenant, result.groups, states, merges);
     const impact = new Map(result.impact.map((i) => [i.group, i]));
     const status = request.status ?? 'unresolved';
@@ -241,12 +245,6 @@ export class ErrorGroupService {
     const offset = Math.max(0, request.offset ?? 0);
     const page = views.slice(offset, offset + Math.max(1, Math.min(request.limit ?? 25, 500)));
     const firstSeen = await this.#firstSeenOf(
-      tenant,
-      range,
-      page.map((v) => v.stats),
-      merges,
-    );
-    const trends = await this.#trends(
       tenant,
       range,
       page.map((v) => v.stats),
@@ -337,21 +335,20 @@ export class ErrorGroupService {
     return new Map(groups.map((g) => [g.group, known.get(g.group) ?? g.firstSeenMs]));
   }
 
-  /** Events per hour (per day beyond two weeks) of these groups over the range. */
+  /** Events per hour (per day beyond two weeks) of each group of the error events matching `filter`. */
   async #trends(
     tenant: string,
     range: TimeRange,
-    groups: readonly ErrorGroupStats[],
+    filter: Filter | undefined,
     merges: ReadonlyMap<string, string>,
   ): Promise<Map<string, { bucketMs: number; fromMs: number; counts: number[] }>> {
     const out = new Map<string, { bucketMs: number; fromMs: number; counts: number[] }>();
-    const fingerprints = groups.flatMap((g) => g.fingerprints);
-    if (fingerprints.length === 0) return out;
     const bucketMs = range.toMs - range.fromMs > 14 * DAY_MS ? DAY_MS : HOUR_MS;
     const fromMs = Math.floor(range.fromMs / bucketMs) * bucketMs;
     const buckets = Math.ceil((range.toMs - fromMs) / bucketMs);
+    const errors: Filter = { kind: 'exists', field: 'error.fingerprint' };
     const query: Query = {
-      filter: anyOf('error.fingerprint', fingerprints),
+      filter: filter ? { kind: 'and', items: [errors, filter] } : errors,
       stages: [
         {
           kind: 'stats',
@@ -364,12 +361,12 @@ export class ErrorGroupService {
       ],
     };
     const result = await this.#store.query({ query, range, tenant, timeoutMs: this.#timeoutMs });
-    for (const g of groups) out.set(g.group, { bucketMs, fromMs, counts: new Array<number>(buckets).fill(0) });
     for (const [fp, t, n] of result.rows) {
       const group = merges.get(String(fp)) ?? String(fp);
-      const trend = out.get(group);
+      let trend = out.get(group);
+      if (!trend) out.set(group, (trend = { bucketMs, fromMs, counts: new Array<number>(buckets).fill(0) }));
       const i = Math.floor((Date.parse(String(t)) - fromMs) / bucketMs);
-      if (trend && i >= 0 && i < buckets) trend.counts[i] = (trend.counts[i] ?? 0) + Number(n);
+      if (i >= 0 && i < buckets) trend.counts[i] = (trend.counts[i] ?? 0) + Number(n);
     }
     return out;
   }
@@ -452,7 +449,7 @@ export class ErrorGroupService {
     const groupFilter = anyOf('error.fingerprint', fingerprints);
     const [firstSeen, trends, releases, samples] = await Promise.all([
       this.#firstSeenOf(tenant, range, [stats], merges),
-      this.#trends(tenant, range, [stats], merges),
+      this.#trends(tenant, range, groupFilter, merges),
       this.#countBy(tenant, range, groupFilter, RELEASE_FIELD, 50),
       this.#samples(tenant, range, groupFilter),
     ]);

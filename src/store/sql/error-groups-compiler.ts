@@ -193,7 +193,8 @@ export function compileErrorGroups(d: SqlDialect, request: ErrorGroupsRequest): 
     `${d.distinctCount('user_id')}, ${d.distinctCount('customer_id')}, ${d.distinctCount('session_id')}, ` +
     `${d.argMax('error_type', 'ts')}, ${d.argMax('msg', 'ts')}, ${d.argMax('level', 'ts')}, ` +
     `${d.distinctValues('service', MAX_LISTED)}, ${d.distinctValues('environment', MAX_LISTED)}, ` +
-    `${d.distinctValues('error_fingerprint', 100)}${sinceColumns} ` +
+    // Without merges a group is its one fingerprint (shapeGroups fills it in): no list to build.
+    `${request.merges && request.merges.size > 0 ? d.distinctValues('error_fingerprint', 100) : 'NULL'}${sinceColumns} ` +
     `FROM (${rows}) AS e GROUP BY g ORDER BY events DESC, g LIMIT ${limit}`;
   return { sql, params: params.params };
 }
@@ -329,7 +330,7 @@ export function shapeGroups(rows: readonly (readonly unknown[])[]): ErrorGroupSt
     level: typeof r[9] === 'string' ? r[9] : null,
     services: list(r[10]).sort(),
     environments: list(r[11]).sort(),
-    fingerprints: list(r[12]).sort(),
+    fingerprints: r[12] === null ? [String(r[0])] : list(r[12]).sort(),
     ...(r.length > 13 ? { eventsSince: Number(r[13] ?? 0), firstSinceMs: r[14] === null ? null : Number(r[14]) } : {}),
   }));
 }
