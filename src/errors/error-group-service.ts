@@ -10,7 +10,7 @@
  * (group-state.ts `advance`); the new state is written back then, so the
  * next reader and the history see it.
  */
-import type { Filter, Query, TimeRange } from '../query/ir.ts';
+import type { Filter, TimeRange } from '../query/ir.ts';
 import type { StoredDocument } from '../store/documents.ts';
 import type { ErrorGroupImpact, ErrorGroupStats } from '../store/sql/error-groups-compiler.ts';
 import { RELEASE_FIELD } from '../store/sql/error-groups-compiler.ts';
@@ -28,10 +28,17 @@ import {
   weekOf,
   type GroupFacts,
   type GroupState,
-  type GroupStatus,
   type MttrFigures,
 } from './group-state.ts';
-import { sampleOf, type ErrorSample } from './error-samples.ts';
+import type {
+  ErrorGroupDetail,
+  ErrorGroupList,
+  ErrorGroupView,
+  ListRequest,
+  SortKey,
+  StateChange,
+} from './error-group-types.ts';
+import { anyOf, countBy, groupSamples, groupTrends, matchFilter } from './group-queries.ts';
 
 export const GROUP_KIND = 'error_group';
 const HOUR_MS = 3_600_000;
@@ -39,85 +46,16 @@ const DAY_MS = 24 * HOUR_MS;
 /** States are read from the documents at most this stale (this process's own writes clear it at once). */
 const STATE_CACHE_MS = 2_000;
 
-export type SortKey = 'events' | 'users' | 'revenue' | 'lastSeen' | 'firstSeen';
-
-export interface ListRequest {
-  readonly tenant: string;
-  readonly range: TimeRange;
-  readonly sort?: SortKey;
-  readonly order?: 'asc' | 'desc';
-  readonly service?: string;
-  readonly release?: string;
-  readonly environment?: string;
-  /** `all` lists every state; the default lists unresolved groups. */
-  readonly status?: GroupStatus | 'all';
-  /** More conditions in the query language, already parsed. */
-  readonly filter?: Filter;
-  readonly limit?: number;
-  readonly offset?: number;
-}
-
-/** Money at risk: per currency and (naively, see docs/errors.md) in total. */
-export interface RevenueAtRisk {
-  readonly total: number;
-  readonly byCurrency: readonly { readonly currency: string; readonly amount: number }[];
-}
-
-/** One group as listed. */
-export interface ErrorGroupView {
-  readonly id: string;
-  readonly title: string;
-  readonly type: string;
-  readonly message: string;
-  readonly level: string | null;
-  readonly status: GroupStatus;
-  /** Unresolved again after a resolution. */
-  readonly regressed: boolean;
-  /** First seen inside the range. */
-  readonly isNew: boolean;
-  /** ISO-8601: first event ever seen, and the latest one in the range. */
-  readonly firstSeen: string;
-  readonly lastSeen: string;
-  readonly events: number;
-  readonly users: number;
-  readonly customers: number;
-  readonly sessions: number;
-  readonly failedCheckouts: number;
-  readonly revenueAtRisk: RevenueAtRisk;
-  readonly services: readonly string[];
-  readonly environments: readonly string[];
-  /** The fingerprints that make up the group (more than one after a merge). */
-  readonly fingerprints: readonly string[];
-  readonly state: Omit<GroupState, 'history' | 'resolutions' | 'status'>;
-  /** Events per bucket over the range, oldest first. */
-  readonly trend?: { readonly bucketMs: number; readonly fromMs: number; readonly counts: readonly number[] };
-  /** Path of the group's page in the web UI. */
-  readonly url: string;
-}
-
-export interface ErrorGroupList {
-  readonly groups: readonly ErrorGroupView[];
-  /** Groups matching before `limit` and `offset`. */
-  readonly total: number;
-  readonly elapsedMs: number;
-}
-
-export interface Breakdown {
-  readonly field: string;
-  readonly values: readonly { readonly value: string; readonly count: number }[];
-}
-
-export interface ErrorGroupDetail extends ErrorGroupView {
-  readonly history: GroupState['history'];
-  readonly releases: readonly { readonly release: string; readonly count: number }[];
-  readonly tags: readonly Breakdown[];
-  readonly samples: readonly ErrorSample[];
-}
-
-export type StateChange =
-  | { readonly status: 'resolved'; readonly inNextRelease?: boolean }
-  | { readonly status: 'unresolved' }
-  | { readonly status: 'ignored'; readonly untilCount?: number; readonly untilMs?: number };
+export type {
+  Breakdown,
+  ErrorGroupDetail,
+  ErrorGroupList,
+  ErrorGroupView,
+  ListRequest,
+  RevenueAtRisk,
+  SortKey,
+  StateChange,
+} from './error-group-types.ts';
 
 /** Raised for a group id that names nothing the caller can change (the route answers 404). */
 export class GroupNotFoundError extends Error {}
@@ -136,15 +74,6 @@ const BREAKDOWN_FIELDS = [
   'http.route',
   'host.name',
 ];
-
-function matchFilter(field: string, text: string): Filter {
-  return { kind: 'match', field, value: { text, quoted: true } };
-}
-
-function anyOf(field: string, values: readonly string[]): Filter {
-  if (values.length === 1) return matchFilter(field, values[0] as string);
-  return { kind: 'or', items: values.map((v) => matchFilter(field, v)) };
-}
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -232,7 +161,7 @@ export class ErrorGroupService {
         timeoutMs: this.#timeoutMs,
         ...(filter ? { filter } : {}),
       }),
-      this.#trends(tenant, range, filter, merges),
+      groupTrends(this.#store, this.#timeoutMs, tenant, range, filter, merges),
     ]);
     const advanced = await this.#advanceStates(tenant, result.groups, states, merges);
     const impact = new Map(result.impact.map((i) => [i.group, i]));
@@ -335,42 +264,6 @@ export class ErrorGroupService {
     return new Map(groups.map((g) => [g.group, known.get(g.group) ?? g.firstSeenMs]));
   }
 
-  /** Events per hour (per day beyond two weeks) of each group of the error events matching `filter`. */
-  async #trends(
-    tenant: string,
-    range: TimeRange,
-    filter: Filter | undefined,
-    merges: ReadonlyMap<string, string>,
-  ): Promise<Map<string, { bucketMs: number; fromMs: number; counts: number[] }>> {
-    const out = new Map<string, { bucketMs: number; fromMs: number; counts: number[] }>();
-    const bucketMs = range.toMs - range.fromMs > 14 * DAY_MS ? DAY_MS : HOUR_MS;
-    const fromMs = Math.floor(range.fromMs / bucketMs) * bucketMs;
-    const buckets = Math.ceil((range.toMs - fromMs) / bucketMs);
-    const errors: Filter = { kind: 'exists', field: 'error.fingerprint' };
-    const query: Query = {
-      filter: filter ? { kind: 'and', items: [errors, filter] } : errors,
-      stages: [
-        {
-          kind: 'stats',
-          aggs: [{ fn: 'count', as: 'n' }],
-          by: [
-            { kind: 'field', field: 'error.fingerprint', as: 'fp' },
-            { kind: 'bin', field: '@timestamp', intervalMs: bucketMs, as: 't' },
-          ],
-        },
-      ],
-    };
-    const result = await this.#store.query({ query, range, tenant, timeoutMs: this.#timeoutMs });
-    for (const [fp, t, n] of result.rows) {
-      const group = merges.get(String(fp)) ?? String(fp);
-      let trend = out.get(group);
-      if (!trend) out.set(group, (trend = { bucketMs, fromMs, counts: new Array<number>(buckets).fill(0) }));
-      const i = Math.floor((Date.parse(String(t)) - fromMs) / bucketMs);
-      if (i >= 0 && i < buckets) trend.counts[i] = (trend.counts[i] ?? 0) + Number(n);
-    }
-    return out;
-  }
-
   #view(
     g: ErrorGroupStats,
     state: GroupState,
@@ -449,9 +342,9 @@ export class ErrorGroupService {
     const groupFilter = anyOf('error.fingerprint', fingerprints);
     const [firstSeen, trends, releases, samples] = await Promise.all([
       this.#firstSeenOf(tenant, range, [stats], merges),
-      this.#trends(tenant, range, groupFilter, merges),
-      this.#countBy(tenant, range, groupFilter, RELEASE_FIELD, 50),
-      this.#samples(tenant, range, groupFilter),
+      groupTrends(this.#store, this.#timeoutMs, tenant, range, groupFilter, merges),
+      countBy(this.#store, this.#timeoutMs, tenant, range, groupFilter, RELEASE_FIELD, 50),
+      groupSamples(this.#store, this.#timeoutMs, tenant, range, groupFilter),
     ]);
     const labelFields = [...new Set(samples.flatMap((s) => Object.keys(s.tags).map((k) => `labels.${k}`)))].slice(
       0,
@@ -461,7 +354,7 @@ export class ErrorGroupService {
       await Promise.all(
         [...BREAKDOWN_FIELDS, ...labelFields].map(async (field) => ({
           field,
-          values: await this.#countBy(tenant, range, groupFilter, field, 10),
+          values: await countBy(this.#store, this.#timeoutMs, tenant, range, groupFilter, field, 10),
         })),
       )
     ).filter((b) => b.values.length > 0);
@@ -480,65 +373,6 @@ export class ErrorGroupService {
       tags,
       samples,
     };
-  }
-
-  async #countBy(
-    tenant: string,
-    range: TimeRange,
-    filter: Filter,
-    field: string,
-    limit: number,
-  ): Promise<{ value: string; count: number }[]> {
-    const query: Query = {
-      filter: { kind: 'and', items: [filter, { kind: 'exists', field }] },
-      stages: [
-        { kind: 'stats', aggs: [{ fn: 'count', as: 'n' }], by: [{ kind: 'field', field, as: 'v' }] },
-        { kind: 'sort', keys: [{ expr: { kind: 'column', name: 'n' }, desc: true }] },
-        { kind: 'limit', n: limit },
-      ],
-    };
-    const result = await this.#store.query({ query, range, tenant, timeoutMs: this.#timeoutMs });
-    return result.rows
-      .filter((r) => r[0] !== null && r[0] !== undefined)
-      .map((r) => ({ value: String(r[0]), count: Number(r[1]) }));
-  }
-
-  /** The 5 latest events of the group, each with its frames and breadcrumbs. */
-  async #samples(tenant: string, range: TimeRange, filter: Filter): Promise<ErrorSample[]> {
-    const result = await this.#store.query({
-      query: { filter, stages: [{ kind: 'limit', n: 5 }] },
-      range,
-      tenant,
-      timeoutMs: this.#timeoutMs,
-    });
-    const sourceIndex = result.columns.findIndex((c) => c.name === '_source');
-    return Promise.all(
-      result.rows.map((row) =>
-        sampleOf(row[sourceIndex] as Record<string, unknown>, (before) => this.#before(tenant, before)),
-      ),
-    );
-  }
-
-  /** Events of the same trace or session in the 15 minutes before an error (its breadcrumbs when it sent none). */
-  async #before(
-    tenant: string,
-    at: { tsMs: number; traceId?: string; sessionId?: string },
-  ): Promise<Record<string, unknown>[]> {
-    const items: Filter[] = [];
-    if (at.traceId) items.push(matchFilter('trace_id', at.traceId));
-    if (at.sessionId) items.push(matchFilter('user.session_id', at.sessionId));
-    if (items.length === 0) return [];
-    const result = await this.#store.query({
-      query: {
-        filter: items.length === 1 ? (items[0] as Filter) : { kind: 'or', items },
-        stages: [{ kind: 'limit', n: 21 }],
-      },
-      range: { fromMs: at.tsMs - 15 * 60_000, toMs: at.tsMs + 1 },
-      tenant,
-      timeoutMs: this.#timeoutMs,
-    });
-    const sourceIndex = result.columns.findIndex((c) => c.name === '_source');
-    return result.rows.map((r) => r[sourceIndex] as Record<string, unknown>);
   }
 
   /** Changes a group's state; answers the new state. */
