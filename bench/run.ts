@@ -17,6 +17,13 @@ import { percentile } from './stats.ts';
 import { parseDuration } from '../src/util/duration.ts';
 import { fmt } from './stats.ts';
 import { alertPackRows, runAlertPack, type AlertPackResult } from './alert-pack.ts';
+import {
+  ERROR_LIST_TARGET_MS,
+  runErrorIngest,
+  runErrorList,
+  type ErrorIngestResult,
+  type ErrorListResult,
+} from './errors.ts';
 
 const USAGE = `Usage: npm run bench -- [options]
   --sizes 1m,10m          store sizes for the query benchmark (k/m suffixes; default 1m,10m)
@@ -44,6 +51,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --alert-days N          clean days evaluated (default 7)
   --skip-alert-pack       skip the alert-pack part (detection latency, false alerts per day; ~16 min)
   --skip-alerts           skip both alert parts
+  --error-events N        error events in the error-list part's 7 days (k/m suffixes; default 1m)
+  --error-seconds N       measured window of the error ingest part, per protocol (default 15)
+  --skip-errors           skip the error tracking parts (error events/s, the error list over 7 days)
   -h, --help              show this help`;
 
 const QUERY_TARGET_MS = 300;
@@ -123,6 +133,9 @@ async function main(): Promise<void> {
       'alert-days': { type: 'string', default: '7' },
       'skip-alert-pack': { type: 'boolean', default: false },
       'skip-alerts': { type: 'boolean', default: false },
+      'error-events': { type: 'string', default: '1m' },
+      'error-seconds': { type: 'string', default: '15' },
+      'skip-errors': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -224,6 +237,22 @@ async function main(): Promise<void> {
     log(`alert pack: ${alertPack.seconds.toFixed(0)} s`);
   }
 
+  let errorIngest: ErrorIngestResult | undefined;
+  let errorList: ErrorListResult | undefined;
+  if (!values['skip-errors']) {
+    errorIngest = await runErrorIngest(
+      {
+        seconds: positive('error-seconds', values['error-seconds']),
+        compiled: !values['from-source'] && ensureBuild(log),
+      },
+      log,
+    );
+    errorList = await runErrorList(
+      { events: parseSize(values['error-events']), runs: Math.round(positive('runs', values.runs)) },
+      log,
+    );
+  }
+
   const table = new Table({
     head: ['metric', 'value', 'unit', 'target', 'meets target'],
     colAligns: ['left', 'right', 'left', 'left', 'left'],
@@ -264,6 +293,29 @@ async function main(): Promise<void> {
     }
   }
   if (alertPack) table.push(...alertPackRows(alertPack));
+  if (errorIngest) {
+    table.push([
+      'errors: error events through the full path, NDJSON',
+      fmt(errorIngest.ndjsonEventsPerSec),
+      'events/s',
+      '',
+      '',
+    ]);
+    table.push(['errors: Sentry envelopes (one event each)', fmt(errorIngest.sentryEventsPerSec), 'events/s', '', '']);
+  }
+  if (errorList) {
+    const label = sizeLabel(errorList.errorEvents);
+    for (const t of errorList.timings) {
+      const targeted = t.name.startsWith('list');
+      table.push([
+        `errors (${label} in ${errorList.groups} groups, 7 d): ${t.name} median`,
+        fmt(t.medianMs, 1),
+        'ms',
+        targeted ? `< ${ERROR_LIST_TARGET_MS}` : '',
+        targeted ? yesNo(t.medianMs < ERROR_LIST_TARGET_MS) : '',
+      ]);
+    }
+  }
   console.log(`\nShoplens benchmark — ${machine}`);
   console.log(table.toString());
   if (ingest.length > 0) {

@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { alertsConfigSchema } from './alerts/alerts-config.ts';
+import { errorGroupingSchema } from './errors/grouping-rules.ts';
 import { privacyConfigSchema } from './privacy/privacy-config.ts';
 import { dataObject, ownValue } from './schema/data-object.ts';
 import { DATA_CLASSES } from './schema/fields.ts';
@@ -120,6 +121,8 @@ export const configSchema = z
         indexDataClass: z
           .record(z.string(), z.enum(DATA_CLASSES))
           .default({ 'audit-*': 'audit', 'security-*': 'security', 'logs-*': 'app' }),
+        /** Error grouping rules: force or merge groups (src/errors/grouping-rules.ts, docs/errors.md). */
+        errorGrouping: errorGroupingSchema.prefault({}),
       })
       .strict()
       .prefault({}),

@@ -30,6 +30,8 @@ export interface Principal {
   readonly actor: string;
   /** The first-start admin key: may also manage other tenants' keys. */
   readonly operator?: boolean;
+  /** The Sentry project id of the key's DSN, if it has one. */
+  readonly project?: string;
 }
 
 declare module 'fastify' {

@@ -20,6 +20,8 @@ const VERBATIM = ['hash'] as const;
 export const ROLES: readonly Role[] = ['ingest', 'read', 'admin'];
 export const TENANT_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const KEY_FORMAT = /^slk_([A-Za-z0-9]{10})_([A-Za-z0-9_-]{32})$/;
+/** A Sentry project id: the last path segment of a DSN, digits (Sentry's SDKs refuse anything else). */
+export const SENTRY_PROJECT = /^[0-9]{1,19}$/;
 /** Successful look-ups are cached this long; revocation in this process clears the cache at once. */
 const CACHE_MS = 10_000;
 
@@ -31,6 +33,8 @@ export interface ApiKeyInfo {
   readonly role: Role;
   /** The first-start key: may create keys for other tenants. */
   readonly operator: boolean;
+  /** Sentry project id this key's DSN names (an ingest key used as a Sentry DSN's public key). */
+  readonly project?: string;
   readonly createdAt: string;
   readonly createdBy: string;
   readonly revokedAt?: string;
@@ -46,6 +50,8 @@ export interface CreateKeyInput {
   readonly role: Role;
   readonly name?: string;
   readonly operator?: boolean;
+  /** Sentry project id for a DSN (digits); events sent with the key must name it. */
+  readonly project?: string;
   /** Who creates it (for the record). */
   readonly createdBy: string;
 }
@@ -76,6 +82,13 @@ export class ApiKeyService {
         `tenant "${input.tenant}" must be 1-63 characters of a-z, 0-9, "_" and "-", starting with a letter or digit, and must not be a card number`,
       );
     }
+    if (input.project !== undefined && !SENTRY_PROJECT.test(input.project)) {
+      throw new AppError(
+        400,
+        'keys.invalid_project',
+        `project "${input.project}" must be 1-19 digits (a Sentry project id)`,
+      );
+    }
     if (!ROLES.includes(input.role)) {
       throw new AppError(400, 'keys.invalid_role', `role "${String(input.role)}" must be one of ${ROLES.join(', ')}`);
     }
@@ -90,6 +103,7 @@ export class ApiKeyService {
       tenant: input.tenant,
       role: input.role,
       operator: input.operator ?? false,
+      ...(input.project === undefined ? {} : { project: input.project }),
       createdAt: new Date().toISOString(),
       createdBy: input.createdBy,
       hash: hashKey(key),
@@ -147,6 +161,7 @@ export class ApiKeyService {
       keyId: doc.body.id,
       actor: `key:${doc.body.id} (${doc.body.name})`,
       ...(doc.body.operator ? { operator: true } : {}),
+      ...(doc.body.project === undefined ? {} : { project: doc.body.project }),
     };
     this.#cache.set(hash, { principal, until: Date.now() + CACHE_MS });
     return principal;
@@ -167,6 +182,11 @@ function publicInfo(doc: KeyDocument): ApiKeyInfo {
  * `X-API-Key: <key>`.
  */
 export function keyFromRequest(request: FastifyRequest): string | undefined {
+  // Sentry SDKs send the DSN's public key (a Shoplens key) their own way, on the Sentry routes only.
+  if (request.routeOptions.config.sentryAuth) {
+    const sentry = sentryKey(request);
+    if (sentry !== undefined) return sentry;
+  }
   const header = request.headers['authorization'];
   if (typeof header === 'string') {
     const space = header.indexOf(' ');
@@ -185,4 +205,35 @@ export function keyFromRequest(request: FastifyRequest): string | undefined {
   }
   const apiKey = request.headers['x-api-key'];
   return typeof apiKey === 'string' ? apiKey.trim() : undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route takes a Sentry DSN's key: `X-Sentry-Auth: Sentry sentry_key=…` or `?sentry_key=…`. */
+    sentryAuth?: boolean;
+  }
+}
+
+/** The `sentry_key` of `X-Sentry-Auth` (`Sentry sentry_key=<key>, sentry_version=7, …`) or of the query string. */
+function sentryKey(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-sentry-auth'];
+  if (typeof header === 'string') {
+    const params = header.replace(/^\s*Sentry\s+/i, '');
+    for (const part of params.split(',', 20)) {
+      const eq = part.indexOf('=');
+      if (eq > 0 && part.slice(0, eq).trim().toLowerCase() === 'sentry_key') return part.slice(eq + 1).trim();
+    }
+  }
+  const query = request.query as Record<string, unknown> | undefined;
+  const fromQuery = query && Object.hasOwn(query, 'sentry_key') ? query['sentry_key'] : undefined;
+  return typeof fromQuery === 'string' ? fromQuery : undefined;
+}
+
+/**
+ * The Sentry DSN of a key: `http://<key>@<host>/<project>`. `baseUrl` is
+ * how clients reach Shoplens (`http://shoplens.internal:8080`).
+ */
+export function sentryDsn(key: string, baseUrl: string, project: string): string {
+  const url = new URL(baseUrl);
+  return `${url.protocol}//${key}@${url.host}${url.pathname.replace(/\/$/, '')}/${project}`;
 }

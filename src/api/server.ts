@@ -34,6 +34,8 @@ import { alertInboxRoutes } from './routes/alert-inbox.ts';
 import { alertLiveRoutes } from './routes/alert-live.ts';
 import { dashboardRoutes } from './routes/dashboards.ts';
 import { funnelRoutes } from './routes/funnel.ts';
+import { errorsRoutes } from './routes/errors.ts';
+import { sentryRoutes } from './routes/sentry.ts';
 import { uiRoutes } from './routes/ui.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { AnswerCache } from '../store/answer-cache.ts';
@@ -210,6 +212,8 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
   rollups.start();
   await app.register(dashboardRoutes(context));
   await app.register(funnelRoutes(context));
+  await app.register(errorsRoutes(context));
+  await app.register(sentryRoutes(context));
   await app.register(uiRoutes(context));
   await app.register(docsRoutes(context));
   const alerts = createAlertEngine(config, store, metrics, deps.logger);

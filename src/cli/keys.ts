@@ -7,7 +7,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import Table from 'cli-table3';
 import type { Principal } from '../api/auth.ts';
-import { ROLES, type ApiKeyInfo } from '../api/keys.ts';
+import { ROLES, SENTRY_PROJECT, sentryDsn, type ApiKeyInfo } from '../api/keys.ts';
 import { callServer, withLocalServer, type Where } from './remote.ts';
 import { DEFAULT_CONFIG_FILE } from './config-flags.ts';
 
@@ -38,34 +38,60 @@ export function registerKeysCommand(program: Command): Command {
     .requiredOption('--tenant <tenant>', 'tenant the key belongs to; its data is all the key can see or write')
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
     .option('--name <name>', 'what the key is for, e.g. "fluent-bit on web-1"')
-    .action(async (options: Where & { tenant: string; role: string; name?: string }) => {
-      checkWhere(options);
-      if (!(ROLES as readonly string[]).includes(options.role)) {
-        throw new InvalidArgumentError(`--role must be one of ${ROLES.join(', ')}, got "${options.role}"`);
-      }
-      const request = { tenant: options.tenant, role: options.role, ...(options.name ? { name: options.name } : {}) };
-      const created = options.url
-        ? ((await callServer(options.url, 'POST', '/api/v1/keys', request)) as ApiKeyInfo & {
-            key: string;
-          })
-        : await withLocalServer(options, async (server) => {
-            const { key, info } = await server.context.keys.create({
-              tenant: options.tenant,
-              role: options.role as ApiKeyInfo['role'],
-              ...(options.name ? { name: options.name } : {}),
-              createdBy: LOCAL_OPERATOR.actor,
+    .option('--project <id>', 'a Sentry project id: also print the DSN that Sentry SDKs use with this key')
+    .option(
+      '--public-url <url>',
+      'how Sentry SDKs reach Shoplens, for the DSN (default: --url, else the configured server address)',
+    )
+    .action(
+      async (
+        options: Where & { tenant: string; role: string; name?: string; project?: string; publicUrl?: string },
+      ) => {
+        checkWhere(options);
+        if (options.project !== undefined && !SENTRY_PROJECT.test(options.project)) {
+          throw new InvalidArgumentError(`--project must be a Sentry project id (digits), got "${options.project}"`);
+        }
+        if (!(ROLES as readonly string[]).includes(options.role)) {
+          throw new InvalidArgumentError(`--role must be one of ${ROLES.join(', ')}, got "${options.role}"`);
+        }
+        const request = {
+          tenant: options.tenant,
+          role: options.role,
+          ...(options.name ? { name: options.name } : {}),
+          ...(options.project ? { project: options.project } : {}),
+        };
+        const created = options.url
+          ? ((await callServer(options.url, 'POST', '/api/v1/keys', request)) as ApiKeyInfo & {
+              key: string;
+            })
+          : await withLocalServer(options, async (server) => {
+              const { key, info } = await server.context.keys.create({
+                tenant: options.tenant,
+                role: options.role as ApiKeyInfo['role'],
+                ...(options.name ? { name: options.name } : {}),
+                ...(options.project ? { project: options.project } : {}),
+                createdBy: LOCAL_OPERATOR.actor,
+              });
+              await server.context.audit.record(
+                { ...LOCAL_OPERATOR, tenant: info.tenant },
+                { action: 'key.create', message: `created ${info.role} key ${info.id} ("${info.name}")` },
+              );
+              const { host, port } = server.context.config.server;
+              return { key, ...info, localUrl: `http://${host}:${port}` };
             });
-            await server.context.audit.record(
-              { ...LOCAL_OPERATOR, tenant: info.tenant },
-              { action: 'key.create', message: `created ${info.role} key ${info.id} ("${info.name}")` },
-            );
-            return { key, ...info };
-          });
-      process.stderr.write(
-        `Created ${created.role} key ${created.id} for tenant ${created.tenant}. Store it now; it is not shown again:\n`,
-      );
-      process.stdout.write(`${created.key}\n`);
-    });
+        process.stderr.write(
+          `Created ${created.role} key ${created.id} for tenant ${created.tenant}. Store it now; it is not shown again:\n`,
+        );
+        process.stdout.write(`${created.key}\n`);
+        if (options.project) {
+          const base =
+            options.publicUrl ?? options.url ?? (created as { localUrl?: string }).localUrl ?? 'http://127.0.0.1:8080';
+          const dsn = sentryDsn(created.key, base, options.project);
+          process.stderr.write("Sentry DSN (set it as the SDK's dsn; it holds the key):\n");
+          process.stdout.write(`${dsn}\n`);
+        }
+      },
+    );
 
   withWhere(keys.command('list'))
     .description('List API keys (never the keys themselves)')

@@ -5,23 +5,30 @@
  */
 import { isAscii } from 'node:buffer';
 import { promisify } from 'node:util';
-import { gunzip, inflate } from 'node:zlib';
+import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { AppError } from '../errors.ts';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
+const brotliAsync = promisify(brotliDecompress);
 
 /** Undoes `Content-Encoding`; the result never exceeds `maxBytes` (else 413). */
 export async function decodeBody(body: Buffer, contentEncoding: string | undefined, maxBytes: number): Promise<Buffer> {
   const encoding = (contentEncoding ?? 'identity').trim().toLowerCase();
   if (encoding === 'identity' || encoding === '') return body;
   const inflater =
-    encoding === 'gzip' || encoding === 'x-gzip' ? gunzipAsync : encoding === 'deflate' ? inflateAsync : undefined;
+    encoding === 'gzip' || encoding === 'x-gzip'
+      ? gunzipAsync
+      : encoding === 'deflate'
+        ? inflateAsync
+        : encoding === 'br'
+          ? brotliAsync
+          : undefined;
   if (!inflater) {
     throw new AppError(
       415,
       'ingest.unsupported_encoding',
-      `Content-Encoding "${encoding}" is not supported; use gzip, deflate or none`,
+      `Content-Encoding "${encoding}" is not supported; use gzip, deflate, br or none`,
     );
   }
   try {

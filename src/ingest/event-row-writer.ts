@@ -27,7 +27,8 @@ import { canonicalEventType } from '../schema/event-types.ts';
 import { EVENT_FIELDS, type FieldDef } from '../schema/fields.ts';
 import type { ColumnValue, RowLine } from '../schema/record.ts';
 import { DATA_CLASS, FieldTrie, flat, PLAIN, TENANT, type FieldNode } from './field-trie.ts';
-import { coerce, dataClassFor, errorFingerprint, FieldError, parseTimestamp } from './normalize.ts';
+import type { ErrorGrouper } from '../errors/grouping-rules.ts';
+import { coerce, dataClassFor, DEFAULT_GROUPER, eventFingerprint, FieldError, parseTimestamp } from './normalize.ts';
 
 /** Limits of the normalisation, as in NormalizeOptions (ms for times). */
 export interface RowWriterLimits {
@@ -82,6 +83,7 @@ export class EventRowWriter {
   /** The redactor refuses containers this deep (its maxDepth + 8). */
   readonly #redactDepth: number;
   readonly #fields: FieldTrie;
+  readonly #grouper: ErrorGrouper;
 
   // State of the event being written, reused from event to event.
   #event = 0;
@@ -106,7 +108,8 @@ export class EventRowWriter {
   /** `event.type` of the last row line written ('' for none). */
   lastEventType = '';
 
-  constructor(redactor: Redactor, limits: RowWriterLimits) {
+  constructor(redactor: Redactor, limits: RowWriterLimits, grouper: ErrorGrouper = DEFAULT_GROUPER) {
+    this.#grouper = grouper;
     this.#redactor = redactor;
     this.#limits = limits;
     this.#redactDepth = limits.maxDepth + 8;
@@ -172,11 +175,27 @@ export class EventRowWriter {
     const eventType = cols[COL_EVENT_TYPE];
     this.lastEventType = typeof eventType === 'string' ? eventType : '';
     const errorType = cols[COL_ERROR_TYPE];
-    if (typeof errorType === 'string' && cols[COL_ERROR_FINGERPRINT] === undefined) {
-      const message = cols[COL_ERROR_MESSAGE] ?? cols[COL_MESSAGE] ?? '';
-      cols[COL_ERROR_FINGERPRINT] = errorFingerprint(String(cols[COL_SERVICE] ?? ''), errorType, String(message));
-      this.#order.push(COL_ERROR_FINGERPRINT);
-      this.#colPlain[COL_ERROR_FINGERPRINT] = true; // hex digits
+    if (typeof errorType === 'string') {
+      // Events with frames, a stack text or a project are the chain's (field-trie.ts): type and message only here.
+      const sent = cols[COL_ERROR_FINGERPRINT];
+      const fingerprint = eventFingerprint(
+        this.#grouper,
+        tenant,
+        {
+          error_type: errorType,
+          error_message: cols[COL_ERROR_MESSAGE],
+          message: cols[COL_MESSAGE],
+          service: cols[COL_SERVICE],
+          error_fingerprint: sent,
+        },
+        () => undefined,
+      );
+      if (fingerprint !== undefined && fingerprint !== sent) {
+        if (sent === undefined) this.#order.push(COL_ERROR_FINGERPRINT);
+        cols[COL_ERROR_FINGERPRINT] = fingerprint;
+        // Computed ones are hex digits; a rule's or a trimmed client's may need escaping.
+        this.#colPlain[COL_ERROR_FINGERPRINT] = /^[0-9a-f]{16}$/.test(fingerprint);
+      }
     }
 
     if (tenant !== this.#lastTenant) {

@@ -8,6 +8,7 @@
  * the trie holds at most MAX_NODES nodes, then starts again.
  */
 import { REDACTION_MARKER, Redactor, type FieldRule } from '../privacy/redactor.ts';
+import { ERROR_DETAIL_FIELDS } from '../errors/error-fields.ts';
 import { EVENT_FIELDS, typedField, type FieldDef } from '../schema/fields.ts';
 
 /** What a flattened name does besides being a field. */
@@ -121,7 +122,8 @@ export class FieldTrie {
         name === 'data_class' ? DATA_CLASS : name === 'tenant' ? TENANT : name === REDACTION_MARKER ? MARKER : PLAIN,
       // Below a key "" the names lose a level (`"":{"1":…}` is "1"), and with it the key order
       // of the chain's attributes object: the chain decides.
-      bail: keyChanges || GENERATED_NAMES.has(name) || (!atRoot && parent.name === ''),
+      // An error's frames or stack text: fingerprinting needs the whole event (normalizeEvent).
+      bail: keyChanges || GENERATED_NAMES.has(name) || ERROR_DETAIL_FIELDS.has(name) || (!atRoot && parent.name === ''),
       slot,
       children: undefined,
     };

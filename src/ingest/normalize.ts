@@ -5,7 +5,8 @@
  * payloads, and decides the data class. Never throws for bad input: returns a
  * rejection naming the field.
  */
-import { createHash } from 'node:crypto';
+import { errorRecordOf } from '../errors/error-fields.ts';
+import { ErrorGrouper } from '../errors/grouping-rules.ts';
 import { dataObject } from '../schema/data-object.ts';
 import { canonicalEventType, eventTypeDataClass } from '../schema/event-types.ts';
 import { DATA_CLASSES, typedField, type DataClass, type FieldDef } from '../schema/fields.ts';
@@ -24,7 +25,12 @@ export interface NormalizeOptions {
   readonly indexName?: string;
   /** Data class implied by the index name, if the index maps to one. */
   readonly indexDataClass?: DataClass;
+  /** Fingerprints error events (default: no grouping rules). */
+  readonly grouper?: ErrorGrouper;
 }
+
+/** The grouper of events normalised without one: the documented algorithm, no rules. */
+export const DEFAULT_GROUPER = new ErrorGrouper();
 
 /** Why an item was rejected; `code` is stable, `message` names the field. */
 export interface Rejection {
@@ -244,14 +250,30 @@ export function parseTimestamp(value: unknown, name: string): number {
   return Math.round(ms * 1000);
 }
 
-/** Stable grouping key for errors: service, type and the message without ids and numbers. */
-export function errorFingerprint(service: string, type: string, message: string): string {
-  const shape = message
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<uuid>')
-    .replace(/\b[0-9a-f]{12,}\b/gi, '<hex>')
-    .replace(/"[^"]*"|'[^']*'/g, '<str>')
-    .replace(/\d+(\.\d+)?/g, '<n>');
-  return createHash('sha1').update(`${service}\u0000${type}\u0000${shape}`).digest('hex').slice(0, 16);
+/**
+ * The fingerprint of an error event (src/errors/fingerprint.ts), or the
+ * client's own when the event has no exception type: `columns` are the
+ * event's typed values, `get` reads any flattened field, `clientList` is a
+ * list-form `error.fingerprint`. Undefined for an event that is no error.
+ */
+export function eventFingerprint(
+  grouper: ErrorGrouper,
+  tenant: string,
+  columns: Readonly<Record<string, ColumnValue | undefined>>,
+  get: (name: string) => unknown,
+  clientList?: readonly string[],
+): string | undefined {
+  const sent = columns['error_fingerprint'];
+  const client = clientList ?? (typeof sent === 'string' ? sent : undefined);
+  const error = errorRecordOf(
+    columns['error_type'],
+    columns['error_message'] ?? columns['message'],
+    columns['service'],
+    client,
+    get,
+  );
+  if (!error) return typeof sent === 'string' ? sent : undefined;
+  return grouper.fingerprint(error, tenant).fingerprint;
 }
 
 /**
@@ -291,6 +313,7 @@ export function normalizeEvent(raw: unknown, options: NormalizeOptions): Normali
     let attributes: Record<string, unknown> | null = null;
     let ts: number | undefined;
     let explicitClass: unknown;
+    let fingerprintList: string[] | undefined;
     for (const [name, value] of flat) {
       if (name === 'data_class') {
         explicitClass = value;
@@ -312,6 +335,11 @@ export function normalizeEvent(raw: unknown, options: NormalizeOptions): Normali
         continue;
       }
       if (def.column === 'data_class' || def.column === 'tenant') continue;
+      if (def.column === 'error_fingerprint' && Array.isArray(value) && value.every(isScalar)) {
+        // Sentry's list form (`["{{ default }}", "gateway"]`): hashed into one fingerprint below.
+        fingerprintList = value.map(String);
+        continue;
+      }
       if (columns[def.column] !== undefined) {
         // Two aliases of one column (user.session_id and security.session_id): keep the second as sent.
         (attributes ??= dataObject())[name] = value;
@@ -355,11 +383,14 @@ export function normalizeEvent(raw: unknown, options: NormalizeOptions): Normali
       );
     }
 
-    const errorType = columns['error_type'];
-    if (typeof errorType === 'string' && columns['error_fingerprint'] === undefined) {
-      const message = columns['error_message'] ?? columns['message'] ?? '';
-      columns['error_fingerprint'] = errorFingerprint(String(columns['service'] ?? ''), errorType, String(message));
-    }
+    const fingerprint = eventFingerprint(
+      options.grouper ?? DEFAULT_GROUPER,
+      options.tenant,
+      columns,
+      (name) => flat.get(name),
+      fingerprintList,
+    );
+    if (fingerprint !== undefined) columns['error_fingerprint'] = fingerprint;
     return {
       ok: true,
       record: { ts: eventTs, tenant: options.tenant, dataClass: dataClass as DataClass, columns, attributes },

@@ -13,6 +13,7 @@ import type { PrivacyConfig } from '../privacy/privacy-config.ts';
 import type { DataClass } from '../schema/fields.ts';
 import { compileNamePattern, type NamePattern } from '../schema/name-pattern.ts';
 import { toRowLine, type RowLine } from '../schema/record.ts';
+import { ErrorGrouper } from '../errors/grouping-rules.ts';
 import { EventRowWriter } from './event-row-writer.ts';
 import { normalizeEvent, type NormalizeResult, type Rejection } from './normalize.ts';
 
@@ -30,17 +31,24 @@ export class Normalizer {
   readonly redactor: Redactor;
   readonly #indexPatterns: { re: NamePattern; dataClass: DataClass }[];
   readonly #rowWriter: EventRowWriter;
+  /** Fingerprints error events with the configured grouping rules (src/errors/grouping-rules.ts). */
+  readonly grouper: ErrorGrouper;
   #eventTypes: Set<string> | null = new Set();
 
   constructor(config: Config['ingest'], privacy: PrivacyConfig = DEFAULT_PRIVACY) {
     this.config = config;
     this.redactor = new Redactor(privacy);
-    this.#rowWriter = new EventRowWriter(this.redactor, {
-      maxDepth: config.maxDepth,
-      maxFields: config.maxFields,
-      maxFutureSkewMs: config.maxFutureSkew,
-      maxPastAgeMs: config.maxPastAge,
-    });
+    this.grouper = new ErrorGrouper(config.errorGrouping);
+    this.#rowWriter = new EventRowWriter(
+      this.redactor,
+      {
+        maxDepth: config.maxDepth,
+        maxFields: config.maxFields,
+        maxFutureSkewMs: config.maxFutureSkew,
+        maxPastAgeMs: config.maxPastAge,
+      },
+      this.grouper,
+    );
     this.#indexPatterns = Object.entries(config.indexDataClass).map(([pattern, dataClass]) => ({
       re: compileNamePattern(pattern),
       dataClass,
@@ -71,6 +79,7 @@ export class Normalizer {
       maxPastAgeMs: c.maxPastAge,
       maxDepth: c.maxDepth,
       maxFields: c.maxFields,
+      grouper: this.grouper,
       ...(index === undefined ? {} : { indexName: index, indexDataClass: this.dataClassForIndex(index) }),
     });
     if (result.ok) result.record.attributes = markRedactions(result.record.attributes, found);

@@ -42,6 +42,8 @@ export const SECRET_PAIRS: readonly (readonly [string, string])[] = [
   ['private', 'key'],
   ['secret', 'key'],
   ['session', 'key'],
+  // A Sentry DSN's public key, in `?sentry_key=` and `X-Sentry-Auth` (a Shoplens key here).
+  ['sentry', 'key'],
 ];
 
 /** Words that, right after a secret word, make the field describe the secret rather than hold it. */

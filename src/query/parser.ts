@@ -7,6 +7,7 @@ import { parseFilterAt } from './filter-parser.ts';
 import { quote, syntaxError } from './lexer.ts';
 import { checkQueryLength, MAX_QUERY_LENGTH, QueryBudget } from './limits.ts';
 import { parseStages } from './pipe-parser.ts';
+import { kustoTableAt, overTable } from './kusto-tables.ts';
 
 /** Bounds a caller may tighten (the server passes its config). */
 export interface ParseOptions {
@@ -26,6 +27,9 @@ export interface ParseOptions {
 export function parseQuery(text: string, options: ParseOptions = {}): Query {
   checkQueryLength(text, options.maxLength ?? MAX_QUERY_LENGTH);
   const budget = new QueryBudget();
+  // `exceptions | ...`: a Kusto table name instead of a filter (kusto-tables.ts).
+  const kusto = kustoTableAt(text);
+  if (kusto) return overTable(kusto.table, parseStages(text, kusto.stagesAt, budget));
   const { filter, end } = parseFilterAt(text, 0, undefined, budget);
   return { filter, stages: parseStages(text, end, budget) };
 }

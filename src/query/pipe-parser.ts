@@ -16,7 +16,7 @@ import { expectName, parseStats } from './stats-parser.ts';
 /** The largest `limit` accepted: beyond this a query is an export, not a search. */
 export const MAX_LIMIT = 1_000_000;
 
-const STAGE_NAMES = 'stats, where, eval, extend, sort, order by, limit, head, take, fields';
+const STAGE_NAMES = 'stats, summarize, where, eval, extend, sort, order by, top, limit, head, take, fields';
 
 /**
  * Parses the stages of `text` from `start`, which must be at the first `|`
@@ -29,7 +29,7 @@ export function parseStages(text: string, start: number, budget: QueryBudget = n
   while (lx.accept('|')) {
     const name = lx.peek();
     budget.stage(name.start);
-    stages.push(parseStage(lx, scope));
+    stages.push(...[parseStage(lx, scope)].flat());
     const after = lx.peek();
     if (after.kind !== 'eof' && !isPunct(after, '|')) {
       throw syntaxError(
@@ -43,13 +43,17 @@ export function parseStages(text: string, start: number, budget: QueryBudget = n
   return stages;
 }
 
-function parseStage(lx: PipeLexer, scope: ColumnScope): Stage {
+function parseStage(lx: PipeLexer, scope: ColumnScope): Stage | Stage[] {
   const token = lx.peek();
   if (token.kind !== 'ident' || token.quoted) throw expectedError(lx, `a stage name (${STAGE_NAMES})`);
   lx.next();
   switch (token.value.toLowerCase()) {
     case 'stats':
       return parseStats(lx, scope);
+    case 'summarize':
+      return parseStats(lx, scope, true);
+    case 'top':
+      return parseTop(lx, scope);
     case 'where':
       return parseWhere(lx, scope);
     case 'eval':
@@ -111,6 +115,22 @@ function parseSort(lx: PipeLexer, scope: ColumnScope): Stage {
     keys.push({ expr, desc });
   } while (lx.accept(','));
   return { kind: 'sort', keys };
+}
+
+/** Kusto's `top N by expr [desc|asc]`: a sort (descending unless `asc`) and a limit. */
+function parseTop(lx: PipeLexer, scope: ColumnScope): Stage[] {
+  const limit = parseLimit(lx);
+  if (!isKeyword(lx.peek(), 'by'))
+    throw expectedError(lx, '"by" and the column to rank by, as in top 10 by count_ desc');
+  lx.next();
+  const expr = parseExpr(lx);
+  scope.checkExpr(expr);
+  let desc = true;
+  if (isKeyword(lx.peek(), 'asc')) {
+    desc = false;
+    lx.next();
+  } else if (isKeyword(lx.peek(), 'desc')) lx.next();
+  return [{ kind: 'sort', keys: [{ expr, desc }] }, limit];
 }
 
 function parseLimit(lx: PipeLexer): Stage {

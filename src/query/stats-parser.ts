@@ -42,7 +42,7 @@ interface ParsedKey {
  * Parses a stats stage; the `stats` keyword has been read. Checks the
  * fields it reads against `scope`, then replaces the scope with its output.
  */
-export function parseStats(lx: PipeLexer, scope: ColumnScope): Stage {
+export function parseStats(lx: PipeLexer, scope: ColumnScope, kusto = false): Stage {
   const first = lx.peek();
   if (first.kind !== 'ident' || isKeyword(first, 'by')) {
     throw syntaxError(
@@ -63,7 +63,7 @@ export function parseStats(lx: PipeLexer, scope: ColumnScope): Stage {
       keys.push(parseKeyItem(lx, scope));
     } while (lx.accept(','));
   }
-  const named = nameAggregations(aggs, keys);
+  const named = nameAggregations(aggs, keys, kusto);
   scope.set([...named.map((a) => a.as), ...keys.map((k) => k.key.as)], 'stats');
   return { kind: 'stats', aggs: named, by: keys.map((k) => k.key) };
 }
@@ -225,7 +225,7 @@ function expectClose(lx: PipeLexer, open: PipeToken, label: string): void {
  * Gives every aggregation its output name. Explicit names (and key names)
  * must be unique; default names are made unique by appending `_2`, `_3`, ...
  */
-function nameAggregations(aggs: readonly ParsedAgg[], keys: readonly ParsedKey[]): Aggregation[] {
+function nameAggregations(aggs: readonly ParsedAgg[], keys: readonly ParsedKey[], kusto: boolean): Aggregation[] {
   const used = new Set<string>();
   const explicit = [...aggs.flatMap((a) => (a.alias === undefined ? [] : [a.alias])), ...keys.map((k) => k.nameToken)];
   for (const token of explicit) {
@@ -240,7 +240,8 @@ function nameAggregations(aggs: readonly ParsedAgg[], keys: readonly ParsedKey[]
   return aggs.map((agg) => {
     let as = agg.alias?.value;
     if (as === undefined) {
-      const base = defaultName(agg);
+      // Kusto's `summarize` names `count()` `count_` (and `sum(x)` `sum_x`, as here).
+      const base = kusto && (agg.fn === 'count' || agg.fn === 'countif') ? `${agg.fn}_` : defaultName(agg);
       as = base;
       for (let n = 2; used.has(as); n++) as = `${base}_${n}`;
       used.add(as);

@@ -35,11 +35,13 @@ import type {
   CompiledSql,
   CustomerMatch,
   ErasureResult,
+  ErrorGroupsResult,
   QueryRequest,
   QueryResult,
   Store,
 } from './store.ts';
 import type { FunnelRequest, FunnelResult } from './sql/funnel-compiler.ts';
+import type { ErrorGroupsRequest } from './sql/error-groups-compiler.ts';
 import { VisibleRowsLedger, type VisibleRowsListener } from './visible-rows.ts';
 
 /** A segment filling fast enough to be full by this share of the refresh interval is left to fill. */
@@ -386,6 +388,10 @@ export class LoggedStore implements Store {
 
   attributeFields(request: AttributeFieldsRequest): Promise<AttributeFields> {
     return this.#inner.attributeFields(request);
+  }
+
+  errorGroups(request: ErrorGroupsRequest): Promise<ErrorGroupsResult> {
+    return this.#inner.errorGroups(request);
   }
 
   funnel(request: FunnelRequest): Promise<FunnelResult> {

@@ -6,6 +6,7 @@ import type { StoredEvent } from '../schema/record.ts';
 import type { Query, TimeRange } from '../query/ir.ts';
 import type { DocumentStore } from './documents.ts';
 import type { FunnelRequest, FunnelResult } from './sql/funnel-compiler.ts';
+import type { ErrorGroupImpact, ErrorGroupsRequest, ErrorGroupStats } from './sql/error-groups-compiler.ts';
 import type { LogRecord } from './segment-log.ts';
 import type { VisibleRowsListener } from './visible-rows.ts';
 
@@ -95,6 +96,16 @@ export interface CustomerMatch {
   readonly texts: readonly string[];
 }
 
+/** What Store.errorGroups answers. */
+export interface ErrorGroupsResult {
+  /** Most events first. */
+  readonly groups: readonly ErrorGroupStats[];
+  /** Only groups that cost something, with `impact`. */
+  readonly impact: readonly ErrorGroupImpact[];
+  /** Wall time spent in the store, ms. */
+  readonly elapsedMs: number;
+}
+
 export interface ErasureResult {
   readonly deleted: number;
   readonly byDataClass: Readonly<Record<string, number>>;
@@ -154,6 +165,12 @@ export interface Store {
   attributeFields(request: AttributeFieldsRequest): Promise<AttributeFields>;
   /** An ordered conversion funnel (compiled by src/store/sql/funnel-compiler.ts). */
   funnel(request: FunnelRequest): Promise<FunnelResult>;
+  /**
+   * Error groups of a time range with their figures, and (with `impact`)
+   * what each cost: failed checkouts and revenue at risk (compiled by
+   * src/store/sql/error-groups-compiler.ts).
+   */
+  errorGroups(request: ErrorGroupsRequest): Promise<ErrorGroupsResult>;
   /**
    * GDPR erasure: deletes the customer's events of `tenant` in every data
    * class but `audit`, committed before the promise resolves.

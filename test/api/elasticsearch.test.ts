@@ -484,12 +484,12 @@ describe('Elasticsearch whole-request errors', () => {
   it('answers an unknown Content-Encoding with 415 in Elasticsearch shape', async () => {
     const err = await bulkError(Buffer.from('{"index":{}}\n{}\n'), {
       'content-type': 'application/x-ndjson',
-      'content-encoding': 'br',
+      'content-encoding': 'compress',
     });
     assert.equal(err.statusCode, 415);
     assert.equal(err.body.status, 415);
     assert.equal(err.body.error.type, 'ingest.unsupported_encoding');
-    assert.match(err.body.error.reason, /Content-Encoding "br" is not supported/);
+    assert.match(err.body.error.reason, /Content-Encoding "compress" is not supported/);
     assert.deepEqual(err.body.error.root_cause, [{ type: err.body.error.type, reason: err.body.error.reason }]);
     assert.match(err.message, /ingest\.unsupported_encoding/);
     assert.equal(err.headers?.['x-elastic-product'], 'Elasticsearch');

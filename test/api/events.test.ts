@@ -146,7 +146,7 @@ describe('POST /api/v1/events', () => {
     assert.match(form.json.error.message, /application\/x-ndjson/);
     const br = await post(`${srv.url}/api/v1/events?refresh=wait_for`, '{}', {
       'content-type': 'application/json',
-      'content-encoding': 'br',
+      'content-encoding': 'compress',
     });
     assert.equal(br.status, 415);
     assert.equal(br.json.error.code, 'ingest.unsupported_encoding');

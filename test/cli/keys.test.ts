@@ -51,6 +51,47 @@ describe('shoplens keys', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  it('prints the Sentry DSN of a key made for a project', () => {
+    const dir = testDataDir();
+    try {
+      const created = shoplens([
+        'keys',
+        'create',
+        '--tenant',
+        'shop-s',
+        '--role',
+        'ingest',
+        '--project',
+        '42',
+        '--public-url',
+        'https://shoplens.example:8443',
+        '--data-dir',
+        dir,
+      ]);
+      assert.equal(created.status, 0, created.stderr);
+      const [key, dsn] = created.stdout.trim().split('\n');
+      assert.match(key ?? '', /^slk_[A-Za-z0-9]{10}_[A-Za-z0-9]{32}$/);
+      assert.equal(dsn, `https://${key}@shoplens.example:8443/42`);
+      assert.match(created.stderr, /Sentry DSN/);
+      const bad = shoplens([
+        'keys',
+        'create',
+        '--tenant',
+        'shop-s',
+        '--role',
+        'ingest',
+        '--project',
+        'abc',
+        '--data-dir',
+        dir,
+      ]);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /--project must be a Sentry project id/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('creates, lists and revokes keys on the data directory, and the server honours them', async () => {
     const created = shoplens([
       'keys',

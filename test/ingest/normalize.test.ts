@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { errorFingerprint, normalizeEvent, type NormalizeOptions } from '../../src/ingest/normalize.ts';
+import { normalizeEvent, type NormalizeOptions } from '../../src/ingest/normalize.ts';
 import {
   SAMPLE_ERROR_LOG,
   SAMPLE_ORDER_API_REQUEST,
@@ -105,37 +105,29 @@ describe('normalizeEvent', () => {
     assert.equal(rec.columns['message'], 'Payment processing failed');
     assert.equal(rec.columns['error_type'], 'PaymentDeclinedException');
     assert.equal(rec.columns['error_message'], 'Insufficient funds');
-    // The documented algorithm: the first 16 hex digits of SHA-1 over `service NUL type NUL shape`,
-    // here '' NUL 'PaymentDeclinedException' NUL 'Insufficient funds' (no ids or numbers to strip).
-    // Literal computed once with `createHash('sha1')`, not with the code under test.
-    assert.equal(rec.columns['error_fingerprint'], '20fef347ba0cd551');
+    // The documented algorithm (docs/errors.md): no frames (the stack trace is '...'), so the first 16 hex
+    // digits of SHA-1 over `v1 \n message \n type \n normalised message`, computed here with createHash.
     assert.equal(
       rec.columns['error_fingerprint'],
-      sha1Prefix('\u0000PaymentDeclinedException\u0000Insufficient funds'),
+      sha1Prefix('v1\nmessage\nPaymentDeclinedException\nInsufficient funds'),
     );
     assert.equal(rec.attributes?.['context.orderId'], 'ORD-123456');
     assert.equal(rec.attributes?.['context.tenantId'], 'TNT-001');
   });
 
   it('gives the same fingerprint to errors that differ only in ids and numbers', () => {
-    // The shape, written by hand: numbers become <n>, long hex runs <hex>, UUIDs <uuid>, quoted text <str>.
+    const fp = (message: string, extra: Record<string, unknown> = {}) =>
+      ok({ service: 'payment', exception: { type: 'GatewayTimeout', message }, ...extra }).columns['error_fingerprint'];
+    // The normalised message, written by hand: ids with digits become <id>, numbers <n>.
     assert.equal(
-      errorFingerprint('payment', 'GatewayTimeout', 'Timeout after 3000 ms for order ORD-1234'),
-      sha1Prefix('payment\u0000GatewayTimeout\u0000Timeout after <n> ms for order ORD-<n>'),
+      fp('Timeout after 3000 ms for order ORD-1234'),
+      sha1Prefix('v1\nmessage\nGatewayTimeout\nTimeout after <n> ms for order <id>'),
     );
-    assert.equal(
-      errorFingerprint(
-        'payment',
-        'GatewayTimeout',
-        'Card 0123456789abcdef declined for 123e4567-e89b-12d3-a456-426614174000: "no funds"',
-      ),
-      sha1Prefix('payment\u0000GatewayTimeout\u0000Card <hex> declined for <uuid>: <str>'),
-    );
-    assert.equal(
-      errorFingerprint('payment', 'GatewayTimeout', 'Timeout after 3000 ms for order ORD-1234'),
-      errorFingerprint('payment', 'GatewayTimeout', 'Timeout after 5000 ms for order ORD-98'),
-    );
-    assert.notEqual(errorFingerprint('payment', 'A', 'x'), errorFingerprint('payment', 'B', 'x'));
+    assert.equal(fp('Timeout after 3000 ms for order ORD-1234'), fp('Timeout after 5000 ms for order ORD-98'));
+    // The service does not count: one group can span services.
+    assert.equal(fp('x', { service: 'a' }), fp('x', { service: 'b' }));
+    // A client's fingerprint wins.
+    assert.equal(fp('x', { error: { fingerprint: 'mine' } }), 'mine');
   });
 
   it('accepts dotted keys, nested objects and OpenTelemetry names alike', () => {

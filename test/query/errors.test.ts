@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { QueryError } from '../../src/errors.ts';
 import { parseQuery } from '../../src/query/index.ts';
 
-const STAGES = 'stats, where, eval, extend, sort, order by, limit, head, take, fields';
+const STAGES = 'stats, summarize, where, eval, extend, sort, order by, top, limit, head, take, fields';
 const AGGS = 'count, countif, sum, avg, min, max, dc, p50, p90, p95, p99, percentile';
 
 /** [query, code, position, exact message] */

@@ -423,3 +423,28 @@ describe('eval, sort, limit, fields', () => {
     );
   });
 });
+
+describe('Kusto forms', () => {
+  it('reads seed 003 §8 as written: the exceptions table, summarize, top N by', () => {
+    const q = parseQuery('exceptions | summarize count() by type, outerMessage | top 10 by count_ desc');
+    assert.deepEqual(q.filter, { kind: 'exists', field: 'exception.type' });
+    assert.deepEqual(q.stages, [
+      {
+        kind: 'stats',
+        aggs: [{ fn: 'count', as: 'count_' }],
+        by: [
+          { kind: 'field', field: 'exception.type', as: 'type' },
+          { kind: 'field', field: 'exception.message', as: 'outerMessage' },
+        ],
+      },
+      { kind: 'sort', keys: [{ expr: { kind: 'column', name: 'count_', span: { start: 65, end: 71 } }, desc: true }] },
+      { kind: 'limit', n: 10 },
+    ]);
+    // top sorts descending unless told otherwise; stats keeps its own default names.
+    const asc = parseQuery('* | stats count() by service.name | top 3 by count asc');
+    assert.deepEqual(asc.stages[1], {
+      kind: 'sort',
+      keys: [{ expr: { kind: 'column', name: 'count', span: { start: 45, end: 50 } }, desc: false }],
+    });
+  });
+});

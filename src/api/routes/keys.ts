@@ -5,7 +5,7 @@ import { AppError } from '../../errors.ts';
 import { auditedByHandler } from '../audit.ts';
 import { defaultRole } from '../auth.ts';
 import { jsonBody } from '../body.ts';
-import { ROLES, TENANT_NAME } from '../keys.ts';
+import { ROLES, SENTRY_PROJECT, sentryDsn, TENANT_NAME } from '../keys.ts';
 import type { AppContext } from '../server.ts';
 
 const createBody = z
@@ -13,6 +13,8 @@ const createBody = z
     role: z.enum(ROLES as ['ingest', 'read', 'admin'], { error: `expected one of ${ROLES.join(', ')}` }),
     name: z.string().max(200).optional(),
     tenant: z.string().regex(TENANT_NAME, 'expected a tenant name of a-z, 0-9, "_" and "-"').optional(),
+    /** A Sentry project id: the answer then holds the key's DSN. */
+    project: z.string().regex(SENTRY_PROJECT, 'expected a Sentry project id (digits)').optional(),
   })
   .strict();
 
@@ -45,6 +47,7 @@ export function keysRoutes(ctx: AppContext): FastifyPluginAsync {
         tenant,
         role: body.role,
         ...(body.name === undefined ? {} : { name: body.name }),
+        ...(body.project === undefined ? {} : { project: body.project }),
         createdBy: p.actor,
       });
       await ctx.audit.record(
@@ -57,7 +60,15 @@ export function keysRoutes(ctx: AppContext): FastifyPluginAsync {
         request.id,
       );
       reply.code(201);
-      return { key, ...info, note: 'Store this key now: Shoplens keeps only its hash and cannot show it again.' };
+      // The DSN names this server as the client reached it.
+      const dsn =
+        info.project === undefined ? undefined : sentryDsn(key, `${request.protocol}://${request.host}`, info.project);
+      return {
+        key,
+        ...info,
+        ...(dsn ? { dsn } : {}),
+        note: 'Store this key now: Shoplens keeps only its hash and cannot show it again.',
+      };
     });
 
     app.delete<{ Params: { id: string } }>('/api/v1/keys/:id', async (request) => {

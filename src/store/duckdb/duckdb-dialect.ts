@@ -49,4 +49,8 @@ export const duckdbDialect: SqlDialect = {
     return fn(args);
   },
   ifThenElse: (c, a, b) => `(CASE WHEN ${c} THEN ${a} ELSE ${b} END)`,
+  epochMs: (tsSql) => `epoch_ms(${tsSql})`,
+  argMax: (valueSql, bySql) => `arg_max(${valueSql}, ${bySql})`,
+  distinctValues: (exprSql, limit) =>
+    `list_slice(list(DISTINCT ${exprSql}) FILTER (WHERE ${exprSql} IS NOT NULL), 1, ${Math.trunc(limit)})`,
 };

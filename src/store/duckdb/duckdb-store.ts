@@ -14,6 +14,13 @@ import type { StoredEvent } from '../../schema/record.ts';
 import { buildSource } from '../event-source.ts';
 import { attributeSampleSql, fieldPresenceSql } from '../sql/field-presence.ts';
 import { compileFunnel, type FunnelRequest, type FunnelResult } from '../sql/funnel-compiler.ts';
+import {
+  compileErrorGroups,
+  compileErrorImpact,
+  shapeGroups,
+  shapeImpact,
+  type ErrorGroupsRequest,
+} from '../sql/error-groups-compiler.ts';
 import { QueryCompiler, type CompiledQuery } from '../sql/query-compiler.ts';
 import type {
   AttributeFields,
@@ -21,6 +28,7 @@ import type {
   CompiledSql,
   CustomerMatch,
   ErasureResult,
+  ErrorGroupsResult,
   QueryRequest,
   QueryResult,
   ResultColumn,
@@ -355,6 +363,24 @@ export class DuckDBStore implements SegmentLoadingStore {
     const timeoutMs = request.timeoutMs ?? this.#options.queryTimeoutMs;
     const result = await this.#read((c) => runCompiled(c, compiled), timeoutMs);
     return compiled.shape(result.getRows().map((r) => r.map(toJsonValue)));
+  }
+
+  async errorGroups(request: ErrorGroupsRequest): Promise<ErrorGroupsResult> {
+    const started = performance.now();
+    const timeoutMs = request.timeoutMs ?? this.#options.queryTimeoutMs;
+    const groups = compileErrorGroups(duckdbDialect, request);
+    const rows = (r: { getRows(): DuckDBValue[][] }) => r.getRows().map((row) => row.map(toJsonValue));
+    const [stats, impact] = await Promise.all([
+      this.#read((c) => runCompiled(c, groups), timeoutMs).then(rows),
+      request.impact
+        ? this.#read((c) => runCompiled(c, compileErrorImpact(duckdbDialect, request)), timeoutMs).then(rows)
+        : Promise.resolve([]),
+    ]);
+    return {
+      groups: shapeGroups(stats),
+      impact: [...shapeImpact(impact).values()],
+      elapsedMs: Math.round((performance.now() - started) * 10) / 10,
+    };
   }
 
   /** Runs a read on a pooled connection, within `timeoutMs` (see readWithDeadline). */

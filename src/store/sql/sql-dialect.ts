@@ -57,4 +57,10 @@ export interface SqlDialect {
   scalarFunction(name: string, argsSql: readonly string[]): string;
   /** `IF(cond, a, b)`. */
   ifThenElse(condSql: string, thenSql: string, elseSql: string): string;
+  /** Milliseconds since the epoch of a timestamp expression, as an integer. */
+  epochMs(tsSql: string): string;
+  /** Aggregate: the value of `valueSql` in the row where `bySql` is largest. */
+  argMax(valueSql: string, bySql: string): string;
+  /** Aggregate: up to `limit` distinct non-null values of `exprSql`, as an array. */
+  distinctValues(exprSql: string, limit: number): string;
 }
