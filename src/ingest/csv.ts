@@ -27,7 +27,6 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
 import { AppError } from '../errors.ts';
 import { redactMessage } from '../privacy/log-redaction.ts';
 
@@ -255,6 +254,7 @@ export function csvRowToEvent(kind: CsvKind, cells: readonly string[], line: num
  * parser cannot read fails the file with its line number.
  */
 export async function* readCsvEvents(kind: CsvKind, input: Readable): AsyncGenerator<CsvRowResult> {
+  const { parse } = await import('csv-parse'); // at the first import, not at every server start
   const parser = input.pipe(
     parse({ relax_column_count: true, skip_empty_lines: true, info: true, bom: true, relax_quotes: true }),
   );

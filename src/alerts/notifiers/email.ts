@@ -6,7 +6,6 @@
  * fired. The subject is the rule's `email_subject` annotation while firing,
  * else the headline ("P1 High-risk transaction pattern detected").
  */
-import nodemailer from 'nodemailer';
 import type { ReceiverConfig } from '../alerts-config.ts';
 import type { Alert, Notification } from '../alert-model.ts';
 import { fieldsOf, alertTitle, resolvedAfter, summaryOf, titleOf, type Notifier } from './notifier.ts';
@@ -95,6 +94,8 @@ export const sendEmail: Notifier<Extract<ReceiverConfig, { type: 'email' }>> = a
   receiver,
   options,
 ) => {
+  // Loaded at the first e-mail, not at every server start (4 MB of heap an idle server need not hold).
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({
     host: receiver.host,
     port: receiver.port,

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync } from 'fastify';
-import { Marked } from 'marked';
+import type { Marked } from 'marked';
 import { AppError } from '../../errors.ts';
 import type { AppContext } from '../server.ts';
 
@@ -29,8 +29,8 @@ table{border-collapse:collapse;display:block;overflow-x:auto}td,th{border:1px so
 a{color:#1f5fbf}nav{margin-bottom:1.5rem;font-size:.9em}
 p,li,td,th{overflow-wrap:anywhere}table{max-width:100%}`;
 
-function renderPage(markdown: string): { title: string; html: string } {
-  const marked = new Marked({
+function renderPage(MarkedClass: typeof Marked, markdown: string): { title: string; html: string } {
+  const marked = new MarkedClass({
     renderer: {
       heading({ tokens, depth }) {
         const inner = this.parser.parseInline(tokens);
@@ -47,7 +47,7 @@ function renderPage(markdown: string): { title: string; html: string } {
 }
 
 /** Every topic under docs/, rendered: `name.md` → page. */
-function loadDocs(): Map<string, { title: string; html: string }> {
+function loadDocs(MarkedClass: typeof Marked): Map<string, { title: string; html: string }> {
   const pages = new Map<string, { title: string; html: string }>();
   let names: string[] = [];
   try {
@@ -55,7 +55,7 @@ function loadDocs(): Map<string, { title: string; html: string }> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  for (const name of names) pages.set(name, renderPage(readFileSync(DOCS_DIR + name, 'utf8')));
+  for (const name of names) pages.set(name, renderPage(MarkedClass, readFileSync(DOCS_DIR + name, 'utf8')));
   return pages;
 }
 
@@ -63,10 +63,13 @@ function loadDocs(): Map<string, { title: string; html: string }> {
 let rendered:
   { pages: Map<string, { title: string; html: string }>; index: { title: string; html: string } } | undefined;
 
-function docs(): NonNullable<typeof rendered> {
+async function docs(): Promise<NonNullable<typeof rendered>> {
   if (rendered) return rendered;
-  const pages = loadDocs();
+  const { Marked: MarkedClass } = await import('marked');
+  if (rendered) return rendered;
+  const pages = loadDocs(MarkedClass);
   const index = renderPage(
+    MarkedClass,
     `# Documentation\n\n${[...pages]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, page]) => `- [${page.title}](${name})`)
@@ -79,10 +82,10 @@ function docs(): NonNullable<typeof rendered> {
 export function docsRoutes(_ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     app.get('/docs/', { config: { role: 'public' } }, async (_request, reply) =>
-      reply.type('text/html; charset=utf-8').send(docs().index.html),
+      reply.type('text/html; charset=utf-8').send((await docs()).index.html),
     );
     app.get<{ Params: { topic: string } }>('/docs/:topic', { config: { role: 'public' } }, async (request, reply) => {
-      const page = docs().pages.get(request.params.topic);
+      const page = (await docs()).pages.get(request.params.topic);
       if (page === undefined) throw new AppError(404, 'not_found', 'No such documentation page; see /docs/');
       return reply.type('text/html; charset=utf-8').header('Cache-Control', 'public, max-age=300').send(page.html);
     });
