@@ -143,8 +143,9 @@ export function ingestRows(r: ShapeResult, cores: number): Row[] {
       '',
       '',
     ],
+    [`${s}: RSS 2 s after start, empty store`, fmt(r.rss.started / MIB), 'MiB', '', ''],
     [
-      `${s}: RSS idle (after start, empty store)`,
+      `${s}: RSS idle (empty store, after idling since start)`,
       fmt(r.rss.idle / MIB),
       'MiB',
       ...atMost(r.rss.idle / MIB, IDLE_RSS_TARGET_MIB),

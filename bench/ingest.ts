@@ -38,6 +38,8 @@ export interface IngestOptions {
   /** After the measured window, top the store up to this many events, stop, settle, read RSS (0 = skip). */
   readonly eventsAfter: number;
   readonly settleSeconds: number;
+  /** How long the fresh server idles before its idle RSS is read. */
+  readonly idleSeconds: number;
   readonly duckdbRuns: number;
   /** Run `build/` (true) or the sources through tsx. */
   readonly compiled: boolean;
@@ -73,7 +75,9 @@ export interface ShapeResult {
   /** Segments loaded into the store over the window, from `shoplens_log_segment_load_seconds` when present. */
   readonly segments?: { readonly count: number; readonly avgRows: number; readonly avgMs: number };
   readonly rss: {
-    /** Right after start, empty store. */
+    /** 2 s after start, empty store (start-up's garbage not yet collected). */
+    readonly started: number;
+    /** After idling `idleSeconds` from start, empty store (V8 shrinks its heap after about a minute of quiet). */
     readonly idle: number;
     /** Largest VmRSS sampled during the window, and VmHWM at its end. */
     readonly loadMax: number;
@@ -279,6 +283,11 @@ export async function runIngestShape(
     // The per-tenant ingest limit (64 MB/s by default) is below the payment-event target: off here.
     server = await startServerProcess({ SHOPLENS_LIMITS_INGEST_BYTES_PER_SECOND: '0' }, o.compiled);
     await sleep(2000);
+    const startedRss = server.memory().rss;
+    if (o.idleSeconds > 2) {
+      log(`${shape}: server idling ${o.idleSeconds} s before its idle RSS is read`);
+      await sleep((o.idleSeconds - 2) * 1000);
+    }
     const idle = server.memory().rss;
     const ingestKey = await server.createKey('ingest');
     const readKey = await server.createKey('read');
@@ -393,7 +402,7 @@ export async function runIngestShape(
       ...(sampled.logBytesMax === undefined ? {} : { logBytesMax: sampled.logBytesMax }),
       ...(commits ? { commits } : {}),
       ...(segments ? { segments } : {}),
-      rss: { idle, loadMax: sampled.rssMax, loadPeak, ...(after ? { after } : {}) },
+      rss: { started: startedRss, idle, loadMax: sampled.rssMax, loadPeak, ...(after ? { after } : {}) },
       visibility,
       duckdb,
     };

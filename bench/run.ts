@@ -36,7 +36,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --file-events N         events in the generated file per shape (k/m suffixes; default 122880, one row group)
   --events-after N        after the api_request run, top its store up to N events, stop, settle and read
                           RSS (k/m suffixes; default 2m; 0 = skip)
-  --settle-seconds N      how long the server idles before that reading (default 10)
+  --settle-seconds N      how long the server idles before that reading (default 30: the memory trim
+                          runs once loads have stopped for 5 s and no query runs)
+  --idle-seconds N        how long a fresh server idles before its idle RSS is read (default 60: V8
+                          shrinks its heap after about a minute of quiet)
   --duckdb-runs N         runs of each DuckDB load, best kept (default 2)
   --spread DURATION       how old each event is when sent, at most (default 1m: live
                           traffic; 1h: backdated events, each one late for the minute rollups)
@@ -119,7 +122,8 @@ async function main(): Promise<void> {
       'batch-events': { type: 'string', default: '500' },
       'file-events': { type: 'string', default: '122880' },
       'events-after': { type: 'string', default: '2m' },
-      'settle-seconds': { type: 'string', default: '10' },
+      'settle-seconds': { type: 'string', default: '30' },
+      'idle-seconds': { type: 'string', default: '60' },
       'duckdb-runs': { type: 'string', default: '2' },
       spread: { type: 'string', default: '1m' },
       'from-source': { type: 'boolean', default: false },
@@ -168,6 +172,7 @@ async function main(): Promise<void> {
       fileEvents: count('file-events', values['file-events']),
       eventsAfter: values['events-after'] === '0' ? 0 : count('events-after', values['events-after']),
       settleSeconds: Number(values['settle-seconds']),
+      idleSeconds: Number(values['idle-seconds']),
       duckdbRuns: Math.round(positive('duckdb-runs', values['duckdb-runs'])),
       spreadMs: spreadOf(values.spread),
       compiled,
