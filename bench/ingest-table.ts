@@ -83,10 +83,26 @@ export function ingestRows(r: ShapeResult, cores: number): Row[] {
       'µs',
       ...atMost(r.cpuUsPerEvent, budgetUs, 1),
     ],
-    [`${s}: of which the main thread`, fmt(r.mainThreadUsPerEvent, 1), 'µs', '', ''],
+    [`${s}: of which the main thread (HTTP, log appends, queries)`, fmt(r.mainThreadUsPerEvent, 1), 'µs', '', ''],
+    [`${s}: of which the ingest workers (prepare, thread CPU)`, orNa(r.prepareCpuUsPerEvent, 1), 'µs', '', ''],
+    [
+      `${s}: of which the rest (DuckDB loads, fsync, GC and runtime threads)`,
+      r.prepareCpuUsPerEvent === undefined
+        ? 'n/a'
+        : fmt(r.cpuUsPerEvent - r.mainThreadUsPerEvent - r.prepareCpuUsPerEvent, 1),
+      'µs',
+      '',
+      '',
+    ],
     [`${s}: server CPU`, fmt(r.cpuCores, 2), 'cores', `of ${cores}`, ''],
-    [`${s}: stage prepare (/metrics)`, orNa(r.stageUsPerEvent.prepare, 1), 'µs/event', '', ''],
-    [`${s}: stage load (/metrics)`, orNa(r.stageUsPerEvent.load, 1), 'µs/event', '', ''],
+    [
+      `${s}: stage prepare, wall time in the workers (/metrics)`,
+      orNa(r.stageUsPerEvent.prepare, 1),
+      'µs/event',
+      '',
+      '',
+    ],
+    [`${s}: stage load, wall time (/metrics)`, orNa(r.stageUsPerEvent.load, 1), 'µs/event', '', ''],
     [`${s}: prepareEvents in the bench, 1 thread (reference)`, fmt(d.prepareUsPerEvent, 1), 'µs/event', '', ''],
     [
       `${s}: DuckDB CPU: read_json / INSERT, threads=1 (reference)`,

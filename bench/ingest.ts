@@ -68,6 +68,8 @@ export interface ShapeResult {
   readonly mainThreadUsPerEvent: number;
   /** From /metrics `shoplens_ingest_stage_seconds_total`, µs per event; undefined when the server lacks it. */
   readonly stageUsPerEvent: { readonly prepare?: number; readonly load?: number };
+  /** CPU of the ingest worker threads on their tasks (`shoplens_ingest_stage_cpu_seconds_total{stage="prepare"}`), µs per event. */
+  readonly prepareCpuUsPerEvent?: number;
   /** Largest `shoplens_log_bytes` seen; undefined when absent. */
   readonly logBytesMax?: number;
   /** Group commits over the window, from the `shoplens_batch_*` histograms when present. */
@@ -341,6 +343,7 @@ export async function runIngestShape(
           }
         : undefined;
     const prepare = stage('prepare');
+    const prepareCpu = delta(m0, m1, 'shoplens_ingest_stage_cpu_seconds_total', 'stage="prepare"');
     const load = stage('load');
     const segmentCount = delta(m0, m1, 'shoplens_log_segment_load_seconds_count');
     const segmentSeconds = delta(m0, m1, 'shoplens_log_segment_load_seconds_sum');
@@ -398,6 +401,7 @@ export async function runIngestShape(
       cpuCores: (cpu1 - cpu0) / 1000 / wallMs,
       cpuUsPerEvent: events > 0 ? (cpu1 - cpu0) / events : Number.NaN,
       mainThreadUsPerEvent: events > 0 ? (main1 - main0) / events : Number.NaN,
+      ...(prepareCpu === undefined || events === 0 ? {} : { prepareCpuUsPerEvent: (prepareCpu * 1e6) / events }),
       stageUsPerEvent: { ...(prepare === undefined ? {} : { prepare }), ...(load === undefined ? {} : { load }) },
       ...(sampled.logBytesMax === undefined ? {} : { logBytesMax: sampled.logBytesMax }),
       ...(commits ? { commits } : {}),

@@ -115,7 +115,11 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     config.ingest.workers > 0
       ? new IngestWorkerPool(config.ingest.workers, config.ingest, deps.logger, config.privacy)
       : undefined;
-  if (workers) workers.onBusy = (seconds) => metrics.ingestStageSeconds.inc({ stage: 'prepare' }, seconds);
+  if (workers)
+    workers.onBusy = (seconds, cpuSeconds) => {
+      metrics.ingestStageSeconds.inc({ stage: 'prepare' }, seconds);
+      if (cpuSeconds !== undefined) metrics.ingestStageCpuSeconds.inc({ stage: 'prepare' }, cpuSeconds);
+    };
   const pipeline = new IngestPipeline(store, config.ingest, metrics, workers, config.privacy);
   const context: AppContext = {
     config,

@@ -11,6 +11,7 @@ import { AppError } from '../errors.ts';
 import { prepareEvents } from './events-ndjson.ts';
 import { Normalizer, type IngestContext } from './normalizer.ts';
 import { checkedRecordOf } from '../store/segment-log.ts';
+import { threadCpuSeconds } from '../telemetry/thread-cpu.ts';
 
 /** A task sent to a worker. */
 export interface WorkerTask {
@@ -35,6 +36,8 @@ export type WorkerAnswer =
       readonly eventTypes: readonly string[] | null;
       /** Time the worker spent on the task, s. */
       readonly seconds: number;
+      /** CPU time the worker's thread spent on it, s (undefined where the system does not tell). */
+      readonly cpuSeconds: number | undefined;
     }
   | {
       readonly id: number;
@@ -83,6 +86,7 @@ if (port) {
   port.on('message', (task: WorkerTask) => {
     let answer: WorkerAnswer;
     const started = performance.now();
+    const cpuStarted = threadCpuSeconds();
     try {
       const body = Buffer.from(task.body.buffer, task.body.byteOffset, task.body.byteLength);
       const prepared = prepareEvents(normalizer, body, task.contentType, task.ctx);
@@ -106,6 +110,7 @@ if (port) {
         redactions: prepared.redactions,
         eventTypes: prepared.eventTypes,
         seconds: (performance.now() - started) / 1000,
+        cpuSeconds: cpuStarted === undefined ? undefined : (threadCpuSeconds() ?? cpuStarted) - cpuStarted,
       };
     } catch (err) {
       const e =

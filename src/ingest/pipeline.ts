@@ -16,6 +16,7 @@ import { Normalizer, type IngestContext } from './normalizer.ts';
 import type { IngestWorkerPool, PreparedRows } from './worker-pool.ts';
 import { recordOf, type LogRecord } from '../store/segment-log.ts';
 import type { RowLine } from '../schema/record.ts';
+import { threadCpuSeconds } from '../telemetry/thread-cpu.ts';
 
 export type { IngestContext };
 
@@ -103,10 +104,14 @@ export class IngestPipeline {
     if (this.#workers) return this.#workers.run(body, contentType, ctx);
     return Promise.resolve().then(() => {
       const started = performance.now();
+      const cpuStarted = threadCpuSeconds();
       try {
         return prepareEvents(this.#normalizer, body, contentType, ctx);
       } finally {
         this.#metrics.ingestStageSeconds.inc({ stage: 'prepare' }, (performance.now() - started) / 1000);
+        const cpu = threadCpuSeconds();
+        if (cpu !== undefined && cpuStarted !== undefined)
+          this.#metrics.ingestStageCpuSeconds.inc({ stage: 'prepare' }, cpu - cpuStarted);
       }
     });
   }

@@ -53,8 +53,11 @@ export class IngestWorkerPool {
   #closed = false;
   #idleTimer: NodeJS.Timeout | undefined;
 
-  /** Hears the time each task took in its worker, s (for `shoplens_ingest_stage_seconds_total`). */
-  onBusy: ((seconds: number) => void) | undefined;
+  /**
+   * Hears the time each task took in its worker and the CPU time its thread spent on it, s (for
+   * `shoplens_ingest_stage_seconds_total` and `shoplens_ingest_stage_cpu_seconds_total`).
+   */
+  onBusy: ((seconds: number, cpuSeconds: number | undefined) => void) | undefined;
 
   constructor(
     size: number,
@@ -107,7 +110,7 @@ export class IngestWorkerPool {
       slot.pending.delete(answer.id);
       if (slot.pending.size === 0) this.#idleCheck();
       if (answer.ok) {
-        this.onBusy?.(answer.seconds);
+        this.onBusy?.(answer.seconds, answer.cpuSeconds);
         const b = answer.block;
         p.resolve({
           ...(b

@@ -3,6 +3,7 @@
  * server instance so that several servers in one process (tests) don't clash.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { threadCpuSeconds } from './thread-cpu.ts';
 
 export class SelfMetrics {
   readonly registry = new Registry();
@@ -17,6 +18,8 @@ export class SelfMetrics {
   readonly loadedEvents: Counter;
   readonly visibilitySeconds: Histogram;
   readonly ingestStageSeconds: Counter<'stage'>;
+  readonly ingestStageCpuSeconds: Counter<'stage'>;
+  readonly mainThreadCpuSeconds: Counter;
   readonly querySeconds: Histogram<'outcome'>;
   readonly queryCache: Counter<'endpoint' | 'result'>;
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
@@ -108,6 +111,25 @@ export class SelfMetrics {
       help: 'Time spent per ingest stage: prepare (read, redact, normalise; in worker threads), log (write + fdatasync), load (into the store).',
       labelNames: ['stage'],
       registers,
+    });
+    this.ingestStageCpuSeconds = new Counter({
+      name: 'shoplens_ingest_stage_cpu_seconds_total',
+      help: 'CPU time of the threads that ran an ingest stage: prepare (the ingest worker threads, per request). Beside the wall time of shoplens_ingest_stage_seconds_total, which includes waiting for a CPU.',
+      labelNames: ['stage'],
+      registers,
+    });
+    let mainCpu = threadCpuSeconds();
+    this.mainThreadCpuSeconds = new Counter({
+      name: 'shoplens_main_thread_cpu_seconds_total',
+      help: "CPU time of the server's main thread (HTTP, ingest log appends, query answers); the rest of shoplens_process_cpu_seconds_total is the ingest workers', DuckDB's and the runtime's threads.",
+      registers,
+      collect() {
+        // A scrape runs on the main thread: its CPU clock is this thread's.
+        const now = threadCpuSeconds();
+        if (now === undefined || mainCpu === undefined) return;
+        this.inc(Math.max(0, now - mainCpu));
+        mainCpu = now;
+      },
     });
     this.querySeconds = new Histogram({
       name: 'shoplens_query_duration_seconds',

@@ -169,6 +169,16 @@ describe('GET /metrics', () => {
     );
   });
 
+  it('splits CPU by thread: the ingest workers on prepare, and the main thread', () => {
+    const wall = valueOf(samples, 'shoplens_ingest_stage_seconds_total', { stage: 'prepare' });
+    const cpu = valueOf(samples, 'shoplens_ingest_stage_cpu_seconds_total', { stage: 'prepare' });
+    // A thread cannot run longer than the time its task took (1 ms for the two clocks' rounding).
+    assert.ok(cpu > 0 && cpu <= wall + 0.001, `prepare: cpu ${cpu} s, wall ${wall} s`);
+    const main = valueOf(samples, 'shoplens_main_thread_cpu_seconds_total');
+    const processCpu = valueOf(samples, 'shoplens_process_cpu_seconds_total');
+    assert.ok(main > 0 && main <= processCpu, `main thread ${main} s, process ${processCpu} s`);
+  });
+
   it('passes promtool check metrics', (t) => {
     // In CI a missing promtool fails here, naming the package; elsewhere this test skips loudly.
     if (!requirePeers('the promtool check of /metrics', ['promtool'])) return t.skip('promtool is not installed');
