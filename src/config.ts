@@ -16,6 +16,7 @@ import { errorGroupingSchema } from './errors/grouping-rules.ts';
 import { privacyConfigSchema } from './privacy/privacy-config.ts';
 import { dataObject, ownValue } from './schema/data-object.ts';
 import { DATA_CLASSES } from './schema/fields.ts';
+import { KPI_NAMES } from './store/kpis.ts';
 import { parseDuration } from './util/duration.ts';
 
 /** A duration such as "10m", kept as text in the file and as milliseconds once parsed. */
@@ -181,6 +182,17 @@ export const configSchema = z
     alerts: alertsConfigSchema.prefault({}),
     /** Redaction before anything is written (docs/security.md, "Redaction"). */
     privacy: privacyConfigSchema.prefault({}),
+    metrics: z
+      .object({
+        /** Business KPIs exported on /metrics (src/store/kpis.ts); [] = none. */
+        business: z.array(z.enum(KPI_NAMES)).default([...KPI_NAMES]),
+        /** The checkout API's route (`http.route`): its api_request events count as checkout attempts. */
+        checkoutRoute: z.string().min(1).default('/api/checkout'),
+        /** Most series per business metric; label sets beyond it are counted under the value "other". */
+        maxSeries: positiveInt.default(1000),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -14,6 +14,7 @@ import { IngestWorkerPool } from '../ingest/worker-pool.ts';
 import type { Store } from '../store/store.ts';
 import { redactMessage } from '../privacy/log-redaction.ts';
 import { SelfMetrics } from '../telemetry/self-metrics.ts';
+import { BusinessMetrics } from '../telemetry/business-metrics.ts';
 import { AuditTrail, installRouteAudit } from './audit.ts';
 import { installAuth, type Principal } from './auth.ts';
 import { ApiKeyService, keyFromRequest } from './keys.ts';
@@ -95,7 +96,10 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
   const { config, store } = deps;
   const metrics = deps.metrics ?? new SelfMetrics();
+  const business =
+    config.metrics.business.length > 0 ? new BusinessMetrics(metrics.registry, config.metrics) : undefined;
   store.observe?.({
+    onKpis: (kpis) => business?.add(kpis),
     onWrite: (_records, rows, _bytes, seconds) => {
       metrics.batchCommitSeconds.observe({ outcome: 'ok' }, seconds);
       metrics.batchEvents.observe(rows);

@@ -38,6 +38,8 @@ export async function openStore(config: Config, logger?: Logger): Promise<Store>
     queryTimeoutMs: config.query.timeout,
     loadThreads: config.store.duckdbLoadThreads,
     rowGroupRows: config.store.segmentRows,
+    ...(config.metrics.business.length > 0 ? { kpis: { checkoutRoute: config.metrics.checkoutRoute } } : {}),
+    ...(logger ? { logger } : {}),
   });
   const store = new LoggedStore(
     engine,

@@ -6,17 +6,24 @@
  * backoff; the rows stay in the log meanwhile, so nothing is lost.
  */
 import type { Logger } from 'pino';
+import type { KpiDelta } from './kpis.ts';
 import type { SegmentInfo } from './segment-log.ts';
+
+/** What a load tells besides its success. */
+export interface SegmentLoadOutcome {
+  /** The business KPIs of the segment's rows, when the store computes them (kpis.ts). */
+  readonly kpis?: readonly KpiDelta[];
+}
 
 /** What the loader needs of a store. */
 export interface SegmentTarget {
   /** Loads a sealed segment in one transaction that also records `segment.id` as loaded. */
-  loadSegment(segment: SegmentInfo): Promise<void>;
+  loadSegment(segment: SegmentInfo): Promise<SegmentLoadOutcome | void>;
 }
 
 export interface LoaderObserver {
-  /** After a segment was loaded: its rows and bytes and how long the load took. */
-  onLoaded?(segment: SegmentInfo, seconds: number): void;
+  /** After a segment was loaded: its rows and bytes, how long the load took, and what the store told of it. */
+  onLoaded?(segment: SegmentInfo, seconds: number, outcome?: SegmentLoadOutcome): void;
   onFailed?(segment: SegmentInfo, err: unknown): void;
   /** Bytes of the file are no longer in the log. */
   onReleased?(bytes: number): void;
@@ -108,8 +115,9 @@ export class LogLoader {
       while (this.#queue.length > 0 && !this.#stopped) {
         const segment = this.#queue[0] as SegmentInfo;
         const started = performance.now();
+        let outcome: SegmentLoadOutcome | void;
         try {
-          await this.#target.loadSegment(segment);
+          outcome = await this.#target.loadSegment(segment);
         } catch (err) {
           this.#failures++;
           this.#lastError = err;
@@ -129,7 +137,7 @@ export class LogLoader {
         this.#failures = 0;
         this.#queue.shift();
         this.#loadedThrough = segment.id;
-        this.#observer.onLoaded?.(segment, (performance.now() - started) / 1000);
+        this.#observer.onLoaded?.(segment, (performance.now() - started) / 1000, outcome ?? undefined);
         try {
           // Off the event loop: deleting a file of 100 MB takes milliseconds.
           await this.#remove(segment.path);

@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import { AppError } from '../errors.ts';
 import type { StoredEvent } from '../schema/record.ts';
 import { toRowLine } from '../schema/record.ts';
-import { LogLoader } from './log-loader.ts';
+import { LogLoader, type SegmentLoadOutcome } from './log-loader.ts';
 import {
   recordOf,
   scanSegment,
@@ -49,7 +49,7 @@ const FILL_WAIT = 0.8;
 
 /** An engine store that can load log segments. */
 export interface SegmentLoadingStore extends Store {
-  loadSegment(segment: SegmentInfo): Promise<void>;
+  loadSegment(segment: SegmentInfo): Promise<SegmentLoadOutcome | void>;
   /** The id of the last segment loaded (0: none). */
   loadedSegment(): Promise<number>;
 }
@@ -144,7 +144,8 @@ export class LoggedStore implements Store {
       (path) => unlink(path),
       {
         onFailed: (segment, err) => this.#observer.onFailed?.(segment, err),
-        onLoaded: (segment, seconds) => {
+        onLoaded: (segment, seconds, outcome) => {
+          if (outcome?.kpis && outcome.kpis.length > 0) this.#observer.onKpis?.(outcome.kpis);
           // Weighted towards the last few loads: the rate follows the machine's load within seconds.
           this.#loadedBytes = this.#loadedBytes * 0.7 + segment.bytes;
           this.#loadSeconds = this.#loadSeconds * 0.7 + seconds;

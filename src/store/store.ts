@@ -9,6 +9,7 @@ import type { FunnelRequest, FunnelResult } from './sql/funnel-compiler.ts';
 import type { ErrorGroupImpact, ErrorGroupsRequest, ErrorGroupStats } from './sql/error-groups-compiler.ts';
 import type { LogRecord } from './segment-log.ts';
 import type { VisibleRowsListener } from './visible-rows.ts';
+import type { KpiDelta } from './kpis.ts';
 
 /** Types of result columns, engine-neutral. */
 export type ResultType = 'timestamp' | 'string' | 'double' | 'integer' | 'boolean' | 'string[]' | 'json';
@@ -124,6 +125,8 @@ export interface IngestLogObserver {
   onVisible?(seconds: number, records: number): void;
   /** Bytes in the log not yet loaded, whenever it changes. */
   onLogBytes?(bytes: number): void;
+  /** What a loaded segment adds to the business KPIs (kpis.ts), once it is committed. */
+  onKpis?(kpis: readonly KpiDelta[]): void;
 }
 
 export interface Store {

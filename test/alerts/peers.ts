@@ -18,6 +18,8 @@ import { isExecutable, missingTool } from '../helpers/required-tool.ts';
 export const PYTHON = process.env['SHOPLENS_TEST_PYTHON'] || '/usr/bin/python3';
 /** `SHOPLENS_TEST_ALERTMANAGER` overrides the Alertmanager binary. */
 export const ALERTMANAGER_BIN = process.env['SHOPLENS_TEST_ALERTMANAGER'] || '/usr/bin/prometheus-alertmanager';
+/** `SHOPLENS_TEST_PROMETHEUS` overrides the Prometheus server binary. */
+export const PROMETHEUS_BIN = process.env['SHOPLENS_TEST_PROMETHEUS'] || '/usr/bin/prometheus';
 
 /** promtool: `SHOPLENS_TEST_PROMTOOL`, else the first on PATH, else /usr/bin/promtool; undefined when none. */
 export function promtoolPath(): string | undefined {
@@ -41,6 +43,8 @@ const PEERS = {
       ? undefined
       : { missing: `${ALERTMANAGER_BIN} (Alertmanager)`, package: 'prometheus-alertmanager' },
   promtool: () => (promtoolPath() ? undefined : { missing: 'promtool (on PATH or /usr/bin)', package: 'prometheus' }),
+  prometheus: () =>
+    isExecutable(PROMETHEUS_BIN) ? undefined : { missing: `${PROMETHEUS_BIN} (Prometheus)`, package: 'prometheus' },
 } as const;
 
 /**
@@ -238,6 +242,68 @@ export class AlertmanagerPeer {
     return (await (
       await fetch(`${this.url}/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true`)
     ).json()) as any[];
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (child && child.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+    }
+    if (this.#dir) rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+/** A real Prometheus server scraping `targets` (host:port) every second, its TSDB in a temp dir. */
+export class PrometheusPeer {
+  #child: ChildProcess | undefined;
+  #dir = '';
+  port = 0;
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(targets: readonly string[]): Promise<this> {
+    this.port = await freePort();
+    this.#dir = mkdtempSync(join(tmpdir(), 'shoplens-test-prom-'));
+    const config = join(this.#dir, 'prometheus.yml');
+    writeFileSync(
+      config,
+      `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: shoplens\n    static_configs:\n      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]\n`,
+    );
+    this.#child = spawn(
+      PROMETHEUS_BIN,
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${join(this.#dir, 'tsdb')}`,
+        `--web.listen-address=127.0.0.1:${this.port}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const r = await fetch(`${this.url}/-/ready`);
+        if (r.ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error('Prometheus did not become ready in 30 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return this;
+  }
+
+  /** An instant PromQL query: the vector's samples as labels and value (at `time`, epoch s, if given). */
+  async query(promql: string, time?: number): Promise<{ labels: Record<string, string>; value: number }[]> {
+    const params = new URLSearchParams({ query: promql, ...(time === undefined ? {} : { time: String(time) }) });
+    const r = await fetch(`${this.url}/api/v1/query?${params}`);
+    const body = (await r.json()) as any;
+    if (body.status !== 'success') throw new Error(`PromQL ${promql}: ${JSON.stringify(body)}`);
+    return (body.data.result as any[]).map((s) => ({ labels: s.metric, value: Number(s.value[1]) }));
   }
 
   async stop(): Promise<void> {

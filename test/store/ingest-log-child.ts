@@ -18,8 +18,9 @@ let armed = false;
 if (mode === 'after-load') {
   const load = DuckDBStore.prototype.loadSegment;
   DuckDBStore.prototype.loadSegment = async function (this: DuckDBStore, segment) {
-    await load.call(this, segment);
+    const outcome = await load.call(this, segment);
     if (armed) process.kill(process.pid, 'SIGKILL');
+    return outcome;
   };
 }
 const config = loadConfig({

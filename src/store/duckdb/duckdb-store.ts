@@ -51,6 +51,10 @@ import { lastVersions, StagingFiles, writeBatch, type EventsTableLayout } from '
 import { firstEventMinuteMs, minuteWatermarkMs, rollUpMinutes } from './duckdb-rollups.ts';
 import { trimBufferPool } from './duckdb-memory.ts';
 import { loadedSegment, loadSegment, LoadThreads } from './duckdb-segment-load.ts';
+import { segmentKpis } from './duckdb-kpis.ts';
+import type { Logger } from 'pino';
+import type { KpiDefinitions } from '../kpis.ts';
+import type { SegmentLoadOutcome } from '../log-loader.ts';
 import type { SegmentInfo } from '../segment-log.ts';
 import type { SegmentLoadingStore } from '../logged-store.ts';
 
@@ -81,6 +85,10 @@ export interface DuckDBStoreOptions {
   readonly rowGroupRows?: number;
   /** Quiet time after the last segment load before the queries' threads and the memory are handed back, ms (default 5 s). */
   readonly idleAfterMs?: number;
+  /** Compute the business KPIs of each loaded segment (for /metrics), with these definitions; undefined: don't. */
+  readonly kpis?: KpiDefinitions;
+  /** Where the store logs what it recovers from. */
+  readonly logger?: Logger;
 }
 
 export class DuckDBStore implements SegmentLoadingStore {
@@ -218,10 +226,11 @@ export class DuckDBStore implements SegmentLoadingStore {
   }
 
   /** Loads one sealed ingest log segment in one transaction that records it as loaded (duckdb-segment-load.ts). */
-  loadSegment(segment: SegmentInfo): Promise<void> {
-    const run = this.#writeChain.then(async () => {
+  loadSegment(segment: SegmentInfo): Promise<SegmentLoadOutcome> {
+    const run = this.#writeChain.then(async (): Promise<SegmentLoadOutcome> => {
+      let c: DuckDBConnection;
       try {
-        const c = this.#connection();
+        c = this.#connection();
         await this.#loadThreads.narrow(c);
         await loadSegment(c, segment, {
           layout: this.#layout,
@@ -229,17 +238,32 @@ export class DuckDBStore implements SegmentLoadingStore {
           staging: this.#staging,
         });
       } catch (err) {
+        this.#loadThreads.loaded();
         throw new AppError(
           503,
           'store.write_failed',
           `Loading ${segment.rows} events of ingest log segment ${segment.id} failed: ${(err as Error).message}`,
           { cause: err, headers: { 'Retry-After': '1' } },
         );
+      }
+      try {
+        // Committed: the KPIs count it now (a failure here loses a few counts, never the rows).
+        const defs = this.#options.kpis;
+        return defs ? { kpis: await segmentKpis(c, segment.path, defs) } : {};
+      } catch (err) {
+        this.#options.logger?.warn(
+          { err, segment: segment.id },
+          'the business KPIs of a loaded segment could not be computed',
+        );
+        return {};
       } finally {
         this.#loadThreads.loaded();
       }
     });
-    this.#writeChain = run.catch(() => undefined);
+    this.#writeChain = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
