@@ -402,6 +402,10 @@ describe('Errors pages in Chromium', { skip: !BROWSER }, () => {
     await page.waitForSelector('[data-testid=error-row]');
     const titles = await page.locator('[data-testid=error-link] strong').allTextContents();
     assert.deepEqual(titles.sort(), [KINDS.gatewayTimeout.type, KINDS.stockConflict.type].sort());
+    // The resolution counts in the mean time to resolution, overall and for its service.
+    const mttr = (await page.locator('[data-testid=mttr]').textContent()) ?? '';
+    assert.match(mttr, /over 1 resolution\b/);
+    assert.match(mttr, /order-service \d+ (h|d)\b/);
 
     await page.selectOption('[data-testid=filter-status]', 'resolved');
     await page.waitForFunction("document.querySelectorAll('[data-testid=error-row]').length === 1");
