@@ -208,6 +208,7 @@ async function shoot(page: Page, name: string): Promise<number> {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(SHOTS, `errors-${name}-390.png`), fullPage: true });
+  await page.screenshot({ path: join(SHOTS, `errors-${name}-390-top.png`) });
   const overflow = Number(await page.evaluate(PAGE_OVERFLOW));
   await page.setViewportSize({ width: 1280, height: 900 });
   return overflow;
@@ -412,6 +413,13 @@ describe('Errors pages in Chromium', { skip: !BROWSER }, () => {
     await page.locator('[data-testid=error-row] a').click();
     await page.click('[data-testid=action-reopen]');
     await page.waitForFunction("document.querySelector('[data-testid=group-status]')?.textContent === 'Unresolved'");
+  });
+
+  it('says so for a group that does not exist', async () => {
+    await page.goto(`${server.url}/errors/0123456789abcdef`);
+    const alert = page.locator('[role=alert]');
+    await alert.waitFor();
+    assert.equal(await alert.textContent(), 'No error group 0123456789abcdef.');
   });
 
   it('raised no error in the page', () => {
