@@ -12,6 +12,8 @@ import { AdminPage } from './pages/AdminPage.tsx';
 import { AlertsPage } from './pages/AlertsPage.tsx';
 import { DashboardList } from './pages/DashboardList.tsx';
 import { DashboardPage } from './pages/DashboardPage.tsx';
+import { ErrorGroupPage } from './pages/ErrorGroupPage.tsx';
+import { ErrorsPage } from './pages/ErrorsPage.tsx';
 import { ExplorePage } from './pages/ExplorePage.tsx';
 import { navigate, useLocation } from './router.ts';
 
@@ -28,6 +30,11 @@ const ROUTES: readonly Route[] = [
     render: ([id]) => <DashboardPage key={id} id={decodeURIComponent(id ?? '')} />,
   },
   { pattern: /^\/explore$/, render: () => <ExplorePage /> },
+  { pattern: /^\/errors\/?$/, render: () => <ErrorsPage /> },
+  {
+    pattern: /^\/errors\/([^/]+)$/,
+    render: ([id]) => <ErrorGroupPage key={id} id={decodeURIComponent(id ?? '')} />,
+  },
   { pattern: /^\/alerts$/, render: () => <AlertsPage /> },
   { pattern: /^\/admin$/, render: () => <AdminPage /> },
 ];
@@ -35,6 +42,7 @@ const ROUTES: readonly Route[] = [
 const NAV = [
   { href: '/dashboards', label: 'Dashboards', match: /^\/(dashboards|$)/ },
   { href: '/explore', label: 'Explore', match: /^\/explore/ },
+  { href: '/errors', label: 'Errors', match: /^\/errors/ },
   { href: '/alerts', label: 'Alerts', match: /^\/alerts/ },
   { href: '/admin', label: 'Admin', match: /^\/admin/ },
 ];

@@ -11,14 +11,42 @@
  * Bodies may be gzip, deflate or brotli. Over a rate limit or under
  * back-pressure the answer is 429 with `Retry-After` and
  * `X-Sentry-Rate-Limits`, which the SDKs honour instead of retrying at once.
+ *
+ * Browser SDKs send from the shop's own pages, so these routes answer CORS
+ * as Sentry's Relay does (relay-server/src/middlewares/cors.rs): any origin,
+ * POST, the headers SDKs send, the rate-limit headers readable by the page,
+ * and a preflight (`OPTIONS`) that needs no key. Only these routes: the rest
+ * of the API stays same-origin.
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.ts';
 import { decodeBody } from '../../ingest/body.ts';
 import { ingestEnvelope, ingestStoreEvent } from '../../ingest/sentry-envelope.ts';
 import { SENTRY_PROJECT } from '../keys.ts';
 import { applyRefresh, refreshMode } from '../refresh.ts';
 import type { AppContext } from '../server.ts';
+
+/** What a page may send (Relay's list) and read of the answers. */
+const CORS_ALLOW_HEADERS = [
+  'x-sentry-auth',
+  'x-requested-with',
+  'x-forwarded-for',
+  'origin',
+  'referer',
+  'accept',
+  'content-type',
+  'authentication',
+  'authorization',
+  'content-encoding',
+  'transfer-encoding',
+].join(', ');
+const CORS_EXPOSE_HEADERS = 'x-sentry-error, x-sentry-rate-limits, retry-after';
+const CORS_MAX_AGE_SECONDS = 3600;
+
+const PATHS = {
+  envelope: ['/api/:projectId/envelope/', '/api/:projectId/envelope'],
+  store: ['/api/:projectId/store/', '/api/:projectId/store'],
+} as const;
 
 export function sentryRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
@@ -28,8 +56,26 @@ export function sentryRoutes(ctx: AppContext): FastifyPluginAsync {
         const retry = Number(reply.getHeader('retry-after') ?? 1);
         reply.header('X-Sentry-Rate-Limits', `${Number.isFinite(retry) && retry > 0 ? retry : 1}::key`);
       }
+      // Every answer of these routes, refusals included: a page's SDK must read a 401, 413 or 429 too.
+      reply.header('Access-Control-Allow-Origin', '*');
+      reply.header('Access-Control-Expose-Headers', CORS_EXPOSE_HEADERS);
       return payload;
     });
+
+    // The preflight a browser sends before a POST with X-Sentry-Auth or an envelope content type.
+    // No key: a browser never sends credentials on a preflight.
+    const preflight = async (_request: FastifyRequest, reply: FastifyReply) => {
+      reply
+        .header('Access-Control-Allow-Methods', 'POST')
+        .header('Access-Control-Allow-Headers', CORS_ALLOW_HEADERS)
+        .header('Access-Control-Max-Age', String(CORS_MAX_AGE_SECONDS))
+        .header('Vary', 'origin, access-control-request-method, access-control-request-headers')
+        .code(200)
+        .send();
+    };
+    for (const path of [...PATHS.envelope, ...PATHS.store]) {
+      app.options(path, { config: { role: 'public' } }, preflight);
+    }
 
     const project = (request: FastifyRequest): string => {
       const id = (request.params as { projectId?: string }).projectId ?? '';
@@ -65,11 +111,7 @@ export function sentryRoutes(ctx: AppContext): FastifyPluginAsync {
     };
 
     const config = { role: 'ingest' as const, ingestBody: true, sentryAuth: true };
-    for (const path of ['/api/:projectId/envelope/', '/api/:projectId/envelope']) {
-      app.post(path, { config }, route('envelope'));
-    }
-    for (const path of ['/api/:projectId/store/', '/api/:projectId/store']) {
-      app.post(path, { config }, route('store'));
-    }
+    for (const path of PATHS.envelope) app.post(path, { config }, route('envelope'));
+    for (const path of PATHS.store) app.post(path, { config }, route('store'));
   };
 }
