@@ -47,6 +47,8 @@ import {
 import { DuckDBDocumentStore } from './duckdb-documents.ts';
 import { deleteExpired, eraseCustomer, exportCustomerSql, rolledUntilMs } from './duckdb-maintenance.ts';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.ts';
+import { insertSpans, readTrace, searchTraces } from './duckdb-spans.ts';
+import type { SpanRecord, SpanView, TraceSearchRequest, TraceSummary } from '../spans.ts';
 import { lastVersions, StagingFiles, writeBatch, type EventsTableLayout } from './duckdb-batch-writer.ts';
 import { firstEventMinuteMs, minuteWatermarkMs, rollUpMinutes } from './duckdb-rollups.ts';
 import { trimBufferPool } from './duckdb-memory.ts';
@@ -426,6 +428,27 @@ export class DuckDBStore implements SegmentLoadingStore {
       () => undefined,
     );
     return run;
+  }
+
+  /** Spans go straight into their table, one transaction per call (committed, so durable, when it resolves). */
+  async appendSpans(spans: readonly SpanRecord[]): Promise<void> {
+    if (spans.length === 0) return;
+    try {
+      await this.#onWriter((c) => insertSpans(c, spans));
+    } catch (err) {
+      throw new AppError(503, 'store.write_failed', `Writing ${spans.length} spans failed: ${(err as Error).message}`, {
+        cause: err,
+        headers: { 'Retry-After': '1' },
+      });
+    }
+  }
+
+  trace(tenant: string, traceId: string): Promise<SpanView[]> {
+    return this.#read((c) => readTrace(c, tenant, traceId), this.#options.queryTimeoutMs);
+  }
+
+  searchTraces(request: TraceSearchRequest): Promise<TraceSummary[]> {
+    return this.#read((c) => searchTraces(c, request), this.#options.queryTimeoutMs);
   }
 
   async checkWritable(): Promise<void> {

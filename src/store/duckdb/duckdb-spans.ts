@@ -1,0 +1,165 @@
+/** The spans table of the embedded store (migration 8): writes, trace lookup and trace search. */
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import {
+  SPAN_KINDS,
+  STATUS_CODES,
+  type SpanRecord,
+  type SpanView,
+  type TraceSearchRequest,
+  type TraceSummary,
+} from '../spans.ts';
+
+const COLUMNS = [
+  'tenant',
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'name',
+  'kind',
+  'start_ts',
+  'end_ts',
+  'duration_ms',
+  'status_code',
+  'status_message',
+  'service',
+  'scope_name',
+  'resource_attributes',
+  'attributes',
+  'events',
+  'links',
+] as const;
+
+/** Spans per INSERT statement (17 parameters each). */
+const ROWS_PER_STATEMENT = 256;
+
+function json(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+/** Inserts spans in the caller's transaction. */
+export async function insertSpans(c: DuckDBConnection, spans: readonly SpanRecord[]): Promise<void> {
+  for (let from = 0; from < spans.length; from += ROWS_PER_STATEMENT) {
+    const chunk = spans.slice(from, from + ROWS_PER_STATEMENT);
+    const params: DuckDBValue[] = [];
+    const rows: string[] = [];
+    for (const s of chunk) {
+      const n = params.length;
+      const p = (i: number): string => `$${n + i}`;
+      rows.push(
+        `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, make_timestamp(${p(7)}::BIGINT), make_timestamp(${p(8)}::BIGINT), ${p(9)}, ${p(10)}, ${p(11)}, ${p(12)}, ${p(13)}, ${p(14)}::JSON, ${p(15)}::JSON, ${p(16)}::JSON, ${p(17)}::JSON)`,
+      );
+      params.push(
+        s.tenant,
+        s.traceId,
+        s.spanId,
+        s.parentSpanId,
+        s.name,
+        s.kind,
+        s.startUs,
+        s.endUs,
+        s.durationMs,
+        s.statusCode,
+        s.statusMessage === '' ? null : s.statusMessage,
+        s.service,
+        s.scopeName,
+        json(s.resource),
+        json(s.attributes),
+        json(s.events),
+        json(s.links),
+      );
+    }
+    await c.run(`INSERT INTO spans (${COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`, params);
+  }
+}
+
+const ISO = `'%Y-%m-%dT%H:%M:%S.%fZ'`;
+
+function parse(v: unknown): unknown {
+  if (typeof v !== 'string') return v ?? null;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return null;
+  }
+}
+
+/** Every span of one trace of `tenant`, earliest first. */
+export async function readTrace(c: DuckDBConnection, tenant: string, traceId: string): Promise<SpanView[]> {
+  const reader = await c.runAndReadAll(
+    `SELECT trace_id, span_id, parent_span_id, name, kind, strftime(start_ts, ${ISO}) AS start_time,
+       strftime(end_ts, ${ISO}) AS end_time, duration_ms, status_code, status_message, service, scope_name,
+       resource_attributes::VARCHAR AS resource, attributes::VARCHAR AS attributes, events::VARCHAR AS events,
+       links::VARCHAR AS links
+     FROM spans WHERE tenant = $1 AND trace_id = $2 ORDER BY start_ts, span_id`,
+    [tenant, traceId],
+  );
+  return reader.getRowObjectsJson().map((r) => ({
+    traceId: String(r['trace_id']),
+    spanId: String(r['span_id']),
+    parentSpanId: r['parent_span_id'] === '' ? null : String(r['parent_span_id']),
+    name: String(r['name']),
+    kind: SPAN_KINDS[Number(r['kind'])] ?? 'unspecified',
+    startTime: String(r['start_time']),
+    endTime: String(r['end_time']),
+    durationMs: Number(r['duration_ms']),
+    status: {
+      code: STATUS_CODES[Number(r['status_code'])] ?? 'unset',
+      message: r['status_message'] === null ? null : String(r['status_message']),
+    },
+    service: r['service'] === null ? null : String(r['service']),
+    scope: r['scope_name'] === null ? null : String(r['scope_name']),
+    resource: (parse(r['resource']) ?? {}) as Record<string, unknown>,
+    attributes: (parse(r['attributes']) ?? {}) as Record<string, unknown>,
+    events: (parse(r['events']) ?? []) as SpanView['events'],
+    links: (parse(r['links']) ?? []) as SpanView['links'],
+  }));
+}
+
+/** Traces with a span that matches every given condition, newest first. */
+export async function searchTraces(c: DuckDBConnection, request: TraceSearchRequest): Promise<TraceSummary[]> {
+  const params: DuckDBValue[] = [
+    request.tenant,
+    BigInt(Math.floor(request.fromMs * 1000)),
+    BigInt(Math.ceil(request.toMs * 1000)),
+  ];
+  const where = ['tenant = $1', 'start_ts >= make_timestamp($2::BIGINT)', 'start_ts < make_timestamp($3::BIGINT)'];
+  const add = (sql: (p: string) => string, value: DuckDBValue): void => {
+    params.push(value);
+    where.push(sql(`$${params.length}`));
+  };
+  if (request.service !== undefined) add((p) => `service = ${p}`, request.service);
+  if (request.name !== undefined) add((p) => `name = ${p}`, request.name);
+  if (request.status !== undefined) add((p) => `status_code = ${p}`, STATUS_CODES.indexOf(request.status));
+  if (request.minDurationMs !== undefined) add((p) => `duration_ms >= ${p}`, request.minDurationMs);
+  params.push(request.limit);
+  const reader = await c.runAndReadAll(
+    `WITH matched AS (
+       SELECT trace_id, max(start_ts) AS last_start FROM spans WHERE ${where.join(' AND ')}
+       GROUP BY trace_id ORDER BY last_start DESC LIMIT $${params.length}
+     )
+     SELECT s.trace_id,
+       arg_min(s.service, [CASE WHEN s.parent_span_id = '' THEN 0 ELSE 1 END, epoch_us(s.start_ts)]) AS root_service,
+       arg_min(s.name, [CASE WHEN s.parent_span_id = '' THEN 0 ELSE 1 END, epoch_us(s.start_ts)]) AS root_name,
+       strftime(min(s.start_ts), ${ISO}) AS start_time,
+       (epoch_us(max(s.end_ts)) - epoch_us(min(s.start_ts))) / 1000.0 AS duration_ms,
+       count(*) AS span_count,
+       list_sort(list(DISTINCT s.service) FILTER (WHERE s.service IS NOT NULL)) AS services,
+       count(*) FILTER (WHERE s.status_code = 2) AS error_count
+     FROM spans s JOIN matched m ON s.trace_id = m.trace_id
+     WHERE s.tenant = $1
+     GROUP BY s.trace_id
+     ORDER BY min(s.start_ts) DESC`,
+    params,
+  );
+  return reader.getRowObjectsJson().map((r) => ({
+    traceId: String(r['trace_id']),
+    rootService: r['root_service'] === null ? null : String(r['root_service']),
+    rootName: String(r['root_name']),
+    startTime: String(r['start_time']),
+    durationMs: Number(r['duration_ms']),
+    spanCount: Number(r['span_count']),
+    services: ((r['services'] as unknown[] | null) ?? []).map(String),
+    errorCount: Number(r['error_count']),
+    hasError: Number(r['error_count']) > 0,
+  }));
+}
