@@ -78,6 +78,8 @@ export interface TraceSearchRequest {
   readonly status?: 'unset' | 'ok' | 'error';
   /** ...lasting at least this long, ms (all the given conditions hold for one span). */
   readonly minDurationMs?: number;
+  /** ...with these span (or resource) attribute values, compared as text. */
+  readonly attributes?: readonly { readonly name: string; readonly value: string }[];
   readonly limit: number;
 }
 

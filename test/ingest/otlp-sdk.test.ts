@@ -233,9 +233,30 @@ describe('OTLP/HTTP from the OpenTelemetry JS SDK', () => {
     assert.equal((await search('name=cart.load&minDuration=70ms')).length, 1);
     assert.equal((await search('name=cart.load&minDuration=80ms')).length, 0);
     assert.equal((await search('service=api-gateway&status=error')).length, 0);
+    assert.equal((await search('attribute=order.id:ORD-123456&attribute=http.route:/api/checkout')).length, 1);
+    assert.equal((await search('attribute=deployment.environment:production&service=cart-service')).length, 1);
+    assert.equal((await search('attribute=order.id:ORD-999')).length, 0);
     const bad = await get(srv, readKey, '/api/v1/traces?status=broken');
     assert.equal(bad.status, 400);
     assert.match(bad.json.error.message, /status/);
+    const badAttribute = await get(srv, readKey, '/api/v1/traces?attribute=order.id');
+    assert.equal(badAttribute.status, 400);
+    assert.match(badAttribute.json.error.message, /"attribute": expected name:value/);
+  });
+
+  it('lists the log lines of the trace beside its spans', async () => {
+    const deadline = Date.now() + 10_000;
+    let events: any[] = [];
+    while (events.length < 2 && Date.now() < deadline) {
+      const r = await get(srv, readKey, `/api/v1/traces/${traceId}`);
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      events = r.json.events;
+      if (events.length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(events.map((e) => [e['service.name'], e['event.type'], e['log.level'], e['span_id']]).sort(), [
+      ['cart-service', 'log', 'ERROR', spanIds['payment']],
+      ['payment-service', 'log', 'ERROR', spanIds['payment']],
+    ]);
   });
 
   it('stores the log records as events linked to the trace and span', async () => {

@@ -6,11 +6,16 @@
  * - `GET /api/v1/traces?service=&name=&status=&minDuration=&from=&to=&limit=`:
  *   traces holding a span that matches every given condition, newest first,
  *   each with its root operation, services, span count, duration and error mark.
+ *   `attribute=order.id:ORD-123` (repeatable) asks for a span with that attribute value.
+ *
+ * The trace view also lists the events with the trace's id (log lines sent
+ * to /v1/logs, and NDJSON events with a `trace_id`), oldest first.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import type { SpanView } from '../../store/spans.ts';
+import { runQuery } from '../../store/query-service.ts';
 import { parseDuration } from '../../util/duration.ts';
 import type { AppContext } from '../server.ts';
 
@@ -44,7 +49,27 @@ const searchQuery = z.object({
   from: z.string().max(64).optional(),
   to: z.string().max(64).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
+  attribute: z.union([z.string(), z.array(z.string())]).optional(),
 });
+
+/** Most events listed beside a trace. */
+const MAX_TRACE_EVENTS = 200;
+/** Events of a trace are looked for this long before its first span and after its last, ms. */
+const EVENT_SLACK_MS = 60 * 60 * 1000;
+const EVENT_FIELDS = ['@timestamp', 'event.type', 'service.name', 'log.level', 'message', 'span_id', 'event.id'];
+
+/** `name:value` pairs of the `attribute` parameter. */
+function attributeFilters(value: string | string[] | undefined): { name: string; value: string }[] {
+  const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  if (list.length > 8) throw new AppError(400, 'request.invalid', '"attribute": at most 8 attribute conditions');
+  return list.map((item) => {
+    const at = item.indexOf(':');
+    if (at <= 0 || at > 256) {
+      throw new AppError(400, 'request.invalid', '"attribute": expected name:value, such as order.id:ORD-123456');
+    }
+    return { name: item.slice(0, at), value: item.slice(at + 1) };
+  });
+}
 
 /** Spans with their depth and children, in depth-first order (children by start time). */
 function withTree(spans: SpanView[]): (SpanView & { depth: number; childSpanIds: string[] })[] {
@@ -84,6 +109,16 @@ export function tracesRoutes(ctx: AppContext): FastifyPluginAsync {
       const tree = withTree(spans);
       const startMs = Math.min(...spans.map((s) => Date.parse(s.startTime)));
       const endMs = Math.max(...spans.map((s) => Date.parse(s.endTime)));
+      const linked = await runQuery(ctx.store, {
+        query: `trace_id:"${traceId}" | sort @timestamp asc | limit ${MAX_TRACE_EVENTS} | fields ${EVENT_FIELDS.join(', ')}`,
+        from: new Date(startMs - EVENT_SLACK_MS).toISOString(),
+        to: new Date(endMs + EVENT_SLACK_MS).toISOString(),
+        tenant: request.principal.tenant,
+        auditAccess: false,
+        timeoutMs: ctx.config.query.timeout,
+      });
+      const names = linked.columns.map((c) => c.name);
+      const events = linked.rows.map((row) => Object.fromEntries(names.map((n, i) => [n, row[i] ?? null])));
       return {
         traceId,
         startTime: new Date(startMs).toISOString(),
@@ -93,6 +128,7 @@ export function tracesRoutes(ctx: AppContext): FastifyPluginAsync {
         errorCount: spans.filter((s) => s.status.code === 'error').length,
         rootSpanIds: tree.filter((s) => s.depth === 0).map((s) => s.spanId),
         spans: tree,
+        events,
       };
     });
 
@@ -132,6 +168,7 @@ export function tracesRoutes(ctx: AppContext): FastifyPluginAsync {
         ...(q.name !== undefined ? { name: q.name } : {}),
         ...(q.status !== undefined ? { status: q.status } : {}),
         ...(minDurationMs !== undefined ? { minDurationMs } : {}),
+        attributes: attributeFilters(q.attribute),
       });
       return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), traces };
     });

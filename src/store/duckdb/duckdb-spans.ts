@@ -131,6 +131,16 @@ export async function searchTraces(c: DuckDBConnection, request: TraceSearchRequ
   if (request.name !== undefined) add((p) => `name = ${p}`, request.name);
   if (request.status !== undefined) add((p) => `status_code = ${p}`, STATUS_CODES.indexOf(request.status));
   if (request.minDurationMs !== undefined) add((p) => `duration_ms >= ${p}`, request.minDurationMs);
+  for (const a of request.attributes ?? []) {
+    // The path names the key whole ("order.id" is one key, not a nested path).
+    params.push(`$."${a.name.replace(/["\\]/g, '')}"`);
+    const path = `$${params.length}`;
+    add(
+      (p) =>
+        `coalesce(json_extract_string(attributes, ${path}), json_extract_string(resource_attributes, ${path})) = ${p}`,
+      a.value,
+    );
+  }
   params.push(request.limit);
   const reader = await c.runAndReadAll(
     `WITH matched AS (
