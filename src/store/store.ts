@@ -110,6 +110,8 @@ export interface ErrorGroupsResult {
 export interface ErasureResult {
   readonly deleted: number;
   readonly byDataClass: Readonly<Record<string, number>>;
+  /** Spans deleted besides the events (stores that keep spans). */
+  readonly spans?: number;
 }
 
 /** Who hears what the ingest log does (the server's /metrics). */
