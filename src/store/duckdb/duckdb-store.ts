@@ -110,6 +110,9 @@ export class DuckDBStore implements SegmentLoadingStore {
   /** Serialises writes on the one writer connection. */
   #writeChain: Promise<void> = Promise.resolve();
   readonly #loadThreads: LoadThreads;
+  /** Span batches waiting for the next group commit (appendSpans). */
+  readonly #spanQueue: { spans: readonly SpanRecord[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  #spanFlushQueued = false;
   /** Memory trims done since open (duckdb-memory.ts). */
   #trims = 0;
 
@@ -430,17 +433,39 @@ export class DuckDBStore implements SegmentLoadingStore {
     return run;
   }
 
-  /** Spans go straight into their table, one transaction per call (committed, so durable, when it resolves). */
-  async appendSpans(spans: readonly SpanRecord[]): Promise<void> {
-    if (spans.length === 0) return;
-    try {
-      await this.#onWriter((c) => insertSpans(c, spans));
-    } catch (err) {
-      throw new AppError(503, 'store.write_failed', `Writing ${spans.length} spans failed: ${(err as Error).message}`, {
-        cause: err,
-        headers: { 'Retry-After': '1' },
+  /**
+   * Spans go straight into their table, committed (so durable) when the
+   * promise resolves. Group commit: the batches that arrive while the writer
+   * is busy are written together in one transaction, one WAL sync for all.
+   */
+  appendSpans(spans: readonly SpanRecord[]): Promise<void> {
+    if (spans.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#spanQueue.push({ spans, resolve, reject });
+      if (this.#spanFlushQueued) return;
+      this.#spanFlushQueued = true;
+      const run = this.#writeChain.then(async () => {
+        this.#spanFlushQueued = false;
+        const group = this.#spanQueue.splice(0);
+        const all = group.flatMap((g) => g.spans);
+        try {
+          await inTransaction(this.#connection(), (c) => insertSpans(c, all));
+          for (const g of group) g.resolve();
+        } catch (err) {
+          const failed = new AppError(
+            503,
+            'store.write_failed',
+            `Writing ${all.length} spans failed: ${(err as Error).message}`,
+            {
+              cause: err,
+              headers: { 'Retry-After': '1' },
+            },
+          );
+          for (const g of group) g.reject(failed);
+        }
       });
-    }
+      this.#writeChain = run.catch(() => undefined);
+    });
   }
 
   trace(tenant: string, traceId: string): Promise<SpanView[]> {
