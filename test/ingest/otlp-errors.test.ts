@@ -234,6 +234,36 @@ describe('OTLP/HTTP answers', () => {
     assert.equal(reader.status, 403);
   });
 
+  it("keeps each tenant's spans to itself, even under the same trace id", async () => {
+    const traceId = hex(0xe5, 16);
+    const other = (await srv.server.context.keys.create({ tenant: 'shop-y', role: 'ingest', createdBy: 't' })).key;
+    const otherRead = (await srv.server.context.keys.create({ tenant: 'shop-y', role: 'read', createdBy: 't' })).key;
+    assert.equal((await json('/v1/traces', traces([span(traceId, hex(1, 8))], 'mine'))).status, 200);
+    const theirs = await send(
+      '/v1/traces',
+      JSON.stringify(traces([span(traceId, hex(2, 8))], 'theirs')),
+      {
+        'content-type': 'application/json',
+      },
+      other,
+    );
+    assert.equal(theirs.status, 200);
+    const mine = await traceOf(traceId);
+    assert.deepEqual(
+      mine.json.spans.map((s: any) => s.service),
+      ['mine'],
+    );
+    const r = await fetch(`${srv.url}/api/v1/traces/${traceId}`, { headers: { authorization: `Bearer ${otherRead}` } });
+    assert.deepEqual(
+      ((await r.json()) as any).spans.map((s: any) => s.service),
+      ['theirs'],
+    );
+    const search = await fetch(`${srv.url}/api/v1/traces?service=mine&from=now-1d`, {
+      headers: { authorization: `Bearer ${otherRead}` },
+    });
+    assert.deepEqual(((await search.json()) as any).traces, []);
+  });
+
   it('keeps good log records, maps severity and body, and refuses a bad trace id by name', async () => {
     const traceId = hex(0xc3, 16);
     const r = await json('/v1/logs', {
