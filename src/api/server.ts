@@ -37,6 +37,8 @@ import { dashboardRoutes } from './routes/dashboards.ts';
 import { funnelRoutes } from './routes/funnel.ts';
 import { errorsRoutes } from './routes/errors.ts';
 import { sentryRoutes } from './routes/sentry.ts';
+import { otlpRoutes } from './routes/otlp.ts';
+import { tracesRoutes } from './routes/traces.ts';
 import { uiRoutes } from './routes/ui.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { AnswerCache } from '../store/answer-cache.ts';
@@ -222,6 +224,8 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
   await app.register(funnelRoutes(context));
   await app.register(errorsRoutes(context));
   await app.register(sentryRoutes(context));
+  await app.register(otlpRoutes(context));
+  await app.register(tracesRoutes(context));
   await app.register(uiRoutes(context));
   await app.register(docsRoutes(context));
   const alerts = createAlertEngine(config, store, metrics, deps.logger);

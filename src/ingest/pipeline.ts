@@ -94,6 +94,19 @@ export class IngestPipeline {
     return out;
   }
 
+  /**
+   * Redacts a value stored outside the events table (a span: its name,
+   * attributes, events) as an event is redacted, in place; answers the
+   * redacted value and what was redacted, or the rejection (nested too deep).
+   */
+  redactValue<T>(
+    value: T,
+  ): { ok: true; value: T; marker: string[] | undefined } | { ok: false; code: string; message: string } {
+    const result = this.#normalizer.redactor.redactEvent(value, this.#normalizer.config.maxDepth);
+    this.countRedactions(this.#normalizer.takeRedactionCounts());
+    return result.ok ? { ok: true, value: result.value as T, marker: result.marker } : result;
+  }
+
   /** Adds redaction counts by kind to `shoplens_redactions_total`. */
   countRedactions(counts: Readonly<Record<string, number>>): void {
     for (const [kind, n] of Object.entries(counts)) if (n > 0) this.#metrics.redactions.inc({ kind }, n);
@@ -156,6 +169,11 @@ export class IngestPipeline {
     const byCode = new Map<string, number>();
     for (const code of codes) byCode.set(code, (byCode.get(code) ?? 0) + 1);
     for (const [code, n] of byCode) this.#metrics.rejectedItems.inc({ endpoint, code }, n);
+  }
+
+  /** Counts items accepted outside the events table (spans). */
+  countAccepted(endpoint: string, n: number): void {
+    if (n > 0) this.#metrics.ingestedEvents.inc({ endpoint, outcome: 'accepted' }, n);
   }
 
   countBytes(endpoint: string, bytes: number): void {

@@ -43,6 +43,7 @@ import type {
 import type { FunnelRequest, FunnelResult } from './sql/funnel-compiler.ts';
 import type { ErrorGroupsRequest } from './sql/error-groups-compiler.ts';
 import { VisibleRowsLedger, type VisibleRowsListener } from './visible-rows.ts';
+import type { SpanRecord, SpanView, TraceSearchRequest, TraceSummary } from './spans.ts';
 
 /** A segment filling fast enough to be full by this share of the refresh interval is left to fill. */
 const FILL_WAIT = 0.8;
@@ -418,6 +419,22 @@ export class LoggedStore implements Store {
     return this.#inner.rollUp(nowMs);
   }
 
+  /** Spans do not go through the ingest log: the engine commits them before the answer (see DuckDBStore.appendSpans). */
+  async appendSpans(spans: readonly SpanRecord[]): Promise<void> {
+    if (!this.#inner.appendSpans) throw noSpans();
+    await this.#inner.appendSpans(spans);
+  }
+
+  async trace(tenant: string, traceId: string): Promise<SpanView[]> {
+    if (!this.#inner.trace) throw noSpans();
+    return this.#inner.trace(tenant, traceId);
+  }
+
+  async searchTraces(request: TraceSearchRequest): Promise<TraceSummary[]> {
+    if (!this.#inner.searchTraces) throw noSpans();
+    return this.#inner.searchTraces(request);
+  }
+
   async checkWritable(): Promise<void> {
     await this.#inner.checkWritable();
     const failing = this.#loader?.failing;
@@ -444,4 +461,8 @@ export class LoggedStore implements Store {
     }
     await this.#inner.close();
   }
+}
+
+function noSpans(): AppError {
+  return new AppError(501, 'store.no_spans', 'This store does not keep spans (traces)');
 }

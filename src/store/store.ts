@@ -10,6 +10,7 @@ import type { ErrorGroupImpact, ErrorGroupsRequest, ErrorGroupStats } from './sq
 import type { LogRecord } from './segment-log.ts';
 import type { VisibleRowsListener } from './visible-rows.ts';
 import type { KpiDelta } from './kpis.ts';
+import type { SpanRecord, SpanView, TraceSearchRequest, TraceSummary } from './spans.ts';
 
 /** Types of result columns, engine-neutral. */
 export type ResultType = 'timestamp' | 'string' | 'double' | 'integer' | 'boolean' | 'string[]' | 'json';
@@ -110,6 +111,8 @@ export interface ErrorGroupsResult {
 export interface ErasureResult {
   readonly deleted: number;
   readonly byDataClass: Readonly<Record<string, number>>;
+  /** Spans deleted besides the events (stores that keep spans). */
+  readonly spans?: number;
 }
 
 /** Who hears what the ingest log does (the server's /metrics). */
@@ -207,6 +210,16 @@ export interface Store {
   onVisibleRows?(listener: VisibleRowsListener): () => void;
   /** Sets who hears of ingest log writes and loads (stores with a log only). */
   observe?(observer: IngestLogObserver): void;
+  /**
+   * Durably commits spans (OTLP traces): when the promise resolves they
+   * survive a crash and are visible to trace lookups. All or nothing.
+   * Absent: the store keeps no spans (the OTLP traces route answers 501).
+   */
+  appendSpans?(spans: readonly SpanRecord[]): Promise<void>;
+  /** Every span of one trace of `tenant`, earliest first (empty: no such trace). */
+  trace?(tenant: string, traceId: string): Promise<SpanView[]>;
+  /** Traces that hold a span matching the request, newest first. */
+  searchTraces?(request: TraceSearchRequest): Promise<TraceSummary[]>;
   /** Throws unless the store can take writes now (for /ready). */
   checkWritable(): Promise<void>;
   close(): Promise<void>;

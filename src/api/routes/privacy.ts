@@ -77,6 +77,7 @@ export function privacyRoutes(ctx: AppContext): FastifyPluginAsync {
       return {
         deleted: result.deleted,
         byDataClass: result.byDataClass,
+        ...(result.spans ? { spans: result.spans } : {}),
         customerIds: match.ids,
         ...emailNote(body.email),
       };

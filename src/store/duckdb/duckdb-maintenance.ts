@@ -34,6 +34,31 @@ function customerWhere(match: CustomerMatch, first: number): { sql: string; para
   return { sql: parts.length > 0 ? `(${parts.join(' OR ')})` : 'false', params };
 }
 
+/** Span attributes that name a customer or user (OpenTelemetry's `enduser.id` among them). */
+const SPAN_CUSTOMER_KEYS = ['customer.id', 'customer_id', 'user.id', 'user_id', 'enduser.id'];
+
+/** The customer's spans: by id in their attributes, or any text anywhere in name, attributes or events. */
+function spanCustomerWhere(match: CustomerMatch, first: number): { sql: string; params: DuckDBValue[] } {
+  const parts: string[] = [];
+  const params: DuckDBValue[] = [];
+  let n = first;
+  if (match.ids.length > 0) {
+    for (const key of SPAN_CUSTOMER_KEYS) {
+      parts.push(`json_extract_string(attributes, '$."${key}"') IN (SELECT unnest($${n}::VARCHAR[]))`);
+    }
+    params.push(listValue([...match.ids]));
+    n++;
+  }
+  for (const text of match.texts) {
+    parts.push(
+      `contains(name || coalesce(CAST(attributes AS VARCHAR), '') || coalesce(CAST(events AS VARCHAR), ''), $${n})`,
+    );
+    params.push(text);
+    n++;
+  }
+  return { sql: parts.length > 0 ? `(${parts.join(' OR ')})` : 'false', params };
+}
+
 /** Deletes the customer's events; rebuilds the minute rollups (before `minuteWatermarkMs`) they were part of. */
 export async function eraseCustomer(
   c: DuckDBConnection,
@@ -55,7 +80,9 @@ export async function eraseCustomer(
       : new Set<number>();
   const result = await c.run(`DELETE FROM events WHERE ${condition}`, [tenant, ...where.params]);
   await rerollMinutes(c, minutes, minuteWatermarkMs);
-  return { deleted: result.rowsChanged, byDataClass };
+  const spans = spanCustomerWhere(match, 2);
+  const erasedSpans = await c.run(`DELETE FROM spans WHERE tenant = $1 AND ${spans.sql}`, [tenant, ...spans.params]);
+  return { deleted: result.rowsChanged, byDataClass, spans: erasedSpans.rowsChanged };
 }
 
 /** The customer's events as stored (typed columns and attributes), oldest first. */
@@ -102,6 +129,8 @@ export async function deleteExpired(
     await c.run('DELETE FROM events_1m WHERE data_class = $1 AND ts < $2', [dataClass, cut]);
     await c.run('DELETE FROM latency_1h WHERE data_class = $1 AND ts < $2', [dataClass, cut]);
     deleted[dataClass] = result.rowsChanged;
+    // Spans are application telemetry: they follow the app class's retention (not reported per class).
+    if (dataClass === 'app') await c.run('DELETE FROM spans WHERE start_ts < $1', [cut]);
     await c.run(
       'INSERT INTO rollup_state VALUES ($1, $2) ON CONFLICT (data_class) DO UPDATE SET rolled_until = greatest(rolled_until, excluded.rolled_until)',
       [dataClass, cut],

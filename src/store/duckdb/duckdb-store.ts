@@ -47,6 +47,8 @@ import {
 import { DuckDBDocumentStore } from './duckdb-documents.ts';
 import { deleteExpired, eraseCustomer, exportCustomerSql, rolledUntilMs } from './duckdb-maintenance.ts';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.ts';
+import { insertSpans, readTrace, searchTraces } from './duckdb-spans.ts';
+import type { SpanRecord, SpanView, TraceSearchRequest, TraceSummary } from '../spans.ts';
 import { lastVersions, StagingFiles, writeBatch, type EventsTableLayout } from './duckdb-batch-writer.ts';
 import { firstEventMinuteMs, minuteWatermarkMs, rollUpMinutes } from './duckdb-rollups.ts';
 import { trimBufferPool } from './duckdb-memory.ts';
@@ -116,6 +118,9 @@ export class DuckDBStore implements SegmentLoadingStore {
   /** Serialises writes on the one writer connection. */
   #writeChain: Promise<void> = Promise.resolve();
   readonly #loadThreads: LoadThreads;
+  /** Span batches waiting for the next group commit (appendSpans). */
+  readonly #spanQueue: { spans: readonly SpanRecord[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  #spanFlushQueued = false;
   /** Memory trims done since open (duckdb-memory.ts). */
   #trims = 0;
 
@@ -450,6 +455,49 @@ export class DuckDBStore implements SegmentLoadingStore {
       () => undefined,
     );
     return run;
+  }
+
+  /**
+   * Spans go straight into their table, committed (so durable) when the
+   * promise resolves. Group commit: the batches that arrive while the writer
+   * is busy are written together in one transaction, one WAL sync for all.
+   */
+  appendSpans(spans: readonly SpanRecord[]): Promise<void> {
+    if (spans.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#spanQueue.push({ spans, resolve, reject });
+      if (this.#spanFlushQueued) return;
+      this.#spanFlushQueued = true;
+      const run = this.#writeChain.then(async () => {
+        this.#spanFlushQueued = false;
+        const group = this.#spanQueue.splice(0);
+        const all = group.flatMap((g) => g.spans);
+        try {
+          await inTransaction(this.#connection(), (c) => insertSpans(c, all));
+          for (const g of group) g.resolve();
+        } catch (err) {
+          const failed = new AppError(
+            503,
+            'store.write_failed',
+            `Writing ${all.length} spans failed: ${(err as Error).message}`,
+            {
+              cause: err,
+              headers: { 'Retry-After': '1' },
+            },
+          );
+          for (const g of group) g.reject(failed);
+        }
+      });
+      this.#writeChain = run.catch(() => undefined);
+    });
+  }
+
+  trace(tenant: string, traceId: string): Promise<SpanView[]> {
+    return this.#read((c) => readTrace(c, tenant, traceId), this.#options.queryTimeoutMs);
+  }
+
+  searchTraces(request: TraceSearchRequest): Promise<TraceSummary[]> {
+    return this.#read((c) => searchTraces(c, request), this.#options.queryTimeoutMs);
   }
 
   async checkWritable(): Promise<void> {
