@@ -1,7 +1,7 @@
 /** Configuration for CLI commands: defaults < file < environment < the flags given. */
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
-import { withInAppRoute } from '../alerts/alerts-config.ts';
+import { receiverSchema, routeSchema, withInAppRoute } from '../alerts/alerts-config.ts';
 import { loadConfig, type Config } from '../config.ts';
 
 /** The config file read when --config is not given, if it exists. */
@@ -33,9 +33,23 @@ export function configFromFlags(options: ServerFlags): Config {
  * (see withInAppRoute), so the first incident a newcomer injects shows in
  * the UI even when a config file routes alerts elsewhere.
  */
-export function demoServerConfig(config: Config): Config {
-  return Object.freeze({ ...config, alerts: withInAppRoute(config.alerts) });
+export function demoServerConfig(config: Config, webhookUrl?: string): Config {
+  const alerts = withInAppRoute(config.alerts);
+  if (!webhookUrl) return Object.freeze({ ...config, alerts });
+  // And to the demo's local webhook receiver (demo-webhook-sink.ts), right after the inbox.
+  const route = routeSchema.parse({ match: {}, receivers: [DEMO_WEBHOOK_RECEIVER], continue: true });
+  const inbox = alerts.routes.findIndex((r) => r.receivers.some((name) => alerts.receivers[name]?.type === 'inapp'));
+  const routes = [...alerts.routes];
+  routes.splice(inbox + 1, 0, route);
+  const receivers = {
+    ...alerts.receivers,
+    [DEMO_WEBHOOK_RECEIVER]: receiverSchema.parse({ type: 'webhook', url: webhookUrl }),
+  };
+  return Object.freeze({ ...config, alerts: { ...alerts, receivers, routes } });
 }
+
+/** The demo's local webhook receiver's name in the alerts config. */
+export const DEMO_WEBHOOK_RECEIVER = 'demo-webhook';
 
 /** Commander parser for --port. */
 export function parsePort(value: string): number {
