@@ -1,8 +1,8 @@
 /**
  * `GET /api/v1/demo/incidents`: the demo shop's incidents (ground truth for
  * alert tests); `POST /api/v1/demo/incidents`: starts one now;
- * `GET /api/v1/demo/webhook-inbox`: what the demo's local webhook receiver
- * got. Only `shoplens demo` running in-process has a shop to break and that
+ * `GET /api/v1/demo/webhook-inbox` and `GET /api/v1/demo/email-inbox`: what
+ * the demo's local webhook receiver and SMTP inbox got. Only `shoplens demo` running in-process has a shop to break and that
  * receiver; otherwise they answer 404 `demo.not_running`.
  */
 import type { FastifyPluginAsync } from 'fastify';
@@ -38,6 +38,28 @@ export interface DemoWebhookInbox {
   readonly url: string;
   /** Newest first. */
   messages(): readonly DemoWebhookMessage[];
+}
+
+/** One e-mail the demo's local SMTP inbox got, as a mail client shows it. */
+export interface DemoMailMessage {
+  readonly id: number;
+  readonly receivedAt: string;
+  /** The envelope's sender and recipients. */
+  readonly from: string;
+  readonly to: readonly string[];
+  readonly subject: string;
+  /** The plain-text part. */
+  readonly text: string;
+  /** The `X-Shoplens-Notification-Id` header. */
+  readonly notificationId: string;
+}
+
+/** The demo's local SMTP inbox, as the API reads it (src/cli/demo-mail-sink.ts). */
+export interface DemoMailInbox {
+  /** `smtp://127.0.0.1:PORT`. */
+  readonly url: string;
+  /** Newest first. */
+  messages(): readonly DemoMailMessage[];
 }
 
 const startBody = z.object({
@@ -77,6 +99,18 @@ export function demoRoutes(ctx: AppContext): FastifyPluginAsync {
           404,
           'demo.not_running',
           'No demo webhook receiver runs in this server: it exists only under `shoplens demo` (without --url)',
+        );
+      }
+      return { url: inbox.url, messages: inbox.messages() };
+    });
+
+    app.get('/api/v1/demo/email-inbox', { config: { role: 'read' } }, async (request) => {
+      const inbox = ctx.demoMail;
+      if (!inbox || request.principal.tenant !== DEMO_TENANT) {
+        throw new AppError(
+          404,
+          'demo.not_running',
+          'No demo e-mail inbox runs in this server: it exists only under `shoplens demo` (without --url)',
         );
       }
       return { url: inbox.url, messages: inbox.messages() };

@@ -117,3 +117,91 @@ export function DemoWebhookInbox() {
     </section>
   );
 }
+
+interface MailMessage {
+  id: number;
+  receivedAt: string;
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+  notificationId: string;
+}
+
+interface MailInboxAnswer {
+  url: string;
+  messages: MailMessage[];
+}
+
+/**
+ * The demo's local e-mail inbox (an SMTP server the demo's e-mail receiver
+ * sends every alert to): subject, sender, recipients and the plain-text
+ * part as a mail client shows them. Shown only while a demo runs.
+ */
+export function DemoEmailInbox() {
+  const { version } = useLiveAlerts();
+  const [answer, setAnswer] = useState<MailInboxAnswer | null>(null);
+  const [absent, setAbsent] = useState(false);
+  const [error, setError] = useState('');
+
+  const load = useCallback(async () => {
+    try {
+      setAnswer(await api<MailInboxAnswer>('/api/v1/demo/email-inbox'));
+      setError('');
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) setAbsent(true);
+      else setError((err as Error).message);
+    }
+  }, []);
+
+  useEffect(() => {
+    void load();
+  }, [load, version]);
+  useEffect(() => {
+    if (absent) return;
+    const timer = setInterval(() => void load(), 5_000);
+    return () => clearInterval(timer);
+  }, [load, absent]);
+
+  if (absent) return null;
+  const messages = answer?.messages ?? [];
+  return (
+    <section className="alert-inbox" data-testid="demo-email-inbox">
+      <div className="alert-inbox-head">
+        <h2>Demo e-mail inbox {answer ? `(${messages.length})` : ''}</h2>
+      </div>
+      <p className="muted">
+        What the demo's local SMTP server got: every alert is e-mailed to it at{' '}
+        <code>{answer?.url ?? 'a local server'}</code>.
+      </p>
+      {error ? (
+        <p className="error-text" role="alert">
+          {error}
+        </p>
+      ) : null}
+      {answer && messages.length === 0 ? <p className="muted">No e-mails yet.</p> : null}
+      <ul className="alert-inbox-list">
+        {messages.slice(0, SHOWN).map((m) => (
+          <li key={m.id} data-testid="email-message">
+            <div className="alert-inbox-line">
+              <strong>{m.subject || '(no subject)'}</strong>
+              <span className="muted">{new Date(m.receivedAt).toLocaleString()}</span>
+            </div>
+            <div className="muted">
+              From {m.from} to {m.to.join(', ')}
+            </div>
+            <details className="webhook-body">
+              <summary>Message</summary>
+              <pre>{m.text}</pre>
+            </details>
+          </li>
+        ))}
+      </ul>
+      {messages.length > SHOWN ? (
+        <p className="muted">
+          The newest {SHOWN} of {messages.length} shown.
+        </p>
+      ) : null}
+    </section>
+  );
+}

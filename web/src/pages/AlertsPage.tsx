@@ -7,7 +7,7 @@
 import { Fragment, useCallback, useEffect, useState } from 'react';
 import { api } from '../api.ts';
 import { AlertInbox } from '../components/AlertInbox.tsx';
-import { DemoWebhookInbox } from '../components/DemoWebhookInbox.tsx';
+import { DemoEmailInbox, DemoWebhookInbox } from '../components/DemoWebhookInbox.tsx';
 import { DocsLink } from '../components/DocsLink.tsx';
 import { RuleEditor, type RuleEditTarget } from '../components/alerts/RuleEditor.tsx';
 import { useLiveAlerts } from '../live-alerts.ts';
@@ -265,6 +265,7 @@ export function AlertsPage() {
 
       <AlertInbox />
       <DemoWebhookInbox />
+      <DemoEmailInbox />
 
       <h2>Rules ({rules.length})</h2>
       <div className="table-wrap">

@@ -1,10 +1,10 @@
 /**
- * The demo's local webhook inbox, end to end in a real browser (Debian's
- * Chromium): `shoplens demo` (in-process, the server's own engine on the
- * real clock, traffic at 60x) posts every alert to its local webhook
- * receiver; a fraud burst injected through the API reaches that receiver
- * over HTTP, and the Alerts page, left open, lists the message without a
- * reload, at 1280 and 390 px. Without a demo the endpoint answers 404 and
+ * The demo's local webhook and e-mail inboxes, end to end in a real browser
+ * (Debian's Chromium): `shoplens demo` (in-process, the server's own engine
+ * on the real clock, traffic at 60x) sends every alert to its local webhook
+ * receiver and, by SMTP, to its local e-mail inbox; a fraud burst injected
+ * through the API reaches both, and the Alerts page, left open, lists the
+ * messages without a reload, at 1280 and 390 px. Without a demo the endpoint answers 404 and
  * the page shows no such section. `SHOPLENS_TEST_SHOTS=<dir>` saves
  * screenshots there.
  */
@@ -28,7 +28,7 @@ interface WebhookInbox {
   }[];
 }
 
-describe('the demo webhook inbox in Chromium', { skip: !BROWSER }, () => {
+describe('the demo webhook and e-mail inboxes in Chromium', { skip: !BROWSER }, () => {
   let browser: Browser;
   let dataDir: string;
   let previousLevel: string | undefined;
@@ -56,21 +56,24 @@ describe('the demo webhook inbox in Chromium', { skip: !BROWSER }, () => {
   it('is absent without a demo: 404 demo.not_running, no section on the Alerts page', async () => {
     const server = await startTestServer({ alerts: { enabled: false } });
     try {
-      const answer = await fetch(`${server.url}/api/v1/demo/webhook-inbox`);
-      assert.equal(answer.status, 404);
-      assert.equal(((await answer.json()) as { error: { code: string } }).error.code, 'demo.not_running');
+      for (const inbox of ['webhook-inbox', 'email-inbox']) {
+        const answer = await fetch(`${server.url}/api/v1/demo/${inbox}`);
+        assert.equal(answer.status, 404);
+        assert.equal(((await answer.json()) as { error: { code: string } }).error.code, 'demo.not_running');
+      }
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(`${server.url}/alerts`);
       await page.getByTestId('alert-inbox').waitFor();
       await page.waitForLoadState('networkidle');
       assert.equal(await page.getByTestId('demo-webhook-inbox').count(), 0);
+      assert.equal(await page.getByTestId('demo-email-inbox').count(), 0);
       await page.close();
     } finally {
       await server.close();
     }
   });
 
-  it('shows the fraud burst the local webhook receiver got, without a reload, at 1280 and 390 px', async () => {
+  it('shows the fraud burst the local webhook receiver and e-mail inbox got, without a reload, at 1280 and 390 px', async () => {
     const options: DemoOptions = {
       history: 0,
       speed: 60,
@@ -107,7 +110,7 @@ describe('the demo webhook inbox in Chromium', { skip: !BROWSER }, () => {
       };
       assert.deepEqual(
         receivers.routes.slice(0, 2).map((r) => r.receivers),
-        [['inapp'], ['demo-webhook']],
+        [['inapp'], ['demo-webhook', 'demo-email']],
       );
 
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -144,6 +147,26 @@ describe('the demo webhook inbox in Chromium', { skip: !BROWSER }, () => {
       await section.scrollIntoViewIfNeeded();
       await shot(page, 'demo-webhook-inbox-1280');
 
+      // The same alert as an e-mail, received over SMTP and decoded as a mail client shows it.
+      const mailSection = page.getByTestId('demo-email-inbox');
+      const mail = mailSection.getByTestId('email-message').filter({ hasText: 'HIGH RISK TRANSACTION ALERT' });
+      await mail.first().waitFor({ timeout: 60_000 });
+      assert.equal(await page.evaluate('window.__mark'), 42, 'the page was reloaded');
+      assert.match(await mail.first().innerText(), /From alerts@shoplens\.localhost to oncall@shop\.localhost/);
+      await mail.first().getByText('Message').click();
+      assert.match(await mail.first().locator('pre').innerText(), /Total amount: \$[\d,]+\.\d\d/);
+      const mails = (await (await fetch(`${url}/api/v1/demo/email-inbox`)).json()) as {
+        url: string;
+        messages: { subject: string; to: string[]; text: string; notificationId: string }[];
+      };
+      assert.match(mails.url, /^smtp:\/\/127\.0\.0\.1:\d+$/);
+      const fraudMail = mails.messages.find((m) => m.subject.includes('HIGH RISK TRANSACTION ALERT'));
+      assert.ok(fraudMail, JSON.stringify(mails.messages.map((m) => m.subject)));
+      assert.deepEqual(fraudMail.to, ['oncall@shop.localhost']);
+      assert.ok(fraudMail.notificationId.length > 0);
+      await mailSection.scrollIntoViewIfNeeded();
+      await shot(page, 'demo-email-inbox-1280');
+
       const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
       await phone.goto(`${url}/alerts`);
       const onPhone = phone.getByTestId('demo-webhook-inbox').getByTestId('webhook-message');
@@ -153,6 +176,9 @@ describe('the demo webhook inbox in Chromium', { skip: !BROWSER }, () => {
       assert.ok(width <= 390, `the page is ${width} px wide at 390`);
       await phone.getByTestId('demo-webhook-inbox').scrollIntoViewIfNeeded();
       await shot(phone, 'demo-webhook-inbox-390');
+      await phone.getByTestId('demo-email-inbox').getByTestId('email-message').first().waitFor();
+      await phone.getByTestId('demo-email-inbox').scrollIntoViewIfNeeded();
+      await shot(phone, 'demo-email-inbox-390');
       await page.close();
       await phone.close();
     } finally {
