@@ -5,9 +5,11 @@
  *    tenant (2 h of history at 10 % of traffic, 24 h for conversion-drop,
  *    then 75 minutes at full density, the incident from one hour in, as
  *    test/alerts/pack-demo.test.ts), the pack run on an injected clock
- *    in 5 s steps (each rule on its own `every`, `for`, group_wait 1 s, a real
- *    webhook receiver), from the incident's recorded start to the first
- *    notification of the rule that names it, shop time.
+ *    in 1 s steps (each rule on its own `every`, `for`, the rule that names
+ *    the incident also on each visible batch as the server does, the in-app
+ *    inbox at once and a real webhook receiver after group_wait 1 s), from
+ *    the incident's recorded start to the first notification of the rule
+ *    that names it, shop time.
  * 2. False alerts on a clean week: Monday to Monday of clean traffic at
  *    `--alert-density` (default 1: the demo's full traffic) after a day of
  *    history, the pack evaluated every `--alert-step` of shop time (default
@@ -86,8 +88,18 @@ export async function runAlertPack(options: AlertPackOptions, log: (line: string
       const { rule, labels, targetMs } = DETECTION[incident];
       const run = await runPack(server.server.context.store, webhook, incident, {
         fromMs: fromMs - 5 * MINUTE_MS + 7_000,
+        fineFromMs: fromMs,
         fineToMs: fromMs + 12 * MINUTE_MS,
         toMs: fromMs + 12 * MINUTE_MS,
+        // As test/alerts/pack-demo.test.ts: the server's 1 s tick, the rule evaluated on each visible batch.
+        fineStepMs: 1_000,
+        live: { arrivals: scenario.arrivals, rules: [rule] },
+        until: (sent) =>
+          firstNotification(
+            sent.filter((n) => n.receiver === 'hook'),
+            rule,
+            labels,
+          ) !== undefined,
       });
       const notified = firstNotification(run.notifications, rule, labels);
       const latencyS = notified ? (Date.parse(notified.createdAt) - fromMs) / 1000 : null;

@@ -6,11 +6,13 @@
  * author writes the query once.
  */
 import type { GroupKey, Query, Stage } from '../query/index.ts';
+import { mentionsField } from '../store/query-service.ts';
 import type { QueryResult, Store } from '../store/store.ts';
 import { evaluateExpr, type Values } from './expr-eval.ts';
 import type { CompiledRule } from './rule.ts';
 import { dataObject } from '../schema/data-object.ts';
 import { readBaselines } from './rule-baseline.ts';
+import { DAY_MS, seasonalSpike } from './seasonal-spike.ts';
 
 /** One alert instance's reading at an evaluation. */
 export interface Sample {
@@ -93,6 +95,13 @@ export function robustSigma(
   return (value - median) / scale;
 }
 
+/** A time bucket's start, ms (the store answers timestamps as ISO text or epoch numbers). */
+function bucketMs(value: unknown): number {
+  if (typeof value === 'number') return value > 1e14 ? Math.floor(value / 1000) : value;
+  if (typeof value === 'bigint') return Number(value / 1000n);
+  return Date.parse(String(value));
+}
+
 function medianOf(sorted: readonly number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1
@@ -110,8 +119,11 @@ export async function readRule(
 ): Promise<RuleReading> {
   const started = performance.now();
   const { spec } = rule;
+  // Shoplens's own audit trail (admin actions, data access) is no shop data: a rule reads it only when
+  // its filter names data_class (as queries do), so a browsing admin is no "source" DataAbsent watches.
+  const excludeDataClasses = mentionsField(rule.query.filter, 'data_class') ? [] : ['audit'];
   const run = (query: Query, fromMs: number, toMs: number): Promise<QueryResult> =>
-    store.query({ query, range: { fromMs, toMs }, tenant, ...(timeoutMs ? { timeoutMs } : {}) });
+    store.query({ query, range: { fromMs, toMs }, tenant, excludeDataClasses, ...(timeoutMs ? { timeoutMs } : {}) });
   const groupBy = spec.group_by;
   const labelSet = new Set(groupBy);
   const current = rowsAsValues(await run(rule.query, nowMs - spec.window, nowMs));
@@ -185,15 +197,91 @@ export async function readRule(
     const stages = rule.query.stages;
     const lastStats = stages.findLast((s) => s.kind === 'stats');
     const counts = new Set(lastStats?.aggs.filter((a) => COUNT_FNS.has(a.fn)).map((a) => a.as));
-    for (const [key, row] of rows) {
-      const past = series.get(key) ?? [];
-      for (const name of numericNames([row], labelSet)) {
-        const now = row[name];
-        const values = past.map((r) => r[name]).filter((v): v is number => typeof v === 'number');
-        row[`${name}_sigma`] =
-          typeof now === 'number' && values.length >= spec.spike.min_samples
-            ? robustSigma(now, values, { count: counts.has(name) })
-            : null;
+    const season = spec.spike.season;
+    if (season === undefined) {
+      for (const [key, row] of rows) {
+        const past = series.get(key) ?? [];
+        for (const name of numericNames([row], labelSet)) {
+          const now = row[name];
+          const values = past.map((r) => r[name]).filter((v): v is number => typeof v === 'number');
+          row[`${name}_sigma`] =
+            typeof now === 'number' && values.length >= spec.spike.min_samples
+              ? robustSigma(now, values, { count: counts.has(name) })
+              : null;
+        }
+      }
+    } else {
+      // The same trailing range and the buckets of the current window, a season (or a day) back.
+      const spike = spec.spike;
+      const pastSeries = async (backMs: number) => {
+        const from = fromMs - backMs;
+        const to = toMs + 2 * interval - backMs;
+        const pastKey = JSON.stringify([tenant, spec.query, spec.group_by, 'spike', interval, from, to]);
+        const byGroup = new Map<string, Map<number, Record<string, unknown>>>();
+        for (const r of rowsAsValues(
+          await cachedPast(pastKey, () => run(withTimeBuckets(rule.query, interval), from, to)),
+        )) {
+          const group = groupKeyOf(r, groupBy);
+          const buckets = byGroup.get(group) ?? new Map<number, Record<string, unknown>>();
+          buckets.set(bucketMs(r[BUCKET_KEY]), r);
+          byGroup.set(group, buckets);
+        }
+        return { from, to, byGroup };
+      };
+      const backs = [
+        ...Array.from({ length: spike.periods }, (_, k) => (k + 1) * season),
+        ...Array.from({ length: spike.days }, (_, k) => (k + 1) * DAY_MS),
+      ];
+      const ranges = await Promise.all(backs.map((b) => pastSeries(b)));
+      const currentStart = nowMs - spec.window;
+      for (const [key, row] of rows) {
+        const own = series.get(key) ?? [];
+        for (const name of numericNames([row], labelSet)) {
+          const now = row[name];
+          if (typeof now !== 'number') {
+            row[`${name}_sigma`] = null;
+            row[`${name}_expected`] = null;
+            continue;
+          }
+          const isCount = counts.has(name);
+          // A period with any row of the group had data; a missing bucket in it counted nothing (0 for counts).
+          const valueAt = (startMs: number): number | undefined => {
+            const range = ranges.find((r) => startMs >= r.from && startMs < r.to);
+            const buckets = range?.byGroup.get(key);
+            if (!buckets || buckets.size === 0) return undefined;
+            const at = (b: number) => {
+              const v = buckets.get(b)?.[name];
+              return typeof v === 'number' ? v : isCount ? 0 : undefined;
+            };
+            // The current window is not on bucket boundaries: the two buckets it spans, weighted.
+            const first = Math.floor(startMs / interval) * interval;
+            const share = (startMs - first) / interval;
+            const a = at(first);
+            if (share === 0) return a;
+            const b = at(first + interval);
+            return a === undefined || b === undefined ? undefined : (1 - share) * a + share * b;
+          };
+          const result = seasonalSpike(
+            {
+              current: { startMs: currentStart, value: now },
+              trailing: own
+                .map((r) => ({ startMs: bucketMs(r[BUCKET_KEY]), value: r[name] }))
+                .filter((w): w is { startMs: number; value: number } => typeof w.value === 'number'),
+              past: valueAt,
+            },
+            {
+              seasonMs: season,
+              periods: spike.periods,
+              minPeriods: spike.min_periods,
+              days: spike.days,
+              minSamples: spike.min_samples,
+              count: isCount,
+            },
+          );
+          row[`${name}_sigma`] = result.sigma;
+          row[`${name}_expected`] = result.expected;
+          row['spike_basis'] = result.basis;
+        }
       }
     }
   }

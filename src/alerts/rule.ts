@@ -121,10 +121,28 @@ export const ruleSchema = z
         path: ['min_periods'],
       })
       .optional(),
-    /** Robust spike detection: `<value>_sigma` = (value − median) / (1.4826 · MAD) over trailing windows. */
+    /**
+     * Robust spike detection: `<value>_sigma` = (value − median) / (1.4826 · MAD) over the trailing
+     * windows of the last `over`. With `season` (e.g. `7d`), on the seasonal residual instead
+     * (seasonal-spike.ts): each window less what is usual for it (the median of the same window at
+     * the same time of week over the last `periods` weeks; with fewer than `min_periods` of them, of
+     * the same time of day over the last `days` days), so that the daily ramp is no spike;
+     * `<value>_expected` and `spike_basis` (season, days or trailing) say what it was compared with.
+     */
     spike: z
-      .object({ over: durationText.prefault('1h'), min_samples: z.number().int().min(3).default(6) })
+      .object({
+        over: durationText.prefault('1h'),
+        min_samples: z.number().int().min(3).default(6),
+        season: durationText.refine((ms) => ms >= 3_600_000, 'must be at least 1h').optional(),
+        periods: z.number().int().min(1).max(12).default(4),
+        min_periods: z.number().int().min(1).max(12).default(2),
+        days: z.number().int().min(0).max(14).default(1),
+      })
       .strict()
+      .refine((b) => b.min_periods <= b.periods, {
+        message: 'min_periods must not be more than periods',
+        path: ['min_periods'],
+      })
       .optional(),
     /**
      * Absence of data: groups seen in the previous `lookback` but silent in

@@ -25,7 +25,7 @@ import { keysRoutes } from './routes/keys.ts';
 import { privacyRoutes } from './routes/privacy.ts';
 import { retentionRoutes } from './routes/retention.ts';
 import { installErrorHandling } from './error-handler.ts';
-import { demoRoutes } from './routes/demo.ts';
+import { demoRoutes, type DemoMailInbox, type DemoWebhookInbox } from './routes/demo.ts';
 import { elasticsearchRoutes } from './routes/elasticsearch.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { opsRoutes } from './routes/ops.ts';
@@ -50,6 +50,9 @@ export interface ServerDeps {
   readonly metrics?: SelfMetrics;
   /** The demo shop's incident control, when `shoplens demo` runs the server in-process. */
   readonly demo?: DemoIncidentControl;
+  /** The demo's local webhook receiver and e-mail inbox (what they got is shown in the UI). */
+  readonly demoWebhook?: DemoWebhookInbox;
+  readonly demoMail?: DemoMailInbox;
 }
 
 /** What route files get: the parts of the running service. */
@@ -66,6 +69,8 @@ export interface AppContext {
   readonly answers: AnswerCache;
   /** The demo shop's incidents; absent under `shoplens serve` (the demo routes answer 404). */
   readonly demo?: DemoIncidentControl;
+  readonly demoWebhook?: DemoWebhookInbox;
+  readonly demoMail?: DemoMailInbox;
 }
 
 /** One registered route and the role it needs (for docs and the auth tests). */
@@ -140,6 +145,8 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
       sizeOf: answerCells,
     }),
     ...(deps.demo ? { demo: deps.demo } : {}),
+    ...(deps.demoWebhook ? { demoWebhook: deps.demoWebhook } : {}),
+    ...(deps.demoMail ? { demoMail: deps.demoMail } : {}),
   };
 
   const app = Fastify({

@@ -1,7 +1,7 @@
 /** Configuration for CLI commands: defaults < file < environment < the flags given. */
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
-import { withInAppRoute } from '../alerts/alerts-config.ts';
+import { receiverSchema, routeSchema, withInAppRoute } from '../alerts/alerts-config.ts';
 import { loadConfig, type Config } from '../config.ts';
 
 /** The config file read when --config is not given, if it exists. */
@@ -33,9 +33,39 @@ export function configFromFlags(options: ServerFlags): Config {
  * (see withInAppRoute), so the first incident a newcomer injects shows in
  * the UI even when a config file routes alerts elsewhere.
  */
-export function demoServerConfig(config: Config): Config {
-  return Object.freeze({ ...config, alerts: withInAppRoute(config.alerts) });
+export function demoServerConfig(config: Config, sinks: DemoSinks = {}): Config {
+  const alerts = withInAppRoute(config.alerts);
+  const receivers: Record<string, ReturnType<typeof receiverSchema.parse>> = {};
+  if (sinks.webhookUrl)
+    receivers[DEMO_WEBHOOK_RECEIVER] = receiverSchema.parse({ type: 'webhook', url: sinks.webhookUrl });
+  if (sinks.smtp)
+    receivers[DEMO_EMAIL_RECEIVER] = receiverSchema.parse({
+      type: 'email',
+      host: sinks.smtp.host,
+      port: sinks.smtp.port,
+      from: 'Shoplens demo <alerts@shoplens.localhost>',
+      to: ['On-call <oncall@shop.localhost>'],
+    });
+  if (Object.keys(receivers).length === 0) return Object.freeze({ ...config, alerts });
+  // And to the demo's local webhook receiver and e-mail inbox (demo-*-sink.ts), right after the in-app inbox.
+  const route = routeSchema.parse({ match: {}, receivers: Object.keys(receivers), continue: true });
+  const inbox = alerts.routes.findIndex((r) => r.receivers.some((name) => alerts.receivers[name]?.type === 'inapp'));
+  const routes = [...alerts.routes];
+  routes.splice(inbox + 1, 0, route);
+  return Object.freeze({ ...config, alerts: { ...alerts, receivers: { ...alerts.receivers, ...receivers }, routes } });
 }
+
+/** The demo's local sinks (src/cli/demo-webhook-sink.ts, demo-mail-sink.ts). */
+export interface DemoSinks {
+  readonly webhookUrl?: string;
+  readonly smtp?: { readonly host: string; readonly port: number };
+}
+
+/** The demo's local e-mail inbox's receiver name in the alerts config. */
+export const DEMO_EMAIL_RECEIVER = 'demo-email';
+
+/** The demo's local webhook receiver's name in the alerts config. */
+export const DEMO_WEBHOOK_RECEIVER = 'demo-webhook';
 
 /** Commander parser for --port. */
 export function parsePort(value: string): number {

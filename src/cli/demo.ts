@@ -24,6 +24,8 @@ import { parseDuration } from '../util/duration.ts';
 import { configFromFlags, DEFAULT_CONFIG_FILE, demoServerConfig, parsePort, parseUrl } from './config-flags.ts';
 import { fillHistory, splitHistory } from './demo-history.ts';
 import { StoredIncidents } from './demo-incidents.ts';
+import { DemoMailSink } from './demo-mail-sink.ts';
+import { DemoWebhookSink } from './demo-webhook-sink.ts';
 import { httpQueryRunner, httpSink, missingHistory, pipelineSink, type QueryRunner } from './demo-sinks.ts';
 import { parseRate, runLoadGenerator } from './load-generator.ts';
 import { startServer } from './serve.ts';
@@ -194,7 +196,31 @@ export async function runDemo(
     incidents.add(spec.name, fromMs, fromMs + INCIDENTS[spec.name].defaultDurationMinutes * 60_000);
   }
   const stored = options.url ? undefined : new StoredIncidents(incidents);
-  const server = stored ? await startServer(demoServerConfig(configFromFlags(options)), { demo: stored }) : undefined;
+  // The demo's local webhook receiver and e-mail inbox: every alert is also sent there, and the Alerts
+  // page shows what they got.
+  const webhook = stored ? await DemoWebhookSink.start() : undefined;
+  const mail = stored
+    ? await DemoMailSink.start().catch(async (err: unknown) => {
+        await webhook?.close();
+        throw err;
+      })
+    : undefined;
+  const closeSinks = async () => {
+    await webhook?.close();
+    await mail?.close();
+  };
+  const server = stored
+    ? await startServer(
+        demoServerConfig(configFromFlags(options), {
+          ...(webhook ? { webhookUrl: webhook.url } : {}),
+          ...(mail ? { smtp: { host: mail.host, port: mail.port } } : {}),
+        }),
+        { demo: stored, ...(webhook ? { demoWebhook: webhook } : {}), ...(mail ? { demoMail: mail } : {}) },
+      ).catch(async (err: unknown) => {
+        await closeSinks();
+        throw err;
+      })
+    : undefined;
   try {
     const resumed = server && stored ? await stored.attach(server.context.store.documents, log) : [];
     const url = options.url ?? server?.app.listeningOrigin ?? '';
@@ -219,6 +245,11 @@ export async function runDemo(
     if (server) log(`Incidents: GET/POST ${url}/api/v1/demo/incidents (valid names: ${INCIDENT_NAMES.join(', ')})`);
     if (server?.context.config.alerts.enabled)
       log(`Alerts: shown on every page (badge, banner, toast), inbox: ${url}/alerts`);
+    if (server?.context.config.alerts.enabled && webhook && mail)
+      log(
+        `Alerts are also sent to a local webhook receiver (${webhook.url}) and e-mail inbox (${mail.url}): ` +
+          `what they got is on ${url}/alerts`,
+      );
 
     let olderHistory: Promise<number> = Promise.resolve(0);
     const stopHistory = new AbortController();
@@ -263,6 +294,7 @@ export async function runDemo(
       server.context.metrics.registry.clear();
       await server.close();
     }
+    await closeSinks();
   }
 }
 

@@ -58,7 +58,10 @@ export async function openStore(config: Config, logger?: Logger): Promise<Store>
 }
 
 /** Opens the store, starts listening, and logs where. `extra` adds optional parts (the demo's incident control). */
-export async function startServer(config: Config, extra: Pick<ServerDeps, 'demo'> = {}): Promise<ShoplensServer> {
+export async function startServer(
+  config: Config,
+  extra: Pick<ServerDeps, 'demo' | 'demoWebhook' | 'demoMail'> = {},
+): Promise<ShoplensServer> {
   tuneHeapForIngest();
   const logger = createLogger(config.log.level);
   const store = await openStore(config, logger);

@@ -127,7 +127,7 @@ export async function unknownFieldWarnings(
 }
 
 /** Whether a filter refers to `field` anywhere. */
-function mentionsField(filter: Filter, field: string): boolean {
+export function mentionsField(filter: Filter, field: string): boolean {
   switch (filter.kind) {
     case 'and':
     case 'or':

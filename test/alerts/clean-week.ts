@@ -67,13 +67,16 @@ export async function runCleanWeek(
       ? [[WEEK_START - options.historyDays * DAY_MS, WEEK_START + 7 * DAY_MS]]
       : options.spans.flatMap(([a, b]): [number, number][] => [
           [WEEK_START + a * HOUR_MS - DAY_MS - HOUR_MS / 2, WEEK_START + b * HOUR_MS - DAY_MS + HOUR_MS / 2],
-          [WEEK_START + a * HOUR_MS, WEEK_START + b * HOUR_MS],
+          // The hour before at `density`: DataAbsent's lookback sees every service steady from the start.
+          [WEEK_START + a * HOUR_MS - HOUR_MS, WEEK_START + b * HOUR_MS],
         ]);
   let accepted = 0;
   for (const [fromMs, toMs] of merged(ranges)) {
     const sink = pipelineSink(server.server.context.pipeline, options.tenant);
     accepted += (await backfill(simulator, sink, { fromMs, toMs })).accepted;
   }
+  for (const [a, b] of spans)
+    await addNonSources(server, options.tenant, WEEK_START + a * HOUR_MS, WEEK_START + b * HOUR_MS);
   const alerts: Episode[] = [];
   const conditions: Episode[] = [];
   let hours = 0;
@@ -109,4 +112,40 @@ function dedupe(list: readonly Episode[]): Episode[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * What a clean shop's data holds besides the shop's own events, and DataAbsent must never call a
+ * silent source: Shoplens's audit trail of an admin's session (an entry a minute, as AuditTrail
+ * writes them, from an hour before the span until 20 minutes before its end, then the admin leaves),
+ * and one document sent by hand to a one-off source (`bulk-test`) 40 minutes before the end.
+ */
+async function addNonSources(server: TestServer, tenant: string, fromMs: number, toMs: number): Promise<void> {
+  const { pipeline } = server.server.context;
+  const records = [];
+  for (let t = fromMs - HOUR_MS; t < toMs - 20 * 60_000; t += 60_000) {
+    const normalized = pipeline.normalize(
+      {
+        '@timestamp': new Date(t).toISOString(),
+        data_class: 'audit',
+        'service.name': 'shoplens',
+        'event.category': 'audit',
+        'event.type': 'audit',
+        'event.action': 'query.run',
+        'event.outcome': 'success',
+        'event.provider': 'shoplens',
+        message: 'Query run from the Explore page',
+        'user.id': 'admin',
+      },
+      { tenant, receivedAtMs: t },
+    );
+    if (!normalized.ok) throw new Error(normalized.message);
+    records.push(normalized.record);
+  }
+  await pipeline.commit('audit', records, []);
+  const sink = pipelineSink(pipeline, tenant);
+  await sink.send([
+    { '@timestamp': new Date(toMs - 40 * 60_000).toISOString(), service: { name: 'bulk-test' }, message: 'test' },
+  ]);
+  await sink.flush?.();
 }

@@ -17,6 +17,17 @@ export interface Scenario {
   readonly endMs: number;
   /** The incident's window (when one was injected): [endMs − 2h, endMs − 1h). */
   readonly incident?: { readonly name: IncidentName; readonly fromMs: number; readonly toMs: number };
+  /**
+   * Time and `event.type` of every event at full density, in time order: when the live demo would
+   * send each one (pack-run.ts replays them as the batches that trigger evaluations).
+   */
+  readonly arrivals: readonly Arrival[];
+}
+
+/** One event of a scenario: its timestamp (ms) and `event.type`. */
+export interface Arrival {
+  readonly tsMs: number;
+  readonly eventType: string;
 }
 
 /** A fixed hour boundary two days before now: a weekday afternoon is not required, only determinism per run. */
@@ -56,9 +67,23 @@ export async function loadScenario(
     trafficScale: (t) => (t < fullFrom ? (options.historyScale ?? 0.1) : 1),
     conditions: schedule.hook,
   });
-  await backfill(simulator, pipelineSink(server.server.context.pipeline, options.tenant ?? 'default'), {
-    fromMs: fullFrom - (options.historyHours ?? 24) * HOUR_MS,
-    toMs: endMs,
-  });
-  return { endMs, ...(incident ? { incident } : {}) };
+  const sink = pipelineSink(server.server.context.pipeline, options.tenant ?? 'default');
+  const arrivals: Arrival[] = [];
+  await backfill(
+    simulator,
+    {
+      ...sink,
+      send: (events) => {
+        for (const e of events) {
+          const tsMs = Date.parse(String(e['@timestamp']));
+          const type = (e['event'] as { type?: unknown } | undefined)?.type;
+          if (tsMs >= fullFrom) arrivals.push({ tsMs, eventType: typeof type === 'string' ? type : '' });
+        }
+        return sink.send(events);
+      },
+    },
+    { fromMs: fullFrom - (options.historyHours ?? 24) * HOUR_MS, toMs: endMs },
+  );
+  arrivals.sort((a, b) => a.tsMs - b.tsMs);
+  return { endMs, arrivals, ...(incident ? { incident } : {}) };
 }

@@ -11,10 +11,13 @@
  * of shop time, `for` applied at that resolution (a condition must hold at
  * consecutive evaluations spanning its `for`); the budget is checked on the
  * alert episodes, and the condition episodes (`for` not applied, an upper
- * bound) are reported. What this leaves out: the other 17 hours of each
- * day, condition blips shorter than 2 minutes, and DataAbsent (no hour of
- * steady data before a span). The full week at full density is `npm run bench`
- * (bench/alert-pack.ts).
+ * bound) are reported. DataAbsent is in the run: each span has the hour
+ * before it at 10 % (every service steady in its lookback), an admin's audit
+ * trail that stops 20 minutes before the span's end, and a one-off document
+ * (`bulk-test`); neither may ever be called silent (no condition episode of
+ * DataAbsent at all). What this leaves out: the other 17 hours of each day,
+ * and condition blips shorter than 2 minutes. The full week at full density
+ * is `npm run bench` (bench/alert-pack.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -57,6 +60,9 @@ describe('the e-commerce rule pack on a clean week', () => {
     t.diagnostic(`${result.events} events, ${result.hours} h evaluated`);
     t.diagnostic(`condition episodes: ${describeEpisodes(result.conditions).join('; ') || 'none'}`);
     t.diagnostic(`alert episodes: ${describeEpisodes(result.alerts).join('; ') || 'none'}`);
+    // No "No data" on clean traffic: not from the audit trail, not from the one-off document, not from a service.
+    const absent = result.conditions.filter((e) => e.rule === 'DataAbsent');
+    assert.deepEqual(describeEpisodes(absent), []);
     const urgent = result.alerts.filter((e) => e.priority !== 'P3');
     assert.ok(urgent.length <= 1, `P0–P2 alert episodes: ${describeEpisodes(urgent).join('; ')}`);
     const info = result.alerts.filter((e) => e.priority === 'P3');

@@ -7,11 +7,13 @@
  */
 import { AlertEngine } from '../../src/alerts/alert-engine.ts';
 import { KIND, type Notification, type RuleStateDoc } from '../../src/alerts/alert-model.ts';
-import { alertsConfigSchema } from '../../src/alerts/alerts-config.ts';
+import { alertsConfigSchema, DEFAULT_ROUTES } from '../../src/alerts/alerts-config.ts';
 import type { Priority } from '../../src/alerts/rule.ts';
 import { loadRuleDirectory } from '../../src/alerts/rule-files.ts';
 import type { Transition } from '../../src/alerts/state-machine.ts';
 import type { Store } from '../../src/store/store.ts';
+import { mayChange, ruleScope } from '../../src/alerts/rule-scope.ts';
+import type { Arrival } from './demo-scenario.ts';
 import type { HttpRecorder } from './peers.ts';
 
 export interface PackRun {
@@ -32,6 +34,26 @@ export interface PackSteps {
   readonly fineToMs?: number;
   /** Stops early once this holds (checked after each tick). */
   readonly until?: (notifications: readonly Notification[]) => boolean;
+  /**
+   * Evaluation on ingest, as the server does it (batch-trigger.ts), in [fineFromMs, fineToMs): the
+   * events of the scenario arrive as the live demo sends them (each at the first 1 s tick at or after
+   * its timestamp) and are visible `visibleAfterMs` later (default 1 s); at that moment the rules
+   * they can change (rule-scope.ts) are evaluated, and a pending alert is looked at again when its
+   * `for:` elapses. Use a fine step of 1 s (the server's tick: group_wait, delivery).
+   * The queries read the store as loaded, so a query at time t also sees events of the last
+   * `visibleAfterMs` before t: what triggers an evaluation is timed as in the server, what the
+   * query reads may be up to a second ahead of it.
+   */
+  readonly live?: {
+    readonly arrivals: readonly Arrival[];
+    readonly visibleAfterMs?: number;
+    /**
+     * Only these rules are evaluated on batches (default: every rule they can change), the others
+     * on their `every`: the server evaluates every rule a batch can change, but a test timing one
+     * rule needs only that one (each evaluation costs a query).
+     */
+    readonly rules?: readonly string[];
+  };
 }
 
 /** The pack's priority of each rule (P0–P3), by name. */
@@ -44,6 +66,9 @@ export async function runPack(store: Store, webhook: HttpRecorder, tenant: strin
   let clock = steps.fromMs;
   const notifications: Notification[] = [];
   const activeByRule = new Map<string, { atMs: number; active: string[] }[]>();
+  /** Rule id → when its first pending alert's `for:` elapses. */
+  const forElapses = new Map<string, number>();
+  const forMs = new Map<string, number>();
   const engine = new AlertEngine({
     store,
     now: () => clock,
@@ -52,7 +77,8 @@ export async function runPack(store: Store, webhook: HttpRecorder, tenant: strin
       rulesDir: '/nonexistent',
       pack: true,
       receivers: { hook: { type: 'webhook', url: webhook.url(`/${tenant}`) } },
-      routes: [{ receivers: ['hook'] }],
+      // As the demo routes them (withInAppRoute): every alert to the in-app inbox at once, and to the webhook.
+      routes: [...DEFAULT_ROUTES.slice(0, 1), { receivers: ['hook'] }],
     }),
     observer: {
       onNotification: (n) => notifications.push(n),
@@ -60,12 +86,48 @@ export async function runPack(store: Store, webhook: HttpRecorder, tenant: strin
         const state: RuleStateDoc = result.state;
         const active = (state.lastSamples ?? []).filter((s) => s.active).map((s) => JSON.stringify(s.labels));
         activeByRule.set(result.rule, [...(activeByRule.get(result.rule) ?? []), { atMs: clock, active }]);
+        const pending = state.instances.filter((i) => i.status === 'pending');
+        if (pending.length === 0) forElapses.delete(result.rule);
+        else
+          forElapses.set(result.rule, Math.min(...pending.map((i) => i.activeSinceMs + (forMs.get(result.rule) ?? 0))));
       },
     },
   });
+  const rules = [...(await engine.rules(tenant)).values()].filter(
+    (r) => r.spec.enabled && (!steps.live?.rules || steps.live.rules.includes(r.id)),
+  );
+  for (const r of rules) forMs.set(r.id, r.spec.for);
   const fineFromMs = steps.fineFromMs ?? steps.fromMs;
   const fineToMs = steps.fineToMs ?? steps.fromMs;
+  const live = steps.live;
+  const visibleAfterMs = live?.visibleAfterMs ?? 1_000;
+  let cursor = 0;
+  let lastLiveMs: number | undefined;
   while (clock <= steps.toMs) {
+    if (live && clock + 1 >= fineFromMs && clock < fineToMs) {
+      // Sent at the first whole second at or after its timestamp, visible visibleAfterMs later.
+      const visibleAt = (a: Arrival) => Math.ceil(a.tsMs / 1000) * 1000 + visibleAfterMs;
+      const since = lastLiveMs ?? clock - 1;
+      while (cursor < live.arrivals.length && visibleAt(live.arrivals[cursor]!) <= since) cursor++;
+      const batch: Arrival[] = [];
+      while (cursor < live.arrivals.length && visibleAt(live.arrivals[cursor]!) <= clock)
+        batch.push(live.arrivals[cursor++]!);
+      lastLiveMs = clock;
+      const rows = batch.length
+        ? {
+            tenant,
+            rows: batch.length,
+            eventTypes: new Set(batch.map((a) => a.eventType)),
+            indices: undefined,
+            fromMs: batch[0]!.tsMs,
+            toMs: batch.at(-1)!.tsMs,
+          }
+        : undefined;
+      const due = rules.filter(
+        (r) => (rows && mayChange(ruleScope(r), rows, clock)) || (forElapses.get(r.id) ?? Infinity) <= clock,
+      );
+      if (due.length > 0) await engine.evaluateTriggered(tenant, due);
+    }
     await engine.tickTenant(tenant);
     if (steps.until?.(notifications)) break;
     const fine = clock + 1 >= fineFromMs && clock < fineToMs;

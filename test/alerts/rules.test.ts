@@ -317,6 +317,115 @@ describe('rules API', () => {
     assert.ok(old.samples.some((x) => x.active && x.labels['service.name'] === 'one-off'));
   });
 
+  it("DataAbsent never calls Shoplens's own audit trail a silent source", async () => {
+    const nowMs = Date.UTC(2025, 0, 11, 12, 0);
+    const { pipeline, store } = server.server.context;
+    // An admin's session: an audit entry a minute (queries, rule edits), written as AuditTrail writes
+    // them, from an hour ago until 15 minutes ago, then nothing (the admin closed the browser).
+    const records = [];
+    for (let m = 60; m >= 15; m--) {
+      const normalized = pipeline.normalize(
+        {
+          '@timestamp': new Date(nowMs - m * 60_000).toISOString(),
+          data_class: 'audit',
+          'service.name': 'shoplens',
+          'event.category': 'audit',
+          'event.type': 'audit',
+          'event.action': 'query.run',
+          'event.outcome': 'success',
+          'event.provider': 'shoplens',
+          message: 'query run',
+          'user.id': 'admin',
+        },
+        { tenant: 'audit-tenant', receivedAtMs: nowMs },
+      );
+      assert.ok(normalized.ok);
+      records.push(normalized.record);
+    }
+    await pipeline.commit('audit', records, []);
+    await pipeline.refresh();
+    const rule = loadRuleDirectory('/nonexistent', true).rules.find((r) => r.id === 'DataAbsent')!;
+    const reading = await readRule(store, 'audit-tenant', rule, nowMs);
+    assert.deepEqual(
+      reading.samples.filter((x) => x.active).map((x) => x.labels['service.name']),
+      [],
+    );
+    // The entries are there and steady: a rule that asks for the audit class sees them go silent.
+    const onAudit = compileRule(
+      {
+        name: 'AuditAbsent',
+        query: 'data_class:audit | stats count() as events by service.name',
+        window: '10m',
+        condition: 'absent',
+        severity: 'P1',
+        group_by: ['service.name'],
+        absent: { lookback: '1h', slices: 6, min_slices: 5 },
+      },
+      { kind: 'api' },
+    );
+    const audit = await readRule(store, 'audit-tenant', onAudit, nowMs);
+    assert.deepEqual(
+      audit.samples.filter((x) => x.active).map((x) => x.labels['service.name']),
+      ['shoplens'],
+    );
+  });
+
+  it('ErrorSpike on the seasonal residual: the daily 09:00 jump is no spike, a jump on top of it is', async () => {
+    // Errors per 5 minutes: 2 before 09:00, 12 after (the newsletter's traffic), the same on the Mondays
+    // one and two weeks before; now is Monday 09:10 of the third week.
+    const nowMs = Date.UTC(2025, 1, 17, 9, 10);
+    const WEEK = 7 * 86_400_000;
+    const lines: string[] = [];
+    const add = (service: string, fromMs: number, extraNow = 0) => {
+      for (let t = fromMs - 60 * 60_000; t < fromMs + 10 * 60_000; t += 5 * 60_000) {
+        const n = (t >= fromMs - 10 * 60_000 ? 12 : 2) + (t === fromMs - 5 * 60_000 ? extraNow : 0);
+        for (let i = 0; i < n; i++)
+          lines.push(
+            JSON.stringify({
+              '@timestamp': new Date(t + 1_000 + i * 10_000).toISOString(),
+              event: { type: 'error' },
+              service: { name: service },
+            }),
+          );
+      }
+    };
+    for (const back of [0, WEEK, 2 * WEEK]) {
+      add('usual', nowMs - back);
+      add('spiking', nowMs - back, back === 0 ? 20 : 0);
+    }
+    const ingested = await post(`${server.url}/api/v1/events?refresh=wait_for`, lines.join('\n'));
+    assert.equal(ingested.status, 200, JSON.stringify(ingested.json));
+    const spec = {
+      query: 'event.type:error | stats count() as errors by service.name',
+      window: '5m',
+      condition: 'errors >= 10 and errors_sigma > 3',
+      severity: 'P1' as const,
+      group_by: ['service.name'],
+    };
+    const plain = compileRule({ ...spec, name: 'PlainSpike', spike: { over: '1h', min_samples: 6 } }, { kind: 'api' });
+    const seasonal = compileRule(
+      {
+        ...spec,
+        name: 'SeasonalSpike',
+        spike: { over: '1h', min_samples: 6, season: '7d', periods: 4, min_periods: 2 },
+      },
+      { kind: 'api' },
+    );
+    const store = server.server.context.store;
+    const firing = async (rule: typeof plain) =>
+      (await readRule(store, 'default', rule, nowMs)).samples
+        .filter((x) => x.active)
+        .map((x) => x.labels['service.name'])
+        .sort();
+    // The trailing hour alone: the usual jump reads as a spike.
+    assert.deepEqual(await firing(plain), ['spiking', 'usual']);
+    assert.deepEqual(await firing(seasonal), ['spiking']);
+    const reading = await readRule(store, 'default', seasonal, nowMs);
+    const usual = reading.samples.find((x) => x.labels['service.name'] === 'usual')!;
+    assert.equal(usual.values['spike_basis'], 'season');
+    assert.equal(usual.values['errors_expected'], 12);
+  });
+
   it('evaluates a baseline rule over a shop with no traffic yet: not firing, no error', async () => {
     // ConversionDrop's ratio is null over zero visits; its _change must exist (as null), not fail the rule.
     const tested = await post(`${server.url}/api/v1/alerts/rules/ConversionDrop/test`, '{}', {

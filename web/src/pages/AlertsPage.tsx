@@ -7,6 +7,7 @@
 import { Fragment, useCallback, useEffect, useState } from 'react';
 import { api } from '../api.ts';
 import { AlertInbox } from '../components/AlertInbox.tsx';
+import { DemoEmailInbox, DemoWebhookInbox } from '../components/DemoWebhookInbox.tsx';
 import { DocsLink } from '../components/DocsLink.tsx';
 import { RuleEditor, type RuleEditTarget } from '../components/alerts/RuleEditor.tsx';
 import { useLiveAlerts } from '../live-alerts.ts';
@@ -263,6 +264,8 @@ export function AlertsPage() {
       </div>
 
       <AlertInbox />
+      <DemoWebhookInbox />
+      <DemoEmailInbox />
 
       <h2>Rules ({rules.length})</h2>
       <div className="table-wrap">
