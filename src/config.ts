@@ -66,9 +66,11 @@ export const configSchema = z
          * table pages it has read or written cached up to this limit, so it bounds the server's
          * memory; larger queries spill to disk. Loads share it with queries and need room for a
          * whole row group: at 128MB a load ran out of memory beside the alert pack's queries, at
-         * 256MB a demo history load of 127k late rows did.
+         * 256MB a demo history load of 127k late rows did. Under sustained ingest the pool fills to the limit
+         * (rows waiting in the WAL for their checkpoint, then cached blocks), and the process's RSS peaks at about
+         * the limit + 350 MB: 1,211 MB at 1GB, 856 MB at 512MB over 1 M API-request events (bench, ingest part).
          */
-        duckdbMemoryLimit: z.string().default('1GB'),
+        duckdbMemoryLimit: z.string().default('512MB'),
         /** WAL size that triggers a DuckDB checkpoint. */
         duckdbCheckpointThreshold: z
           .string()
