@@ -22,7 +22,9 @@ function riskyPayments(n: number): string {
   return Array.from({ length: n }, (_, i) =>
     JSON.stringify({
       '@timestamp': new Date(now - 30_000 - i * 1000).toISOString(),
-      event: { type: 'payment_transaction', outcome: 'failure' },
+      // Approved, so that only the fraud rule (P1) fires: failed stripe payments would also raise the
+      // pack's P0 payment-success rule, which holds no `for:` since it is evaluated on each batch.
+      event: { type: 'payment_transaction', outcome: 'success' },
       transaction: { amount: 250, gateway: 'stripe' },
       payment: { risk_score: 95 },
       security: { ip_address: '185.220.101.34' },
