@@ -56,6 +56,13 @@ function fixtures(): EventRecord[] {
       columns['currency'] = pick(['USD', 'EUR', 'JPY']);
       columns['gateway'] = pick(['stripe', 'adyen', 'paypal']);
     }
+    if (failed) {
+      const kind = pick(['GatewayTimeout', 'CardDeclined', 'StockReserveTimeout']);
+      columns['error_type'] = kind;
+      columns['error_fingerprint'] = `fp-${kind}`;
+      columns['level'] = 'ERROR';
+      columns['user_id'] = `u-${Math.floor(random() * 50)}`;
+    }
     if (random() < 0.1) columns['fraud_indicators'] = random() < 0.5 ? ['velocity'] : ['velocity', 'geo_mismatch'];
     if (failed)
       columns['message'] = pick(['Gateway Timeout from upstream', 'card declined', 'timeout while reserving']);
@@ -229,6 +236,21 @@ describe('ClickHouse and DuckDB answer alike', { skip: !available }, () => {
     assert.deepEqual([...c.present].sort(), ['cart.id', 'experiment']);
     assert.deepEqual([...c.present].sort(), [...d.present].sort());
     assert.deepEqual([...c.seen].sort(), [...d.seen].sort());
+  });
+
+  it('answers the same error groups', async () => {
+    const request = { tenant: 'shop', range: RANGE };
+    const [d, c] = await Promise.all([duckdb.errorGroups(request), clickhouse.errorGroups(request)]);
+    assert.equal(d.groups.length, 3);
+    assertSameAnswer(c.groups, d.groups, 'groups');
+    const merged = {
+      ...request,
+      merges: new Map([['fp-StockReserveTimeout', 'fp-GatewayTimeout']]),
+      since: new Map([['fp-GatewayTimeout', { afterMs: RANGE.fromMs + 3 * HOUR }]]),
+    };
+    const [dm, cm] = await Promise.all([duckdb.errorGroups(merged), clickhouse.errorGroups(merged)]);
+    assert.equal(dm.groups.length, 2);
+    assertSameAnswer(cm.groups, dm.groups, 'merged groups');
   });
 
   it('knows which event ids it holds', async () => {
