@@ -110,24 +110,20 @@ export class ClickHouseDocumentStore implements DocumentStore {
           `${kind} "${id}" is at version ${version}, not ${options.expectedVersion}: it was changed meanwhile; reload and retry`,
         );
       }
-      const nowUs = Date.now() * 1000;
-      const createdUs = stored ? Date.parse(stored.createdAt) * 1000 : nowUs;
-      await this.#insert({
-        tenant,
-        kind,
-        id,
-        body: text,
-        created_at: createdUs,
-        updated_at: nowUs,
-        version: version + 1,
-      });
+      const seq = this.#nextSeq();
+      // The seq is the write's time in µs, made unique: newest-first lists have no ties within a millisecond.
+      const createdUs = stored ? Date.parse(stored.createdAt) * 1000 : seq;
+      await this.#insert(
+        { tenant, kind, id, body: text, created_at: createdUs, updated_at: seq, version: version + 1 },
+        seq,
+      );
       const written: StoredDocument<T> = {
         tenant,
         kind,
         id,
         body: JSON.parse(text) as T,
         createdAt: isoOfMicros(createdUs),
-        updatedAt: isoOfMicros(nowUs),
+        updatedAt: isoOfMicros(seq),
         version: version + 1,
       };
       return written;
@@ -140,22 +136,24 @@ export class ClickHouseDocumentStore implements DocumentStore {
     return this.#write(async () => {
       const stored = await this.#one(tenant, kind, id);
       if (!stored) return false;
-      const nowUs = Date.now() * 1000;
+      const seq = this.#nextSeq();
       await this.#insert(
-        { tenant, kind, id, body: 'null', created_at: nowUs, updated_at: nowUs, version: stored.version },
+        { tenant, kind, id, body: 'null', created_at: seq, updated_at: seq, version: stored.version },
+        seq,
         1,
       );
       return true;
     });
   }
 
-  async #insert(
-    row: Omit<Record<string, string | number>, 'deleted' | 'seq'> & { version: number },
-    deleted = 0,
-  ): Promise<void> {
-    // Strictly growing within this process, and in microseconds across restarts.
+  /** Strictly growing within this process, and epoch microseconds across restarts. */
+  #nextSeq(): number {
     const seq = Math.max(this.#lastSeq + 1, Date.now() * 1000);
     this.#lastSeq = seq;
+    return seq;
+  }
+
+  async #insert(row: Record<string, string | number>, seq: number, deleted = 0): Promise<void> {
     await this.#connection().insert('documents', [{ ...row, deleted, seq }]);
   }
 
