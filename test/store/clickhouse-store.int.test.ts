@@ -135,19 +135,23 @@ describe('the ClickHouse store', { skip: !available }, () => {
 
   it('refuses to start when the server cannot be reached, naming where it looked', async () => {
     const dataDir = testDataDir();
-    after(() => rmSync(dataDir, { recursive: true, force: true }));
-    const config = loadConfig({
-      env: {},
-      flags: {
-        dataDir,
-        store: { engine: 'clickhouse', clickhouse: { url: 'http://127.0.0.1:1', database: 'nowhere' } },
-      },
-    });
-    await assert.rejects(
-      openStore(config),
-      (err: Error & { status?: number; code?: string }) =>
-        err.code === 'store.unreachable' && /ClickHouse at http:\/\/127\.0\.0\.1:1 cannot be reached/.test(err.message),
-    );
+    try {
+      const config = loadConfig({
+        env: {},
+        flags: {
+          dataDir,
+          store: { engine: 'clickhouse', clickhouse: { url: 'http://127.0.0.1:1', database: 'nowhere' } },
+        },
+      });
+      await assert.rejects(
+        openStore(config),
+        (err: Error & { status?: number; code?: string }) =>
+          err.code === 'store.unreachable' &&
+          /ClickHouse at http:\/\/127\.0\.0\.1:1 cannot be reached/.test(err.message),
+      );
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a database name that is not a plain identifier', () => {
