@@ -125,6 +125,10 @@ describe('the ClickHouse store', { skip: !available }, () => {
       (err: Error & { status?: number; code?: string }) =>
         err.status === 501 && err.code === 'store.unsupported' && /ClickHouse/.test(err.message),
     );
+    await assert.rejects(
+      store.errorGroups({ tenant: 'shop', range: { fromMs: BASE_MS, toMs: BASE_MS + DAY }, impact: true }),
+      (err: Error & { status?: number; code?: string }) => err.status === 501 && /Revenue at risk/.test(err.message),
+    );
     assert.deepEqual(await store.deleteExpired({ app: Date.now() }, Date.now()), {});
     assert.equal(store.capabilities.supportsDelete, false);
   });
