@@ -133,6 +133,17 @@ describe('the ClickHouse store', { skip: !available }, () => {
     assert.equal(store.capabilities.supportsDelete, false);
   });
 
+  it('answers 400 naming the cause for an output name that shadows a grouped field on old servers', async (t) => {
+    if (store.serverCapabilities.version.startsWith('18.')) {
+      const range = { fromMs: BASE_MS - DAY, toMs: BASE_MS + 2 * DAY };
+      await assert.rejects(
+        store.query({ query: parseQuery('* | stats count() as service by service.name'), range, tenant: 'shop' }),
+        (err: Error & { status?: number; code?: string }) =>
+          err.status === 400 && err.code === 'query.invalid' && /rename it/.test(err.message),
+      );
+    } else t.skip('newer servers may resolve the column first');
+  });
+
   it('is writable while the server answers', async () => {
     await store.checkWritable();
   });

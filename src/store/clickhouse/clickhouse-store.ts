@@ -438,6 +438,16 @@ function mapQueryError(err: unknown): unknown {
   ) {
     return new AppError(400, 'query.invalid', `The query cannot run: ${message}`, { cause: err });
   }
+  // 18.16 resolves a name to an output alias before a column (`stats count() as service by service.name`).
+  if (/Unknown identifier/i.test(message)) {
+    return new AppError(
+      400,
+      'query.invalid',
+      `The query cannot run on this ClickHouse server: ${message.split(', e.what()')[0]}; ` +
+        'an output name equal to a field it groups by is not supported here: rename it (e.g. "as n")',
+      { cause: err },
+    );
+  }
   if (/TOO_DEEP_AST|TOO_BIG_AST|AST is too (deep|big)/i.test(message)) {
     return new AppError(400, 'query.too_complex', 'The query nests expressions deeper than the engine allows', {
       cause: err,
