@@ -60,7 +60,25 @@ export const configSchema = z
       .prefault({}),
     store: z
       .object({
-        engine: z.enum(['duckdb']).default('duckdb'),
+        /** `duckdb` (embedded, in dataDir) or `clickhouse` (a server, store.clickhouse; docs/clickhouse.md). */
+        engine: z.enum(['duckdb', 'clickhouse']).default('duckdb'),
+        /** The ClickHouse server when engine is `clickhouse`: its HTTP interface and the database to use. */
+        clickhouse: z
+          .object({
+            url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8123'),
+            database: z
+              .string()
+              .regex(
+                /^[A-Za-z_][A-Za-z0-9_]{0,63}$/,
+                'expected letters, digits and _ (at most 64), not starting with a digit',
+              )
+              .default('shoplens'),
+            username: z.string().default('default'),
+            /** Best set from the environment (SHOPLENS_STORE_CLICKHOUSE_PASSWORD), not the config file. */
+            password: z.string().default(''),
+          })
+          .strict()
+          .prefault({}),
         /**
          * DuckDB memory limit, e.g. "4GB"; empty = DuckDB's default (80 % of RAM). DuckDB keeps
          * table pages it has read or written cached up to this limit, so it bounds the server's

@@ -1,6 +1,7 @@
 /** Opening the configured store and starting the HTTP server. */
 import { createServer, type ServerDeps, type ShoplensServer } from '../api/server.ts';
 import type { Config } from '../config.ts';
+import { ClickHouseStore } from '../store/clickhouse/clickhouse-store.ts';
 import { DuckDBStore } from '../store/duckdb/duckdb-store.ts';
 import { LoggedStore } from '../store/logged-store.ts';
 import type { Store } from '../store/store.ts';
@@ -28,6 +29,28 @@ function tuneHeapForIngest(): void {
  * what a crash left in the log is loaded before this resolves.
  */
 export async function openStore(config: Config, logger?: Logger): Promise<Store> {
+  // The one place that maps the configured engine to its store; everything after branches on capabilities.
+  switch (config.store.engine) {
+    case 'clickhouse':
+      return openClickHouse(config);
+    case 'duckdb':
+      return openDuckDB(config, logger);
+  }
+}
+
+/** A ClickHouse server: it acknowledges the writes, so there is no ingest log on this node's disk. */
+async function openClickHouse(config: Config): Promise<Store> {
+  const store = new ClickHouseStore({
+    ...config.store.clickhouse,
+    defaultLimit: config.query.defaultLimit,
+    maxRows: config.query.maxRows,
+    queryTimeoutMs: config.query.timeout,
+  });
+  await store.open();
+  return store;
+}
+
+async function openDuckDB(config: Config, logger?: Logger): Promise<Store> {
   const engine = new DuckDBStore({
     dataDir: config.dataDir,
     threads: config.store.duckdbThreads,

@@ -157,7 +157,7 @@ function errorRows(d: SqlDialect, params: ParamList, request: ErrorGroupsRequest
     const wanted = new Set(request.groups);
     const members = new Set(request.groups);
     for (const [from, into] of request.merges ?? []) if (wanted.has(into)) members.add(from);
-    if (members.size === 0) where.push('FALSE');
+    if (members.size === 0) where.push('1 = 0');
     else where.push(`${fp} IN (${inList(d, params, [...members])})`);
     // A fingerprint merged away is no longer its own group.
     const away = request.groups.filter((g) => request.merges?.has(g));
@@ -209,15 +209,16 @@ function sinceSql(
     throw new QueryError('query.too_complex', `More than ${MAX_MERGED_FINGERPRINTS} groups with a state`, 0);
   }
   const after = [...since].map(
-    ([g, v]) => `WHEN ${params.add(g, 'string')} THEN ${params.add(v.afterMs * 1000, 'timestamp')}`,
+    ([g, v]) => `WHEN g = ${params.add(g, 'string')} THEN ${params.add(v.afterMs * 1000, 'timestamp')}`,
   );
   const releases = [...since].filter(([, v]) => v.exceptRelease !== undefined);
-  let cond = `ts > (CASE g ${after.join(' ')} END)`;
+  // Searched CASE (`CASE WHEN g = …`), not simple CASE (`CASE g WHEN …`): ClickHouse 18.16 answers NULL for the latter.
+  let cond = `ts > (CASE ${after.join(' ')} END)`;
   if (releases.length > 0) {
     const except = releases.map(
-      ([g, v]) => `WHEN ${params.add(g, 'string')} THEN ${params.add(v.exceptRelease as string, 'string')}`,
+      ([g, v]) => `WHEN g = ${params.add(g, 'string')} THEN ${params.add(v.exceptRelease as string, 'string')}`,
     );
-    const exceptSql = `(CASE g ${except.join(' ')} END)`;
+    const exceptSql = `(CASE ${except.join(' ')} END)`;
     cond += ` AND (${exceptSql} IS NULL OR coalesce(rel, '') <> ${exceptSql})`;
   }
   return `${d.countIf(cond)}, ${d.epochMs(`min(CASE WHEN ${cond} THEN ts END)`)}`;

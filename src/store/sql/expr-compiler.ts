@@ -109,7 +109,8 @@ function compileNode(expr: Expr, scope: Scope, ctx: CompileContext): CompiledExp
       return { sql, numberSql: d.toDouble(sql), type: 'string' };
     }
     case 'bool':
-      return { sql: expr.value ? 'true' : 'false', numberSql: expr.value ? '1' : '0', type: 'boolean' };
+      // Comparisons, not `true`/`false`: ClickHouse before 21 has no boolean literals.
+      return { sql: expr.value ? '(1 = 1)' : '(1 = 0)', numberSql: expr.value ? '1' : '0', type: 'boolean' };
     case 'null':
       return { sql: 'NULL', numberSql: 'NULL', type: 'string' };
     case 'column':

@@ -76,7 +76,8 @@ export function compileFilter(filter: Filter, scope: Scope, ctx: CompileContext)
     case 'or':
       return filter.items.length === 0 ? '1 = 0' : `(${compileAlternatives(filter.items, scope, ctx).join(' OR ')})`;
     case 'not':
-      return `(NOT coalesce(${compileFilter(filter.item, scope, ctx)}, false))`;
+      // `1 = 0` rather than `false`, which ClickHouse before 21 does not know.
+      return `(NOT coalesce(${compileFilter(filter.item, scope, ctx)}, 1 = 0))`;
     case 'exists':
       return scope.resolve(filter.field, filter.span?.start ?? 0).existsSql;
     case 'match':
