@@ -1,7 +1,41 @@
-/** A query answer as a table; events (with `_source`) expand to their JSON. */
+/**
+ * A query answer as a table; events (with `_source`) expand to their JSON.
+ * A trace id (a `trace_id` column, or the field of an expanded event) opens
+ * that trace's page.
+ */
 import { Fragment, useState } from 'react';
 import { formatValue } from '../format.ts';
+import { navigate } from '../router.ts';
 import type { QueryAnswer, Unit } from '../types.ts';
+
+const TRACE_ID = /^[0-9a-f]{32}$/i;
+
+/** The trace id of an event's source, if it has one. */
+function sourceTraceId(source: unknown): string | undefined {
+  if (!source || typeof source !== 'object') return undefined;
+  const record = source as Record<string, unknown>;
+  const trace =
+    record['trace_id'] ?? record['trace.id'] ?? (record['trace'] as Record<string, unknown> | undefined)?.['id'];
+  return typeof trace === 'string' && TRACE_ID.test(trace) ? trace.toLowerCase() : undefined;
+}
+
+function TraceLink({ traceId, label }: { traceId: string; label?: string }) {
+  const href = `/traces/${traceId.toLowerCase()}`;
+  return (
+    <a
+      href={href}
+      data-testid="trace-id-link"
+      title="Open this trace"
+      onClick={(e) => {
+        e.stopPropagation();
+        e.preventDefault();
+        navigate(href);
+      }}
+    >
+      {label ?? traceId}
+    </a>
+  );
+}
 
 export function ResultTable({ answer, unit }: { answer: QueryAnswer; unit?: Unit }) {
   const [open, setOpen] = useState<number | null>(null);
@@ -35,13 +69,24 @@ export function ResultTable({ answer, unit }: { answer: QueryAnswer; unit?: Unit
                 {source >= 0 ? <td className="expander">{open === n ? '▾' : '▸'}</td> : null}
                 {shown.map((c) => (
                   <td key={c.i} className={c.type === 'integer' || c.type === 'double' ? 'num' : undefined}>
-                    {cell(r[c.i], c.type)}
+                    {(c.name === 'trace_id' || c.name === 'trace.id') &&
+                    typeof r[c.i] === 'string' &&
+                    TRACE_ID.test(r[c.i] as string) ? (
+                      <TraceLink traceId={r[c.i] as string} />
+                    ) : (
+                      cell(r[c.i], c.type)
+                    )}
                   </td>
                 ))}
               </tr>
               {open === n ? (
                 <tr className="event-json">
                   <td colSpan={shown.length + 1}>
+                    {sourceTraceId(r[source]) ? (
+                      <p className="event-trace">
+                        <TraceLink traceId={sourceTraceId(r[source]) as string} label="Open its trace →" />
+                      </p>
+                    ) : null}
                     <pre data-testid="event-json">{JSON.stringify(r[source], null, 2)}</pre>
                   </td>
                 </tr>
