@@ -50,6 +50,7 @@ async function eventsOnly(id: string, at: string): Promise<Outcome> {
 
 /** Gridlines of the time axis, as fractions of the trace's duration. */
 const TICKS = [0, 0.25, 0.5, 0.75, 1];
+const NARROW_TICKS = [0, 0.5, 1];
 
 function AttributeTable({ title, values, testId }: { title: string; values: Record<string, unknown>; testId: string }) {
   const entries = Object.entries(values).sort(([a], [b]) => a.localeCompare(b));
@@ -187,7 +188,7 @@ function Waterfall({
           Span
         </div>
         <div className="wf-track" role="columnheader">
-          {TICKS.map((f) => (
+          {(narrow ? NARROW_TICKS : TICKS).map((f) => (
             <span
               key={f}
               className="wf-tick"
@@ -204,6 +205,8 @@ function Waterfall({
         const width = Math.max((s.durationMs / total) * 100, 0.3);
         const isError = s.status.code === 'error';
         const onPath = path.has(s.spanId);
+        // The duration beside the bar where there is room, else inside a wide bar, else before it.
+        const placement = left + width <= 78 ? 'right' : width >= 14 ? 'inside' : 'left';
         const classes = ['wf-row', 'wf-span'];
         if (isError) classes.push('wf-error');
         if (s.spanId === selected) classes.push('wf-selected');
@@ -257,9 +260,15 @@ function Waterfall({
                 }}
               />
               <span
-                className="wf-duration"
+                className={`wf-duration${placement === 'inside' ? ' wf-duration-inside' : ''}`}
                 data-testid="span-duration"
-                style={left + width > 70 ? { right: `${100 - left}%`, paddingRight: 4 } : { left: `${left + width}%` }}
+                style={
+                  placement === 'right'
+                    ? { left: `${left + width}%` }
+                    : placement === 'inside'
+                      ? { right: `${100 - left - width}%` }
+                      : { right: `${100 - left}%`, paddingRight: 4 }
+                }
               >
                 {formatSpanDuration(s.durationMs)}
               </span>
@@ -433,15 +442,13 @@ export function TracePage({ id }: { id: string }) {
           <input type="checkbox" checked={showPath} onChange={(e) => setShowPath(e.target.checked)} /> Critical path
         </label>
       </div>
-      <div className="trace-layout">
-        <div className="trace-main">
-          <section className="group-section">
-            <Waterfall trace={trace} selected={span ? selected : ''} onSelect={select} showPath={showPath} />
-          </section>
-          {span ? <SpanDetail span={span} traceStartMs={startMs} onClose={() => select('')} /> : null}
-        </div>
-        <TraceEvents trace={trace} onSelect={select} />
+      <div className={`trace-layout${span ? ' with-detail' : ''}`}>
+        <section className="group-section trace-main">
+          <Waterfall trace={trace} selected={span ? selected : ''} onSelect={select} showPath={showPath} />
+        </section>
+        {span ? <SpanDetail span={span} traceStartMs={startMs} onClose={() => select('')} /> : null}
       </div>
+      <TraceEvents trace={trace} onSelect={select} />
     </div>
   );
 }
