@@ -29,6 +29,9 @@ const PAGE_OVERFLOW = 'document.documentElement.scrollWidth - window.innerWidth'
 const T0 = Date.now() - 5 * 60_000;
 const CHECKOUT = '5b8efff798038103d269b633813fc60c';
 const CATALOG = '0af7651916cd43dd8448eb211c80319c';
+/** A trace id only an NDJSON event carries (no spans), 30 hours ago: beyond the trace page's default day. */
+const ORPHAN = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+const ORPHAN_AT = new Date(Date.now() - 30 * 3_600_000).toISOString();
 const STACK = [
   'GatewayDeclined: card declined by gateway (code 51)',
   '    at PaymentClient.charge (/app/src/payment/client.ts:88:11)',
@@ -249,7 +252,16 @@ describe('Trace pages in Chromium', { skip: !BROWSER }, () => {
       message: 'checkout failed: payment declined',
       trace_id: CHECKOUT,
     };
-    const nd = await post(`${server.url}/api/v1/events?refresh=wait_for`, JSON.stringify(event));
+    const orphan = {
+      '@timestamp': ORPHAN_AT,
+      event: { type: 'refund_issued' },
+      message: 'refund for ORD-77',
+      trace_id: ORPHAN,
+    };
+    const nd = await post(
+      `${server.url}/api/v1/events?refresh=wait_for`,
+      [event, orphan].map((e) => JSON.stringify(e)).join('\n'),
+    );
     assert.equal(nd.status, 200, JSON.stringify(nd.json));
     // Spans and log events are visible within the refresh interval.
     const deadline = Date.now() + 10_000;
@@ -394,7 +406,10 @@ describe('Trace pages in Chromium', { skip: !BROWSER }, () => {
     assert.match((await exception.textContent()) ?? '', /^GatewayDeclined: card declined by gateway \(code 51\)/);
     // The stack trace keeps its lines and indentation.
     assert.equal(await exception.locator('pre').textContent(), STACK);
-    assert.equal(await exception.locator('pre').evaluate((el) => (globalThis as any).getComputedStyle(el).whiteSpace), 'pre');
+    assert.equal(
+      await exception.locator('pre').evaluate((el) => (globalThis as any).getComputedStyle(el).whiteSpace),
+      'pre',
+    );
 
     // The trace's events: both log records and the NDJSON business event, oldest first.
     const events = await page.locator('[data-testid=trace-event] td.trace-event-message').allTextContents();
@@ -422,6 +437,22 @@ describe('Trace pages in Chromium', { skip: !BROWSER }, () => {
     await page.waitForSelector('[data-testid=waterfall]');
     assert.equal(new URL(page.url()).pathname, `/traces/${CHECKOUT}`);
     assert.equal(await page.locator('[data-testid=span-row]').count(), CHECKOUT_SPANS.length);
+  });
+
+  it('opens a trace without spans from Explore: its events, found around the time of the row', async () => {
+    const q = `trace_id:"${ORPHAN}"`;
+    await page.goto(`${server.url}/explore?${new URLSearchParams({ q, from: 'now-2d', to: 'now' }).toString()}`);
+    await page.waitForSelector('[data-testid=result-table]');
+    await page.locator('[data-testid=result-table] tbody tr.expandable').first().click();
+    await page.locator('[data-testid=trace-id-link]').first().click();
+    await page.waitForSelector('[data-testid=trace-no-spans]');
+    const url = new URL(page.url());
+    assert.equal(url.pathname, `/traces/${ORPHAN}`);
+    assert.equal(Date.parse(url.searchParams.get('at') ?? ''), Date.parse(ORPHAN_AT));
+    await page.waitForSelector('[data-testid=trace-event]');
+    assert.deepEqual(await page.locator('[data-testid=trace-event] td.trace-event-message').allTextContents(), [
+      'refund for ORD-77',
+    ]);
   });
 
   it('says so when a trace id has no spans and no events', async () => {

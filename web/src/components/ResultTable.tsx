@@ -19,8 +19,10 @@ function sourceTraceId(source: unknown): string | undefined {
   return typeof trace === 'string' && TRACE_ID.test(trace) ? trace.toLowerCase() : undefined;
 }
 
-function TraceLink({ traceId, label }: { traceId: string; label?: string }) {
-  const href = `/traces/${traceId.toLowerCase()}`;
+/** `at` (the event's time) lets the trace page find the trace's events when no spans were received. */
+function TraceLink({ traceId, label, at }: { traceId: string; label?: string; at?: unknown }) {
+  const when = typeof at === 'string' && !Number.isNaN(Date.parse(at)) ? `?at=${encodeURIComponent(at)}` : '';
+  const href = `/traces/${traceId.toLowerCase()}${when}`;
   return (
     <a
       href={href}
@@ -41,6 +43,8 @@ export function ResultTable({ answer, unit }: { answer: QueryAnswer; unit?: Unit
   const [open, setOpen] = useState<number | null>(null);
   const source = answer.columns.findIndex((c) => c.name === '_source');
   const shown = answer.columns.map((c, i) => ({ ...c, i })).filter((c) => c.i !== source);
+  const timeColumn = answer.columns.findIndex((c) => c.name === '@timestamp');
+  const timeOf = (row: readonly unknown[]) => (timeColumn >= 0 ? row[timeColumn] : undefined);
   const cell = (value: unknown, type: string) => {
     if (value === null || value === undefined) return '';
     if (type === 'timestamp') return new Date(String(value)).toLocaleString();
@@ -72,7 +76,7 @@ export function ResultTable({ answer, unit }: { answer: QueryAnswer; unit?: Unit
                     {(c.name === 'trace_id' || c.name === 'trace.id') &&
                     typeof r[c.i] === 'string' &&
                     TRACE_ID.test(r[c.i] as string) ? (
-                      <TraceLink traceId={r[c.i] as string} />
+                      <TraceLink traceId={r[c.i] as string} at={timeOf(r)} />
                     ) : (
                       cell(r[c.i], c.type)
                     )}
@@ -84,7 +88,11 @@ export function ResultTable({ answer, unit }: { answer: QueryAnswer; unit?: Unit
                   <td colSpan={shown.length + 1}>
                     {sourceTraceId(r[source]) ? (
                       <p className="event-trace">
-                        <TraceLink traceId={sourceTraceId(r[source]) as string} label="Open its trace →" />
+                        <TraceLink
+                          traceId={sourceTraceId(r[source]) as string}
+                          label="Open its trace →"
+                          at={timeOf(r)}
+                        />
                       </p>
                     ) : null}
                     <pre data-testid="event-json">{JSON.stringify(r[source], null, 2)}</pre>
