@@ -10,7 +10,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { api, ApiError, runQuery } from '../api.ts';
 import { DocsLink } from '../components/DocsLink.tsx';
-import { setSearchParams, useLocation } from '../router.ts';
+import { navigate, setSearchParams, useLocation } from '../router.ts';
 import { useNarrow } from '../use-narrow.ts';
 import {
   attributeText,
@@ -51,6 +51,21 @@ async function eventsOnly(id: string, at: string): Promise<Outcome> {
 /** Gridlines of the time axis, as fractions of the trace's duration. */
 const TICKS = [0, 0.25, 0.5, 0.75, 1];
 const NARROW_TICKS = [0, 0.5, 1];
+
+/** A link to the trace search that stays in the app. */
+function SearchLink({ label }: { label: string }) {
+  return (
+    <a
+      href="/traces"
+      onClick={(e) => {
+        e.preventDefault();
+        navigate('/traces');
+      }}
+    >
+      {label}
+    </a>
+  );
+}
 
 function AttributeTable({ title, values, testId }: { title: string; values: Record<string, unknown>; testId: string }) {
   const entries = Object.entries(values).sort(([a], [b]) => a.localeCompare(b));
@@ -372,7 +387,7 @@ export function TracePage({ id }: { id: string }) {
         <p className="error-text" role="alert" data-testid="trace-error">
           {outcome.error.message}
         </p>
-        <a href="/traces">← Search traces</a>
+        <SearchLink label="← Search traces" />
       </div>
     );
   }
@@ -382,7 +397,7 @@ export function TracePage({ id }: { id: string }) {
         <div className="page-head">
           <div>
             <p className="muted crumbs">
-              <a href="/traces">Traces</a> /
+              <SearchLink label="Traces" /> /
             </p>
             <h1 data-testid="trace-title">
               Trace <span className="mono">{id}</span>
@@ -412,7 +427,7 @@ export function TracePage({ id }: { id: string }) {
       <div className="page-head">
         <div>
           <p className="muted crumbs">
-            <a href="/traces">Traces</a> /
+            <SearchLink label="Traces" /> /
           </p>
           <h1 data-testid="trace-title">
             {root ? root.name : trace.traceId}
