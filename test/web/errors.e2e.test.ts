@@ -356,8 +356,7 @@ describe('Errors pages in Chromium', { skip: !BROWSER }, () => {
     const firstRow = page.locator('[data-testid=sample-row]').first();
     assert.equal(await firstRow.locator('td[data-label=User]').textContent(), latest.user.id);
     const traceLink = new URL((await firstRow.locator('[data-testid=sample-trace]').getAttribute('href'))!, server.url);
-    assert.equal(traceLink.pathname, '/explore');
-    assert.match(traceLink.searchParams.get('q') ?? '', new RegExp(latest.trace_id));
+    assert.equal(traceLink.pathname, `/traces/${latest.trace_id}`);
 
     const overflow = await shoot(page, 'group');
     assert.ok(overflow <= 0, `the group page is ${overflow} px wider than a 390 px phone`);
@@ -374,10 +373,15 @@ describe('Errors pages in Chromium', { skip: !BROWSER }, () => {
     assert.equal(types, errors.length);
   });
 
-  it('follows a trace link to the events of that trace', async () => {
+  it('follows a trace link to the trace page (events only: no spans were sent) and on to Explore', async () => {
     await page.goBack();
     await page.waitForSelector('[data-testid=sample-row]');
     await page.locator('[data-testid=sample-row]').first().locator('[data-testid=sample-trace]').click();
+    await page.waitForSelector('[data-testid=trace-no-spans]');
+    const pageTraceId = new URL(page.url()).pathname.split('/')[2];
+    const listed = await page.locator('[data-testid=trace-event]').count();
+    assert.equal(listed, data.events.filter((e) => e.trace_id === pageTraceId).length);
+    await page.click('[data-testid=trace-explore]');
     await page.waitForSelector('[data-testid=result-table]');
     const q = new URL(page.url()).searchParams.get('q') ?? '';
     const traceId = /trace_id:"([^"]+)"/.exec(q)?.[1];

@@ -15,6 +15,8 @@ import { DashboardPage } from './pages/DashboardPage.tsx';
 import { ErrorGroupPage } from './pages/ErrorGroupPage.tsx';
 import { ErrorsPage } from './pages/ErrorsPage.tsx';
 import { ExplorePage } from './pages/ExplorePage.tsx';
+import { TracePage } from './pages/TracePage.tsx';
+import { TracesPage } from './pages/TracesPage.tsx';
 import { navigate, useLocation } from './router.ts';
 
 interface Route {
@@ -35,6 +37,11 @@ const ROUTES: readonly Route[] = [
     pattern: /^\/errors\/([^/]+)$/,
     render: ([id]) => <ErrorGroupPage key={id} id={decodeURIComponent(id ?? '')} />,
   },
+  { pattern: /^\/traces\/?$/, render: () => <TracesPage /> },
+  {
+    pattern: /^\/traces\/([^/]+)$/,
+    render: ([id]) => <TracePage key={id} id={decodeURIComponent(id ?? '')} />,
+  },
   { pattern: /^\/alerts$/, render: () => <AlertsPage /> },
   { pattern: /^\/admin$/, render: () => <AdminPage /> },
 ];
@@ -43,6 +50,7 @@ const NAV = [
   { href: '/dashboards', label: 'Dashboards', match: /^\/(dashboards|$)/ },
   { href: '/explore', label: 'Explore', match: /^\/explore/ },
   { href: '/errors', label: 'Errors', match: /^\/errors/ },
+  { href: '/traces', label: 'Traces', match: /^\/traces/ },
   { href: '/alerts', label: 'Alerts', match: /^\/alerts/ },
   { href: '/admin', label: 'Admin', match: /^\/admin/ },
 ];

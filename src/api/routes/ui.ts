@@ -16,7 +16,17 @@ import type { AppContext } from '../server.ts';
 export const UI_DIR = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
 
 /** Client-side routes of the UI (web/src/App.tsx); each serves index.html to browsers. */
-const CLIENT_ROUTES = ['/dashboards', '/dashboards/*', '/explore', '/errors', '/errors/*', '/alerts', '/admin'];
+const CLIENT_ROUTES = [
+  '/dashboards',
+  '/dashboards/*',
+  '/explore',
+  '/errors',
+  '/errors/*',
+  '/traces',
+  '/traces/*',
+  '/alerts',
+  '/admin',
+];
 
 const CONTENT_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',

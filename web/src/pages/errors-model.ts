@@ -171,12 +171,10 @@ export function exploreHref(query: string, from: string, to: string): string {
   return `/explore?${new URLSearchParams({ q: query, from, to }).toString()}`;
 }
 
-/** Explore on the events of one trace, an hour either side of an instant. */
+/** The page of one trace; `at` (an instant of it) finds its events when no spans were received. */
 export function traceHref(traceId: string, atIso: string): string {
-  const t = Date.parse(atIso);
-  const from = Number.isNaN(t) ? 'now-24h' : new Date(t - 3_600_000).toISOString();
-  const to = Number.isNaN(t) ? 'now' : new Date(t + 3_600_000).toISOString();
-  return exploreHref(`trace_id:"${traceId.replace(/["\\]/g, '\\$&')}" | sort @timestamp asc`, from, to);
+  const at = Number.isNaN(Date.parse(atIso)) ? '' : `?${new URLSearchParams({ at: atIso }).toString()}`;
+  return `/traces/${encodeURIComponent(traceId.toLowerCase())}${at}`;
 }
 
 /** A sparkline: the counts as a small filled line, no axes; the tooltip names each bucket. */
