@@ -19,6 +19,7 @@ import { AuditTrail, installRouteAudit } from './audit.ts';
 import { installAuth, type Principal } from './auth.ts';
 import { ApiKeyService, keyFromRequest } from './keys.ts';
 import { installBackPressure, installRateLimits } from './limits.ts';
+import { createOtlpGrpcServer, type OtlpGrpcServer } from './otlp-grpc.ts';
 import { RetentionJob } from './retention.ts';
 import { RollupJob } from './rollup-job.ts';
 import { keysRoutes } from './routes/keys.ts';
@@ -82,6 +83,8 @@ export interface ShoplensServer {
   readonly context: AppContext;
   /** The alert evaluator (running when `alerts.enabled`). */
   readonly alerts: AlertEngine;
+  /** OTLP/gRPC (`otlp.grpc.enabled`), not yet listening: the caller binds it beside the HTTP server. */
+  readonly otlpGrpc?: OtlpGrpcServer;
   /** Stops taking requests, commits what is queued, closes the store. */
   close(): Promise<void>;
 }
@@ -190,9 +193,16 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
       });
     }
   });
+  // Explicitly configured: every caller is the default tenant's admin (the server listens on loopback only).
+  const anonymous: Principal = Object.freeze({ tenant: 'default', role: 'admin', actor: 'anonymous (auth: none)' });
+  const otlpGrpc = config.otlp.grpc.enabled
+    ? createOtlpGrpcServer(
+        context,
+        config.auth === 'none' ? () => anonymous : (key) => (key ? context.keys.authenticate(key) : undefined),
+        deps.logger,
+      )
+    : undefined;
   if (config.auth === 'none') {
-    // Explicitly configured: every caller is the default tenant's admin (the server listens on loopback only).
-    const anonymous: Principal = Object.freeze({ tenant: 'default', role: 'admin', actor: 'anonymous (auth: none)' });
     installAuth(app, () => anonymous);
   } else {
     installAuth(
@@ -239,7 +249,9 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     routes,
     context,
     alerts,
+    ...(otlpGrpc ? { otlpGrpc } : {}),
     async close() {
+      await otlpGrpc?.close();
       await alerts.stop();
       await retention.stop();
       await rollups.stop();
