@@ -18,8 +18,9 @@
  * the tenant. Status codes per the OTLP specification: UNAUTHENTICATED (no
  * or unknown key), PERMISSION_DENIED (a key without the ingest role),
  * INVALID_ARGUMENT (bad data), RESOURCE_EXHAUSTED (a message larger than
- * `server.maxBodyBytes`, not retried), UNAVAILABLE (back-pressure: the
- * exporter retries with back-off), INTERNAL (a fault of ours, logged).
+ * `server.maxBodyBytes`, not retried), UNAVAILABLE (back-pressure or the
+ * tenant's ingest rate limit, shared with HTTP: the exporter retries with
+ * back-off), INTERNAL (a fault of ours, logged).
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
@@ -30,6 +31,7 @@ import { ingestOtlpMetrics } from '../ingest/otlp-metrics.ts';
 import { ingestOtlpTraces } from '../ingest/otlp-traces.ts';
 import { redactMessage } from '../privacy/log-redaction.ts';
 import { roleAllows, type Principal } from './auth.ts';
+import type { IngestRateLimit } from './limits.ts';
 import type { AppContext } from './server.ts';
 
 export interface OtlpGrpcServer {
@@ -86,7 +88,12 @@ function statusOf(err: AppError): grpc.status {
 /** Request and response bytes pass through grpc-js untouched: protobufjs decodes them in the receivers. */
 const bytes = (b: Buffer): Buffer => b;
 
-export function createOtlpGrpcServer(ctx: AppContext, authenticate: GrpcAuthenticate, logger: Logger): OtlpGrpcServer {
+export function createOtlpGrpcServer(
+  ctx: AppContext,
+  authenticate: GrpcAuthenticate,
+  ingestLimit: IngestRateLimit,
+  logger: Logger,
+): OtlpGrpcServer {
   const ingest: Record<OtlpSignal, (body: Buffer, principal: Principal) => Promise<OtlpOutcome>> = {
     traces: (body, principal) =>
       ingestOtlpTraces(
@@ -149,6 +156,8 @@ export function createOtlpGrpcServer(ctx: AppContext, authenticate: GrpcAuthenti
           );
         }
         const body = call.request;
+        // The tenant's ingest limit, shared with the HTTP routes (admin keys are not limited there either).
+        if (principal.role !== 'admin') ingestLimit.take(principal.tenant, body.length);
         const outcome = await ctx.pipeline.admitted(body.length, () => ingest[signal](body, principal));
         const answer = encodeOtlpResponse(signal, outcome, 'protobuf');
         callback(null, Buffer.isBuffer(answer.body) ? answer.body : Buffer.from(answer.body));

@@ -18,7 +18,7 @@ import { BusinessMetrics } from '../telemetry/business-metrics.ts';
 import { AuditTrail, installRouteAudit } from './audit.ts';
 import { installAuth, type Principal } from './auth.ts';
 import { ApiKeyService, keyFromRequest } from './keys.ts';
-import { installBackPressure, installRateLimits } from './limits.ts';
+import { IngestRateLimit, installBackPressure, installRateLimits } from './limits.ts';
 import { createOtlpGrpcServer, type OtlpGrpcServer } from './otlp-grpc.ts';
 import { RetentionJob } from './retention.ts';
 import { RollupJob } from './rollup-job.ts';
@@ -195,10 +195,12 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
   });
   // Explicitly configured: every caller is the default tenant's admin (the server listens on loopback only).
   const anonymous: Principal = Object.freeze({ tenant: 'default', role: 'admin', actor: 'anonymous (auth: none)' });
+  const ingestLimit = new IngestRateLimit(config.limits, metrics);
   const otlpGrpc = config.otlp.grpc.enabled
     ? createOtlpGrpcServer(
         context,
         config.auth === 'none' ? () => anonymous : (key) => (key ? context.keys.authenticate(key) : undefined),
+        ingestLimit,
         deps.logger,
       )
     : undefined;
@@ -214,7 +216,7 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
       (reason) => metrics.authFailures.inc({ reason }),
     );
   }
-  installRateLimits(app, config.limits, metrics);
+  installRateLimits(app, config.limits, metrics, ingestLimit);
   installBackPressure(app, pipeline.backPressure, metrics);
   installRouteAudit(app, context.audit, config.auth === 'keys');
 

@@ -358,3 +358,53 @@ describe('OTLP/gRPC', () => {
     }
   });
 });
+
+describe('OTLP/gRPC under the tenant ingest limit', () => {
+  let srv: TestServer;
+  let key: string;
+  let client: grpc.Client;
+  before(async () => {
+    srv = await startTestServer({
+      auth: 'keys',
+      otlp: { grpc: { enabled: true } },
+      limits: { ingestBytesPerSecond: '1kb', ingestBurstBytes: '20kb' },
+    });
+    key = (await srv.server.context.keys.create({ tenant: 'shop-slow', role: 'ingest', createdBy: 't' })).key;
+    client = new grpc.Client(new URL(srv.grpcUrl!).host, grpc.credentials.createInsecure());
+  });
+  after(async () => {
+    client?.close();
+    await srv?.close();
+  });
+
+  it('answers UNAVAILABLE past the limit, a bucket shared with OTLP/HTTP', async () => {
+    const body = (n: number) => tracesOf([spanOf(hex(0xe0 + n, 16), hex(1, 8), { name: 'x'.repeat(8_000) })]);
+    const codes: number[] = [];
+    let refused: grpc.ServiceError | undefined;
+    for (let i = 0; i < 3; i++) {
+      const err = await new Promise<grpc.ServiceError | null>((resolve) => {
+        const metadata = new grpc.Metadata();
+        metadata.set('authorization', `Bearer ${key}`);
+        client.makeUnaryRequest(
+          TRACE_EXPORT,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          body(i),
+          metadata,
+          (e) => resolve(e ?? null),
+        );
+      });
+      codes.push(err?.code ?? grpc.status.OK);
+      if (err) refused = err;
+    }
+    // 20 kB of burst: two calls of 8 kB pass, the third waits for tokens.
+    assert.deepEqual(codes, [grpc.status.OK, grpc.status.OK, grpc.status.UNAVAILABLE]);
+    assert.match(refused?.details ?? '', /Tenant "shop-slow" is sending faster than its ingest limit/);
+    const http = await fetch(`${srv.url}/v1/traces`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-protobuf' },
+      body: body(9),
+    });
+    assert.equal(http.status, 429);
+  });
+});
