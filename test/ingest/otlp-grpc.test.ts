@@ -320,6 +320,39 @@ describe('OTLP/gRPC', () => {
     assert.equal((await get(`/api/v1/traces/${id}`)).status, 404);
   });
 
+  it('takes gzip-compressed messages, and bounds them once decompressed', async () => {
+    // grpc-js compresses every message of this channel with gzip (grpc-encoding: gzip).
+    const gzipClient = new grpc.Client(new URL(srv.grpcUrl!).host, grpc.credentials.createInsecure(), {
+      'grpc.default_compression_algorithm': grpc.compressionAlgorithms.gzip,
+    });
+    const send = (body: Buffer) =>
+      new Promise<grpc.ServiceError | null>((resolve) => {
+        const metadata = new grpc.Metadata();
+        metadata.set('authorization', `Bearer ${ingestKey}`);
+        gzipClient.makeUnaryRequest(
+          TRACE_EXPORT,
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          body,
+          metadata,
+          (e) => resolve(e ?? null),
+        );
+      });
+    try {
+      const id = hex(0xb5, 16);
+      assert.equal(await send(tracesOf([spanOf(id, hex(1, 8), { name: 'gzipped span' })])), null);
+      const t = await get(`/api/v1/traces/${id}`);
+      assert.equal(t.json.spans[0].name, 'gzipped span');
+      // 1.2 MB of one repeated letter compresses to a few kB: refused for its decompressed size.
+      const bomb = hex(0xb6, 16);
+      const err = await send(tracesOf([spanOf(bomb, hex(1, 8), { name: 'y'.repeat(1_200_000) })]));
+      assert.equal(err?.code, grpc.status.RESOURCE_EXHAUSTED);
+      assert.equal((await get(`/api/v1/traces/${bomb}`)).status, 404);
+    } finally {
+      gzipClient.close();
+    }
+  });
+
   it('answers UNAVAILABLE under back-pressure, and stores all of every accepted call', async () => {
     const ids: string[] = [];
     const bodies = Array.from({ length: 24 }, (_, i) => {
