@@ -19,11 +19,13 @@
  * or unknown key), PERMISSION_DENIED (a key without the ingest role),
  * INVALID_ARGUMENT (bad data), RESOURCE_EXHAUSTED (a message larger than
  * `server.maxBodyBytes`, not retried), UNAVAILABLE (back-pressure or the
- * tenant's ingest rate limit, shared with HTTP: the exporter retries with
- * back-off), INTERNAL (a fault of ours, logged).
+ * tenant's ingest rate limit, shared with HTTP: the exporter retries, after
+ * the delay of the RetryInfo in `grpc-status-details-bin` if it reads
+ * it, as the Collector does), INTERNAL (a fault of ours, logged).
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import protobuf from 'protobufjs';
 import { AppError } from '../errors.ts';
 import { encodeOtlpResponse, otlpGrpcMethod, type OtlpOutcome, type OtlpSignal } from '../ingest/otlp-common.ts';
 import { ingestOtlpLogs } from '../ingest/otlp-logs.ts';
@@ -61,6 +63,55 @@ export function keyFromMetadata(metadata: grpc.Metadata): string | undefined {
 /** A gRPC error status with a message that holds no card number or secret. */
 function status(code: grpc.status, message: string): Partial<grpc.StatusObject> {
   return { code, details: redactMessage(message) };
+}
+
+/**
+ * google.rpc.Status with a google.rpc.RetryInfo detail (field numbers as in
+ * google/rpc/status.proto, error_details.proto, protobuf/any.proto and
+ * duration.proto): the `grpc-status-details-bin` trailer that tells an
+ * exporter (the Collector's among them) how long to wait before it retries.
+ */
+const richStatus = (() => {
+  const root = new protobuf.Root();
+  root
+    .define('google.protobuf')
+    .add(
+      new protobuf.Type('Any')
+        .add(new protobuf.Field('type_url', 1, 'string'))
+        .add(new protobuf.Field('value', 2, 'bytes')),
+    )
+    .add(
+      new protobuf.Type('Duration')
+        .add(new protobuf.Field('seconds', 1, 'int64'))
+        .add(new protobuf.Field('nanos', 2, 'int32')),
+    );
+  root
+    .define('google.rpc')
+    .add(
+      new protobuf.Type('Status')
+        .add(new protobuf.Field('code', 1, 'int32'))
+        .add(new protobuf.Field('message', 2, 'string'))
+        .add(new protobuf.Field('details', 3, 'google.protobuf.Any', 'repeated')),
+    )
+    .add(new protobuf.Type('RetryInfo').add(new protobuf.Field('retry_delay', 1, 'google.protobuf.Duration')));
+  root.resolveAll();
+  return { status: root.lookupType('google.rpc.Status'), retryInfo: root.lookupType('google.rpc.RetryInfo') };
+})();
+
+/** A retryable status (UNAVAILABLE) carrying RetryInfo with `retryAfterSeconds`. */
+function retryStatus(message: string, retryAfterSeconds: number): Partial<grpc.StatusObject> {
+  const details = redactMessage(message);
+  const retry = richStatus.retryInfo.encode({ retry_delay: { seconds: retryAfterSeconds, nanos: 0 } }).finish();
+  const body = richStatus.status
+    .encode({
+      code: grpc.status.UNAVAILABLE,
+      message: details,
+      details: [{ type_url: 'type.googleapis.com/google.rpc.RetryInfo', value: retry }],
+    })
+    .finish();
+  const metadata = new grpc.Metadata();
+  metadata.set('grpc-status-details-bin', Buffer.from(body));
+  return { code: grpc.status.UNAVAILABLE, details, metadata };
 }
 
 /** The gRPC status of an ingest error (AppError statuses as on OTLP/HTTP). */
@@ -162,7 +213,10 @@ export function createOtlpGrpcServer(
         const answer = encodeOtlpResponse(signal, outcome, 'protobuf');
         callback(null, Buffer.isBuffer(answer.body) ? answer.body : Buffer.from(answer.body));
       })().catch((err: unknown) => {
-        if (err instanceof AppError && err.expose !== false && err.status < 500) {
+        const retryAfter = err instanceof AppError ? Number(err.headers['Retry-After']) : NaN;
+        if (err instanceof AppError && (err.status === 429 || err.status === 503) && retryAfter > 0) {
+          callback(retryStatus(err.message, retryAfter));
+        } else if (err instanceof AppError && err.expose !== false && err.status < 500) {
           callback(status(statusOf(err), err.message));
         } else if (err instanceof AppError && err.status === 503) {
           callback(status(grpc.status.UNAVAILABLE, err.message));

@@ -75,6 +75,49 @@ const tracesOf = (spans: unknown[]) =>
     ).finish(),
   );
 
+// google.rpc.Status and RetryInfo, to read the grpc-status-details-bin trailer.
+const rpcRoot = protobuf.Root.fromJSON({
+  nested: {
+    google: {
+      nested: {
+        protobuf: {
+          nested: {
+            Any: { fields: { type_url: { type: 'string', id: 1 }, value: { type: 'bytes', id: 2 } } },
+            Duration: { fields: { seconds: { type: 'int64', id: 1 }, nanos: { type: 'int32', id: 2 } } },
+          },
+        },
+        rpc: {
+          nested: {
+            Status: {
+              fields: {
+                code: { type: 'int32', id: 1 },
+                message: { type: 'string', id: 2 },
+                details: { rule: 'repeated', type: 'google.protobuf.Any', id: 3 },
+              },
+            },
+            RetryInfo: { fields: { retry_delay: { type: 'google.protobuf.Duration', id: 1 } } },
+          },
+        },
+      },
+    },
+  },
+});
+const RpcStatus = rpcRoot.lookupType('google.rpc.Status');
+const RetryInfo = rpcRoot.lookupType('google.rpc.RetryInfo');
+
+/** Seconds of the RetryInfo an error's trailer carries (0 without one). */
+function retryDelayOf(err: grpc.ServiceError): number {
+  const bin = err.metadata?.get('grpc-status-details-bin')[0];
+  if (!Buffer.isBuffer(bin)) return 0;
+  const st = RpcStatus.toObject(RpcStatus.decode(bin), { longs: Number }) as any;
+  assert.equal(st.code, grpc.status.UNAVAILABLE);
+  assert.equal(st.message, err.details);
+  const detail = st.details.find((d: any) => d.type_url === 'type.googleapis.com/google.rpc.RetryInfo');
+  if (!detail) return 0;
+  const info = RetryInfo.toObject(RetryInfo.decode(detail.value), { longs: Number }) as any;
+  return Number(info.retry_delay.seconds);
+}
+
 interface Call {
   err: grpc.ServiceError | null;
   response: Buffer | undefined;
@@ -377,6 +420,7 @@ describe('OTLP/gRPC', () => {
       const t = await get(`/api/v1/traces/${ids[i]}`);
       if (a.err) {
         assert.match(a.err.details, /ingest\.maxPendingBytes/);
+        assert.ok(retryDelayOf(a.err) >= 1, 'RetryInfo says when to retry');
         assert.equal(t.status, 404);
       } else assert.equal(t.json.spanCount, 100);
     }
@@ -433,6 +477,7 @@ describe('OTLP/gRPC under the tenant ingest limit', () => {
     // 20 kB of burst: two calls of 8 kB pass, the third waits for tokens.
     assert.deepEqual(codes, [grpc.status.OK, grpc.status.OK, grpc.status.UNAVAILABLE]);
     assert.match(refused?.details ?? '', /Tenant "shop-slow" is sending faster than its ingest limit/);
+    assert.ok(retryDelayOf(refused!) >= 1, 'RetryInfo says when to retry');
     const http = await fetch(`${srv.url}/v1/traces`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-protobuf' },
