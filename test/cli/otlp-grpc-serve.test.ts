@@ -29,8 +29,8 @@ interface Served {
 }
 
 /** Runs `shoplens serve` until its HTTP server listens. */
-function serve(dataDir: string, env: Record<string, string> = {}): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', dataDir], {
+function serve(dataDir: string, env: Record<string, string> = {}, args: string[] = []): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', dataDir, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
@@ -126,12 +126,18 @@ describe('shoplens serve with OTLP/gRPC', () => {
     }
   });
 
-  it('leaves OTLP/gRPC off with otlp.grpc.enabled = false', async () => {
-    const served = await serve(dirs[1] as string, { SHOPLENS_OTLP_GRPC_ENABLED: 'false' });
-    try {
-      assert.doesNotMatch(served.output(), /OTLP\/gRPC/);
-    } finally {
-      await stop(served.child);
+  it('leaves OTLP/gRPC off with otlp.grpc.enabled = false, or --no-grpc', async () => {
+    for (const [env, args] of [
+      [{ SHOPLENS_OTLP_GRPC_ENABLED: 'false' }, []],
+      [{}, ['--no-grpc']],
+    ] as const) {
+      const served = await serve(dirs[1] as string, env, [...args]);
+      try {
+        assert.match(served.output(), /Shoplens listening/);
+        assert.doesNotMatch(served.output(), /OTLP\/gRPC/);
+      } finally {
+        await stop(served.child);
+      }
     }
   });
 
@@ -140,7 +146,8 @@ describe('shoplens serve with OTLP/gRPC', () => {
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const taken = (holder.address() as { port: number }).port;
     try {
-      const served = await serve(dirs[2] as string, { SHOPLENS_OTLP_GRPC_PORT: String(taken) });
+      // --grpc-port wins over the environment's 0 (test/helpers/cli.ts).
+      const served = await serve(dirs[2] as string, {}, ['--grpc-port', String(taken)]);
       try {
         assert.match(served.output(), new RegExp(`OTLP/gRPC could not listen on 127\\.0\\.0\\.1:${taken}`));
         const r = await fetch(`${served.url}/health`);
