@@ -207,8 +207,8 @@ export function createOtlpGrpcServer(
           );
         }
         const body = call.request;
-        // The tenant's ingest limit, shared with the HTTP routes (admin keys are not limited there either).
-        if (principal.role !== 'admin') ingestLimit.take(principal.tenant, body.length);
+        // The tenant's ingest limit, one bucket with the HTTP ingest routes.
+        ingestLimit.take(principal.tenant, body.length);
         const outcome = await ctx.pipeline.admitted(body.length, () => ingest[signal](body, principal));
         const answer = encodeOtlpResponse(signal, outcome, 'protobuf');
         callback(null, Buffer.isBuffer(answer.body) ? answer.body : Buffer.from(answer.body));
