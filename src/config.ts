@@ -58,6 +58,21 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** OpenTelemetry input beside OTLP/HTTP on the main port (docs/otlp.md). */
+    otlp: z
+      .object({
+        /** OTLP/gRPC on a second port, on `server.host`, for gRPC exporters and Collectors. */
+        grpc: z
+          .object({
+            enabled: z.boolean().default(true),
+            /** 4317 is the port the OTLP specification names for gRPC; 0 = any free port. */
+            port: port.default(4317),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     store: z
       .object({
         /** `duckdb` (embedded, in dataDir) or `clickhouse` (a server, store.clickhouse; docs/clickhouse.md). */

@@ -60,30 +60,62 @@ class TenantBuckets {
 }
 
 /**
+ * The per-tenant ingest limit (`limits.ingestBytesPerSecond`), one set of
+ * buckets shared by every ingest transport (HTTP routes, OTLP/gRPC).
+ */
+export class IngestRateLimit {
+  readonly #buckets: TenantBuckets;
+  readonly #config: Config['limits'];
+  readonly #metrics: SelfMetrics;
+
+  constructor(config: Config['limits'], metrics: SelfMetrics) {
+    this.#buckets = new TenantBuckets(config.ingestBytesPerSecond, config.ingestBurstBytes);
+    this.#config = config;
+    this.#metrics = metrics;
+  }
+
+  /** Charges `bytes` to `tenant`, or throws 429 `limits.rate_limited` with Retry-After. */
+  take(tenant: string, bytes: number): void {
+    const result = this.#buckets.take(tenant, bytes);
+    if (result.ok) return;
+    this.#metrics.rateLimited.inc({ kind: 'ingest' });
+    throw new AppError(
+      429,
+      'limits.rate_limited',
+      `Tenant "${tenant}" is sending faster than its ingest limit of ${this.#config.ingestBytesPerSecond} bytes/s; retry after ${result.retryAfterSeconds} s`,
+      { headers: { 'Retry-After': String(result.retryAfterSeconds) } },
+    );
+  }
+}
+
+/**
  * Installs the limit hook; it runs after authentication (hooks run in
  * registration order), before the body is read.
  */
-export function installRateLimits(app: FastifyInstance, config: Config['limits'], metrics: SelfMetrics): void {
-  const ingest = new TenantBuckets(config.ingestBytesPerSecond, config.ingestBurstBytes);
+export function installRateLimits(
+  app: FastifyInstance,
+  config: Config['limits'],
+  metrics: SelfMetrics,
+  ingest: IngestRateLimit = new IngestRateLimit(config, metrics),
+): void {
   const reads = new TenantBuckets(config.queriesPerSecond, config.queryBurst);
   app.addHook('onRequest', async (request) => {
     const role = request.routeOptions.config.role ?? 'admin';
     if (role === 'public' || role === 'admin' || !request.principal) return;
     const tenant = request.principal.tenant;
-    const length = Number(request.headers['content-length']);
-    const result =
-      role === 'ingest'
-        ? // Chunked bodies have no length up front: charge a typical batch.
-          ingest.take(tenant, Number.isFinite(length) && length > 0 ? length : 1024 * 1024)
-        : reads.take(tenant, 1);
+    if (role === 'ingest') {
+      const length = Number(request.headers['content-length']);
+      // Chunked bodies have no length up front: charge a typical batch.
+      ingest.take(tenant, Number.isFinite(length) && length > 0 ? length : 1024 * 1024);
+      return;
+    }
+    const result = reads.take(tenant, 1);
     if (result.ok) return;
-    metrics.rateLimited.inc({ kind: role === 'ingest' ? 'ingest' : 'read' });
+    metrics.rateLimited.inc({ kind: 'read' });
     throw new AppError(
       429,
       'limits.rate_limited',
-      role === 'ingest'
-        ? `Tenant "${tenant}" is sending faster than its ingest limit of ${config.ingestBytesPerSecond} bytes/s; retry after ${result.retryAfterSeconds} s`
-        : `Tenant "${tenant}" is over its limit of ${config.queriesPerSecond} queries/s; retry after ${result.retryAfterSeconds} s`,
+      `Tenant "${tenant}" is over its limit of ${config.queriesPerSecond} queries/s; retry after ${result.retryAfterSeconds} s`,
       { headers: { 'Retry-After': String(result.retryAfterSeconds) } },
     );
   });

@@ -18,7 +18,8 @@ import { BusinessMetrics } from '../telemetry/business-metrics.ts';
 import { AuditTrail, installRouteAudit } from './audit.ts';
 import { installAuth, type Principal } from './auth.ts';
 import { ApiKeyService, keyFromRequest } from './keys.ts';
-import { installBackPressure, installRateLimits } from './limits.ts';
+import { IngestRateLimit, installBackPressure, installRateLimits } from './limits.ts';
+import { createOtlpGrpcServer, type OtlpGrpcServer } from './otlp-grpc.ts';
 import { RetentionJob } from './retention.ts';
 import { RollupJob } from './rollup-job.ts';
 import { keysRoutes } from './routes/keys.ts';
@@ -87,6 +88,8 @@ export interface ShoplensServer {
   readonly context: AppContext;
   /** The alert evaluator (running when `alerts.enabled`). */
   readonly alerts: AlertEngine;
+  /** OTLP/gRPC (`otlp.grpc.enabled`), not yet listening: the caller binds it beside the HTTP server. */
+  readonly otlpGrpc?: OtlpGrpcServer;
   /** Stops taking requests, commits what is queued, closes the store. */
   close(): Promise<void>;
 }
@@ -197,9 +200,18 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
       });
     }
   });
+  // Explicitly configured: every caller is the default tenant's admin (the server listens on loopback only).
+  const anonymous: Principal = Object.freeze({ tenant: 'default', role: 'admin', actor: 'anonymous (auth: none)' });
+  const ingestLimit = new IngestRateLimit(config.limits, metrics);
+  const otlpGrpc = config.otlp.grpc.enabled
+    ? createOtlpGrpcServer(
+        context,
+        config.auth === 'none' ? () => anonymous : (key) => (key ? context.keys.authenticate(key) : undefined),
+        ingestLimit,
+        deps.logger,
+      )
+    : undefined;
   if (config.auth === 'none') {
-    // Explicitly configured: every caller is the default tenant's admin (the server listens on loopback only).
-    const anonymous: Principal = Object.freeze({ tenant: 'default', role: 'admin', actor: 'anonymous (auth: none)' });
     installAuth(app, () => anonymous);
   } else {
     installAuth(
@@ -211,7 +223,7 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
       (reason) => metrics.authFailures.inc({ reason }),
     );
   }
-  installRateLimits(app, config.limits, metrics);
+  installRateLimits(app, config.limits, metrics, ingestLimit);
   installBackPressure(app, pipeline.backPressure, metrics);
   installRouteAudit(app, context.audit, config.auth === 'keys');
 
@@ -246,7 +258,9 @@ export async function createServer(deps: ServerDeps): Promise<ShoplensServer> {
     routes,
     context,
     alerts,
+    ...(otlpGrpc ? { otlpGrpc } : {}),
     async close() {
+      await otlpGrpc?.close();
       await alerts.stop();
       await retention.stop();
       await rollups.stop();

@@ -14,6 +14,10 @@ export interface ServerFlags {
   readonly dataDir?: string;
   /** `keys` or `none` (the demo defaults to none). */
   readonly auth?: 'keys' | 'none';
+  /** `--grpc-port`: otlp.grpc.port. */
+  readonly grpcPort?: number;
+  /** `--no-grpc` gives false: otlp.grpc.enabled = false (true, commander's default, changes nothing). */
+  readonly grpc?: boolean;
 }
 
 export function configFromFlags(options: ServerFlags): Config {
@@ -25,6 +29,10 @@ export function configFromFlags(options: ServerFlags): Config {
   if (Object.keys(server).length > 0) flags['server'] = server;
   if (options.dataDir !== undefined) flags['dataDir'] = options.dataDir;
   if (options.auth !== undefined) flags['auth'] = options.auth;
+  const grpc: Record<string, unknown> = {};
+  if (options.grpcPort !== undefined) grpc['port'] = options.grpcPort;
+  if (options.grpc === false) grpc['enabled'] = false;
+  if (Object.keys(grpc).length > 0) flags['otlp'] = { grpc };
   return loadConfig({ ...(file ? { file } : {}), flags });
 }
 

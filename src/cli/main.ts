@@ -9,6 +9,7 @@ import { AppError, QueryError } from '../errors.ts';
 import type { QueryAnswer } from '../store/query-service.ts';
 import { API_KEY_ENV, authHeaders, postJson, type JsonAnswer } from './client.ts';
 import type { OutputFormat } from './output.ts';
+import type { ServerFlags } from './config-flags.ts';
 
 /** The config file looked for in the working directory (as config-flags.ts's DEFAULT_CONFIG_FILE). */
 const DEFAULT_CONFIG_FILE = 'shoplens.yaml';
@@ -121,7 +122,9 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
     .option('--host <host>', 'address to bind (default 127.0.0.1)')
     .option('--data-dir <dir>', 'where the embedded store keeps its files (default ./data)')
     .option('--config <file>', `YAML config file (default ./${DEFAULT_CONFIG_FILE} if present)`)
-    .action(async (options: { port?: number; host?: string; dataDir?: string; config?: string }) => {
+    .option('--grpc-port <port>', 'OTLP/gRPC port (default 4317; 0 = any free port)', parsePort)
+    .option('--no-grpc', 'do not serve OTLP/gRPC (OTLP/HTTP on the main port stays)')
+    .action(async (options: ServerFlags) => {
       const { configFromFlags } = await import('./config-flags.ts');
       const { startServer } = await import('./serve.ts');
       const config = configFromFlags(options);

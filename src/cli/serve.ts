@@ -99,6 +99,19 @@ export async function startServer(
   }
   if (config.auth === 'keys') await ensureFirstKey(server);
   const address = await server.app.listen({ host, port: config.server.port });
+  if (server.otlpGrpc) {
+    try {
+      const port = await server.otlpGrpc.listen(host, config.otlp.grpc.port);
+      logger.info({ host, port }, `OTLP/gRPC listening on ${host}:${port}`);
+    } catch (err) {
+      // OTLP/HTTP on the main port still works; a Collector on this machine often holds 4317 already.
+      logger.error(
+        { err, host, port: config.otlp.grpc.port },
+        `OTLP/gRPC could not listen on ${host}:${config.otlp.grpc.port} (${(err as Error).message}); ` +
+          'serving OTLP/HTTP only: set otlp.grpc.port to a free port, or otlp.grpc.enabled: false',
+      );
+    }
+  }
   logger.info(
     { address, dataDir: config.dataDir, store: store.engine, auth: config.auth },
     `Shoplens listening on ${address}` +

@@ -31,6 +31,8 @@ interface SignalProto {
   readonly file: string;
   readonly request: string;
   readonly response: string;
+  /** The OTLP/gRPC service whose `Export` method takes the request. */
+  readonly service: string;
   /** The partial_success counter of the response (`rejectedSpans`, ...). */
   readonly rejectedField: string;
   /** What an item is called in messages. */
@@ -42,6 +44,7 @@ const SIGNALS: Record<OtlpSignal, SignalProto> = {
     file: 'opentelemetry/proto/collector/trace/v1/trace_service.proto',
     request: 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest',
     response: 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse',
+    service: 'opentelemetry.proto.collector.trace.v1.TraceService',
     rejectedField: 'rejectedSpans',
     item: 'span',
   },
@@ -49,6 +52,7 @@ const SIGNALS: Record<OtlpSignal, SignalProto> = {
     file: 'opentelemetry/proto/collector/logs/v1/logs_service.proto',
     request: 'opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest',
     response: 'opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse',
+    service: 'opentelemetry.proto.collector.logs.v1.LogsService',
     rejectedField: 'rejectedLogRecords',
     item: 'log record',
   },
@@ -56,6 +60,7 @@ const SIGNALS: Record<OtlpSignal, SignalProto> = {
     file: 'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
     request: 'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest',
     response: 'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse',
+    service: 'opentelemetry.proto.collector.metrics.v1.MetricsService',
     rejectedField: 'rejectedDataPoints',
     item: 'data point',
   },
@@ -76,6 +81,25 @@ function protoRoot(): protobuf.Root {
   r.resolveAll();
   root = r;
   return r;
+}
+
+/**
+ * The HTTP/2 path of a signal's OTLP/gRPC `Export` method
+ * (`/opentelemetry.proto.collector.trace.v1.TraceService/Export`), read from
+ * the service definition in the proto files, with the request and response
+ * message names it declares.
+ */
+export function otlpGrpcMethod(signal: OtlpSignal): { path: string; request: string; response: string } {
+  const spec = SIGNALS[signal];
+  const service = protoRoot().lookupService(spec.service);
+  const method = service.methods['Export'];
+  if (!method) throw new Error(`${spec.service} has no Export method in the proto files`);
+  method.resolve();
+  return {
+    path: `/${spec.service}/${method.name}`,
+    request: method.resolvedRequestType?.fullName.slice(1) ?? method.requestType,
+    response: method.resolvedResponseType?.fullName.slice(1) ?? method.responseType,
+  };
 }
 
 /** google.rpc.Status, the body of an OTLP error answer (fields as in google/rpc/status.proto). */

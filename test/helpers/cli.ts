@@ -9,6 +9,8 @@ export const BIN = new URL('../../bin/shoplens', import.meta.url).pathname;
  * compiled entry passes `SHOPLENS_FROM_SOURCE: '0'`.
  */
 process.env['SHOPLENS_FROM_SOURCE'] ??= '1';
+/** Every server a CLI test starts binds OTLP/gRPC on a free port, never the shared 4317. */
+process.env['SHOPLENS_OTLP_GRPC_PORT'] ??= '0';
 
 export interface CliResult {
   readonly status: number | null;

@@ -15,6 +15,8 @@ import { createLogger } from '../../src/telemetry/logger.ts';
 
 export interface TestServer {
   readonly url: string;
+  /** `http://127.0.0.1:<port>` of OTLP/gRPC, when the test turned it on (`otlp: { grpc: { enabled: true } }`). */
+  readonly grpcUrl: string | undefined;
   readonly dataDir: string;
   readonly config: Config;
   readonly server: ShoplensServer;
@@ -63,6 +65,8 @@ export async function startTestServer(
       // in the middle of whichever test runs at that moment. Tests run retention with its route.
       retention: { interval: 0, ...(overrides.retention ?? {}) },
       server: { host: '127.0.0.1', port: 0, ...(overrides.server ?? {}) },
+      // OTLP/gRPC off unless a test turns it on, then on a free port.
+      otlp: { ...(overrides.otlp ?? {}), grpc: { enabled: false, port: 0, ...(overrides.otlp?.grpc ?? {}) } },
       // Data visible within 200 ms of its acknowledgement (1 s in production): tests that read what
       // they wrote send `?refresh=wait_for`, and wait less for it.
       store: { refreshInterval: '200ms', ...(overrides.store ?? {}) },
@@ -79,8 +83,10 @@ export async function startTestServer(
   const store = await openStore(config, logger);
   const server = await createServer({ config, store, logger, ...extras });
   const address = await server.app.listen({ host: '127.0.0.1', port: 0 });
+  const grpcPort = await server.otlpGrpc?.listen('127.0.0.1', config.otlp.grpc.port);
   const self: TestServer = {
     url: address,
+    grpcUrl: grpcPort === undefined ? undefined : `http://127.0.0.1:${grpcPort}`,
     dataDir,
     config,
     server,
