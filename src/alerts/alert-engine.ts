@@ -8,6 +8,8 @@
  * `lastEvaluatedMs` (which triggered evaluations update too), so a restart
  * continues where the last process stopped.
  */
+import { ErrorGroupService } from '../errors/error-group-service.ts';
+import { ErrorGrouper } from '../errors/grouping-rules.ts';
 import type { Store } from '../store/store.ts';
 import type { AlertsConfig } from './alerts-config.ts';
 import { evaluateRule, type EvaluationResult } from './alert-evaluator.ts';
@@ -45,6 +47,8 @@ export interface AlertEngineOptions {
   readonly observer?: AlertEngineObserver;
   /** Evaluation on visible batches (started with the engine); default from `config.onIngest`, `false` turns it off. */
   readonly trigger?: TriggerOptions | false;
+  /** What `error_group` rules read (default: a service with no grouping rules of the configuration). */
+  readonly errorGroups?: ErrorGroupService;
 }
 
 /** A rule stored through the API (`alert_rule` document body). */
@@ -55,6 +59,7 @@ export interface StoredRule {
 export class AlertEngine {
   readonly #options: AlertEngineOptions;
   readonly #now: () => number;
+  readonly #errorGroups: { readonly service: ErrorGroupService; readonly startedMs: number };
   #fileRules: CompiledRule[] = [];
   #problems: RuleFileProblem[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -68,6 +73,13 @@ export class AlertEngine {
   constructor(options: AlertEngineOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#errorGroups = {
+      service:
+        options.errorGroups ??
+        new ErrorGroupService(options.store, new ErrorGrouper(), { timeoutMs: options.queryTimeoutMs ?? 30_000 }),
+      // Error groups first seen before the engine existed are not new to it (no storm at start-up).
+      startedMs: this.#now(),
+    };
     this.reloadFiles();
   }
 
@@ -127,7 +139,7 @@ export class AlertEngine {
     return this.#serially(`${tenant}\u0000${rule.id}`, async () => {
       const started = performance.now();
       const { store, queryTimeoutMs, observer } = this.#options;
-      const result = await evaluateRule(store, tenant, rule, this.#now(), queryTimeoutMs);
+      const result = await evaluateRule(store, tenant, rule, this.#now(), queryTimeoutMs, this.#errorGroups);
       observer?.onEvaluation?.(tenant, result, (performance.now() - started) / 1000, trigger);
       if (result.error) observer?.log?.('warn', `rule ${rule.id} failed: ${result.error}`, { tenant });
       this.#lookAgainWhenPendingFires(tenant, rule, result);
