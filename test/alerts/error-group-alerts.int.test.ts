@@ -14,6 +14,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { Notification } from '../../src/alerts/alert-model.ts';
+import { alertmanagerAlerts } from '../../src/alerts/notifiers/alertmanager.ts';
+import { emailMessage } from '../../src/alerts/notifiers/email.ts';
+import { pagerDutyEvent } from '../../src/alerts/notifiers/pagerduty.ts';
+import { slackPayload } from '../../src/alerts/notifiers/slack.ts';
 import { compileRule, RuleError } from '../../src/alerts/rule.ts';
 import { post, startTestServer, type TestServer } from '../helpers/server.ts';
 import { HttpRecorder } from './peers.ts';
@@ -161,6 +166,31 @@ describe('alert rules on error groups', () => {
     assert.equal(fields.revenue_at_risk, money);
     assert.match(alert.summary, new RegExp(`4 events, 3 users, \\${money} at risk`));
     assert.match(alert.summary, /service payment-service, release 2\.3\.1/);
+
+    // The same notification as Slack, e-mail, PagerDuty and Alertmanager would get it.
+    const delivered = webhook
+      .on('/hook')
+      .find((r) => r.json.alerts.some((a: any) => a === alert || a.fingerprint === alert.fingerprint));
+    const notification = {
+      ...delivered!.json,
+      tenant: 'default',
+      createdAt: new Date().toISOString(),
+      alerts: delivered!.json.alerts.map((a: any) => {
+        const { title: _t, summary: _s, ...rest } = a;
+        return rest;
+      }),
+    } as Notification;
+    const link = `${PUBLIC_URL}/errors/${encodeURIComponent(group.id)}`;
+    for (const [receiver, text] of [
+      ['slack', JSON.stringify(slackPayload(notification))],
+      ['email', JSON.stringify(emailMessage(notification))],
+      ['pagerduty', JSON.stringify(pagerDutyEvent(notification, 'key'))],
+      ['alertmanager', JSON.stringify(alertmanagerAlerts(notification))],
+    ] as const) {
+      assert.ok(text.includes('CardVaultError'), `${receiver}: the title`);
+      assert.ok(text.includes(link), `${receiver}: the group's link`);
+      assert.ok(text.includes(money), `${receiver}: the revenue at risk`);
+    }
 
     // More events of the same group: evaluated again, not notified again.
     const seen = await evaluations();
