@@ -18,7 +18,8 @@
  *   least `min_count` events in the window.
  *
  * Ignored groups never fire. `filter` narrows to a service, an environment
- * and groups with at least `min_users` distinct users in the window.
+ * and groups with at least `min_users` distinct users and `min_events`
+ * events in the window.
  */
 import type { ErrorGroupService } from '../errors/error-group-service.ts';
 import type { ErrorGroupView } from '../errors/error-group-types.ts';
@@ -58,7 +59,9 @@ export async function readErrorGroupRule(deps: ErrorGroupReadDeps, rule: Compile
   });
   const since = Math.max(deps.watchFromMs, nowMs - window);
   const minutes = Math.max(window, 60_000) / 60_000;
-  let candidates = list.groups.filter((g) => g.status !== 'ignored' && g.users >= eg.minUsers);
+  let candidates = list.groups.filter(
+    (g) => g.status !== 'ignored' && g.users >= eg.minUsers && g.events >= eg.minEvents,
+  );
   const extra = new Map<string, Record<string, number>>();
   switch (eg.kind) {
     case 'new':

@@ -111,6 +111,7 @@ export const ruleSchema = z
         service: z.string().min(1).optional(),
         environment: z.string().min(1).optional(),
         min_users: z.number().int().min(0).default(0),
+        min_events: z.number().int().min(1).default(1),
       })
       .strict()
       .optional(),
@@ -224,6 +225,8 @@ export interface ErrorGroupRule {
   readonly service?: string;
   readonly environment?: string;
   readonly minUsers: number;
+  /** Least events of the group in the window. */
+  readonly minEvents: number;
 }
 
 /**
@@ -311,6 +314,7 @@ export function compileRule(input: unknown, source: RuleSource): CompiledRule {
       ...(written.filter?.service ? { service: written.filter.service } : {}),
       ...(written.filter?.environment ? { environment: written.filter.environment } : {}),
       minUsers: written.filter?.min_users ?? 0,
+      minEvents: written.filter?.min_events ?? 1,
     };
     spec = {
       ...written,

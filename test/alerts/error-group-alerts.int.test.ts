@@ -36,6 +36,18 @@ const RULES = `rules:
     window: 10m
     every: 5s
     severity: P2
+  - name: CartOnly
+    error_group: new
+    window: 10m
+    every: 5s
+    severity: P3
+    filter: { service: cart-service }
+  - name: Widespread
+    error_group: new
+    window: 10m
+    every: 5s
+    severity: P3
+    filter: { min_users: 3 }
   - name: Burst
     error_group: rate
     rate: { per_minute: 5, min_count: 20 }
@@ -46,7 +58,7 @@ const RULES = `rules:
 
 type Event = Record<string, any>;
 
-function errorEvent(type: string, message: string, i: number, extra: Event = {}): Event {
+function errorEvent(type: string, message: string, i: number, users = 3): Event {
   return {
     '@timestamp': new Date().toISOString(),
     service: { name: 'payment-service', version: '2.3.1' },
@@ -58,8 +70,7 @@ function errorEvent(type: string, message: string, i: number, extra: Event = {})
       message,
       frames: [{ function: `${type}.raise`, filename: `/app/src/${type.toLowerCase()}.ts`, lineno: 10, in_app: true }],
     },
-    user: { id: `U-${type}-${i % 3}`, session_id: `S-${type}-${i}` },
-    ...extra,
+    user: { id: `U-${type}-${i % users}`, session_id: `S-${type}-${i}` },
   };
 }
 
@@ -197,6 +208,8 @@ describe('alert rules on error groups', () => {
     await send([4, 5, 6].map((i) => errorEvent('CardVaultError', `vault unreachable for token tok_${i}9f`, i)));
     await until('two more evaluations', async () => ((await evaluations()) >= seen + 6 ? true : undefined));
     assert.equal(firings('NewGroup', group.id).length, 1, 'one notification for the new group');
+    assert.equal(firings('Widespread', group.id).length, 1, '3 users: at least min_users');
+    assert.equal(firings('CartOnly', group.id).length, 0, 'payment-service is not the filtered service');
   });
 
   it('a resolved group seen again fires as a regression', async () => {
@@ -223,7 +236,7 @@ describe('alert rules on error groups', () => {
   });
 
   it('a burst above the rate fires; a trickle does not', async () => {
-    await send([0, 1, 2, 3, 4].map((i) => errorEvent('StockSyncWarning', `sync lag ${i * 13} ms`, i)));
+    await send([0, 1, 2, 3, 4].map((i) => errorEvent('StockSyncWarning', `sync lag ${i * 13} ms`, i, 2)));
     const trickle = await until('the trickle group', () => groupByType('StockSyncWarning'));
     await send(Array.from({ length: 30 }, (_, i) => errorEvent('InventoryLockTimeout', `lock ${i} timed out`, i)));
     const burst = await until('the burst group', () => groupByType('InventoryLockTimeout'));
@@ -239,6 +252,7 @@ describe('alert rules on error groups', () => {
     await until('the NewGroup notification of the trickle', () =>
       firings('NewGroup', trickle.id).length === 1 ? true : undefined,
     );
+    assert.equal(firings('Widespread', trickle.id).length, 0, '2 users: under min_users');
   });
 
   it('refuses an error group rule that is not well formed, naming the key', () => {
