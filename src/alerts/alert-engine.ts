@@ -16,6 +16,8 @@ import { evaluateRule, type EvaluationResult } from './alert-evaluator.ts';
 import { KIND, type Notification, type RuleStateDoc } from './alert-model.ts';
 import { BatchTrigger, DEFAULT_TRIGGER_OPTIONS, type TriggerOptions } from './batch-trigger.ts';
 import { dispatch } from './dispatcher.ts';
+import { readErrorGroupRule } from './error-group-rules.ts';
+import { readRule, type RuleReading } from './rule-query.ts';
 import { deliverOutbox, type DeliveryOutcome } from './outbox.ts';
 import { compileRule, RuleError, type CompiledRule, type RuleInput } from './rule.ts';
 import { formatProblem, loadRuleDirectory, type RuleFileProblem } from './rule-files.ts';
@@ -132,6 +134,15 @@ export class AlertEngine {
       if (this.#busy.get(key) === settled) this.#busy.delete(key);
     });
     return next;
+  }
+
+  /** What a rule reads at `atMs`, without changing its state (the API's "test"). */
+  async read(tenant: string, rule: CompiledRule, atMs: number): Promise<RuleReading> {
+    const { store, queryTimeoutMs } = this.#options;
+    if (!rule.errorGroup) return readRule(store, tenant, rule, atMs, queryTimeoutMs);
+    const state = await store.documents.get<RuleStateDoc>(tenant, KIND.state, rule.id);
+    const watchFromMs = state?.body.watchFromMs ?? Math.min(this.#errorGroups.startedMs, atMs);
+    return readErrorGroupRule({ groups: this.#errorGroups.service, tenant, nowMs: atMs, watchFromMs }, rule);
   }
 
   /** Evaluates one rule now (also used by `rules test` and the API's "evaluate now"). */

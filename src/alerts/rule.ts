@@ -299,7 +299,9 @@ export function compileRule(input: unknown, source: RuleSource): CompiledRule {
     for (const key of ['query', 'condition', 'group_by', 'baseline', 'spike', 'absent'] as const) {
       const value = written[key];
       const standIn = key === 'query' ? ERROR_GROUP_QUERY : key === 'condition' ? ERROR_GROUP_CONDITION : undefined;
-      if (value === undefined || value === standIn || (Array.isArray(value) && value.length === 0)) continue;
+      // The stand-ins themselves (a rule read back from the API and sent again) are fine.
+      const grouped = Array.isArray(value) && value.every((v) => v === 'error.fingerprint');
+      if (value === undefined || value === standIn || grouped) continue;
       throw new RuleError([key], `an error_group rule has no ${key}: it watches error groups (see docs/alerting.md)`);
     }
     if (written.error_group === 'rate' && !written.rate)

@@ -255,6 +255,28 @@ describe('alert rules on error groups', () => {
     assert.equal(firings('Widespread', trickle.id).length, 0, '2 users: under min_users');
   });
 
+  it('takes error group rules through the API: created, tested on the groups, refused with the key named', async () => {
+    const put = (body: object) =>
+      fetch(`${server.url}/api/v1/alerts/rules/ApiNewGroup`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const bad = await put({ error_group: 'rate', rate: { min_count: 3 }, severity: 'P2' });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as any).error.message, /rate/);
+    const ok = await put({ error_group: 'rate', rate: { per_minute: 1, min_count: 10 }, window: '2m', severity: 'P2' });
+    assert.equal(ok.status, 200, await ok.clone().text());
+    const tested = (await (
+      await fetch(`${server.url}/api/v1/alerts/rules/ApiNewGroup/test`, { method: 'POST' })
+    ).json()) as any;
+    const burst = await groupByType('InventoryLockTimeout');
+    const sample = tested.samples.find((x: any) => x.labels['error.fingerprint'] === burst.id);
+    assert.ok(sample, JSON.stringify(tested));
+    assert.equal(sample.values.events, 30);
+    assert.equal(tested.firing, true);
+  });
+
   it('refuses an error group rule that is not well formed, naming the key', () => {
     const refused = (input: unknown): RuleError => {
       try {
