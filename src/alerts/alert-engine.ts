@@ -8,12 +8,16 @@
  * `lastEvaluatedMs` (which triggered evaluations update too), so a restart
  * continues where the last process stopped.
  */
+import { ErrorGroupService } from '../errors/error-group-service.ts';
+import { ErrorGrouper } from '../errors/grouping-rules.ts';
 import type { Store } from '../store/store.ts';
 import type { AlertsConfig } from './alerts-config.ts';
 import { evaluateRule, type EvaluationResult } from './alert-evaluator.ts';
 import { KIND, type Notification, type RuleStateDoc } from './alert-model.ts';
 import { BatchTrigger, DEFAULT_TRIGGER_OPTIONS, type TriggerOptions } from './batch-trigger.ts';
 import { dispatch } from './dispatcher.ts';
+import { readErrorGroupRule } from './error-group-rules.ts';
+import { readRule, type RuleReading } from './rule-query.ts';
 import { deliverOutbox, type DeliveryOutcome } from './outbox.ts';
 import { compileRule, RuleError, type CompiledRule, type RuleInput } from './rule.ts';
 import { formatProblem, loadRuleDirectory, type RuleFileProblem } from './rule-files.ts';
@@ -45,6 +49,8 @@ export interface AlertEngineOptions {
   readonly observer?: AlertEngineObserver;
   /** Evaluation on visible batches (started with the engine); default from `config.onIngest`, `false` turns it off. */
   readonly trigger?: TriggerOptions | false;
+  /** What `error_group` rules read (default: a service with no grouping rules of the configuration). */
+  readonly errorGroups?: ErrorGroupService;
 }
 
 /** A rule stored through the API (`alert_rule` document body). */
@@ -55,6 +61,7 @@ export interface StoredRule {
 export class AlertEngine {
   readonly #options: AlertEngineOptions;
   readonly #now: () => number;
+  readonly #errorGroups: { readonly service: ErrorGroupService; readonly startedMs: number };
   #fileRules: CompiledRule[] = [];
   #problems: RuleFileProblem[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -68,6 +75,13 @@ export class AlertEngine {
   constructor(options: AlertEngineOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#errorGroups = {
+      service:
+        options.errorGroups ??
+        new ErrorGroupService(options.store, new ErrorGrouper(), { timeoutMs: options.queryTimeoutMs ?? 30_000 }),
+      // Error groups first seen before the engine existed are not new to it (no storm at start-up).
+      startedMs: this.#now(),
+    };
     this.reloadFiles();
   }
 
@@ -122,12 +136,21 @@ export class AlertEngine {
     return next;
   }
 
+  /** What a rule reads at `atMs`, without changing its state (the API's "test"). */
+  async read(tenant: string, rule: CompiledRule, atMs: number): Promise<RuleReading> {
+    const { store, queryTimeoutMs } = this.#options;
+    if (!rule.errorGroup) return readRule(store, tenant, rule, atMs, queryTimeoutMs);
+    const state = await store.documents.get<RuleStateDoc>(tenant, KIND.state, rule.id);
+    const watchFromMs = state?.body.watchFromMs ?? Math.min(this.#errorGroups.startedMs, atMs);
+    return readErrorGroupRule({ groups: this.#errorGroups.service, tenant, nowMs: atMs, watchFromMs }, rule);
+  }
+
   /** Evaluates one rule now (also used by `rules test` and the API's "evaluate now"). */
   evaluate(tenant: string, rule: CompiledRule, trigger: EvaluationTrigger = 'manual'): Promise<EvaluationResult> {
     return this.#serially(`${tenant}\u0000${rule.id}`, async () => {
       const started = performance.now();
       const { store, queryTimeoutMs, observer } = this.#options;
-      const result = await evaluateRule(store, tenant, rule, this.#now(), queryTimeoutMs);
+      const result = await evaluateRule(store, tenant, rule, this.#now(), queryTimeoutMs, this.#errorGroups);
       observer?.onEvaluation?.(tenant, result, (performance.now() - started) / 1000, trigger);
       if (result.error) observer?.log?.('warn', `rule ${rule.id} failed: ${result.error}`, { tenant });
       this.#lookAgainWhenPendingFires(tenant, rule, result);

@@ -5,7 +5,9 @@
  * firing alert stays firing, and notifications are driven from it by the
  * dispatcher (which keeps its own record of what was sent).
  */
+import type { ErrorGroupService } from '../errors/error-group-service.ts';
 import type { Store } from '../store/store.ts';
+import { readErrorGroupRule } from './error-group-rules.ts';
 import { KIND, type RuleStateDoc } from './alert-model.ts';
 import type { CompiledRule } from './rule.ts';
 import { readRule } from './rule-query.ts';
@@ -30,6 +32,7 @@ export async function evaluateRule(
   rule: CompiledRule,
   nowMs: number,
   timeoutMs?: number,
+  errorGroups?: { readonly service: ErrorGroupService; readonly startedMs: number },
 ): Promise<EvaluationResult> {
   const previousDoc = await store.documents.get<RuleStateDoc>(tenant, KIND.state, rule.id);
   const previous = previousDoc?.body;
@@ -37,7 +40,14 @@ export async function evaluateRule(
   let state: RuleStateDoc;
   let error: string | undefined;
   try {
-    const reading = await readRule(store, tenant, rule, nowMs, timeoutMs);
+    let reading;
+    if (rule.errorGroup) {
+      if (!errorGroups) throw new Error('error group rules need the error group service');
+      const watchFromMs = previous?.watchFromMs ?? Math.min(errorGroups.startedMs, nowMs);
+      reading = await readErrorGroupRule({ groups: errorGroups.service, tenant, nowMs, watchFromMs }, rule);
+    } else {
+      reading = await readRule(store, tenant, rule, nowMs, timeoutMs);
+    }
     const timing = { forMs: rule.spec.for, keepFiringForMs: rule.spec.keep_firing_for };
     const old = new Map((previous?.instances ?? []).map((i) => [i.fingerprint, i]));
     const next: AlertInstance[] = [];
@@ -68,6 +78,9 @@ export async function evaluateRule(
     }
     state = {
       rule: rule.id,
+      ...(rule.errorGroup
+        ? { watchFromMs: previous?.watchFromMs ?? Math.min(errorGroups?.startedMs ?? nowMs, nowMs) }
+        : {}),
       lastEvaluatedMs: nowMs,
       lastDurationMs: Math.round(reading.elapsedMs * 10) / 10,
       lastSamples: reading.samples

@@ -28,6 +28,8 @@ export const KIND = {
 export interface RuleStateDoc {
   readonly rule: string;
   readonly lastEvaluatedMs?: number;
+  /** Error group rules: groups first seen or regressed before this do not fire (set at the first evaluation). */
+  readonly watchFromMs?: number;
   readonly lastDurationMs?: number;
   readonly lastError?: string;
   /** The values of up to 20 groups at the last evaluation (for the UI and `rules test`). */

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Store } from '../store/store.ts';
 import type { SelfMetrics } from '../telemetry/self-metrics.ts';
+import { ErrorGroupService } from '../errors/error-group-service.ts';
+import { ErrorGrouper } from '../errors/grouping-rules.ts';
 import { AlertEngine } from './alert-engine.ts';
 
 export function createAlertEngine(
@@ -22,6 +24,9 @@ export function createAlertEngine(
       externalUrl: config.alerts.externalUrl || `http://${config.server.host}:${config.server.port}`,
     },
     queryTimeoutMs: config.query.timeout,
+    errorGroups: new ErrorGroupService(store, new ErrorGrouper(config.ingest.errorGrouping), {
+      timeoutMs: config.query.timeout,
+    }),
     ...(now ? { now } : {}),
     observer: {
       onEvaluation(tenant, result, seconds, trigger) {

@@ -23,6 +23,7 @@ import { silencedBy } from './silences.ts';
 import type { AlertInstance } from './state-machine.ts';
 import { alertFields, currencyOf, kindOf, ruleFormat } from './message-format.ts';
 import { renderTemplate } from './templates.ts';
+import { GROUP_LABEL } from './error-group-rules.ts';
 
 /** The `alert_group` document: what was last sent to one receiver for one group. */
 interface GroupDoc {
@@ -46,7 +47,7 @@ export function alertOf(rule: CompiledRule, instance: AlertInstance, externalUrl
     ...instance.groupLabels,
   };
   const format = ruleFormat(rule);
-  const currency = currencyOf(format, labels);
+  const currency = currencyOf(format, labels, instance.values);
   const ctx = {
     rule: rule.id,
     severity: rule.severity,
@@ -75,6 +76,8 @@ export function alertOf(rule: CompiledRule, instance: AlertInstance, externalUrl
 /** Explore with the rule's query, narrowed to the group, over the window around the alert (or the rule's dashboard). */
 function linkOf(rule: CompiledRule, instance: AlertInstance, externalUrl: string, startMs: number): string {
   const base = externalUrl.replace(/\/$/, '');
+  const group = rule.errorGroup ? instance.groupLabels[GROUP_LABEL] : undefined;
+  if (group !== undefined) return `${base}/errors/${encodeURIComponent(group)}`;
   const from = new Date(startMs - rule.spec.window - 15 * 60_000).toISOString();
   const to = instance.resolvedAtMs ? new Date(instance.resolvedAtMs + 15 * 60_000).toISOString() : 'now';
   if (rule.spec.dashboard) {

@@ -50,6 +50,7 @@ const LABEL_NAMES: ReadonlyMap<string, string> = new Map([
   ['customer.region', 'Region'],
   ['payment.method', 'Payment method'],
   ['exception.type', 'Error type'],
+  ['error.fingerprint', 'Error group'],
   ['kubernetes.pod', 'Pod'],
   ['_index', 'Index'],
 ]);
@@ -104,6 +105,11 @@ export function ruleFormat(rule: CompiledRule): RuleFormat {
   const hit = cache.get(rule);
   if (hit) return hit;
   const kinds = inferKinds(rule.query);
+  if (rule.errorGroup) {
+    kinds.set('revenue_at_risk', 'money');
+    kinds.set('per_minute', 'number');
+    kinds.set('baseline_per_minute', 'number');
+  }
   for (const [key, text] of Object.entries(rule.spec.annotations)) {
     if (!key.startsWith('format.')) continue;
     const [kind] = text.trim().toLowerCase().split(':');
@@ -117,11 +123,20 @@ export function ruleFormat(rule: CompiledRule): RuleFormat {
   return format;
 }
 
-/** The currency of one alert's money: the rule's, else its `transaction.currency` group label. */
-export function currencyOf(format: RuleFormat, labels: Readonly<Record<string, string>>): string | undefined {
+/**
+ * The currency of one alert's money: the rule's, else its `transaction.currency`
+ * group label, else a `currency` text among its values (error group alerts).
+ */
+export function currencyOf(
+  format: RuleFormat,
+  labels: Readonly<Record<string, string>>,
+  values?: Values,
+): string | undefined {
   if (format.currency) return format.currency;
   const label = Object.entries(labels).find(([k]) => canonical(k) === CURRENCY_FIELD)?.[1];
-  return label && /^[A-Za-z]{3}$/.test(label) ? label.toUpperCase() : undefined;
+  if (label && /^[A-Za-z]{3}$/.test(label)) return label.toUpperCase();
+  const carried = values?.['currency'];
+  return typeof carried === 'string' && /^[A-Za-z]{3}$/.test(carried) ? carried.toUpperCase() : undefined;
 }
 
 function inferKinds(query: Query): Map<string, ValueKind> {
@@ -226,7 +241,7 @@ export function alertFields(
   values: Values,
 ): AlertField[] {
   const format = ruleFormat(rule);
-  const currency = currencyOf(format, labels);
+  const currency = currencyOf(format, labels, values);
   const annotations = rule.spec.annotations;
   const fields: AlertField[] = Object.entries(groupLabels).map(([name, value]) => ({
     name,

@@ -71,11 +71,50 @@ export const ruleSchema = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'expected a name of letters, digits, "_", "-" or "." (max 100)'),
     description: z.string().optional(),
     /** The query language; its `stats` columns are the named values the condition uses. */
-    query: z.string().min(1, 'expected a query'),
+    query: z.string().min(1, 'expected a query').optional(),
     window: durationText.prefault('5m'),
     every: durationText.prefault('30s').refine((ms) => ms >= MIN_EVERY_MS, 'must be at least 5s'),
     /** An expression over the named values, e.g. `ok / total < 0.95 and total >= 20`. */
-    condition: z.string().min(1, 'expected a condition such as "error_rate > 0.05"'),
+    condition: z.string().min(1, 'expected a condition such as "error_rate > 0.05"').optional(),
+    /**
+     * A rule on error groups instead of a query (error-group-rules.ts): `new`
+     * (a group first seen in the window), `regression` (a resolved group seen
+     * again), `rate` (a group's events per minute above `rate.per_minute`
+     * and/or above `rate.factor` × its own rate over the previous 24 h, with
+     * at least `rate.min_count` events in the window).
+     */
+    error_group: z
+      .string()
+      .transform((value, ctx) => {
+        const kind = value.toLowerCase();
+        if (kind !== 'new' && kind !== 'regression' && kind !== 'rate') {
+          ctx.addIssue({ code: 'custom', message: `expected new, regression or rate, got "${value}"` });
+          return z.NEVER;
+        }
+        return kind;
+      })
+      .optional(),
+    rate: z
+      .object({
+        per_minute: z.number().positive('must be more than 0').optional(),
+        factor: z.number().gt(1, 'must be more than 1').optional(),
+        min_count: z.number().int().min(1).default(20),
+      })
+      .strict()
+      .refine((r) => r.per_minute !== undefined || r.factor !== undefined, {
+        message: 'expected per_minute (events a minute) or factor (× the last 24 h rate), or both',
+      })
+      .optional(),
+    /** Error group rules only: which groups count. */
+    filter: z
+      .object({
+        service: z.string().min(1).optional(),
+        environment: z.string().min(1).optional(),
+        min_users: z.number().int().min(0).default(0),
+        min_events: z.number().int().min(1).default(1),
+      })
+      .strict()
+      .optional(),
     for: durationText.prefault('0s'),
     keep_firing_for: durationText.prefault('0s'),
     severity: z.string().transform((value, ctx) => {
@@ -173,8 +212,11 @@ export const ruleSchema = z
 
 /** A rule as written (input of the schema). */
 export type RuleInput = z.input<typeof ruleSchema>;
-/** A validated rule (durations in ms, severity as P0–P3). */
-export type RuleSpec = z.output<typeof ruleSchema>;
+/** A validated rule (durations in ms, severity as P0–P3; an error_group rule's query and condition are its stand-ins). */
+export type RuleSpec = Omit<z.output<typeof ruleSchema>, 'query' | 'condition'> & {
+  readonly query: string;
+  readonly condition: string;
+};
 
 /** Where a rule came from: the built-in pack, a YAML file, or the API. */
 export type RuleSource = { readonly kind: 'pack' | 'file'; readonly path: string } | { readonly kind: 'api' };
@@ -188,7 +230,46 @@ export interface CompiledRule {
   readonly query: Query;
   readonly condition: Expr;
   readonly severity: SeverityWord;
+  /** Set for an `error_group` rule (its query and condition are then stand-ins, see errorGroupStandIn). */
+  readonly errorGroup?: ErrorGroupRule;
 }
+
+/** What an `error_group` rule watches. */
+export interface ErrorGroupRule {
+  readonly kind: 'new' | 'regression' | 'rate';
+  readonly perMinute?: number;
+  readonly factor?: number;
+  readonly minCount: number;
+  readonly service?: string;
+  readonly environment?: string;
+  readonly minUsers: number;
+  /** Least events of the group in the window. */
+  readonly minEvents: number;
+}
+
+/**
+ * The query and condition an `error_group` rule stands for (what it reads,
+ * as the UI and the rule's scope see it; the evaluation reads the groups).
+ */
+export const ERROR_GROUP_QUERY =
+  'error.fingerprint:* | stats count() as events, dc(user.id) as users by error.fingerprint';
+export const ERROR_GROUP_CONDITION = 'events > 0';
+
+const ERROR_GROUP_SUMMARY =
+  '{{ value.title }}: {{ value.events }} events, {{ value.users }} users, {{ value.revenue_at_risk }} at risk' +
+  ' in the last {{ value.window }} (service {{ value.service }}, release {{ value.release }})';
+const ERROR_GROUP_FIELDS = 'events, users, revenue_at_risk, per_minute, baseline_per_minute';
+
+/** What an error group alert says unless its rule says otherwise (values: error-group-rules.ts). */
+const ERROR_GROUP_ANNOTATIONS: Readonly<Record<ErrorGroupRule['kind'], Readonly<Record<string, string>>>> = {
+  new: { title: 'New error: {{ value.title }}', summary: ERROR_GROUP_SUMMARY, fields: ERROR_GROUP_FIELDS },
+  regression: {
+    title: 'Regressed error: {{ value.title }}',
+    summary: ERROR_GROUP_SUMMARY,
+    fields: ERROR_GROUP_FIELDS,
+  },
+  rate: { title: 'Error spike: {{ value.title }}', summary: ERROR_GROUP_SUMMARY, fields: ERROR_GROUP_FIELDS },
+};
 
 /** Where conditions start inside the `| where ` wrapper used to parse them. */
 const WHERE_PREFIX = '| where ';
@@ -229,18 +310,62 @@ export function compileRule(input: unknown, source: RuleSource): CompiledRule {
       issue?.code === 'unrecognized_keys' ? `unknown key ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid rule');
     throw new RuleError(path, message);
   }
-  const spec = parsed.data;
+  const written = parsed.data;
+  let errorGroup: ErrorGroupRule | undefined;
+  let spec: RuleSpec;
+  if (written.error_group) {
+    for (const key of ['query', 'condition', 'group_by', 'baseline', 'spike', 'absent'] as const) {
+      const value = written[key];
+      const standIn = key === 'query' ? ERROR_GROUP_QUERY : key === 'condition' ? ERROR_GROUP_CONDITION : undefined;
+      // The stand-ins themselves (a rule read back from the API and sent again) are fine.
+      const grouped = Array.isArray(value) && value.every((v) => v === 'error.fingerprint');
+      if (value === undefined || value === standIn || grouped) continue;
+      throw new RuleError([key], `an error_group rule has no ${key}: it watches error groups (see docs/alerting.md)`);
+    }
+    if (written.error_group === 'rate' && !written.rate)
+      throw new RuleError(['rate'], 'error_group: rate needs rate: { per_minute: N } or rate: { factor: F }');
+    if (written.error_group !== 'rate' && written.rate)
+      throw new RuleError(['rate'], `rate applies to error_group: rate only, not "${written.error_group}"`);
+    errorGroup = {
+      kind: written.error_group,
+      ...(written.rate?.per_minute === undefined ? {} : { perMinute: written.rate.per_minute }),
+      ...(written.rate?.factor === undefined ? {} : { factor: written.rate.factor }),
+      minCount: written.rate?.min_count ?? 1,
+      ...(written.filter?.service ? { service: written.filter.service } : {}),
+      ...(written.filter?.environment ? { environment: written.filter.environment } : {}),
+      minUsers: written.filter?.min_users ?? 0,
+      minEvents: written.filter?.min_events ?? 1,
+    };
+    spec = {
+      ...written,
+      query: ERROR_GROUP_QUERY,
+      condition: ERROR_GROUP_CONDITION,
+      group_by: ['error.fingerprint'],
+      annotations: { ...ERROR_GROUP_ANNOTATIONS[errorGroup.kind], ...written.annotations },
+    };
+  } else {
+    if (written.rate) throw new RuleError(['rate'], 'rate applies to error_group: rate rules only');
+    if (written.filter)
+      throw new RuleError(['filter'], 'filter applies to error_group rules only (put it in the query)');
+    if (written.query === undefined)
+      throw new RuleError(['query'], 'expected a query (or error_group: new, regression or rate)');
+    if (written.condition === undefined)
+      throw new RuleError(['condition'], 'expected a condition such as "error_rate > 0.05"');
+    spec = { ...written, query: written.query, condition: written.condition };
+  }
+  const queryText = spec.query;
+  const conditionText = spec.condition;
   let query: Query;
   try {
-    query = parseQuery(spec.query);
+    query = parseQuery(queryText);
   } catch (err) {
-    throw new RuleError(['query'], describeQueryError(err, spec.query));
+    throw new RuleError(['query'], describeQueryError(err, queryText));
   }
   let condition: Expr;
   try {
-    condition = parseCondition(spec.condition);
+    condition = parseCondition(conditionText);
   } catch (err) {
-    throw new RuleError(['condition'], describeQueryError(err, spec.condition));
+    throw new RuleError(['condition'], describeQueryError(err, conditionText));
   }
   const stats = query.stages.find((s) => s.kind === 'stats');
   if (!stats) throw new RuleError(['query'], 'the query needs a "| stats ..." stage that computes the named values');
@@ -250,7 +375,8 @@ export function compileRule(input: unknown, source: RuleSource): CompiledRule {
   }
   if (stats.by.some((k) => k.kind === 'bin'))
     throw new RuleError(['query'], 'bin(@timestamp, ...) is not allowed in a rule: the window is the time range');
-  return { id: spec.name, spec, source, query, condition, severity: SEVERITIES[spec.severity] };
+  const compiled = { id: spec.name, spec, source, query, condition, severity: SEVERITIES[spec.severity] };
+  return errorGroup ? { ...compiled, errorGroup } : compiled;
 }
 
 function describeQueryError(err: unknown, text: string): string {

@@ -9,6 +9,9 @@
 import type { Command } from 'commander';
 import { loadRuleFile, formatProblem, loadRuleDirectory } from '../alerts/rule-files.ts';
 import { readRule, type Sample } from '../alerts/rule-query.ts';
+import { readErrorGroupRule } from '../alerts/error-group-rules.ts';
+import { ErrorGroupService } from '../errors/error-group-service.ts';
+import { ErrorGrouper } from '../errors/grouping-rules.ts';
 import { AppError } from '../errors.ts';
 import { parseTimeExpr } from '../query/index.ts';
 import { formatValue } from '../alerts/templates.ts';
@@ -133,7 +136,20 @@ export function registerRulesCommand(program: Command): void {
           const atMs = options.at ? parseTimeExpr(options.at, Date.now()) : Date.now();
           const store = await openStore(config);
           try {
-            const reading = await readRule(store, 'default', rule, atMs, config.query.timeout);
+            // An error group rule offline: every group in the window counts (no engine watched before).
+            const reading = rule.errorGroup
+              ? await readErrorGroupRule(
+                  {
+                    groups: new ErrorGroupService(store, new ErrorGrouper(config.ingest.errorGrouping), {
+                      timeoutMs: config.query.timeout,
+                    }),
+                    tenant: 'default',
+                    nowMs: atMs,
+                    watchFromMs: 0,
+                  },
+                  rule,
+                )
+              : await readRule(store, 'default', rule, atMs, config.query.timeout);
             answer = {
               rule: rule.id,
               at: new Date(atMs).toISOString(),

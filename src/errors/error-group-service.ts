@@ -302,6 +302,36 @@ export class ErrorGroupService {
     };
   }
 
+  /** Events of these groups (ids after merges) in a range: the alert rules' earlier rates. */
+  async counts(tenant: string, range: TimeRange, groups: readonly string[]): Promise<Map<string, number>> {
+    if (groups.length === 0) return new Map();
+    const states = await this.#loadStates(tenant);
+    const merges = this.#merges(tenant, states);
+    const result = await this.#store.errorGroups({
+      tenant,
+      range,
+      merges,
+      groups: [...groups],
+      timeoutMs: this.#timeoutMs,
+    });
+    return new Map(result.groups.map((g) => [g.group, g.events]));
+  }
+
+  /** The release most of a group's events in the range carry ('' when none does). */
+  async topRelease(tenant: string, fingerprints: readonly string[], range: TimeRange): Promise<string> {
+    if (fingerprints.length === 0) return '';
+    const top = await countBy(
+      this.#store,
+      this.#timeoutMs,
+      tenant,
+      range,
+      anyOf('error.fingerprint', fingerprints),
+      RELEASE_FIELD,
+      1,
+    );
+    return top[0]?.value ?? '';
+  }
+
   /** The group a fingerprint or group id stands for now (after merges). */
   async rootOf(tenant: string, id: string): Promise<string> {
     const states = await this.#loadStates(tenant);

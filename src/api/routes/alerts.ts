@@ -14,7 +14,6 @@ import type { AlertEngine, StoredRule } from '../../alerts/alert-engine.ts';
 import { KIND, type OutboxEntry, type RuleStateDoc, type Silence } from '../../alerts/alert-model.ts';
 import { alertOf } from '../../alerts/dispatcher.ts';
 import type { CompiledRule } from '../../alerts/rule.ts';
-import { readRule } from '../../alerts/rule-query.ts';
 import { checkMatcher, isActive, silencedBy } from '../../alerts/silences.ts';
 import type { Transition } from '../../alerts/state-machine.ts';
 import { AppError } from '../../errors.ts';
@@ -174,7 +173,7 @@ export function alertsRoutes(ctx: AppContext, engine: AlertEngine): FastifyPlugi
         const { at } = hasBody ? jsonBody(request, testBody) : { at: undefined };
         const nowMs = engine.now();
         const atMs = at ? parseTime(at, 'at', nowMs) : nowMs;
-        const reading = await readRule(ctx.store, tenant, rule, atMs, ctx.config.query.timeout);
+        const reading = await engine.read(tenant, rule, atMs);
         return {
           rule: rule.id,
           at: new Date(atMs).toISOString(),
