@@ -33,21 +33,25 @@ interface WebhookInboxAnswer {
   messages: WebhookMessage[];
 }
 
-export function DemoWebhookInbox() {
+/**
+ * One of the demo's local inboxes, read again at every change of the live
+ * alerts and every 5 s; `absent` once the server says no demo runs (404).
+ */
+function useDemoInbox<T>(path: string): { answer: T | null; absent: boolean; error: string } {
   const { version } = useLiveAlerts();
-  const [answer, setAnswer] = useState<WebhookInboxAnswer | null>(null);
+  const [answer, setAnswer] = useState<T | null>(null);
   const [absent, setAbsent] = useState(false);
   const [error, setError] = useState('');
 
   const load = useCallback(async () => {
     try {
-      setAnswer(await api<WebhookInboxAnswer>('/api/v1/demo/webhook-inbox'));
+      setAnswer(await api<T>(path));
       setError('');
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) setAbsent(true);
       else setError((err as Error).message);
     }
-  }, []);
+  }, [path]);
 
   useEffect(() => {
     void load();
@@ -57,6 +61,11 @@ export function DemoWebhookInbox() {
     const timer = setInterval(() => void load(), 5_000);
     return () => clearInterval(timer);
   }, [load, absent]);
+  return { answer, absent, error };
+}
+
+export function DemoWebhookInbox() {
+  const { answer, absent, error } = useDemoInbox<WebhookInboxAnswer>('/api/v1/demo/webhook-inbox');
 
   if (absent) return null;
   const messages = answer?.messages ?? [];
@@ -139,29 +148,7 @@ interface MailInboxAnswer {
  * part as a mail client shows them. Shown only while a demo runs.
  */
 export function DemoEmailInbox() {
-  const { version } = useLiveAlerts();
-  const [answer, setAnswer] = useState<MailInboxAnswer | null>(null);
-  const [absent, setAbsent] = useState(false);
-  const [error, setError] = useState('');
-
-  const load = useCallback(async () => {
-    try {
-      setAnswer(await api<MailInboxAnswer>('/api/v1/demo/email-inbox'));
-      setError('');
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) setAbsent(true);
-      else setError((err as Error).message);
-    }
-  }, []);
-
-  useEffect(() => {
-    void load();
-  }, [load, version]);
-  useEffect(() => {
-    if (absent) return;
-    const timer = setInterval(() => void load(), 5_000);
-    return () => clearInterval(timer);
-  }, [load, absent]);
+  const { answer, absent, error } = useDemoInbox<MailInboxAnswer>('/api/v1/demo/email-inbox');
 
   if (absent) return null;
   const messages = answer?.messages ?? [];
