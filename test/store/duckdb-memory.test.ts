@@ -100,6 +100,17 @@ describe('an idle DuckDB store', () => {
       assert.equal(await store.loadedSegment(), 7);
       await sleep(1500);
       assert.equal(await trims(), 2, 'trimmed again after the next load');
+      // A retry of a segment already in (an error after its commit) loads nothing twice.
+      await store.loadSegment({
+        id: 7,
+        path: writeSegment(dir, 7),
+        rows: ROWS,
+        bytes: 0,
+        minTsUs: (NOW_MS - 60_000) * 1000,
+        maxTsUs: NOW_MS * 1000,
+        replace: new Set(),
+      });
+      assert.equal(await count(), 7 * ROWS, 'segment 7 once, after loading it again');
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -163,6 +163,11 @@ async function inTransaction(
   let rebuild = new Set<number>();
   await c.run('BEGIN TRANSACTION');
   try {
+    // Already in (a retry after an error that came once the load had committed): nothing twice.
+    if ((await loadedSegment(c)) >= segment.id) {
+      await c.run('COMMIT');
+      return;
+    }
     let from = segment.path;
     if (segment.replace.size > 0) {
       const { rows, replaced } = replacedRows(segment.path);
