@@ -19,6 +19,8 @@ export interface BusinessMetricsOptions {
 }
 
 const OTHER = 'other';
+/** Longest label value exported: event fields can be long, and every scrape carries each series' labels. */
+const MAX_LABEL_CHARS = 128;
 
 /** Label sets seen per metric, up to the bound. */
 class SeriesBudget {
@@ -150,14 +152,16 @@ export class BusinessMetrics {
     });
   }
 
-  /** Labels of their own, or all "other" (beyond the series bound) except the tenant. */
-  #labels<L extends Record<string, string>>(metric: string, labels: L): L {
+  /** Labels of their own (values cut to MAX_LABEL_CHARS), or all "other" (beyond the series bound) except the tenant. */
+  #labels<L extends Record<string, string>>(metric: string, raw: L): L {
+    const labels = {} as Record<string, string>;
+    for (const [k, v] of Object.entries(raw)) labels[k] = v.length > MAX_LABEL_CHARS ? v.slice(0, MAX_LABEL_CHARS) : v;
     let budget = this.#budgets.get(metric);
     if (!budget) {
       budget = new SeriesBudget(this.#maxSeries);
       this.#budgets.set(metric, budget);
     }
-    if (budget.admit(JSON.stringify(labels))) return labels;
+    if (budget.admit(JSON.stringify(labels))) return labels as L;
     this.#folded.inc({ metric });
     const folded: Record<string, string> = {};
     for (const k of Object.keys(labels)) folded[k] = k === 'tenant' ? (labels[k] as string) : OTHER;

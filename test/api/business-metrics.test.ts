@@ -300,6 +300,35 @@ describe('business KPIs: bounded series', () => {
     }
   });
 
+  it('exports hostile label values escaped and cut to 128 characters, promtool-clean', async (t) => {
+    const srv = await startTestServer();
+    try {
+      const odd = ['__proto__', 'constructor', 'a"b\\c\nd', 'x'.repeat(3000), '{{7*7}}', 'é漢字'];
+      const sent = odd.map((channel, i) => ({
+        '@timestamp': new Date(Date.now() - i * 1000).toISOString(),
+        event: { type: 'order_completed' },
+        business: { channel },
+        transaction: { amount: 10, currency: 'EUR' },
+      }));
+      await ingest(srv, sent);
+      const text = await scrape(srv);
+      const orders = samples(text, 'shoplens_shop_orders_total');
+      assert.equal(orders.length, odd.length, text);
+      assert.ok(
+        orders.some((s) => s.labels['channel'] === 'x'.repeat(128)),
+        'long value cut to 128',
+      );
+      assert.ok(orders.some((s) => s.labels['channel'] === '__proto__'));
+      assert.ok(orders.every((s) => (s.labels['channel'] ?? '').length <= 128));
+      if (!requirePeers('the promtool check of /metrics', ['promtool'])) return t.skip('promtool is not installed');
+      const result = spawnSync(promtoolPath()!, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      assert.equal(`${result.stdout}${result.stderr}`.trim(), '');
+      assert.equal(result.status, 0);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('exports none of them with metrics.business: []', async () => {
     const srv = await startTestServer({ metrics: { business: [] } });
     try {
