@@ -127,7 +127,7 @@ function eventTimeUs(e: StoredEvent): number {
  * `ingest.maxLineBytes` (1 MB); a longer row makes the reader fail and the
  * batch goes in through the appender instead.
  */
-const MAX_OBJECT_BYTES = 16 * 1024 * 1024;
+export const MAX_OBJECT_BYTES = 16 * 1024 * 1024;
 
 /** The rows of a staging file as the columns of `events`, in order; the path is ours (never user text). */
 export function jsonSourceSql(path: string): string {

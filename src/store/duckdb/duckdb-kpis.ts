@@ -6,6 +6,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DURATION_BUCKETS_S, type KpiDefinitions, type KpiDelta } from '../kpis.ts';
+import { MAX_OBJECT_BYTES } from './duckdb-batch-writer.ts';
 import { sqlString } from './duckdb-driver.ts';
 
 const COLUMNS: Readonly<Record<string, string>> = {
@@ -23,9 +24,6 @@ const COLUMNS: Readonly<Record<string, string>> = {
   http_status: 'BIGINT',
   duration_ms: 'DOUBLE',
 };
-
-/** Same bound as the loader's reader: the log's lines are at most this long. */
-const MAX_OBJECT_BYTES = 16 * 1024 * 1024;
 
 export function kpiSql(path: string, defs: KpiDefinitions): string {
   const spec = Object.entries(COLUMNS)
