@@ -17,6 +17,14 @@ export interface ClickHouseCapabilities {
   readonly jsonExtractKeys: boolean;
   /** quantileExactInclusive (20.1 on, the interpolation DuckDB's quantile_cont uses); otherwise quantile(). */
   readonly quantileExactInclusive: boolean;
+  /**
+   * `DELETE FROM t WHERE …` (lightweight delete, 23.3 on): rows are masked at
+   * once and the statement waits. Otherwise rows go with an `ALTER TABLE t
+   * DELETE` mutation, which the store waits for by polling system.mutations.
+   */
+  readonly lightweightDelete: boolean;
+  /** The `mutations_sync` setting (19.10 on): an ALTER … DELETE that waits itself. */
+  readonly mutationsSync: boolean;
 }
 
 /** [major, minor] of a version text; [0, 0] when it is not one. */
@@ -38,6 +46,8 @@ export function capabilitiesFor(text: string): ClickHouseCapabilities {
     jsonFunctions: atLeast(v, 19, 12),
     jsonExtractKeys: atLeast(v, 21, 11),
     quantileExactInclusive: atLeast(v, 20, 1),
+    lightweightDelete: atLeast(v, 23, 3),
+    mutationsSync: atLeast(v, 19, 10),
   });
 }
 

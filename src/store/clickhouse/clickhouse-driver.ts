@@ -116,8 +116,8 @@ export class ClickHouseConnection {
   }
 
   /** Runs a statement without a result (DDL, ALTER). */
-  async command(sql: string, params: readonly SqlParam[] = []): Promise<void> {
-    await this.#client.command(this.#bind(sql, params));
+  async command(sql: string, params: readonly SqlParam[] = [], settings: ClickHouseSettings = {}): Promise<void> {
+    await this.#client.command({ ...this.#bind(sql, params), clickhouse_settings: settings });
   }
 
   /** Inserts rows (objects by column name) as one JSONEachRow request: one part, all or nothing. */

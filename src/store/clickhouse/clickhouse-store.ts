@@ -9,8 +9,12 @@
  * the insert that holds it has been acknowledged by the server (the rows
  * are in a part on disk, not fsynced unless the server is configured so).
  *
- * Not yet: rollups (every query reads raw events), erasure and export,
- * retention by partition drop, clusters.
+ * `_bulk` index with an existing `_id` replaces the stored event: the
+ * batch's replaced ids are deleted (a mutation, waited for) before the
+ * batch is inserted (clickhouse-maintenance.ts). GDPR erasure deletes the
+ * same way; retention drops whole day partitions.
+ *
+ * Not yet: rollups (every query reads raw events), spans, clusters.
  */
 import { AppError } from '../../errors.ts';
 import { EVENT_FIELDS } from '../../schema/fields.ts';
@@ -39,6 +43,7 @@ import type { ClickHouseCapabilities } from './clickhouse-capabilities.ts';
 import { clickhouseDialect } from './clickhouse-dialect.ts';
 import { ClickHouseDocumentStore } from './clickhouse-documents.ts';
 import { ClickHouseConnection, type CompactResult, type ClickHouseConnectionOptions } from './clickhouse-driver.ts';
+import { customerCondition, deleteRows, dropExpiredPartitions, sqlString } from './clickhouse-maintenance.ts';
 import { CLICKHOUSE_MIGRATIONS } from './clickhouse-migrations.ts';
 
 export interface ClickHouseStoreOptions extends ClickHouseConnectionOptions {
@@ -59,14 +64,16 @@ const ARRAY_COLUMNS = new Set(EVENT_FIELDS.filter((f) => f.type === 'keyword[]')
 
 interface PendingAppend {
   readonly rows: Record<string, unknown>[];
+  /** Per row: `tenant\0event_id` when the row replaces a stored event of that id. */
+  readonly replaces: (string | undefined)[];
   resolve(): void;
   reject(err: unknown): void;
 }
 
 export class ClickHouseStore implements Store {
   readonly engine = 'clickhouse';
-  // Row deletes are asynchronous mutations in ClickHouse (none wait on 18.16); the TTL clause comes later.
-  readonly capabilities: StoreCapabilities = Object.freeze({ supportsDelete: false, supportsTtl: false });
+  // Deletes are mutations the store waits for (clickhouse-maintenance.ts); the TTL clause comes later.
+  readonly capabilities: StoreCapabilities = Object.freeze({ supportsDelete: true, supportsTtl: false });
   readonly #options: ClickHouseStoreOptions;
   #connection?: ClickHouseConnection;
   #dialect?: SqlDialect;
@@ -108,14 +115,22 @@ export class ClickHouseStore implements Store {
   appendEvents(events: readonly StoredEvent[]): Promise<void> {
     if (events.length === 0) return Promise.resolve();
     let rows: Record<string, unknown>[];
+    const replaces: (string | undefined)[] = [];
     try {
-      rows = events.map(toInsertRow);
+      rows = events.map((e) => {
+        const row = toInsertRow(e);
+        const id = row['event_id'];
+        replaces.push(
+          typeof e !== 'string' && e.replaceExisting && typeof id === 'string' ? `${e.tenant}\u0000${id}` : undefined,
+        );
+        return row;
+      });
     } catch (err) {
       return Promise.reject(err);
     }
     this.#conn();
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ rows, resolve, reject });
+      this.#pending.push({ rows, replaces, resolve, reject });
       if (!this.#inserting) this.#inserting = this.#drainPending();
     });
   }
@@ -136,10 +151,16 @@ export class ClickHouseStore implements Store {
           n += next.rows.length;
         }
         try {
-          await this.#conn().insert(
-            'events',
-            batch.flatMap((p) => p.rows),
-          );
+          const { rows, replaced } = lastVersions(batch);
+          const connection = this.#conn();
+          for (const [tenant, ids] of replaced) {
+            await deleteRows(
+              connection,
+              'events',
+              `tenant = ${sqlString(tenant)} AND event_id IN (${[...ids].map(sqlString).join(', ')})`,
+            );
+          }
+          await connection.insert('events', rows);
           for (const p of batch) p.resolve();
         } catch (err) {
           const error = new AppError(
@@ -273,20 +294,45 @@ export class ClickHouseStore implements Store {
     }
   }
 
-  eraseCustomer(_tenant: string, _match: CustomerMatch): Promise<ErasureResult> {
-    return Promise.reject(notYet('GDPR erasure'));
+  /** Counts the customer's events per data class, then deletes them (a mutation, waited for). */
+  async eraseCustomer(tenant: string, match: CustomerMatch): Promise<ErasureResult> {
+    await this.refresh();
+    const condition = customerCondition(tenant, match);
+    const connection = this.#conn();
+    const counts = await connection.query(
+      `SELECT data_class, count() FROM events WHERE ${condition} GROUP BY data_class ORDER BY data_class`,
+    );
+    const byDataClass: Record<string, number> = {};
+    let deleted = 0;
+    for (const [dataClass, n] of counts.data) {
+      byDataClass[String(dataClass)] = Number(n);
+      deleted += Number(n);
+    }
+    if (deleted > 0) await deleteRows(connection, 'events', condition);
+    return { deleted, byDataClass };
   }
 
-  exportCustomer(_tenant: string, _match: CustomerMatch, _limit: number): Promise<Record<string, unknown>[]> {
-    return Promise.reject(notYet('GDPR export'));
+  async exportCustomer(tenant: string, match: CustomerMatch, limit: number): Promise<Record<string, unknown>[]> {
+    await this.refresh();
+    const result = await this.#read(
+      `SELECT ${[...TYPED_COLUMNS, 'attributes'].join(', ')} FROM events WHERE ${customerCondition(tenant, match)} ` +
+        `ORDER BY ts LIMIT ${Math.max(1, Math.trunc(limit))}`,
+      [],
+    );
+    return result.data.map((r) => sourceOf(r));
   }
 
-  /** Retention by dropping whole partitions is not built yet: nothing is deleted. */
+  /**
+   * Retention by dropping the day partitions (per data class) that end
+   * before the class's cutoff: whole days, so an event stays up to a day
+   * past its retention. No hourly rollups yet (`rollupCutoffMs` unused).
+   */
   async deleteExpired(
-    _cutoffs: Readonly<Record<string, number>>,
+    cutoffs: Readonly<Record<string, number>>,
     _rollupCutoffMs: number,
   ): Promise<Record<string, number>> {
-    return {};
+    await this.refresh();
+    return dropExpiredPartitions(this.#conn(), cutoffs);
   }
 
   /** No rollups yet, so nothing to keep up. */
@@ -314,6 +360,39 @@ export class ClickHouseStore implements Store {
     this.#dialect = undefined;
     await connection?.close();
   }
+}
+
+/**
+ * The rows of a batch, of several that replace the same `event.id` of a
+ * tenant (concurrent `_bulk` index calls) only the last; and the ids to
+ * delete first, per tenant.
+ */
+function lastVersions(batch: readonly PendingAppend[]): {
+  rows: Record<string, unknown>[];
+  replaced: Map<string, Set<string>>;
+} {
+  const replaced = new Map<string, Set<string>>();
+  if (!batch.some((p) => p.replaces.some((k) => k !== undefined))) {
+    return { rows: batch.flatMap((p) => p.rows), replaced };
+  }
+  const seen = new Set<string>();
+  const kept: Record<string, unknown>[] = [];
+  for (let b = batch.length - 1; b >= 0; b--) {
+    const p = batch[b] as PendingAppend;
+    for (let i = p.rows.length - 1; i >= 0; i--) {
+      const key = p.replaces[i];
+      if (key !== undefined) {
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const [tenant, id] = key.split('\u0000') as [string, string];
+        const ids = replaced.get(tenant) ?? new Set<string>();
+        ids.add(id);
+        replaced.set(tenant, ids);
+      }
+      kept.push(p.rows[i] as Record<string, unknown>);
+    }
+  }
+  return { rows: kept.reverse(), replaced };
 }
 
 function notYet(what: string): AppError {
@@ -404,27 +483,37 @@ function shapeRows(compiled: CompiledQuery, result: CompactResult): Pick<QueryRe
   const nTyped = TYPED_COLUMNS.length;
   return {
     columns,
-    rows: result.data.map((r) => {
-      const values = EVENT_FIELDS.map((f, i) => {
-        const v = r[i];
-        if (f.type === 'timestamp') return isoOfMicros(v);
-        // Array columns cannot be NULL in ClickHouse: an empty one is an absent field.
-        if (f.type === 'keyword[]') return Array.isArray(v) && v.length > 0 ? v : null;
-        return v ?? null;
-      });
-      const attrsText = r[nTyped];
-      const parsed = typeof attrsText === 'string' && attrsText !== '' ? (JSON.parse(attrsText) as unknown) : null;
-      const attributes =
-        parsed && typeof parsed === 'object' && Object.keys(parsed).length > 0
-          ? (parsed as Record<string, unknown>)
-          : null;
-      return [
-        ...SUMMARY_INDEXES.map((i) => values[i] ?? null),
-        buildSource(values, attributes),
-        ...r.slice(nTyped + 1).map((v, i) => convert(v, extra[i]?.type ?? 'string')),
-      ];
-    }),
+    rows: result.data.map((r) => [
+      ...summaryOf(r),
+      sourceOf(r),
+      ...r.slice(nTyped + 1).map((v, i) => convert(v, extra[i]?.type ?? 'string')),
+    ]),
   };
+}
+
+/** The typed values of a row that starts with TYPED_COLUMNS, as the answers write them. */
+function typedValues(r: readonly unknown[]): unknown[] {
+  return EVENT_FIELDS.map((f, i) => {
+    const v = r[i];
+    if (f.type === 'timestamp') return isoOfMicros(v);
+    // Array columns cannot be NULL in ClickHouse: an empty one is an absent field.
+    if (f.type === 'keyword[]') return Array.isArray(v) && v.length > 0 ? v : null;
+    return v ?? null;
+  });
+}
+
+function summaryOf(r: readonly unknown[]): unknown[] {
+  const values = typedValues(r);
+  return SUMMARY_INDEXES.map((i) => values[i] ?? null);
+}
+
+/** The `_source` object of a row of TYPED_COLUMNS then the attributes' JSON text. */
+function sourceOf(r: readonly unknown[]): Record<string, unknown> {
+  const attrsText = r[TYPED_COLUMNS.length];
+  const parsed = typeof attrsText === 'string' && attrsText !== '' ? (JSON.parse(attrsText) as unknown) : null;
+  const attributes =
+    parsed && typeof parsed === 'object' && Object.keys(parsed).length > 0 ? (parsed as Record<string, unknown>) : null;
+  return buildSource(typedValues(r), attributes);
 }
 
 function mapQueryError(err: unknown): unknown {
