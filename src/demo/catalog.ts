@@ -104,6 +104,11 @@ export const CATEGORIES: readonly string[] = Object.freeze([...new Set(PRODUCTS.
 
 const DAY_MS = 86_400_000;
 
+/** Products at least this popular are the demo's bestsellers. */
+export const BESTSELLER_POPULARITY = 10;
+/** The fewest units a bestseller has on hand in the demo's normal restock cycle. */
+export const BESTSELLER_MIN_STOCK = 30;
+
 /** How one product's stock runs down and is refilled, derived from the demo's random seed. */
 interface StockCycle {
   readonly cycleMs: number;
@@ -124,7 +129,14 @@ export class Catalog {
     for (const product of PRODUCTS) {
       const random = Random.derive(seed, hashText('stock'), hashText(product.id));
       // Most products never run out; about a third sell out for a while before the truck comes.
-      const depletion = random.chance(0.35) ? random.float(1.1, 1.5) : random.float(0.45, 0.9);
+      const drawn = random.chance(0.35) ? random.float(1.1, 1.5) : random.float(0.45, 0.9);
+      // Bestsellers (popularity >= BESTSELLER_POPULARITY) never run below BESTSELLER_MIN_STOCK in the normal
+      // cycle, so the pack's BestsellerLowStock rule only fires on a real stock-out (the `stock-out` incident).
+      // The draws above are made either way, so the other products' cycles and the rest of the stream are unchanged.
+      const depletion =
+        product.popularity >= BESTSELLER_POPULARITY
+          ? Math.min(drawn, (product.restockLevel - BESTSELLER_MIN_STOCK - 1) / product.restockLevel)
+          : drawn;
       const cycleMs = Math.round(random.float(2, 6) * DAY_MS);
       this.#cycles.set(product.id, { cycleMs, phaseMs: Math.floor(random.next() * cycleMs), depletion });
     }

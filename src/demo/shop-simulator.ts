@@ -15,6 +15,7 @@ import { Catalog } from './catalog.ts';
 import { BASELINE_CONDITIONS, type CardTesting, type ConditionsHook, type ShopConditions } from './conditions.ts';
 import { CUSTOMER_COUNT, CustomerBase } from './customers.ts';
 import type { DemoEvent } from './demo-event.ts';
+import { healthChecksPerSecond, sampleGatewayHealth } from './gateway-health.ts';
 import { createPods, sampleInfrastructure } from './infrastructure.ts';
 import { MAX_SESSION_SPAN_MS, newVisit, simulateSession } from './journey.ts';
 import { attemptPayment, toCurrency, type OrderDraft } from './payments.ts';
@@ -38,10 +39,14 @@ export const SESSIONS_PER_MINUTE = 40;
  */
 export const EVENTS_PER_SESSION = 4.4;
 
-/** Expected events per second, on average over a week, at a traffic scale and infrastructure sample interval. */
+/** Expected events per second, on average over a week, at a traffic scale and infrastructure sample interval (with gateway health checks). */
 export function expectedEventsPerSecond(trafficScale: number, infraIntervalMs: number): number {
   const pods = Object.values(SERVICE_DEPLOYMENTS).reduce((n, d) => n + d.replicas, 0);
-  return (SESSIONS_PER_MINUTE * trafficScale * EVENTS_PER_SESSION) / 60 + pods / (infraIntervalMs / 1000);
+  return (
+    (SESSIONS_PER_MINUTE * trafficScale * EVENTS_PER_SESSION) / 60 +
+    pods / (infraIntervalMs / 1000) +
+    healthChecksPerSecond(trafficScale)
+  );
 }
 
 /** Background errors (webhooks, syncs, e-mail, CRM) per minute at traffic scale 1 and average traffic. */
@@ -147,9 +152,13 @@ export class ShopSimulator implements ShopWorld {
     );
   }
 
-  /** Expected events per second at `tMs` (sessions by the calendar and conditions, plus infrastructure samples). */
+  /** Expected events per second at `tMs` (sessions by the calendar and conditions, infrastructure samples, gateway health checks). */
   expectedEventsPerSecondAt(tMs: number, infraIntervalMs: number): number {
-    return (this.sessionRateAt(tMs) * EVENTS_PER_SESSION) / 60 + this.pods.length / (infraIntervalMs / 1000);
+    return (
+      (this.sessionRateAt(tMs) * EVENTS_PER_SESSION) / 60 +
+      this.pods.length / (infraIntervalMs / 1000) +
+      healthChecksPerSecond(valueAt(this.#trafficScale, tMs))
+    );
   }
 
   /**
@@ -225,6 +234,9 @@ export class ShopSimulator implements ShopWorld {
       const backgroundRandom = Random.derive(this.seed, BACKGROUND_TAG, index);
       for (let k = 0; k < background; k++) this.#backgroundError(backgroundRandom, startMs, out);
     }
+
+    // Gateway health checks: their own random source, thinned with the traffic scale (gateway-health.ts).
+    sampleGatewayHealth(this, startMs, SLOT_MS, scale, out);
 
     const cardTesting = this.conditionsAt(startMs).cardTesting;
     if (cardTesting) {

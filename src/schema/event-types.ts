@@ -48,6 +48,7 @@ export const EVENT_TYPES: readonly EventTypeDef[] = Object.freeze([
   { name: 'api_request', dataClass: 'app' },
   { name: 'error', dataClass: 'app' },
   { name: 'infrastructure', dataClass: 'app' },
+  { name: 'health_check', dataClass: 'app' },
 ]);
 
 /** Lower-cased alias → canonical name. */

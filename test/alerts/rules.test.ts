@@ -160,7 +160,7 @@ describe('rules API', () => {
 
   it('lists the pack, creates, tests and deletes an API rule; bad rules get a 400 naming the key', async () => {
     const list = (await (await fetch(`${server.url}/api/v1/alerts/rules`)).json()) as any;
-    assert.equal(list.rules.length, 22, '19 rules on queries and 3 on error groups');
+    assert.equal(list.rules.length, 23, '20 rules on queries and 3 on error groups');
     assert.ok(list.rules.some((r: any) => r.name === 'HighRiskTransactions' && r.source.kind === 'pack'));
 
     const bad = await put('Mine', { query: 'x | stats count() as n', condition: 'n >', severity: 'P2' });

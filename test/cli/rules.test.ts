@@ -30,7 +30,7 @@ describe('shoplens rules', () => {
   it('check: the prebuilt pack is valid', async () => {
     const r = await run(['rules', 'check', PACK]);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /ecommerce\.yaml: 22 rules ok/);
+    assert.match(r.stdout, /ecommerce\.yaml: 23 rules ok/);
   });
 
   it('check: errors name the file, line and column, and the exit code is 1', async () => {
