@@ -39,8 +39,8 @@ export const PROMETHEUS_DEFAULT_S = 90;
 /** The rule that names each incident, its labels, and the detection target (issue 13), ms. */
 export const DETECTION: Record<IncidentName, { rule: string; labels: Record<string, string>; targetMs: number }> = {
   'payment-gateway-outage': {
-    rule: 'PaymentSuccessRateCritical',
-    labels: { 'transaction.gateway': 'stripe' },
+    rule: 'PaymentGatewayDown',
+    labels: { 'health_check.gateway': 'stripe' },
     targetMs: 90_000,
   },
   'checkout-latency': { rule: 'CheckoutLatencyP95', labels: { 'http.route': '/api/checkout' }, targetMs: 90_000 },

@@ -17,6 +17,7 @@ import { percentile } from './stats.ts';
 import { parseDuration } from '../src/util/duration.ts';
 import { fmt } from './stats.ts';
 import { alertPackRows, runAlertPack, type AlertPackResult } from './alert-pack.ts';
+import { outageSeedsRows, parseSeeds, runOutageSeeds, type OutageSeedsResult } from './payment-outage-seeds.ts';
 import {
   ERROR_LIST_TARGET_MS,
   runErrorIngest,
@@ -53,6 +54,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --alert-step DURATION   clean-week evaluation step, shop time (default 10m)
   --alert-days N          clean days evaluated (default 7)
   --skip-alert-pack       skip the alert-pack part (detection latency, false alerts per day; ~16 min)
+  --outage-seeds LIST     demo seeds of the payment-outage part (default 1-30)
+  --skip-outage-seeds     skip the payment-outage part (PaymentGatewayDown detection per seed)
   --skip-alerts           skip both alert parts
   --error-events N        error events in the error-list part's 7 days (k/m suffixes; default 1m)
   --error-seconds N       measured window of the error ingest part, per protocol (default 15)
@@ -136,6 +139,8 @@ async function main(): Promise<void> {
       'alert-step': { type: 'string', default: '10m' },
       'alert-days': { type: 'string', default: '7' },
       'skip-alert-pack': { type: 'boolean', default: false },
+      'outage-seeds': { type: 'string', default: '1-30' },
+      'skip-outage-seeds': { type: 'boolean', default: false },
       'skip-alerts': { type: 'boolean', default: false },
       'error-events': { type: 'string', default: '1m' },
       'error-seconds': { type: 'string', default: '15' },
@@ -242,6 +247,12 @@ async function main(): Promise<void> {
     log(`alert pack: ${alertPack.seconds.toFixed(0)} s`);
   }
 
+  let outageSeeds: OutageSeedsResult | undefined;
+  if (!values['skip-alerts'] && !values['skip-outage-seeds']) {
+    outageSeeds = await runOutageSeeds(parseSeeds(values['outage-seeds']), log);
+    log(`payment outage seeds: ${outageSeeds.seconds.toFixed(0)} s`);
+  }
+
   let errorIngest: ErrorIngestResult | undefined;
   let errorList: ErrorListResult | undefined;
   if (!values['skip-errors']) {
@@ -298,6 +309,7 @@ async function main(): Promise<void> {
     }
   }
   if (alertPack) table.push(...alertPackRows(alertPack));
+  if (outageSeeds) table.push(...outageSeedsRows(outageSeeds));
   if (errorIngest) {
     table.push([
       'errors: error events through the full path, NDJSON',
