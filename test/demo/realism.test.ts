@@ -160,7 +160,9 @@ describe('demo shop realism (one baseline weekday)', () => {
     const sessions = new Set(events.map((e) => field(e, 'user.session_id')).filter(Boolean)).size;
     const expectedSessions = SESSIONS_PER_MINUTE * 0.3 * 1440;
     assert.ok(Math.abs(sessions / expectedSessions - 1) < 0.1, `${sessions} sessions, expected ~${expectedSessions}`);
-    const perSession = (events.length - ofType(events, 'infrastructure').length) / sessions;
+    // Infrastructure samples and gateway health checks belong to no session.
+    const sessionless = ofType(events, 'infrastructure').length + ofType(events, 'health_check').length;
+    const perSession = (events.length - sessionless) / sessions;
     assert.ok(Math.abs(perSession / EVENTS_PER_SESSION - 1) < 0.15, `${perSession} events per session`);
   });
 });
