@@ -12,16 +12,11 @@
 import { AppError } from '../../errors.ts';
 import type { SqlParam } from '../sql/sql-dialect.ts';
 import type { CustomerMatch } from '../store.ts';
-import { bindLiterals } from './clickhouse-dialect.ts';
+import { bindLiterals, stringLiteral as sqlString } from './clickhouse-dialect.ts';
 import type { ClickHouseConnection } from './clickhouse-driver.ts';
 
 /** Most time one delete may take before the store answers 503, ms. */
 const MUTATION_TIMEOUT_MS = 120_000;
-
-/** SQL text of a string literal (ClickHouse quoting). */
-export function sqlString(text: string): string {
-  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
 
 /**
  * Deletes the rows of `table` matching `where` (placeholders bound as

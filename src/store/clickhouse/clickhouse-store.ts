@@ -40,10 +40,10 @@ import type {
   StoreCapabilities,
 } from '../store.ts';
 import type { ClickHouseCapabilities } from './clickhouse-capabilities.ts';
-import { clickhouseDialect } from './clickhouse-dialect.ts';
+import { clickhouseDialect, stringLiteral as sqlString } from './clickhouse-dialect.ts';
 import { ClickHouseDocumentStore } from './clickhouse-documents.ts';
 import { ClickHouseConnection, type CompactResult, type ClickHouseConnectionOptions } from './clickhouse-driver.ts';
-import { customerCondition, deleteRows, dropExpiredPartitions, sqlString } from './clickhouse-maintenance.ts';
+import { customerCondition, deleteRows, dropExpiredPartitions } from './clickhouse-maintenance.ts';
 import { CLICKHOUSE_MIGRATIONS } from './clickhouse-migrations.ts';
 
 export interface ClickHouseStoreOptions extends ClickHouseConnectionOptions {
@@ -483,11 +483,14 @@ function shapeRows(compiled: CompiledQuery, result: CompactResult): Pick<QueryRe
   const nTyped = TYPED_COLUMNS.length;
   return {
     columns,
-    rows: result.data.map((r) => [
-      ...summaryOf(r),
-      sourceOf(r),
-      ...r.slice(nTyped + 1).map((v, i) => convert(v, extra[i]?.type ?? 'string')),
-    ]),
+    rows: result.data.map((r) => {
+      const values = typedValues(r);
+      return [
+        ...SUMMARY_INDEXES.map((i) => values[i] ?? null),
+        sourceOf(r, values),
+        ...r.slice(nTyped + 1).map((v, i) => convert(v, extra[i]?.type ?? 'string')),
+      ];
+    }),
   };
 }
 
@@ -502,18 +505,13 @@ function typedValues(r: readonly unknown[]): unknown[] {
   });
 }
 
-function summaryOf(r: readonly unknown[]): unknown[] {
-  const values = typedValues(r);
-  return SUMMARY_INDEXES.map((i) => values[i] ?? null);
-}
-
-/** The `_source` object of a row of TYPED_COLUMNS then the attributes' JSON text. */
-function sourceOf(r: readonly unknown[]): Record<string, unknown> {
+/** The `_source` object of a row of TYPED_COLUMNS then the attributes' JSON text (`values`: its typedValues). */
+function sourceOf(r: readonly unknown[], values = typedValues(r)): Record<string, unknown> {
   const attrsText = r[TYPED_COLUMNS.length];
   const parsed = typeof attrsText === 'string' && attrsText !== '' ? (JSON.parse(attrsText) as unknown) : null;
   const attributes =
     parsed && typeof parsed === 'object' && Object.keys(parsed).length > 0 ? (parsed as Record<string, unknown>) : null;
-  return buildSource(typedValues(r), attributes);
+  return buildSource(values, attributes);
 }
 
 function mapQueryError(err: unknown): unknown {
