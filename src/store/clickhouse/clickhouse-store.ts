@@ -64,7 +64,7 @@ const ARRAY_COLUMNS = new Set(EVENT_FIELDS.filter((f) => f.type === 'keyword[]')
 
 interface PendingAppend {
   readonly rows: Record<string, unknown>[];
-  /** Per row: `tenant\0event_id` when the row replaces a stored event of that id. */
+  /** Per row: `[tenant, event_id]` as JSON when the row replaces a stored event of that id (an id may hold any byte, NUL too). */
   readonly replaces: (string | undefined)[];
   resolve(): void;
   reject(err: unknown): void;
@@ -121,7 +121,9 @@ export class ClickHouseStore implements Store {
         const row = toInsertRow(e);
         const id = row['event_id'];
         replaces.push(
-          typeof e !== 'string' && e.replaceExisting && typeof id === 'string' ? `${e.tenant}\u0000${id}` : undefined,
+          typeof e !== 'string' && e.replaceExisting && typeof id === 'string'
+            ? JSON.stringify([e.tenant, id])
+            : undefined,
         );
         return row;
       });
@@ -384,7 +386,7 @@ function lastVersions(batch: readonly PendingAppend[]): {
       if (key !== undefined) {
         if (seen.has(key)) continue;
         seen.add(key);
-        const [tenant, id] = key.split('\u0000') as [string, string];
+        const [tenant, id] = JSON.parse(key) as [string, string];
         const ids = replaced.get(tenant) ?? new Set<string>();
         ids.add(id);
         replaced.set(tenant, ids);
