@@ -40,9 +40,24 @@ export function privacyRoutes(ctx: AppContext): FastifyPluginAsync {
       };
     }
 
+    /**
+     * A customer id the redactor would change (it holds a card number or a secret) is stored
+     * masked, and its masked form may be shared by other customers: it matches nothing, and
+     * the answer says why rather than reporting a silent 0.
+     */
+    function maskedIdNote(customerId: string | undefined): { note?: string } {
+      if (customerId === undefined || ctx.pipeline.redactText(customerId) === customerId) return {};
+      return {
+        note:
+          'This customer id holds a card number or a secret, which Shoplens stores masked, so it matches no stored event ' +
+          '(its masked form could belong to other customers). Send another identifier of the customer, such as an e-mail address.',
+      };
+    }
+
     /** Ids and texts that identify the customer; an e-mail also finds the customer ids it appears with. */
     async function matchOf(tenant: string, s: z.output<typeof subject>): Promise<CustomerMatch> {
-      const ids = new Set<string>(s.customer_id ? [s.customer_id] : []);
+      const masked = s.customer_id !== undefined && maskedIdNote(s.customer_id).note !== undefined;
+      const ids = new Set<string>(s.customer_id && !masked ? [s.customer_id] : []);
       const texts: string[] = [];
       if (s.email) {
         // Only the e-mail as written: its masked form (`jane.***@…`) is shared by other
@@ -80,6 +95,7 @@ export function privacyRoutes(ctx: AppContext): FastifyPluginAsync {
         ...(result.spans ? { spans: result.spans } : {}),
         customerIds: match.ids,
         ...emailNote(body.email),
+        ...maskedIdNote(body.customer_id),
       };
     });
 
@@ -115,6 +131,7 @@ export function privacyRoutes(ctx: AppContext): FastifyPluginAsync {
         count: events.length,
         truncated: events.length >= EXPORT_LIMIT,
         ...emailNote(parsed.data.email),
+        ...maskedIdNote(parsed.data.customer_id),
         events,
       };
     });
