@@ -43,9 +43,22 @@ function networkDigit(first: string | undefined): boolean {
   return first !== undefined && ((first >= '2' && first <= '6') || first === '9');
 }
 
+/**
+ * True when 13 digits carry a valid EAN-13 / ISBN-13 check digit (weights 1
+ * and 3 from the left): a product barcode or a book, not a card (13-digit
+ * Visa numbers are no longer issued; the ~1 in 10 that would also pass this
+ * check are not masked).
+ */
+export function isEan13(digits: string): boolean {
+  if (digits.length !== 13) return false;
+  let sum = 0;
+  for (let i = 0; i < 12; i++) sum += (digits.charCodeAt(i) - 48) * (i % 2 === 0 ? 1 : 3);
+  return (10 - (sum % 10)) % 10 === digits.charCodeAt(12) - 48;
+}
+
 /** True when `digits` (digits only) is a plausible card number. */
 export function isCardNumber(digits: string): boolean {
-  return digits.length >= 13 && digits.length <= 19 && networkDigit(digits[0]) && luhnValid(digits);
+  return digits.length >= 13 && digits.length <= 19 && networkDigit(digits[0]) && luhnValid(digits) && !isEan13(digits);
 }
 
 /** `4111-1111-1111-1111` → `****-****-****-1111`: every digit but the last four becomes `*`. */
@@ -175,7 +188,7 @@ export function brandMatches(digits: string): boolean {
 
 /** True when `digits` is a card number under the strict rules: a brand's prefix and length, and Luhn. */
 export function isBrandCard(digits: string): boolean {
-  return brandMatches(digits) && luhnValid(digits);
+  return brandMatches(digits) && luhnValid(digits) && !isEan13(digits);
 }
 
 /** Most digits a card number may have glued after it (a CVV, an expiry, both). */
@@ -288,6 +301,19 @@ function maskDigits(
   return out;
 }
 
+/**
+ * True when the digit group at `start` follows a decimal point or comma
+ * right after a digit (`0.5488135039273248`, `3,1415926535897932`): the
+ * fraction of a number, not a card, when it is one group on its own.
+ */
+function isFraction(text: string, start: number): boolean {
+  const c = text.charCodeAt(start - 1);
+  if (c !== 46 && c !== 44 && c !== 0xff0e && c !== 0xff0c) return false;
+  const before = text.charCodeAt(start - 2);
+  if (before >= 0xdc00 && before <= 0xdfff) return digitAt(text, start - 3) >= 0;
+  return digitAt(text, start - 2) >= 0;
+}
+
 // ---------------------------------------------------------------------------
 // The scan of ASCII digits with spaces and dashes (today's rules).
 
@@ -323,7 +349,7 @@ function spanIsCard(text: string, first: number, last: number, digits: number): 
       double = !double;
     }
   }
-  return sum % 10 === 0;
+  return sum % 10 === 0 && !(digits === 13 && isEan13(text.slice(start, groupEnds[last])));
 }
 
 /** `text[start, end)` with every digit but the last four as `*`, separators kept. */
@@ -402,7 +428,7 @@ function maskPlain(text: string, onCard: () => void): string {
           firstLen >= 14 && (lead === 48 || (lead >= 50 && lead <= 54))
             ? gluedCard(text.slice(start, start + firstLen))
             : undefined;
-        if (glued && !insideId(text, start + glued[0], start + glued[1])) {
+        if (glued && !isFraction(text, start) && !insideId(text, start + glued[0], start + glued[1])) {
           const [from, cardEnd, end] = glued;
           out += text.slice(copied, start) + maskDigits(text, start, start + end, from, cardEnd - 4, cardEnd);
           copied = start + end;
@@ -412,7 +438,7 @@ function maskPlain(text: string, onCard: () => void): string {
         continue;
       }
       const end = groupEnds[found] as number;
-      if (!insideId(text, start, end)) {
+      if (!(found === first && isFraction(text, start)) && !insideId(text, start, end)) {
         out += text.slice(copied, start) + maskSpan(text, start, end);
         copied = end;
         onCard();
@@ -555,7 +581,7 @@ function maskWide(text: string, onCard: () => void): string {
       if (found < 0) {
         const glued = len(first) >= 14 ? gluedCard(span(first, first)) : undefined;
         const groupEnd = ends[first] as number;
-        if (glued && !insideId(text, start, groupEnd)) {
+        if (glued && !isFraction(text, start) && !insideId(text, start, groupEnd)) {
           const [from, cardEnd] = glued;
           out += text.slice(copied, start) + maskDigits(text, start, groupEnd, from, cardEnd - 4, cardEnd);
           copied = groupEnd;
@@ -565,7 +591,7 @@ function maskWide(text: string, onCard: () => void): string {
         continue;
       }
       const end = ends[found] as number;
-      if (!insideId(text, start, end)) {
+      if (!(found === first && isFraction(text, start)) && !insideId(text, start, end)) {
         out += text.slice(copied, start) + maskDigits(text, start, end, 0, span(first, found).length - 4, Infinity);
         copied = end;
         onCard();
