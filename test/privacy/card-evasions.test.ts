@@ -17,6 +17,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DIGIT_BLOCKS, luhnValid, maskCardNumbers } from '../../src/privacy/card-numbers.ts';
+import { maskQueryText } from '../../src/privacy/query-text.ts';
 import { Redactor } from '../../src/privacy/redactor.ts';
 import { mulberry32 } from '../helpers/rng.ts';
 import { post, query, startTestServer, type TestServer } from '../helpers/server.ts';
@@ -145,6 +146,16 @@ describe('card numbers in evasive shapes are masked, their own characters kept',
         assert.ok(!digitsOf(masked).includes(digits.slice(0, 12)), label);
       }
     }
+  });
+
+  it('query text: a search for an evasive shape is masked as stored, with literal stars', () => {
+    for (const [label, shape] of evasiveShapes().filter((_, i) => i % 7 === 0)) {
+      const q = `message:"card ${shape} declined"`;
+      const want = `message:"card ${expectedMask(shape).replace(/\*/g, '\\*')} declined"`;
+      assert.equal(maskQueryText(q, { maskEmails: true }), want, label);
+    }
+    for (const text of falsePositiveCorpus().filter((t) => !t.includes('"')))
+      assert.equal(maskQueryText(`message:"${text}"`, { maskEmails: false }), `message:"${text}"`, text);
   });
 
   it('a card with a CVV, an expiry or both glued after it, or zeros before it, in any script', () => {
