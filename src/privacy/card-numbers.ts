@@ -349,7 +349,11 @@ function spanIsCard(text: string, first: number, last: number, digits: number): 
       double = !double;
     }
   }
-  return sum % 10 === 0 && !(digits === 13 && isEan13(text.slice(start, groupEnds[last])));
+  if (sum % 10 !== 0) return false;
+  if (digits !== 13) return true;
+  let all = '';
+  for (let g = first; g <= last; g++) all += text.slice(groupStarts[g], groupEnds[g]);
+  return !isEan13(all);
 }
 
 /** `text[start, end)` with every digit but the last four as `*`, separators kept. */

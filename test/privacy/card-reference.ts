@@ -18,9 +18,16 @@ const BRANDS: readonly RegExp[] = [
   /^62\d{14,17}$/,
 ];
 
-/** True when `digits` is a brand's card number and passes Luhn. */
+/** True when 13 digits end with their EAN-13 check digit (a barcode or an ISBN, not a card). */
+export function referenceEan13(digits: string): boolean {
+  if (!/^\d{13}$/.test(digits)) return false;
+  const weighted = [...digits.slice(0, 12)].reduce((sum, d, i) => sum + Number(d) * [1, 3][i % 2]!, 0);
+  return (10 - (weighted % 10)) % 10 === Number(digits[12]);
+}
+
+/** True when `digits` is a brand's card number, passes Luhn, and is no EAN-13. */
 export function referenceBrandCard(digits: string): boolean {
-  return BRANDS.some((re) => re.test(digits)) && luhnValid(digits);
+  return BRANDS.some((re) => re.test(digits)) && luhnValid(digits) && !referenceEan13(digits);
 }
 
 /**
