@@ -18,6 +18,17 @@
  *   Discover/UnionPay/Maestro and national schemes such as Troy). Epoch
  *   timestamps in ms/µs/ns start with 1 until 2033 and stay intact.
  *
+ * Evasive shapes (docs/security.md, "Redaction", lists them exactly):
+ * - digits of any script (Unicode `Nd`) are read as their values and the
+ *   rules above apply to them; the original characters are masked;
+ * - groups split by other separators (OTHER_SEPARATORS: dots, slashes,
+ *   underscores, plus, no-break and thin spaces, dashes, mixed) count only
+ *   when grouped as cards are printed (4-4-4-4, 4-6-5, 4-6-4, 4-4-4-4-3),
+ *   with a brand's issuer prefix and length (brandMatches) and Luhn;
+ * - a brand card glued to 1–6 more digits, or after 1–6 zeros (gluedCard);
+ * - never: a span in a UUID or hex id (insideId), an EAN-13 (isEan13), the
+ *   fraction of a decimal (isFraction).
+ *
  * The scan is linear in the text (see maskCardNumbers): it runs on every
  * string clients send, on query text before its length is checked, and on
  * log lines.
