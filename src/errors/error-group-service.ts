@@ -155,12 +155,13 @@ export class ErrorGroupService {
     const { bucketMs } = trendBuckets(range);
     // Every group's figures and trend; revenue at risk for all of them only when it orders the list (it
     // needs the join with the commerce events), else for the page alone, below.
+    // The distinct counts (users, customers, sessions) only when they order the list; else for the page.
     const result = await this.#store.errorGroups({
       tenant,
       range,
       merges,
       impact: sort === 'revenue',
-      trendBucketMs: bucketMs,
+      distinct: sort === 'users',
       timeoutMs: this.#timeoutMs,
       ...(filter ? { filter } : {}),
     });
@@ -174,29 +175,42 @@ export class ErrorGroupService {
     const offset = Math.max(0, request.offset ?? 0);
     const page = views.slice(offset, offset + Math.max(1, Math.min(request.limit ?? 25, 500)));
     const pageIds = page.map((v) => v.stats.group);
-    const [firstSeen, impactRows, trends] = await Promise.all([
+    const pageStats = (r: { groups: readonly ErrorGroupStats[] }) => {
+      const byId = new Map(r.groups.map((g) => [g.group, g]));
+      for (const v of page) {
+        const full = byId.get(v.stats.group);
+        if (full) v.stats = { ...v.stats, users: full.users, customers: full.customers, sessions: full.sessions };
+      }
+    };
+    const [firstSeen, { impact: impactRows, trends }] = await Promise.all([
       this.#firstSeenOf(
         tenant,
         range,
         page.map((v) => v.stats),
         merges,
       ),
-      sort === 'revenue' || pageIds.length === 0
-        ? Promise.resolve(result.impact)
+      pageIds.length === 0
+        ? Promise.resolve({ impact: result.impact, trends: new Map() })
         : this.#store
             .errorGroups({
               tenant,
               range,
               merges,
               groups: pageIds,
-              impact: true,
+              impact: sort !== 'revenue',
+              trendBucketMs: bucketMs,
               timeoutMs: this.#timeoutMs,
               ...(filter ? { filter } : {}),
             })
-            .then((r) => r.impact),
-      result.trends
-        ? Promise.resolve(trendsOf(result.trends, range))
-        : groupTrends(this.#store, this.#timeoutMs, tenant, range, filter, merges),
+            .then(async (r) => {
+              pageStats(r);
+              return {
+                impact: sort === 'revenue' ? result.impact : r.impact,
+                trends: r.trends
+                  ? trendsOf(r.trends, range)
+                  : await groupTrends(this.#store, this.#timeoutMs, tenant, range, filter, merges),
+              };
+            }),
     ]);
     const impact = new Map(impactRows.map((i) => [i.group, i]));
     return {

@@ -395,10 +395,8 @@ export class DuckDBStore implements SegmentLoadingStore {
     return compiled.shape(result.getRows().map((r) => r.map(toJsonValue)));
   }
 
-  async errorGroups(request: ErrorGroupsRequest): Promise<ErrorGroupsResult> {
-    const started = performance.now();
-    const timeoutMs = request.timeoutMs ?? this.#options.queryTimeoutMs;
-    // Whole hours of the range that the hourly error rollup holds (complete before the watermark's hour).
+  /** The request with the whole hours of its range that the hourly error rollup holds (complete before the watermark's hour). */
+  #withErrorRollup(request: ErrorGroupsRequest): ErrorGroupsRequest {
     const rolled = {
       fromMs: Math.ceil(request.range.fromMs / HOUR_MS) * HOUR_MS,
       toMs: Math.min(
@@ -406,7 +404,18 @@ export class DuckDBStore implements SegmentLoadingStore {
         Math.floor(this.#minutesUntilMs / HOUR_MS) * HOUR_MS,
       ),
     };
-    const withRollup = rolled.toMs > rolled.fromMs ? { ...request, rollupHours: rolled } : request;
+    return rolled.toMs > rolled.fromMs ? { ...request, rollupHours: rolled } : request;
+  }
+
+  /** The SQL of errorGroups' figures for this request (what it reads). */
+  explainErrorGroups(request: ErrorGroupsRequest): string {
+    return compileErrorGroups(duckdbDialect, this.#withErrorRollup(request)).sql;
+  }
+
+  async errorGroups(request: ErrorGroupsRequest): Promise<ErrorGroupsResult> {
+    const started = performance.now();
+    const timeoutMs = request.timeoutMs ?? this.#options.queryTimeoutMs;
+    const withRollup = this.#withErrorRollup(request);
     const groups = compileErrorGroups(duckdbDialect, withRollup);
     const rows = (r: { getRows(): DuckDBValue[][] }) => r.getRows().map((row) => row.map(toJsonValue));
     const bucketMs = request.trendBucketMs;

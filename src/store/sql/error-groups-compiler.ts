@@ -80,6 +80,8 @@ export interface ErrorGroupsRequest {
    * than service, environment, release and fingerprint (rollupFilterable).
    */
   readonly rollupHours?: TimeRange;
+  /** false: leave out the distinct counts (users, customers, sessions answer 0): a cheaper pass to order groups by. */
+  readonly distinct?: boolean;
   /** Also count each group's events per bucket of this size (ms, from the epoch): the sparklines. */
   readonly trendBucketMs?: number;
   /** At most this many groups, most events first (default 10,000). */
@@ -264,8 +266,7 @@ export function compileErrorTrends(d: SqlDialect, request: ErrorGroupsRequest, b
     ? `SELECT g, n, first_ts AS ts FROM (${unionRows(d, params, request, span)}) AS u`
     : errorRows(d, params, request, ['1 AS n', d.quoteIdent('ts')]);
   const sql =
-    `SELECT g, ${d.epochMs(d.timeBucket('ts', bucketMs))} AS t, sum(n) AS n FROM (${source}) AS e ` +
-    `GROUP BY g, t ORDER BY g, t`;
+    `SELECT g, ${d.epochMs(d.timeBucket('ts', bucketMs))} AS t, sum(n) AS n FROM (${source}) AS e ` + `GROUP BY g, t`;
   return { sql, params: params.params };
 }
 
@@ -276,12 +277,13 @@ export function compileErrorGroups(d: SqlDialect, request: ErrorGroupsRequest): 
   const limit = Math.max(1, Math.min(request.maxGroups ?? 10_000, 100_000));
   const fingerprintList = `${request.merges && request.merges.size > 0 ? d.distinctValues('error_fingerprint', 100) : 'NULL'}`;
   const span = rollupSpan(request);
+  const dc = (column: string) => (request.distinct === false ? '0' : d.distinctCount(column));
   if (span) {
     // The same figures over rollup rows: events summed, first and last over the rows' own, the latest
     // type, message and level by each row's last event; distinct counts exact (the rows keep the ids).
     const sql =
       `SELECT g, CAST(sum(n) AS BIGINT) AS events, ${d.epochMs('min(first_ts)')}, ${d.epochMs('max(last_ts)')}, ` +
-      `${d.distinctCount('user_id')}, ${d.distinctCount('customer_id')}, ${d.distinctCount('session_id')}, ` +
+      `${dc('user_id')}, ${dc('customer_id')}, ${dc('session_id')}, ` +
       `${d.argMax('error_type', 'last_ts')}, ${d.argMax('msg', 'last_ts')}, ${d.argMax('level', 'last_ts')}, ` +
       `${d.distinctValues('service', MAX_LISTED)}, ${d.distinctValues('environment', MAX_LISTED)}, ${fingerprintList} ` +
       `FROM (${unionRows(d, params, request, span)}) AS e GROUP BY g ORDER BY events DESC, g LIMIT ${limit}`;
@@ -306,7 +308,7 @@ export function compileErrorGroups(d: SqlDialect, request: ErrorGroupsRequest): 
   const sinceColumns = since ? `, ${sinceSql(d, params, since)}` : '';
   const sql =
     `SELECT g, count(*) AS events, ${d.epochMs('min(ts)')}, ${d.epochMs('max(ts)')}, ` +
-    `${d.distinctCount('user_id')}, ${d.distinctCount('customer_id')}, ${d.distinctCount('session_id')}, ` +
+    `${dc('user_id')}, ${dc('customer_id')}, ${dc('session_id')}, ` +
     `${d.argMax('error_type', 'ts')}, ${d.argMax('msg', 'ts')}, ${d.argMax('level', 'ts')}, ` +
     `${d.distinctValues('service', MAX_LISTED)}, ${d.distinctValues('environment', MAX_LISTED)}, ` +
     // Without merges a group is its one fingerprint (shapeGroups fills it in): no list to build.
