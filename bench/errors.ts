@@ -91,6 +91,13 @@ async function drive(
   return { events, seconds: (performance.now() - started) / 1000 };
 }
 
+/** Under back-pressure the server answers 429: wait as it says (as SDKs do), nothing stored. */
+async function backOff(res: Response): Promise<number> {
+  const seconds = Number(res.headers.get('retry-after') ?? '1');
+  await new Promise((r) => setTimeout(r, Math.min(5, Number.isFinite(seconds) ? seconds : 1) * 1000));
+  return 0;
+}
+
 export async function runErrorIngest(
   options: { seconds: number; compiled: boolean },
   log: (line: string) => void,
@@ -122,6 +129,7 @@ export async function runErrorIngest(
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson' },
       });
       const answer = (await res.json()) as { accepted?: number };
+      if (res.status === 429) return backOff(res);
       if (res.status !== 200) throw new Error(`NDJSON ingest answered ${res.status}`);
       return answer.accepted ?? 0;
     });
@@ -145,6 +153,7 @@ export async function runErrorIngest(
       const body = `{"event_id":"${sentryEvent.event_id}"}\n{"type":"event"}\n${JSON.stringify(sentryEvent)}\n`;
       const res = await fetch(`${server.url}/api/1/envelope/?sentry_key=${key}`, { method: 'POST', body });
       await res.arrayBuffer();
+      if (res.status === 429) return backOff(res);
       if (res.status !== 200) throw new Error(`Sentry envelope answered ${res.status}`);
       return 1;
     });
