@@ -7,6 +7,7 @@
  */
 import type { ConditionsHook } from './conditions.ts';
 import { IncidentSchedule, type IncidentWindow } from './incidents.ts';
+import { demoDeploys, ReleaseSchedule } from './releases.ts';
 import { ShopSimulator, type ShopSimulatorOptions } from './shop-simulator.ts';
 
 export interface DemoShop {
@@ -33,6 +34,7 @@ export function demoSimulatorOptions(shop: DemoShop, conditions?: ConditionsHook
     seed: shop.seed,
     trafficScale: (t: number) => (t < liveStartMs ? historyScale : liveScale),
     infraIntervalMs: shop.infraIntervalMs,
+    releases: new ReleaseSchedule(demoDeploys(liveStartMs)),
     ...(conditions ? { conditions } : {}),
   };
 }
