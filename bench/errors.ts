@@ -91,6 +91,13 @@ async function drive(
   return { events, seconds: (performance.now() - started) / 1000 };
 }
 
+/** Under back-pressure the server answers 429: wait as it says (as SDKs do), nothing stored. */
+async function backOff(res: Response): Promise<number> {
+  const seconds = Number(res.headers.get('retry-after') ?? '1');
+  await new Promise((r) => setTimeout(r, Math.min(5, Number.isFinite(seconds) ? seconds : 1) * 1000));
+  return 0;
+}
+
 export async function runErrorIngest(
   options: { seconds: number; compiled: boolean },
   log: (line: string) => void,
@@ -122,6 +129,7 @@ export async function runErrorIngest(
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson' },
       });
       const answer = (await res.json()) as { accepted?: number };
+      if (res.status === 429) return backOff(res);
       if (res.status !== 200) throw new Error(`NDJSON ingest answered ${res.status}`);
       return answer.accepted ?? 0;
     });
@@ -145,6 +153,7 @@ export async function runErrorIngest(
       const body = `{"event_id":"${sentryEvent.event_id}"}\n{"type":"event"}\n${JSON.stringify(sentryEvent)}\n`;
       const res = await fetch(`${server.url}/api/1/envelope/?sentry_key=${key}`, { method: 'POST', body });
       await res.arrayBuffer();
+      if (res.status === 429) return backOff(res);
       if (res.status !== 200) throw new Error(`Sentry envelope answered ${res.status}`);
       return 1;
     });
@@ -202,10 +211,18 @@ async function fillStore(store: DuckDBStore, errors: number, endMs: number): Pro
     if (batch.length > 0) await store.appendEvents(batch);
     batch = [];
   };
+  let k = list[0] as (typeof list)[number];
+  let sessionNo = 0;
   for (let i = 0; i < errors; i++) {
-    const k = pickKind(list, total, random());
+    // A shopper who meets an error often meets it again in the same session (a retry, a reload): half
+    // the events repeat the previous one's group and session. A session is one user's, a user one customer's.
+    if (i === 0 || random() < 0.5) {
+      k = pickKind(list, total, random());
+      sessionNo = Math.floor(random() * sessions);
+    }
     const ts = (fromMs + Math.floor((i / errors) * 7 * DAY_MS)) * 1000;
-    const session = `S-${Math.floor(random() * sessions)}`;
+    const session = `S-${sessionNo}`;
+    const person = sessionNo % 150_000;
     batch.push({
       ts,
       tenant: 'default',
@@ -218,12 +235,15 @@ async function fillStore(store: DuckDBStore, errors: number, endMs: number): Pro
         error_type: k.type,
         error_message: k.message(i),
         error_fingerprint: k.fingerprint,
-        user_id: `U-${Math.floor(random() * 200_000)}`,
-        customer_id: `C-${Math.floor(random() * 150_000)}`,
+        user_id: `U-${person}`,
+        customer_id: `C-${person}`,
         session_id: session,
         trace_id: (i * 2654435761).toString(16).padStart(32, '0'),
       },
-      attributes: { 'service.version': `1.${Math.floor((i / errors) * 7)}.0` },
+      // A release a day per service, deployed at a different hour for each.
+      attributes: {
+        'service.version': `1.${Math.floor((i / errors) * 7 + (list.indexOf(k) % 6) / 6)}.0`,
+      },
     });
     if (i % 3 === 0) {
       // The session's cart and checkout: completed in two of three sessions.
@@ -232,7 +252,7 @@ async function fillStore(store: DuckDBStore, errors: number, endMs: number): Pro
         ts: ts - 60_000_000,
         tenant: 'default',
         dataClass: 'business',
-        columns: { event_type: 'add_to_cart', session_id: session, user_id: `U-${i % 200_000}` },
+        columns: { event_type: 'add_to_cart', session_id: session, user_id: `U-${person}` },
         attributes: { 'cart.value': value },
       });
       batch.push({
@@ -290,6 +310,13 @@ export async function runErrorList(
       `errors fill: ${fmt(options.events)} error and ${fmt(commerce)} commerce events in ${fillSeconds.toFixed(1)} s`,
       true,
     );
+    // What a running server's background job does between ingest batches: the minute rollups, the latency
+    // histograms and the hourly error group rows (errors_1h), up to a minute ago.
+    const r0 = performance.now();
+    let slices = 0;
+    while (!(await store.rollUp()).caughtUp) slices++;
+    const rollupSeconds = (performance.now() - r0) / 1000;
+    log(`errors rollups: ${slices + 1} slices in ${rollupSeconds.toFixed(1)} s`);
     await store.close();
     store = await open();
     const service = new ErrorGroupService(store, new ErrorGrouper(), { timeoutMs: 60_000 });

@@ -19,7 +19,7 @@ const INCIDENT_END = Date.UTC(2025, 9, 15, 14, 15);
 const INCIDENT = 'payment-gateway-outage';
 
 export interface OutageSeedsResult {
-  readonly perSeed: { seed: number; latencyS: number | null }[];
+  readonly perSeed: { seed: number; latencyS: number | null; wrongGateway: string[] }[];
   readonly medianS: number | null;
   readonly maxS: number | null;
   readonly withinTarget: number;
@@ -60,8 +60,24 @@ export async function runOutageSeeds(
       });
       const notified = firstNotification(run.notifications, rule, labels);
       const latencyS = notified ? (Date.parse(notified.createdAt) - fromMs) / 1000 : null;
-      perSeed.push({ seed, latencyS });
-      log(`payment outage: seed ${seed}: ${rule} ${latencyS === null ? 'not notified in 10 min' : `${latencyS} s`}`);
+      // P0 pages naming a gateway that is not down (before the run stopped at the detection).
+      const wrong = new Set<string>();
+      for (const n of run.notifications)
+        for (const a of n.alerts) {
+          const gateway = a.labels['transaction.gateway'] ?? a.labels['health_check.gateway'];
+          if (
+            a.status === 'firing' &&
+            ['P0', 'critical'].includes(a.labels['severity'] ?? '') &&
+            gateway !== undefined &&
+            gateway !== 'stripe'
+          )
+            wrong.add(`${a.labels['alertname']} ${gateway}`);
+        }
+      perSeed.push({ seed, latencyS, wrongGateway: [...wrong] });
+      log(
+        `payment outage: seed ${seed}: ${rule} ${latencyS === null ? 'not notified in 10 min' : `${latencyS} s`}` +
+          (wrong.size > 0 ? `; P0 naming a healthy gateway: ${[...wrong].join(', ')}` : ''),
+      );
     }
   } finally {
     await server.close();
@@ -96,6 +112,13 @@ export function outageSeedsRows(r: OutageSeedsResult): string[][] {
       's',
       `≤ ${r.targetS}`,
       r.maxS !== null && r.maxS <= r.targetS ? 'yes' : 'NO',
+    ],
+    [
+      `payment outage: seeds with a P0 naming a healthy gateway`,
+      `${r.perSeed.filter((s) => s.wrongGateway.length > 0).length}/${n}`,
+      '',
+      `0/${n}`,
+      r.perSeed.every((s) => s.wrongGateway.length === 0) ? 'yes' : 'NO',
     ],
     [
       `payment outage: seeds within ${r.targetS} s`,

@@ -25,6 +25,7 @@ import {
   type ErrorIngestResult,
   type ErrorListResult,
 } from './errors.ts';
+import { runSpanBench, spanRows, type SpanIngestResult } from './spans.ts';
 
 const USAGE = `Usage: npm run bench -- [options]
   --sizes 1m,10m          store sizes for the query benchmark (k/m suffixes; default 1m,10m)
@@ -60,6 +61,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --error-events N        error events in the error-list part's 7 days (k/m suffixes; default 1m)
   --error-seconds N       measured window of the error ingest part, per protocol (default 15)
   --skip-errors           skip the error tracking parts (error events/s, the error list over 7 days)
+  --span-seconds N        measured window of the OTLP span ingest part (default 20)
+  --spans-total N         spans stored before the trace-by-id lookups (k/m suffixes; default 2m)
+  --skip-spans            skip the OTLP span part (spans/s, trace lookups)
   -h, --help              show this help`;
 
 const QUERY_TARGET_MS = 300;
@@ -145,6 +149,9 @@ async function main(): Promise<void> {
       'error-events': { type: 'string', default: '1m' },
       'error-seconds': { type: 'string', default: '15' },
       'skip-errors': { type: 'boolean', default: false },
+      'span-seconds': { type: 'string', default: '20' },
+      'spans-total': { type: 'string', default: '2m' },
+      'skip-spans': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -269,6 +276,17 @@ async function main(): Promise<void> {
     );
   }
 
+  let spans: SpanIngestResult | undefined;
+  if (!values['skip-spans']) {
+    spans = await runSpanBench({
+      seconds: positive('span-seconds', values['span-seconds']),
+      totalSpans: count('spans-total', values['spans-total']),
+      connections: Math.round(positive('connections', values.connections)),
+      lookups: 200,
+      log,
+    });
+  }
+
   const table = new Table({
     head: ['metric', 'value', 'unit', 'target', 'meets target'],
     colAligns: ['left', 'right', 'left', 'left', 'left'],
@@ -332,6 +350,10 @@ async function main(): Promise<void> {
         targeted ? yesNo(t.medianMs < ERROR_LIST_TARGET_MS) : '',
       ]);
     }
+  }
+  if (spans) {
+    const ndjson = ingest.find((r) => r.shape === 'api_request')?.eventsPerSec;
+    table.push(...spanRows(spans, ndjson));
   }
   console.log(`\nShoplens benchmark — ${machine}`);
   console.log(table.toString());

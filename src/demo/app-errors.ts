@@ -273,6 +273,19 @@ export const ERROR_KINDS = Object.freeze({
       'CartController.add (/app/src/http/cart-controller.ts:31:14)',
     ],
   ),
+  bundleDiscount: kind(
+    'TypeError',
+    'data_validation',
+    'cart-service',
+    'ERROR',
+    (c) =>
+      `Cannot read properties of null (reading 'discountRate') in bundle of cart ${c.sessionId ?? c.orderId ?? '?'}`,
+    [
+      'PromotionEngine.applyBundle (/app/src/promotions/promotion-engine.ts:211:38)',
+      'CartPricing.total (/app/src/cart/cart-pricing.ts:74:19)',
+      'CartController.view (/app/src/http/cart-controller.ts:52:14)',
+    ],
+  ),
   upstreamUnavailable: kind(
     'UpstreamUnavailableError',
     'internal',
@@ -304,17 +317,20 @@ export function serverErrorKind(service: Service, status: number): ErrorKind {
   }
 }
 
-/** Background errors not tied to a visitor's request, with their relative frequency. */
+/**
+ * Background errors not tied to a visitor's request, with their relative frequency: a few dominant ones
+ * (duplicate webhooks, expired reservations) and a long tail, as an error tracker usually shows.
+ */
 export const BACKGROUND_ERRORS: readonly (readonly [ErrorKind, number])[] = [
-  [ERROR_KINDS.webhookDuplicate, 5],
-  [ERROR_KINDS.warehouseSync, 2],
-  [ERROR_KINDS.reservationExpired, 4],
+  [ERROR_KINDS.webhookDuplicate, 10],
+  [ERROR_KINDS.warehouseSync, 1.5],
+  [ERROR_KINDS.reservationExpired, 6],
   [ERROR_KINDS.mfaTimeout, 3],
-  [ERROR_KINDS.tokenRefreshFailed, 2],
-  [ERROR_KINDS.malformedEmail, 2],
+  [ERROR_KINDS.tokenRefreshFailed, 1],
+  [ERROR_KINDS.malformedEmail, 0.5],
   [ERROR_KINDS.emailDelivery, 1],
   [ERROR_KINDS.crmSync, 2],
-  [ERROR_KINDS.shippingApiDown, 1],
+  [ERROR_KINDS.shippingApiDown, 0.5],
 ];
 
 /** `Type: message` followed by `    at frame` lines, as Node prints a stack. */

@@ -7,6 +7,7 @@
  */
 import type { ConditionsHook } from './conditions.ts';
 import { IncidentSchedule, type IncidentWindow } from './incidents.ts';
+import { demoDeploys, ReleaseSchedule } from './releases.ts';
 import { ShopSimulator, type ShopSimulatorOptions } from './shop-simulator.ts';
 
 export interface DemoShop {
@@ -45,6 +46,7 @@ export function demoSimulatorOptions(shop: DemoShop, conditions?: ConditionsHook
             t < liveStartMs ? (shop.traceSampling?.history ?? 0) : (shop.traceSampling?.live ?? 0),
         }
       : {}),
+    releases: new ReleaseSchedule(demoDeploys(liveStartMs)),
     ...(conditions ? { conditions } : {}),
   };
 }

@@ -199,7 +199,14 @@ export function attemptPayment(
     status,
     durationMs,
     error,
-    errorContext: { gateway, orderId: order.orderId, transactionId, declineCode, amount: order.total },
+    errorContext: {
+      gateway,
+      orderId: order.orderId,
+      transactionId,
+      declineCode,
+      amount: order.total,
+      currency: order.currency,
+    },
     errorMessage: `Payment processing failed for Order ${order.orderId}, Amount ${order.total}, Gateway ${gateway}`,
     fields: { transaction: { id: transactionId, gateway } },
   });

@@ -253,9 +253,23 @@ export class SessionRecorder {
     this.#out.push({
       tsMs,
       body: errorBody(kind, exceptionMessage, podName, message ?? exceptionMessage, {
+        // The release the service runs then (src/demo/releases.ts).
+        service: {
+          name: kind.service,
+          version: this.world.releaseOf?.(kind.service, tsMs) ?? SERVICE_DEPLOYMENTS[kind.service].version,
+        },
         user: { id: this.visit.customer.id, session_id: this.visit.sessionId },
         ...(context.orderId ? { order: { id: context.orderId } } : {}),
-        ...(context.gateway ? { transaction: { gateway: context.gateway } } : {}),
+        // A failed payment's error carries what it would have charged.
+        ...(context.gateway
+          ? {
+              transaction: {
+                gateway: context.gateway,
+                ...(context.amount === undefined ? {} : { amount: context.amount }),
+                ...(context.currency === undefined ? {} : { currency: context.currency }),
+              },
+            }
+          : {}),
         trace_id: this.#traceId,
       }),
     });

@@ -11,6 +11,7 @@
  * far for sessions that started earlier and are still producing events.
  */
 import { BACKGROUND_ERRORS, type ErrorKind } from './app-errors.ts';
+import { RELEASE_ERRORS, type ReleaseSchedule } from './releases.ts';
 import { Catalog } from './catalog.ts';
 import { BASELINE_CONDITIONS, type CardTesting, type ConditionsHook, type ShopConditions } from './conditions.ts';
 import { CUSTOMER_COUNT, CustomerBase } from './customers.ts';
@@ -51,7 +52,7 @@ export function expectedEventsPerSecond(trafficScale: number, infraIntervalMs: n
 }
 
 /** Background errors (webhooks, syncs, e-mail, CRM) per minute at traffic scale 1 and average traffic. */
-const BACKGROUND_ERRORS_PER_MINUTE = 0.5;
+const BACKGROUND_ERRORS_PER_MINUTE = 1.5;
 
 const SESSION_TAG = hashText('session');
 const SLOT_TAG = hashText('slot');
@@ -88,6 +89,8 @@ export interface ShopSimulatorOptions {
    * everything else, so a window's traces do not depend on how it is cut.
    */
   readonly traceSampling?: TimeVarying;
+  /** Deploys: releases over time and the errors they bring or fix. Default: every service on its one release. */
+  readonly releases?: ReleaseSchedule;
 }
 
 function valueAt(value: TimeVarying, tMs: number): number {
@@ -119,6 +122,9 @@ export class ShopSimulator implements ShopWorld {
   readonly #infraIntervalMs: TimeVarying;
   readonly #conditions: ConditionsHook | undefined;
   readonly #backgroundErrors = new Weighted(BACKGROUND_ERRORS);
+  readonly #releases: ReleaseSchedule | undefined;
+  /** The background errors of each phase of the releases (by which kinds are raised). */
+  readonly #releaseErrors = new Map<string, Weighted<ErrorKind>>();
   /** Generated slots by index; those outside the last window are dropped. */
   readonly #slots = new Map<number, readonly DemoEvent[]>();
   /** The same for `linesBetween`. */
@@ -144,6 +150,22 @@ export class ShopSimulator implements ShopWorld {
     if (typeof this.#infraIntervalMs === 'number') checkInfraInterval(this.#infraIntervalMs);
     this.#conditions = options.conditions;
     this.#traceSampling = options.traceSampling ?? 0;
+    this.#releases = options.releases;
+  }
+
+  releaseOf(service: Service, tMs: number): string {
+    return this.#releases ? this.#releases.versionOf(service, tMs) : SERVICE_DEPLOYMENTS[service].version;
+  }
+
+  /** The background errors raised at `tMs`, by the releases then running. */
+  #backgroundErrorsAt(tMs: number): Weighted<ErrorKind> {
+    const releases = this.#releases;
+    if (!releases) return this.#backgroundErrors;
+    const entries = [...BACKGROUND_ERRORS, ...RELEASE_ERRORS].filter(([kind]) => releases.raises(kind, tMs));
+    const key = entries.map(([kind]) => kind.type + kind.frames[0]).join('|');
+    let weighted = this.#releaseErrors.get(key);
+    if (!weighted) this.#releaseErrors.set(key, (weighted = new Weighted(entries)));
+    return weighted;
   }
 
   podFor(service: Service, random: Random): Pod {
@@ -321,7 +343,7 @@ export class ShopSimulator implements ShopWorld {
   }
 
   #backgroundError(random: Random, slotStartMs: number, out: DemoEvent[]): void {
-    const kind: ErrorKind = random.weighted(this.#backgroundErrors);
+    const kind: ErrorKind = random.weighted(this.#backgroundErrorsAt(slotStartMs));
     const customer = this.customers.pickVisitor(random);
     const context = {
       gateway: random.pick(['stripe', 'paypal', 'adyen']),
@@ -330,9 +352,8 @@ export class ShopSimulator implements ShopWorld {
     };
     const message = kind.message(context, random);
     const pod = this.podFor(kind.service, random);
-    out.push({
-      tsMs: slotStartMs + Math.floor(random.next() * SLOT_MS),
-      body: errorBody(kind, message, pod.name, message, { trace_id: random.hex(32) }),
-    });
+    const tsMs = slotStartMs + Math.floor(random.next() * SLOT_MS);
+    const service = { name: kind.service, version: this.releaseOf(kind.service, tsMs) };
+    out.push({ tsMs, body: errorBody(kind, message, pod.name, message, { trace_id: random.hex(32), service }) });
   }
 }

@@ -29,4 +29,6 @@ export interface ShopWorld {
   podFor(service: Service, random: Random): Pod;
   /** Conditions at `tMs`: the baseline unless an incident hook changes them. */
   conditionsAt(tMs: number): ShopConditions;
+  /** The release `service` runs at `tMs` (src/demo/releases.ts); absent: its static deployment. */
+  releaseOf?(service: Service, tMs: number): string;
 }

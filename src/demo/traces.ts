@@ -245,7 +245,12 @@ class TraceBuilder {
       startUs: s.startUs,
       endUs: Math.max(s.startUs, s.endUs),
       service: s.service,
-      serviceVersion: s.version ?? SERVICE_DEPLOYMENTS[s.service as Service]?.version ?? '',
+      serviceVersion:
+        s.version ??
+        (s.service in SERVICE_DEPLOYMENTS
+          ? (this.#world.releaseOf?.(s.service as Service, s.startUs / 1000) ??
+            SERVICE_DEPLOYMENTS[s.service as Service].version)
+          : ''),
       pod: s.pod ?? '',
       statusCode: SPAN_STATUS.unset,
       statusMessage: '',

@@ -38,7 +38,7 @@ import type {
   SortKey,
   StateChange,
 } from './error-group-types.ts';
-import { anyOf, countBy, groupSamples, groupTrends, matchFilter } from './group-queries.ts';
+import { anyOf, countBy, groupSamples, groupTrends, matchFilter, trendBuckets } from './group-queries.ts';
 
 export const GROUP_KIND = 'error_group';
 const HOUR_MS = 3_600_000;
@@ -151,34 +151,68 @@ export class ErrorGroupService {
     if (request.filter && request.filter.kind !== 'all') filters.push(request.filter);
     const filter: Filter | undefined =
       filters.length === 0 ? undefined : filters.length === 1 ? filters[0] : { kind: 'and', items: filters };
-    // The trend of every group, beside the figures (not after them): the two scans share the cores.
-    const [result, trends] = await Promise.all([
-      this.#store.errorGroups({
-        tenant,
-        range,
-        merges,
-        impact: true,
-        timeoutMs: this.#timeoutMs,
-        ...(filter ? { filter } : {}),
-      }),
-      groupTrends(this.#store, this.#timeoutMs, tenant, range, filter, merges),
-    ]);
+    const sort = request.sort ?? 'lastSeen';
+    const { bucketMs } = trendBuckets(range);
+    // Every group's figures and trend; revenue at risk for all of them only when it orders the list (it
+    // needs the join with the commerce events), else for the page alone, below.
+    // The distinct counts (users, customers, sessions) only when they order the list; else for the page.
+    const result = await this.#store.errorGroups({
+      tenant,
+      range,
+      merges,
+      impact: sort === 'revenue',
+      distinct: sort === 'users',
+      timeoutMs: this.#timeoutMs,
+      ...(filter ? { filter } : {}),
+    });
     const advanced = await this.#advanceStates(tenant, result.groups, states, merges);
-    const impact = new Map(result.impact.map((i) => [i.group, i]));
     const status = request.status ?? 'unresolved';
     const views = result.groups
       .filter((g) => !merges.has(g.group))
       .map((g) => ({ stats: g, state: advanced.get(g.group) ?? UNRESOLVED }))
       .filter((v) => status === 'all' || v.state.status === status);
-    sortViews(views, request.sort ?? 'lastSeen', request.order ?? 'desc', impact);
+    sortViews(views, sort, request.order ?? 'desc', new Map(result.impact.map((i) => [i.group, i])));
     const offset = Math.max(0, request.offset ?? 0);
     const page = views.slice(offset, offset + Math.max(1, Math.min(request.limit ?? 25, 500)));
-    const firstSeen = await this.#firstSeenOf(
-      tenant,
-      range,
-      page.map((v) => v.stats),
-      merges,
-    );
+    const pageIds = page.map((v) => v.stats.group);
+    const pageStats = (r: { groups: readonly ErrorGroupStats[] }) => {
+      const byId = new Map(r.groups.map((g) => [g.group, g]));
+      for (const v of page) {
+        const full = byId.get(v.stats.group);
+        if (full) v.stats = { ...v.stats, users: full.users, customers: full.customers, sessions: full.sessions };
+      }
+    };
+    const [firstSeen, { impact: impactRows, trends }] = await Promise.all([
+      this.#firstSeenOf(
+        tenant,
+        range,
+        page.map((v) => v.stats),
+        merges,
+      ),
+      pageIds.length === 0
+        ? Promise.resolve({ impact: result.impact, trends: new Map() })
+        : this.#store
+            .errorGroups({
+              tenant,
+              range,
+              merges,
+              groups: pageIds,
+              impact: sort !== 'revenue',
+              trendBucketMs: bucketMs,
+              timeoutMs: this.#timeoutMs,
+              ...(filter ? { filter } : {}),
+            })
+            .then(async (r) => {
+              pageStats(r);
+              return {
+                impact: sort === 'revenue' ? result.impact : r.impact,
+                trends: r.trends
+                  ? trendsOf(r.trends, range)
+                  : await groupTrends(this.#store, this.#timeoutMs, tenant, range, filter, merges),
+              };
+            }),
+    ]);
+    const impact = new Map(impactRows.map((i) => [i.group, i]));
     return {
       groups: page.map((v) =>
         this.#view(v.stats, v.state, impact.get(v.stats.group), firstSeen.get(v.stats.group), range, trends),
@@ -539,6 +573,24 @@ export class ErrorGroupService {
       byWeek: by((r) => weekOf(r.resolvedAtMs)).map(([week, rs]) => ({ week, ...mttr(rs) })),
     };
   }
+}
+
+/** The store's trend rows as the list's sparklines (see groupTrends: the same buckets). */
+function trendsOf(
+  rows: ReadonlyMap<string, readonly (readonly [number, number])[]>,
+  range: TimeRange,
+): Map<string, { bucketMs: number; fromMs: number; counts: number[] }> {
+  const { bucketMs, fromMs, buckets } = trendBuckets(range);
+  const out = new Map<string, { bucketMs: number; fromMs: number; counts: number[] }>();
+  for (const [group, points] of rows) {
+    const counts = new Array<number>(buckets).fill(0);
+    for (const [t, n] of points) {
+      const i = Math.floor((t - fromMs) / bucketMs);
+      if (i >= 0 && i < buckets) counts[i] = (counts[i] ?? 0) + n;
+    }
+    out.set(group, { bucketMs, fromMs, counts });
+  }
+  return out;
 }
 
 function sortViews(

@@ -20,6 +20,13 @@ export function anyOf(field: string, values: readonly string[]): Filter {
   return { kind: 'or', items: values.map((v) => matchFilter(field, v)) };
 }
 
+/** The sparkline's buckets over a range: hours, days beyond two weeks (from the epoch). */
+export function trendBuckets(range: TimeRange): { bucketMs: number; fromMs: number; buckets: number } {
+  const bucketMs = range.toMs - range.fromMs > 14 * DAY_MS ? DAY_MS : HOUR_MS;
+  const fromMs = Math.floor(range.fromMs / bucketMs) * bucketMs;
+  return { bucketMs, fromMs, buckets: Math.ceil((range.toMs - fromMs) / bucketMs) };
+}
+
 /** Events per hour (per day beyond two weeks) of each group of the error events matching `filter`. */
 export async function groupTrends(
   store: Store,
@@ -30,9 +37,7 @@ export async function groupTrends(
   merges: ReadonlyMap<string, string>,
 ): Promise<Map<string, { bucketMs: number; fromMs: number; counts: number[] }>> {
   const out = new Map<string, { bucketMs: number; fromMs: number; counts: number[] }>();
-  const bucketMs = range.toMs - range.fromMs > 14 * DAY_MS ? DAY_MS : HOUR_MS;
-  const fromMs = Math.floor(range.fromMs / bucketMs) * bucketMs;
-  const buckets = Math.ceil((range.toMs - fromMs) / bucketMs);
+  const { bucketMs, fromMs, buckets } = trendBuckets(range);
   const errors: Filter = { kind: 'exists', field: 'error.fingerprint' };
   const query: Query = {
     filter: filter ? { kind: 'and', items: [errors, filter] } : errors,

@@ -98,12 +98,18 @@ export function spanToRecord(
   };
 }
 
-/** The parts of a span that hold client text, redacted together (as one event would be). */
-function redactSpan(pipeline: IngestPipeline, span: SpanRecord): SpanRecord | { code: string; message: string } {
+/**
+ * The parts of a span that hold client text, redacted together (as one event would be). The
+ * resource is redacted once for all the spans that share it (`resource`, with its `marker`).
+ */
+function redactSpan(
+  pipeline: IngestPipeline,
+  span: SpanRecord,
+  resource: RedactedResource,
+): SpanRecord | { code: string; message: string } {
   const parts = {
     name: span.name,
     status: { message: span.statusMessage },
-    resource: { ...span.resource },
     attributes: { ...span.attributes },
     events: span.events.map((e) => ({ ...e, attributes: { ...e.attributes } })),
     links: span.links.map((l) => ({ ...l, attributes: { ...l.attributes } })),
@@ -112,17 +118,43 @@ function redactSpan(pipeline: IngestPipeline, span: SpanRecord): SpanRecord | { 
   if (!result.ok) return { code: result.code, message: result.message };
   const v = result.value;
   const attrs: Record<string, unknown> = { ...v.attributes };
-  if (result.marker) attrs['privacy.redacted'] = result.marker;
+  const marker = mergeMarkers(resource.marker, result.marker);
+  if (marker) attrs['privacy.redacted'] = marker;
   return {
     ...span,
     name: v.name,
     statusMessage: v.status.message,
-    resource: v.resource,
+    resource: resource.attrs,
     attributes: attrs,
     events: v.events,
     links: v.links,
-    service: typeof v.resource['service.name'] === 'string' ? v.resource['service.name'] : span.service,
+    service: resource.service ?? span.service,
   };
+}
+
+interface RedactedResource {
+  readonly attrs: Record<string, unknown>;
+  readonly service: string | undefined;
+  readonly marker: string[] | undefined;
+}
+
+/** A resource's attributes redacted, once for all its spans; or why its spans are refused. */
+function redactResource(
+  pipeline: IngestPipeline,
+  attrs: Record<string, unknown>,
+  service: string | undefined,
+): RedactedResource | { code: string; message: string } {
+  const result = pipeline.redactValue({ resource: { ...attrs } });
+  if (!result.ok) return { code: result.code, message: result.message };
+  const redacted = result.value.resource;
+  const name = redacted['service.name'];
+  return { attrs: redacted, service: typeof name === 'string' ? name : service, marker: result.marker };
+}
+
+function mergeMarkers(a: string[] | undefined, b: string[] | undefined): string[] | undefined {
+  if (!a || a.length === 0) return b;
+  if (!b || b.length === 0) return a;
+  return [...new Set([...a, ...b])];
 }
 
 /** Ingests one ExportTraceServiceRequest body (already decompressed). */
@@ -143,6 +175,7 @@ export async function ingestOtlpTraces(
   resourceSpans.forEach((rs, ri) => {
     const { attrs, service } = resourceOf(rs['resource']);
     const scopeSpans = (rs['scopeSpans'] as Record<string, unknown>[] | undefined) ?? [];
+    const resource = redactResource(pipeline, attrs, service);
     scopeSpans.forEach((ss, si) => {
       const scopeName = (ss['scope'] as { name?: string } | undefined)?.name;
       const list = (ss['spans'] as OtlpSpan[] | undefined) ?? [];
@@ -154,7 +187,7 @@ export async function ingestOtlpTraces(
           errors.push(`${where}: ${mapped.message}`);
           return;
         }
-        const redacted = redactSpan(pipeline, mapped.span);
+        const redacted = 'code' in resource ? resource : redactSpan(pipeline, mapped.span, resource);
         if ('code' in redacted) {
           codes.push(redacted.code);
           errors.push(`${where}: ${redacted.message}`);

@@ -11,14 +11,21 @@
  * Linear in the query's length: this runs before the query's own bounds are
  * checked, on whatever a client sends.
  */
-import { maskCardNumbers } from './card-numbers.ts';
+import { maskCardNumbers, OTHER_SEPARATORS } from './card-numbers.ts';
 import type { PrivacyConfig } from './privacy-config.ts';
 import { maskEmails } from './text-patterns.ts';
 
 const noop = (): void => {};
 
-/** Digit runs that may hold a card number (as in card-numbers.ts); linear: a failing start reads at most 25 characters. */
-const DIGIT_RUN = /\d(?:[ -]?\d){12,}/g;
+/**
+ * Digit runs that may hold a card number (as in card-numbers.ts): digits of
+ * any script, one separator of card-numbers.ts allowed between two digits;
+ * linear: a failing start reads at most 25 characters.
+ */
+const DIGIT_RUN = new RegExp(
+  `\\p{Nd}(?:[${(' -' + OTHER_SEPARATORS).replace(/[\\\]^-]/g, '\\$&')}]?\\p{Nd}){12,}`,
+  'gu',
+);
 
 /**
  * Words of the query language (between white space, quotes, parentheses,

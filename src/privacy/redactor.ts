@@ -18,7 +18,16 @@
  * `email`, `ip`, `secret`, `pattern:<name>`, `field:<dotted.name>`) and
  * counted by kind for `shoplens_redactions_total`.
  */
-import { maskCardNumbers, maskCardText, numberIsCard } from './card-numbers.ts';
+import {
+  CHAR_CLASS,
+  DIGIT_CLASS,
+  maskCardNumbers,
+  maskCardText,
+  numberIsCard,
+  OTHER_SEPARATOR,
+  PLAIN_SEPARATOR,
+  SURROGATE_CLASS,
+} from './card-numbers.ts';
 import { SecretNames } from './field-names.ts';
 import { truncateIp } from './ip-truncation.ts';
 import {
@@ -63,10 +72,23 @@ export interface FieldRule {
   readonly ip: boolean;
 }
 
-function isDigitAt(text: string, i: number): boolean {
-  const c = text.charCodeAt(i);
-  return c >= 48 && c <= 57;
+// Classes of mayChange's scan, by UTF-16 code unit.
+const MAYBE_DIGIT = 1; // a digit of any script, or a high surrogate (the pair may be one: `𝟒`)
+const SEPARATOR = 2; // a separator between a card's groups (card-numbers.ts)
+const LOW_SURROGATE = 4; // the second half of a pair: neither breaks nor extends a run
+const PERCENT_AT = 8; // `%` (read decoded) or `@` (an e-mail address)
+const KEY_VALUE = 16; // `:` or `=`
+const SCAN_CLASS = new Uint8Array(65536);
+for (let c = 0; c < 65536; c++) {
+  const k = CHAR_CLASS[c] as number;
+  if (k & (DIGIT_CLASS | SURROGATE_CLASS)) SCAN_CLASS[c] = MAYBE_DIGIT;
+  else if (k & (PLAIN_SEPARATOR | OTHER_SEPARATOR)) SCAN_CLASS[c] = SEPARATOR;
+  else if (c >= 0xdc00 && c <= 0xdfff) SCAN_CLASS[c] = LOW_SURROGATE;
 }
+SCAN_CLASS[37] = PERCENT_AT;
+SCAN_CLASS[64] = PERCENT_AT;
+SCAN_CLASS[58] = KEY_VALUE;
+SCAN_CLASS[61] = KEY_VALUE;
 
 class TooDeep extends Error {
   constructor(readonly path: string) {
@@ -139,31 +161,37 @@ export class Redactor {
    * themselves (each is necessary for one of them to act):
    * - shorter than 5 characters: redactText returns it as it is;
    * - `%`: it is also read percent-decoded, where anything can appear;
-   * - a digit run (digits, single spaces or dashes between digits) of 13+
-   *   digits: the shortest card number (maskCardNumbers);
+   * - a run of 13+ digits of any script (or characters that may be digits
+   *   outside the BMP), a single separator of card-numbers.ts (space, dash,
+   *   dot, slash, …) allowed after each digit: the shortest card number
+   *   (maskCardNumbers, both of its scans; a glued card has 14+ digits);
    * - `=` or `:` and a secret word anywhere (the key=value forms of
    *   maskSecretValues);
    * - 19+ characters and one of the token shapes' literal parts (TOKEN_HINT);
    * - `@`: an e-mail address;
    * - any configured maskPattern: a regular expression can match anything.
    * Masking cards only turns digits into `*`, which creates none of these.
+   * One table look-up per character.
    */
   mayChange(text: string): boolean {
     const n = text.length;
     if (n < 5) return false;
     if (this.#patterns.length > 0) return true;
     let run = 0;
+    let afterDigit = false;
     let keyValue = false;
     for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 48 && c <= 57) {
+      const k = SCAN_CLASS[text.charCodeAt(i)] as number;
+      if (k === MAYBE_DIGIT) {
         if (++run >= 13) return true;
-        continue;
+        afterDigit = true;
+      } else if (k === SEPARATOR && afterDigit) afterDigit = false;
+      else if (k !== LOW_SURROGATE) {
+        run = 0;
+        afterDigit = false;
+        if (k === PERCENT_AT) return true;
+        if (k === KEY_VALUE) keyValue = true;
       }
-      if ((c === 32 || c === 45) && run > 0 && isDigitAt(text, i + 1)) continue; // a group separator
-      run = 0;
-      if (c === 37 || c === 64) return true; // % @
-      if (c === 58 || c === 61) keyValue = true; // : =
     }
     if (keyValue && this.#names.mayContainSecretName(text)) return true;
     return n >= 19 && TOKEN_HINT.test(text);

@@ -104,6 +104,8 @@ export interface ErrorGroupsResult {
   readonly groups: readonly ErrorGroupStats[];
   /** Only groups that cost something, with `impact`. */
   readonly impact: readonly ErrorGroupImpact[];
+  /** With `trendBucketMs`, when the store computes them: per group, [bucket start epoch ms, events] (buckets with events). */
+  readonly trends?: ReadonlyMap<string, readonly (readonly [number, number])[]>;
   /** Wall time spent in the store, ms. */
   readonly elapsedMs: number;
 }

@@ -37,7 +37,7 @@ describe('card numbers', () => {
     for (const text of [
       '4111 1111 1111 1112',
       '411111111111', // 12 digits
-      '41111111111111111111', // 20 digits
+      '41111111111111121111', // 20 digits, no brand card of 13–19 digits at its start
       'order 12345678901234567890123',
       'ts 1719500000000 and 1719500000000000', // epoch ms and µs start with 1
       '2025-06-28 2025-06-29 1234',
@@ -50,6 +50,8 @@ describe('card numbers', () => {
     assert.equal(maskCardNumbers('9914111111111111111'), '9914111111111111111'); // 19 digits, Luhn-invalid
     assert.equal(maskCardNumbers('4111 1111 1111 1111 2 days'), '**** **** **** 1111 2 days');
     assert.equal(maskCardNumbers('ref 99 4111-1111-1111-1111'), 'ref 99 ****-****-****-1111');
+    // …except a card with up to 6 digits glued after it (card + CVV in one field), masked with them.
+    assert.equal(maskCardNumbers('41111111111111111111'), '************1111****');
   });
 });
 

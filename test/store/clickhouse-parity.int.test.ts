@@ -69,7 +69,7 @@ function fixtures(): EventRecord[] {
     else if (random() < 0.3) columns['message'] = pick(['served from cache', 'cart updated', 'Search OK']);
     const attributes: Record<string, unknown> = {};
     if (random() < 0.6) attributes['cart.id'] = `c${Math.floor(random() * 40)}`;
-    if (random() < 0.5) attributes['cart.items'] = Math.floor(random() * 8);
+    if (random() < 0.5) attributes['cart.items'] = Math.floor(random() * 25);
     if (random() < 0.3) attributes['experiment'] = pick(['a', 'b', 'control']);
     if (random() < 0.05) attributes['note'] = 'it\'s a "quoted" \\ value';
     events.push({
@@ -195,6 +195,32 @@ describe('ClickHouse and DuckDB answer alike', { skip: !available }, () => {
     assert.deepEqual((await run(clickhouse, 'note:"it\'s a \\"quoted\\" \\\\ value" | stats count() as n')).rows, [
       [quoted],
     ]);
+  });
+
+  it('sorts a numeric attribute as a number (2 before 10), on both engines', async () => {
+    const text = 'cart.items:<15 | sort cart.items desc, @timestamp asc | fields @timestamp, cart.items | limit 1000';
+    const expected = shop
+      .filter((e) => e.attributes?.['cart.items'] !== undefined && Number(e.attributes['cart.items']) < 15)
+      .sort((a, b) => Number(b.attributes!['cart.items']) - Number(a.attributes!['cart.items']) || a.ts - b.ts)
+      .slice(0, 1000)
+      .map((e) => [new Date(e.ts / 1000).toISOString(), Number(e.attributes!['cart.items'])]);
+    assert.ok(expected.some(([, n]) => (n as number) >= 10) && expected.some(([, n]) => (n as number) < 10));
+    for (const store of [duckdb, clickhouse]) {
+      const r = await run(store, text);
+      assert.deepEqual(
+        r.rows.map(([ts, n]) => [ts, Number(n)]),
+        expected,
+      );
+    }
+    const ascending = await run(
+      duckdb,
+      'cart.items:* | sort cart.items asc, @timestamp asc | fields cart.items | limit 1000',
+    );
+    const values = ascending.rows.map(([n]) => Number(n));
+    assert.deepEqual(
+      values,
+      [...values].sort((a, b) => a - b),
+    );
   });
 
   it('puts events in 5-minute buckets aligned to the epoch', async () => {

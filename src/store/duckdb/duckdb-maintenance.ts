@@ -128,6 +128,7 @@ export async function deleteExpired(
     // Their minute rollups go with them (the hours above live on).
     await c.run('DELETE FROM events_1m WHERE data_class = $1 AND ts < $2', [dataClass, cut]);
     await c.run('DELETE FROM latency_1h WHERE data_class = $1 AND ts < $2', [dataClass, cut]);
+    await c.run('DELETE FROM errors_1h WHERE data_class = $1 AND ts < $2', [dataClass, cut]);
     deleted[dataClass] = result.rowsChanged;
     // Spans are application telemetry: they follow the app class's retention (not reported per class).
     if (dataClass === 'app') await c.run('DELETE FROM spans WHERE start_ts < $1', [cut]);

@@ -207,4 +207,35 @@ export const DUCKDB_MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX spans_trace ON spans (trace_id)',
     ],
   },
+  {
+    version: 9,
+    name: 'hourly error group rollups',
+    statements: [
+      // The error events of each hour (complete before the minute watermark's hour, as latency_1h), one row per
+      // group and what the error list counts apart: service, environment, release (in `attributes`, as the
+      // events hold it, so that filters compile alike), user, customer and session (src/store/sql/error-groups-compiler.ts).
+      `CREATE TABLE errors_1h (
+        tenant VARCHAR NOT NULL,
+        data_class VARCHAR NOT NULL,
+        ts TIMESTAMP NOT NULL,
+        error_fingerprint VARCHAR NOT NULL,
+        service VARCHAR,
+        environment VARCHAR,
+        attributes JSON,
+        user_id VARCHAR,
+        customer_id VARCHAR,
+        session_id VARCHAR,
+        events BIGINT NOT NULL,
+        first_ts TIMESTAMP NOT NULL,
+        last_ts TIMESTAMP NOT NULL,
+        error_type VARCHAR,
+        msg VARCHAR,
+        level VARCHAR
+      )`,
+      // The rollups start over, so that the job builds all three from the first event on.
+      'DELETE FROM events_1m',
+      'DELETE FROM latency_1h',
+      'DELETE FROM rollup_1m_state',
+    ],
+  },
 ];

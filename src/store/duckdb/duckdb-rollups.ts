@@ -1,7 +1,8 @@
 /**
- * Upkeep of the minute rollups (`events_1m`) and the hourly latency
- * histograms (`latency_1h`, see src/store/sql/rollups.ts) in the embedded
- * store. Every statement here runs on the writer connection, inside the
+ * Upkeep of the minute rollups (`events_1m`), the hourly latency
+ * histograms (`latency_1h`, see src/store/sql/rollups.ts) and the hourly
+ * error group rows (`errors_1h`, read by src/store/sql/error-groups-compiler.ts;
+ * kept like the histograms) in the embedded store. Every statement here runs on the writer connection, inside the
  * caller's transaction:
  *
  * - `rollUpMinutes` folds the raw events of whole minutes after the
@@ -22,6 +23,7 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-api';
 import { LATENCY_DIMENSIONS, latencyBucketSql, ROLLUP_DIMENSIONS, ROLLUP_MEASURES } from '../sql/rollups.ts';
+import { RELEASE_FIELD } from '../sql/error-groups-compiler.ts';
 import { duckdbDialect } from './duckdb-dialect.ts';
 
 const { listValue, timestampValue } = duckdb;
@@ -51,6 +53,23 @@ function insertLatencySql(where: string, from = 'events'): string {
   );
 }
 
+/**
+ * `INSERT … SELECT` of the hourly error group rows (errors_1h) of the raw error events (of `from`) matching
+ * `where`: per group, service, environment, release, user, customer and session, the events, the first and
+ * the last one's time and the latest type, message and level.
+ */
+function insertErrorsSql(where: string, from = 'events'): string {
+  const release = `json_extract_string(attributes, '$."${RELEASE_FIELD}"')`;
+  return (
+    `INSERT INTO errors_1h SELECT tenant, data_class, ${duckdbDialect.timeBucket('ts', HOUR_MS)} AS hour, ` +
+    `error_fingerprint, service, environment, CASE WHEN rel IS NULL THEN NULL ELSE json_object('${RELEASE_FIELD}', rel) END, ` +
+    `user_id, customer_id, session_id, count(*), min(ts), max(ts), arg_max(error_type, ts), ` +
+    `arg_max(coalesce(error_message, message), ts), arg_max(level, ts) ` +
+    `FROM (SELECT *, ${release} AS rel FROM ${from} WHERE error_fingerprint IS NOT NULL AND ${where}) AS e ` +
+    `GROUP BY tenant, data_class, hour, error_fingerprint, service, environment, rel, user_id, customer_id, session_id`
+  );
+}
+
 function floorHour(ms: number): number {
   return Math.floor(ms / HOUR_MS) * HOUR_MS;
 }
@@ -77,7 +96,9 @@ export async function rollUpMinutes(c: DuckDBConnection, fromMs: number, toMs: n
   await c.run(insertRollupsSql('ts >= $1 AND ts < $2'), [usValue(fromMs), usValue(toMs)]);
   // The hours this completes: from the watermark's hour (complete only now) to the new one's.
   if (floorHour(toMs) > floorHour(fromMs)) {
-    await c.run(insertLatencySql('ts >= $1 AND ts < $2'), [usValue(floorHour(fromMs)), usValue(floorHour(toMs))]);
+    const hours = [usValue(floorHour(fromMs)), usValue(floorHour(toMs))];
+    await c.run(insertLatencySql('ts >= $1 AND ts < $2'), hours);
+    await c.run(insertErrorsSql('ts >= $1 AND ts < $2'), hours);
   }
   await c.run(
     'INSERT INTO rollup_1m_state VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET rolled_until = excluded.rolled_until',
@@ -111,6 +132,8 @@ export async function rerollMinutes(
     const inHours = `ts >= $1 AND ts < $2 AND epoch_us(ts) // ${HOUR_US} IN (SELECT unnest($3::BIGINT[]))`;
     await c.run(`DELETE FROM latency_1h WHERE ${inHours}`, bounds);
     await c.run(insertLatencySql(inHours), bounds);
+    await c.run(`DELETE FROM errors_1h WHERE ${inHours}`, bounds);
+    await c.run(insertErrorsSql(inHours), bounds);
   }
   const list = [...minutes];
   let lo = Infinity;
@@ -137,6 +160,7 @@ export async function addLateRollups(c: DuckDBConnection, sourceSql: string, wat
   const from = `(${sourceSql}) AS late`;
   await c.run(insertRollupsSql('ts < $1', from), [usValue(watermarkMs)]);
   await c.run(insertLatencySql('ts < $1', from), [usValue(floorHour(watermarkMs))]);
+  await c.run(insertErrorsSql('ts < $1', from), [usValue(floorHour(watermarkMs))]);
 }
 
 /** Minutes (numbers since the epoch) before `beforeMs` of the raw events matching `where`. */

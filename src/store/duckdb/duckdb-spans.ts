@@ -20,8 +20,15 @@ const { timestampValue } = duckdb;
 export async function insertSpans(c: DuckDBConnection, spans: readonly SpanRecord[]): Promise<void> {
   const appender = await c.createAppender('spans');
   const text = (v: string | null): void => (v === null ? appender.appendNull() : appender.appendVarchar(v));
+  // The spans of one resource share its object: its JSON is made once.
+  let resource: unknown;
+  let resourceJson = '';
   try {
     for (const s of spans) {
+      if (s.resource !== resource) {
+        resource = s.resource;
+        resourceJson = JSON.stringify(s.resource);
+      }
       appender.appendVarchar(s.tenant);
       appender.appendVarchar(s.traceId);
       appender.appendVarchar(s.spanId);
@@ -35,7 +42,7 @@ export async function insertSpans(c: DuckDBConnection, spans: readonly SpanRecor
       text(s.statusMessage === '' ? null : s.statusMessage);
       text(s.service);
       text(s.scopeName);
-      appender.appendVarchar(JSON.stringify(s.resource));
+      appender.appendVarchar(resourceJson);
       appender.appendVarchar(JSON.stringify(s.attributes));
       appender.appendVarchar(JSON.stringify(s.events));
       appender.appendVarchar(JSON.stringify(s.links));

@@ -17,6 +17,7 @@ import { compileFunnel, type FunnelRequest, type FunnelResult } from '../sql/fun
 import {
   compileErrorGroups,
   compileErrorImpact,
+  compileErrorTrends,
   shapeGroups,
   shapeImpact,
   type ErrorGroupsRequest,
@@ -394,20 +395,54 @@ export class DuckDBStore implements SegmentLoadingStore {
     return compiled.shape(result.getRows().map((r) => r.map(toJsonValue)));
   }
 
+  /** The request with the whole hours of its range that the hourly error rollup holds (complete before the watermark's hour). */
+  #withErrorRollup(request: ErrorGroupsRequest): ErrorGroupsRequest {
+    const rolled = {
+      fromMs: Math.ceil(request.range.fromMs / HOUR_MS) * HOUR_MS,
+      toMs: Math.min(
+        Math.floor(request.range.toMs / HOUR_MS) * HOUR_MS,
+        Math.floor(this.#minutesUntilMs / HOUR_MS) * HOUR_MS,
+      ),
+    };
+    return rolled.toMs > rolled.fromMs ? { ...request, rollupHours: rolled } : request;
+  }
+
+  /** The SQL of errorGroups' figures for this request (what it reads). */
+  explainErrorGroups(request: ErrorGroupsRequest): string {
+    return compileErrorGroups(duckdbDialect, this.#withErrorRollup(request)).sql;
+  }
+
   async errorGroups(request: ErrorGroupsRequest): Promise<ErrorGroupsResult> {
     const started = performance.now();
     const timeoutMs = request.timeoutMs ?? this.#options.queryTimeoutMs;
-    const groups = compileErrorGroups(duckdbDialect, request);
+    const withRollup = this.#withErrorRollup(request);
+    const groups = compileErrorGroups(duckdbDialect, withRollup);
     const rows = (r: { getRows(): DuckDBValue[][] }) => r.getRows().map((row) => row.map(toJsonValue));
-    const [stats, impact] = await Promise.all([
+    const bucketMs = request.trendBucketMs;
+    const [stats, impact, trendRows] = await Promise.all([
       this.#read((c) => runCompiled(c, groups), timeoutMs).then(rows),
       request.impact
         ? this.#read((c) => runCompiled(c, compileErrorImpact(duckdbDialect, request)), timeoutMs).then(rows)
         : Promise.resolve([]),
+      bucketMs
+        ? this.#read((c) => runCompiled(c, compileErrorTrends(duckdbDialect, withRollup, bucketMs)), timeoutMs).then(
+            rows,
+          )
+        : Promise.resolve(undefined),
     ]);
+    let trends: Map<string, [number, number][]> | undefined;
+    if (trendRows) {
+      trends = new Map();
+      for (const [g, t, n] of trendRows) {
+        const list = trends.get(String(g)) ?? [];
+        list.push([Number(t), Number(n)]);
+        trends.set(String(g), list);
+      }
+    }
     return {
       groups: shapeGroups(stats),
       impact: [...shapeImpact(impact).values()],
+      ...(trends ? { trends } : {}),
       elapsedMs: Math.round((performance.now() - started) * 10) / 10,
     };
   }

@@ -74,6 +74,16 @@ export interface ErrorGroupsRequest {
    * resolved group regresses or an ignored one escalates.
    */
   readonly since?: ReadonlyMap<string, { readonly afterMs: number; readonly exceptRelease?: string }>;
+  /**
+   * Whole hours of the range to read from the hourly error rollup (`errors_1h`) instead of the raw events
+   * (the store sets it: hours complete in the rollup). Ignored with `since` or a filter on other fields
+   * than service, environment, release and fingerprint (rollupFilterable).
+   */
+  readonly rollupHours?: TimeRange;
+  /** false: leave out the distinct counts (users, customers, sessions answer 0): a cheaper pass to order groups by. */
+  readonly distinct?: boolean;
+  /** Also count each group's events per bucket of this size (ms, from the epoch): the sparklines. */
+  readonly trendBucketMs?: number;
   /** At most this many groups, most events first (default 10,000). */
   readonly maxGroups?: number;
   readonly timeoutMs?: number;
@@ -137,17 +147,62 @@ function groupSql(d: SqlDialect, params: ParamList, merges: ReadonlyMap<string, 
   return `(CASE ${fp} ${whens.join(' ')} ELSE ${fp} END)`;
 }
 
-/** `SELECT <group> AS g, <columns> FROM events WHERE <the request's error events>`. */
-function errorRows(d: SqlDialect, params: ParamList, request: ErrorGroupsRequest, columns: string[]): string {
+/** Fields the hourly error rollup keeps apart: a filter on these alone can read it. */
+const ROLLUP_FIELDS = new Set(['service.name', 'deployment.environment', 'service.version', 'error.fingerprint']);
+
+/** Whether `filter` reads only fields the hourly error rollup keeps (so its rows answer it as the events would). */
+export function rollupFilterable(filter: Filter | undefined): boolean {
+  if (!filter) return true;
+  switch (filter.kind) {
+    case 'all':
+      return true;
+    case 'and':
+    case 'or':
+      return filter.items.every(rollupFilterable);
+    case 'not':
+      return rollupFilterable(filter.item);
+    case 'match':
+    case 'exists':
+      return ROLLUP_FIELDS.has(filter.field);
+    default:
+      return false;
+  }
+}
+
+/** The rollup hours the request may use (none: read the raw events only). */
+function rollupSpan(request: ErrorGroupsRequest): TimeRange | undefined {
+  const span = request.rollupHours;
+  if (!span || span.toMs <= span.fromMs || (request.since && request.since.size > 0)) return undefined;
+  if (!rollupFilterable(request.filter)) return undefined;
+  return span;
+}
+
+/**
+ * `SELECT <group> AS g, <columns> FROM <table> WHERE <the request's error events>`; with `outside`, only
+ * the events outside that span (it is read from the rollup).
+ */
+function errorRows(
+  d: SqlDialect,
+  params: ParamList,
+  request: ErrorGroupsRequest,
+  columns: string[],
+  options: { table?: string; within?: TimeRange; outside?: TimeRange } = {},
+): string {
   const ctx: CompileContext = { dialect: d, params, nowMs: Date.now() };
   const ts = d.quoteIdent('ts');
   const fp = d.quoteIdent('error_fingerprint');
+  const range = options.within ?? request.range;
   const where = [
     `${d.quoteIdent('tenant')} = ${params.add(request.tenant, 'string')}`,
-    `${ts} >= ${params.add(request.range.fromMs * 1000, 'timestamp')}`,
-    `${ts} < ${params.add(request.range.toMs * 1000, 'timestamp')}`,
+    `${ts} >= ${params.add(range.fromMs * 1000, 'timestamp')}`,
+    `${ts} < ${params.add(range.toMs * 1000, 'timestamp')}`,
     `${fp} IS NOT NULL`,
   ];
+  if (options.outside) {
+    where.push(
+      `(${ts} < ${params.add(options.outside.fromMs * 1000, 'timestamp')} OR ${ts} >= ${params.add(options.outside.toMs * 1000, 'timestamp')})`,
+    );
+  }
   if (request.filter && request.filter.kind !== 'all') {
     where.push(`(${compileFilter(request.filter, new EventScope(d, params), ctx)})`);
   }
@@ -163,13 +218,77 @@ function errorRows(d: SqlDialect, params: ParamList, request: ErrorGroupsRequest
     const away = request.groups.filter((g) => request.merges?.has(g));
     if (away.length > 0) where.push(`${group} IN (${inList(d, params, request.groups)})`);
   }
-  return `SELECT ${group} AS g, ${columns.join(', ')} FROM ${d.quoteIdent(EVENTS_TABLE)} WHERE ${where.join(' AND ')}`;
+  return `SELECT ${group} AS g, ${columns.join(', ')} FROM ${d.quoteIdent(options.table ?? EVENTS_TABLE)} WHERE ${where.join(' AND ')}`;
+}
+
+/** The hourly error rollup table (DuckDB; duckdb-rollups.ts keeps it). */
+export const ERRORS_ROLLUP_TABLE = 'errors_1h';
+
+/**
+ * The request's error events as rows of (g, n events, first_ts, last_ts, user_id, customer_id, session_id,
+ * error_type, msg, level, service, environment, error_fingerprint): the raw events outside the rollup span
+ * (one row each) and the rollup's rows within it.
+ */
+function unionRows(d: SqlDialect, params: ParamList, request: ErrorGroupsRequest, span: TimeRange): string {
+  const q = (c: string) => d.quoteIdent(c);
+  const common = [q('user_id'), q('customer_id'), q('session_id'), q('error_type')];
+  const tail = [q('level'), q('service'), q('environment'), q('error_fingerprint')];
+  const raw = errorRows(
+    d,
+    params,
+    request,
+    [
+      '1 AS n',
+      `${q('ts')} AS first_ts`,
+      `${q('ts')} AS last_ts`,
+      ...common,
+      `coalesce(${q('error_message')}, ${q('message')}) AS msg`,
+      ...tail,
+    ],
+    { outside: span },
+  );
+  const rolled = errorRows(
+    d,
+    params,
+    request,
+    [`${q('events')} AS n`, q('first_ts'), q('last_ts'), ...common, q('msg'), ...tail],
+    { table: ERRORS_ROLLUP_TABLE, within: span },
+  );
+  return `${raw} UNION ALL ${rolled}`;
+}
+
+/** Events per trend bucket of each group: rows (g, bucket start epoch ms, events). */
+export function compileErrorTrends(d: SqlDialect, request: ErrorGroupsRequest, bucketMs: number): CompiledErrorSql {
+  const params = new ParamList(d);
+  const span = rollupSpan(request);
+  // Hours nest in the buckets (an hour or a day): a rollup row's first event is in its bucket.
+  const source = span
+    ? `SELECT g, n, first_ts AS ts FROM (${unionRows(d, params, request, span)}) AS u`
+    : errorRows(d, params, request, ['1 AS n', d.quoteIdent('ts')]);
+  const sql =
+    `SELECT g, ${d.epochMs(d.timeBucket('ts', bucketMs))} AS t, sum(n) AS n FROM (${source}) AS e ` + `GROUP BY g, t`;
+  return { sql, params: params.params };
 }
 
 /** Per-group figures of the error events (see ErrorGroupStats); rows in ErrorGroupStats order after `g`. */
 export function compileErrorGroups(d: SqlDialect, request: ErrorGroupsRequest): CompiledErrorSql {
   const params = new ParamList(d);
   const q = (c: string) => d.quoteIdent(c);
+  const limit = Math.max(1, Math.min(request.maxGroups ?? 10_000, 100_000));
+  const fingerprintList = `${request.merges && request.merges.size > 0 ? d.distinctValues('error_fingerprint', 100) : 'NULL'}`;
+  const span = rollupSpan(request);
+  const dc = (column: string) => (request.distinct === false ? '0' : d.distinctCount(column));
+  if (span) {
+    // The same figures over rollup rows: events summed, first and last over the rows' own, the latest
+    // type, message and level by each row's last event; distinct counts exact (the rows keep the ids).
+    const sql =
+      `SELECT g, CAST(sum(n) AS BIGINT) AS events, ${d.epochMs('min(first_ts)')}, ${d.epochMs('max(last_ts)')}, ` +
+      `${dc('user_id')}, ${dc('customer_id')}, ${dc('session_id')}, ` +
+      `${d.argMax('error_type', 'last_ts')}, ${d.argMax('msg', 'last_ts')}, ${d.argMax('level', 'last_ts')}, ` +
+      `${d.distinctValues('service', MAX_LISTED)}, ${d.distinctValues('environment', MAX_LISTED)}, ${fingerprintList} ` +
+      `FROM (${unionRows(d, params, request, span)}) AS e GROUP BY g ORDER BY events DESC, g LIMIT ${limit}`;
+    return { sql, params: params.params };
+  }
   const since = request.since && request.since.size > 0 ? request.since : undefined;
   const rows = errorRows(d, params, request, [
     q('ts'),
@@ -187,14 +306,13 @@ export function compileErrorGroups(d: SqlDialect, request: ErrorGroupsRequest): 
       : []),
   ]);
   const sinceColumns = since ? `, ${sinceSql(d, params, since)}` : '';
-  const limit = Math.max(1, Math.min(request.maxGroups ?? 10_000, 100_000));
   const sql =
     `SELECT g, count(*) AS events, ${d.epochMs('min(ts)')}, ${d.epochMs('max(ts)')}, ` +
-    `${d.distinctCount('user_id')}, ${d.distinctCount('customer_id')}, ${d.distinctCount('session_id')}, ` +
+    `${dc('user_id')}, ${dc('customer_id')}, ${dc('session_id')}, ` +
     `${d.argMax('error_type', 'ts')}, ${d.argMax('msg', 'ts')}, ${d.argMax('level', 'ts')}, ` +
     `${d.distinctValues('service', MAX_LISTED)}, ${d.distinctValues('environment', MAX_LISTED)}, ` +
     // Without merges a group is its one fingerprint (shapeGroups fills it in): no list to build.
-    `${request.merges && request.merges.size > 0 ? d.distinctValues('error_fingerprint', 100) : 'NULL'}${sinceColumns} ` +
+    `${fingerprintList}${sinceColumns} ` +
     `FROM (${rows}) AS e GROUP BY g ORDER BY events DESC, g LIMIT ${limit}`;
   return { sql, params: params.params };
 }
@@ -262,9 +380,10 @@ export function compileErrorImpact(d: SqlDialect, request: ErrorGroupsRequest): 
   const checkout = `${q('event_type')} IN (${inList(d, params, CHECKOUT_EVENT_TYPES)})`;
   // The attempts that did not complete, first: only their events are joined to the errors (distinct keys
   // of each kind), and only their carts' values are read from the attributes.
+  // Joined first, made distinct after: the open attempts are the small side, so each error row only probes
+  // them, and only the matches are deduplicated (not every error's key).
   const link = (column: string) =>
-    `SELECT DISTINCT e.g, o.attempt FROM (SELECT DISTINCT g, ${q(column)} FROM err WHERE ${q(column)} IS NOT NULL) AS e ` +
-    `JOIN open_c AS o ON e.${q(column)} = o.${q(column)}`;
+    `SELECT e.g, o.attempt FROM err AS e JOIN open_c AS o ON e.${q(column)} = o.${q(column)}`;
   const cartValue = d.attrDouble(params.add(d.attributePath(CART_VALUE_FIELD), 'string'));
   const sql =
     `WITH err AS (${err}), ` +

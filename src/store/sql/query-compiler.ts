@@ -297,7 +297,17 @@ export class QueryCompiler {
   }
 
   #orderBy(keys: readonly SortKey[], scope: Scope, ctx: CompileContext): string[] {
-    return keys.map((k) => `${compileExpr(k.expr, scope, ctx).sql} ${k.desc ? 'DESC' : 'ASC'}`);
+    return keys.flatMap((k) => {
+      const dir = k.desc ? 'DESC' : 'ASC';
+      if (k.expr.kind === 'column' && scope.isEvents) {
+        // An attribute has no declared type: numbers sort as numbers (2 before 10), then any
+        // values that are not numbers, as text.
+        const ref = scope.resolve(k.expr.name, k.expr.span?.start ?? 0);
+        if (ref.type === 'attribute') return [`${ref.numberSql} ${dir}`, `${ref.sql} ${dir}`];
+        return [`${ref.sql} ${dir}`];
+      }
+      return [`${compileExpr(k.expr, scope, ctx).sql} ${dir}`];
+    });
   }
 
   #eventSearch(
