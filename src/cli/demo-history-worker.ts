@@ -13,6 +13,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { DemoShopWithIncidents } from '../demo/demo-shop.ts';
 import { rebuildSimulator } from '../demo/demo-shop.ts';
 import { historyBatches, type HistoryBatch } from '../demo/history-batches.ts';
+import { otlpTracesBody } from './demo-traces.ts';
 
 export interface HistoryWorkerData {
   readonly shop: DemoShopWithIncidents;
@@ -38,6 +39,8 @@ export type FromHistoryWorker =
       /** UTF-8 NDJSON. */
       readonly body: Uint8Array;
       readonly events: number;
+      /** The chunk's traces as one OTLP/HTTP protobuf body (on its last body, when the shop makes traces). */
+      readonly spans?: { readonly body: Uint8Array; readonly spans: number };
       readonly chunk?: HistoryBatch['chunk'];
     }
   | { readonly type: 'done' }
@@ -64,15 +67,18 @@ async function run(data: HistoryWorkerData, port: NonNullable<typeof parentPort>
       while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
       credits--;
       const body = batch.body;
+      const spans = batch.traces ? otlpTracesBody(batch.traces) : undefined;
       const message: FromHistoryWorker = {
         type: 'batch',
         gap,
         body,
         events: batch.events,
+        ...(spans ? { spans } : {}),
         ...(batch.chunk ? { chunk: batch.chunk } : {}),
       };
-      // Transferred, not copied: each body has an ArrayBuffer of its own.
-      port.postMessage(message, body.byteLength > 0 ? [body.buffer as ArrayBuffer] : []);
+      // Transferred, not copied: each body has an ArrayBuffer of its own (protobufjs's may share a pool slab).
+      const transfer = body.byteLength > 0 ? [body.buffer as ArrayBuffer] : [];
+      port.postMessage(message, transfer);
     }
   }
   port.postMessage({ type: 'done' } satisfies FromHistoryWorker);

@@ -146,6 +146,11 @@ async function fillGap(
     (batch: { body: Uint8Array; events: number }) => sink.sendNdjson(batch.body, batch.events),
     settings.maxInFlight,
   );
+  const spanDeliveries = new Deliveries(
+    (batch: { body: Uint8Array; spans: number }) =>
+      sink.sendOtlpTraces?.(batch.body, batch.spans) ?? Promise.resolve({ accepted: 0, rejected: 0 }),
+    settings.maxInFlight,
+  );
   let sent = 0;
   let nextReport = settings.reportEvery;
   for (;;) {
@@ -158,6 +163,7 @@ async function fillGap(
     }
     if (message.type !== 'batch') break;
     if (message.events > 0) await deliveries.send(message);
+    if (message.spans && sink.sendOtlpTraces) await spanDeliveries.send(message.spans);
     worker.credit();
     sent += message.events;
     if (message.chunk) {
@@ -175,11 +181,14 @@ async function fillGap(
     }
   }
   await deliveries.drain();
+  await spanDeliveries.drain();
   // Backfilled means on the dashboards: the last rows are made visible now rather than within a second.
   await sink.flush?.();
   const result = summary(deliveries, started);
   options.log(
-    `Backfilled ${count(result.accepted)} events of the ${options.label} in ${(result.elapsedMs / 1000).toFixed(1)} s` +
+    `Backfilled ${count(result.accepted)} events` +
+      (spanDeliveries.accepted > 0 ? ` and ${count(spanDeliveries.accepted)} spans` : '') +
+      ` of the ${options.label} in ${(result.elapsedMs / 1000).toFixed(1)} s` +
       (result.rejected > 0 ? `; ${result.rejected} rejected, first: ${result.firstRejection}` : ''),
   );
   return result.accepted;

@@ -3,10 +3,14 @@
  * through the ingest pipeline, or over HTTP to a running server (--url).
  */
 import { AppError } from '../errors.ts';
+import { OTLP_PROTOBUF } from '../ingest/otlp-common.ts';
+import { ingestOtlpTraces } from '../ingest/otlp-traces.ts';
 import type { IngestPipeline } from '../ingest/pipeline.ts';
 import type { EventSink, NdjsonSink, SinkResult } from '../demo/demo-runner.ts';
 import { SERVICES } from '../demo/shop-model.ts';
+import type { SpanRecord } from '../store/spans.ts';
 import { authHeaders, postNdjson, unreachableReason } from './client.ts';
+import { otlpTracesBody } from './demo-traces.ts';
 
 /** How long the HTTP sink keeps retrying a server that is down or overloaded. */
 const RETRY_FOR_MS = 60_000;
@@ -49,7 +53,11 @@ async function retrying<T>(deadline: number, attempt: () => Promise<T>, wait?: (
  * are), then committed. Waits out an overloaded (429) or unavailable (503)
  * pipeline, as an HTTP client honours Retry-After.
  */
-export function pipelineSink(pipeline: IngestPipeline, tenant = 'default'): EventSink & NdjsonSink {
+export function pipelineSink(
+  pipeline: IngestPipeline,
+  tenant = 'default',
+  appendSpans?: (spans: readonly SpanRecord[]) => Promise<void>,
+): EventSink & NdjsonSink {
   async function deliver(body: Buffer): Promise<SinkResult> {
     const deadline = Date.now() + RETRY_FOR_MS;
     // Admitted as an HTTP body is (back-pressure included), then as one block of rows, the way
@@ -72,9 +80,29 @@ export function pipelineSink(pipeline: IngestPipeline, tenant = 'default'): Even
       () => sleep(50),
     );
   }
+  /** An OTLP/HTTP protobuf body, through what `POST /v1/traces` runs (admission, decoding, redaction, commit). */
+  async function deliverSpans(body: Uint8Array): Promise<SinkResult> {
+    const buffer = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const outcome = await retrying(
+      Date.now() + RETRY_FOR_MS,
+      () =>
+        pipeline.admitted(buffer.length, () =>
+          ingestOtlpTraces(pipeline, appendSpans, buffer, 'protobuf', { tenant, receivedAtMs: Date.now() }),
+        ),
+      () => sleep(50),
+    );
+    const firstRejection = outcome.errors[0];
+    return { accepted: outcome.accepted, rejected: outcome.rejected, ...(firstRejection ? { firstRejection } : {}) };
+  }
   return {
     send: (events) => deliver(Buffer.from(ndjsonOf(events))),
     sendNdjson: (body) => deliver(Buffer.from(body.buffer, body.byteOffset, body.byteLength)),
+    ...(appendSpans
+      ? {
+          sendTraces: (traces, shiftMsOf) => deliverSpans(otlpTracesBody(traces, shiftMsOf).body),
+          sendOtlpTraces: (body) => deliverSpans(body),
+        }
+      : {}),
     flush: () => pipeline.refresh(),
   };
 }
@@ -120,9 +148,53 @@ export function httpSink(baseUrl: string): EventSink & NdjsonSink {
       );
     }
   }
+  const tracesEndpoint = new URL('/v1/traces', baseUrl);
+  /** Set once the server answered that it keeps no spans (501: a store without traces): no more are sent. */
+  let noTraces = false;
+  async function postSpans(body: Uint8Array, spans: number): Promise<SinkResult> {
+    if (noTraces) return { accepted: 0, rejected: 0 };
+    const deadline = Date.now() + RETRY_FOR_MS;
+    for (;;) {
+      let response: Response;
+      try {
+        response = await fetch(tracesEndpoint, {
+          method: 'POST',
+          headers: { 'content-type': OTLP_PROTOBUF, ...authHeaders() },
+          body,
+        });
+      } catch (err) {
+        if (Date.now() > deadline) {
+          throw new AppError(503, 'demo.unreachable', `Cannot reach Shoplens at ${baseUrl}: ${unreachableReason(err)}`);
+        }
+        await sleep(1000);
+        continue;
+      }
+      await response.arrayBuffer();
+      if ((response.status === 503 || response.status === 429) && Date.now() < deadline) {
+        await sleep(Math.max(1, Number(response.headers.get('retry-after')) || 1) * 1000);
+        continue;
+      }
+      if (response.status === 501) {
+        noTraces = true;
+        return { accepted: 0, rejected: spans, firstRejection: `${baseUrl} keeps no traces (HTTP 501): none sent` };
+      }
+      // 200 with a partial success would name rejected spans; the demo's spans are all valid.
+      if (response.ok) return { accepted: spans, rejected: 0 };
+      throw new AppError(
+        response.status,
+        'demo.http_error',
+        `Shoplens at ${baseUrl} refused the spans: HTTP ${response.status}`,
+      );
+    }
+  }
   return {
     send: (events) => post(ndjsonOf(events), events.length),
     sendNdjson: (body, events) => post(body, events),
+    sendTraces: (traces, shiftMsOf) => {
+      const { body, spans } = otlpTracesBody(traces, shiftMsOf);
+      return postSpans(body, spans);
+    },
+    sendOtlpTraces: (body, spans) => postSpans(body, spans),
     async flush(): Promise<void> {
       // Elasticsearch's refresh API: what the server acknowledged becomes visible now.
       await fetch(new URL('/_refresh', baseUrl), { method: 'POST', headers: authHeaders() }).catch(() => undefined);

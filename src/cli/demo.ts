@@ -41,6 +41,11 @@ import { startServer } from './serve.ts';
 const READY_HISTORY_MS = 6 * 3_600_000;
 /** Infrastructure samples of every pod, every minute, in history and live traffic alike. */
 const INFRA_INTERVAL_MS = 60_000;
+/**
+ * Traces: every user action's trace in live traffic; one in 100 (by trace id, each span with
+ * `sampling.weight` 100) in the backfilled history, which would otherwise be about 20 M spans a week.
+ */
+export const HISTORY_TRACE_SAMPLING = 100;
 
 export interface DemoOptions {
   port?: number;
@@ -224,7 +229,14 @@ export async function runDemo(
   try {
     const resumed = server && stored ? await stored.attach(server.context.store.documents, log) : [];
     const url = options.url ?? server?.app.listeningOrigin ?? '';
-    const sink = server ? pipelineSink(server.context.pipeline) : httpSink(url);
+    const store = server?.context.store;
+    const sink = server
+      ? pipelineSink(
+          server.context.pipeline,
+          'default',
+          store?.appendSpans ? (spans) => store.appendSpans!(spans) : undefined,
+        )
+      : httpSink(url);
     const queryText: QueryRunner = server
       ? (query, from) => runQuery(server.context.store, { query, from, to: 'now+1h', tenant: 'default' })
       : httpQueryRunner(url);
@@ -235,6 +247,7 @@ export async function runDemo(
       historyScale,
       liveScale: options.scale,
       infraIntervalMs: INFRA_INTERVAL_MS,
+      traceSampling: { history: HISTORY_TRACE_SAMPLING, live: 1 },
     };
     const simulator = new ShopSimulator(demoSimulatorOptions(shop, incidents.hook));
     log(
@@ -331,9 +344,12 @@ async function runLive(
         windowStart = tick.wallMs;
       }
     },
-    onError: (err, lost) => log(`Could not store ${lost} live events: ${(err as Error).message}`),
+    onError: (err, lost) =>
+      log(`Could not store ${lost > 0 ? `${lost} live events` : 'live spans'}: ${(err as Error).message}`),
   });
-  log(`Demo stopped: ${count(live.accepted)} live events stored.`);
+  log(
+    `Demo stopped: ${count(live.accepted)} live events${live.spans === undefined ? '' : ` and ${count(live.spans)} spans`} stored.`,
+  );
 }
 
 /** Adds `shoplens demo` to the program. */

@@ -11,6 +11,7 @@
  */
 import { toRawEvent, type DemoEvent } from './demo-event.ts';
 import type { ShopSimulator } from './shop-simulator.ts';
+import type { DemoTrace } from './traces.ts';
 
 /** What a sink reports for one delivery. */
 export interface SinkResult {
@@ -23,6 +24,12 @@ export interface SinkResult {
 /** Stores raw events; resolves once they are durably stored (or rejects). */
 export interface EventSink {
   send(events: readonly Record<string, unknown>[]): Promise<SinkResult>;
+  /**
+   * Stores traces (as OTLP spans); `shiftMsOf` says how far each trace moves
+   * (a time-lapse puts it on the wall clock). Absent: the sink keeps no traces.
+   * `accepted` and `rejected` count spans.
+   */
+  sendTraces?(traces: readonly DemoTrace[], shiftMsOf?: (trace: DemoTrace) => number): Promise<SinkResult>;
   /** Resolves once everything stored so far is visible to queries (stored data is, within a second). */
   flush?(): Promise<void>;
 }
@@ -62,6 +69,8 @@ export interface BackfillOptions {
 }
 
 export interface DeliverySummary {
+  /** Spans stored (the sink's `sendTraces`), when the run sent traces. */
+  readonly spans?: number;
   readonly accepted: number;
   readonly rejected: number;
   readonly firstRejection?: string;
@@ -76,6 +85,8 @@ export interface DeliverySummary {
 export interface NdjsonSink {
   /** Stores the `events` lines of `body` (UTF-8 NDJSON); resolves once they are durably stored (or rejects). */
   sendNdjson(body: Uint8Array, events: number): Promise<SinkResult>;
+  /** Stores an OTLP/HTTP protobuf ExportTraceServiceRequest of `spans` spans. Absent: no traces. */
+  sendOtlpTraces?(body: Uint8Array, spans: number): Promise<SinkResult>;
   /** Resolves once everything stored so far is visible to queries. */
   flush?(): Promise<void>;
 }
@@ -141,6 +152,10 @@ export async function backfill(
     (events: readonly Record<string, unknown>[]) => sink.send(events),
     options.maxInFlight ?? 4,
   );
+  const traceDeliveries = new Deliveries(
+    (traces: readonly DemoTrace[]) => sink.sendTraces?.(traces) ?? Promise.resolve({ accepted: 0, rejected: 0 }),
+    options.maxInFlight ?? 4,
+  );
   const total = Math.max(1, options.toMs - options.fromMs);
   let sent = 0;
   let done = 0;
@@ -154,6 +169,8 @@ export async function backfill(
     for (let i = 0; i < events.length; i += batchSize) {
       await deliveries.send(events.slice(i, i + batchSize).map((event) => toRawEvent(event)));
     }
+    const traces = sink.sendTraces ? simulator.tracesBetween(from, to) : [];
+    if (traces.length > 0) await traceDeliveries.send(traces);
     sent += events.length;
     done += to - from;
     options.onProgress?.({
@@ -166,9 +183,10 @@ export async function backfill(
     });
   }
   await deliveries.drain();
+  await traceDeliveries.drain();
   // A backfill that resolved is there to see: its last events are made visible now, not within a second.
   await sink.flush?.();
-  return summary(deliveries, started);
+  return { ...summary(deliveries, started), spans: traceDeliveries.accepted };
 }
 
 /** What was delivered since `started` (a `performance.now()`). */
@@ -244,12 +262,16 @@ export async function streamLive(
   const sleep = options.sleep ?? defaultSleep;
   const tickMs = options.tickMs ?? 1_000;
   const totals = { accepted: 0, rejected: 0, firstRejection: undefined as string | undefined };
+  let spans = 0;
   let cursor = options.startMs;
+  const shiftMsOf = (trace: DemoTrace): number =>
+    wallClockOf(trace.startMs, options.startMs, options.speed) - trace.startMs;
   while (!options.signal?.aborted) {
     await sleep(tickMs, options.signal);
     const wallMs = options.untilMs === undefined ? now() : Math.min(now(), options.untilMs);
     const simulatedMs = options.startMs + (wallMs - options.startMs) * options.speed;
     const events: DemoEvent[] = simulatedMs > cursor ? simulator.eventsBetween(cursor, simulatedMs) : [];
+    const traces = simulatedMs > cursor && sink.sendTraces ? simulator.tracesBetween(cursor, simulatedMs) : [];
     cursor = Math.max(cursor, simulatedMs);
     if (events.length > 0) {
       const raw = events.map((e) => toRawEvent(e, wallClockOf(e.tsMs, options.startMs, options.speed)));
@@ -263,6 +285,14 @@ export async function streamLive(
         options.onError(err, raw.length);
       }
     }
+    if (traces.length > 0 && sink.sendTraces) {
+      try {
+        spans += (await sink.sendTraces(traces, shiftMsOf)).accepted;
+      } catch (err) {
+        if (!options.onError) throw err;
+        options.onError(err, 0);
+      }
+    }
     options.onTick?.({
       wallMs,
       simulatedMs,
@@ -272,5 +302,5 @@ export async function streamLive(
     });
     if (options.untilMs !== undefined && wallMs >= options.untilMs) break;
   }
-  return summary(totals, started);
+  return { ...summary(totals, started), ...(sink.sendTraces ? { spans } : {}) };
 }

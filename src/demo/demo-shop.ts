@@ -20,6 +20,12 @@ export interface DemoShop {
   readonly liveScale: number;
   /** Time between two infrastructure samples of each pod, ms. */
   readonly infraIntervalMs: number;
+  /**
+   * Traces made (ShopSimulator `traceSampling`): one in `history` of the
+   * user actions before `liveStartMs`, one in `live` from it on (1 = all).
+   * Absent: no traces.
+   */
+  readonly traceSampling?: { readonly history: number; readonly live: number };
 }
 
 /** A demo shop with its incidents, in shop time, in the order they were scheduled. */
@@ -34,6 +40,12 @@ export function demoSimulatorOptions(shop: DemoShop, conditions?: ConditionsHook
     seed: shop.seed,
     trafficScale: (t: number) => (t < liveStartMs ? historyScale : liveScale),
     infraIntervalMs: shop.infraIntervalMs,
+    ...(shop.traceSampling
+      ? {
+          traceSampling: (t: number) =>
+            t < liveStartMs ? (shop.traceSampling?.history ?? 0) : (shop.traceSampling?.live ?? 0),
+        }
+      : {}),
     releases: new ReleaseSchedule(demoDeploys(liveStartMs)),
     ...(conditions ? { conditions } : {}),
   };

@@ -10,12 +10,15 @@
 import { IsoClock } from './iso-clock.ts';
 import { windowBytes } from './slot-lines.ts';
 import type { ShopSimulator } from './shop-simulator.ts';
+import type { DemoTrace } from './traces.ts';
 
 /** One body of history. */
 export interface HistoryBatch {
   /** UTF-8 NDJSON lines, each with its newline, in a buffer of its own; empty when the chunk held no events. */
   readonly body: Uint8Array;
   readonly events: number;
+  /** On the last body of a chunk, with the simulator's `traceSampling`: the traces that start in the chunk. */
+  readonly traces?: readonly DemoTrace[];
   /** Set on the last body of a chunk: the chunk is done. */
   readonly chunk?: {
     /** The oldest time stored so far (newest first) or the newest (oldest first), epoch ms. */
@@ -54,12 +57,14 @@ export function* historyBatches(simulator: ShopSimulator, options: HistoryBatchO
       : options.fromMs + k * chunkMs;
     const to = options.newestFirst ? options.toMs - k * chunkMs : Math.min(options.toMs, from + chunkMs);
     const events = simulator.linesBetween(from, to);
+    const traces = simulator.tracesBetween(from, to);
     done += to - from;
     const chunk = { reachedMs: options.newestFirst ? from : to, fraction: done / total };
-    if (events.length === 0) yield { body: new Uint8Array(0), events: 0, chunk };
+    const last = { chunk, ...(traces.length > 0 ? { traces } : {}) };
+    if (events.length === 0) yield { body: new Uint8Array(0), events: 0, ...last };
     for (let i = 0; i < events.length; i += batchSize) {
       const end = Math.min(events.length, i + batchSize);
-      yield { body: windowBytes(events, i, end, clock), events: end - i, ...(end === events.length ? { chunk } : {}) };
+      yield { body: windowBytes(events, i, end, clock), events: end - i, ...(end === events.length ? last : {}) };
     }
   }
 }

@@ -26,6 +26,7 @@ import { slotLines, windowOf, type LineWindow, type SlotLines } from './slot-lin
 import { errorBody, SessionRecorder } from './session-recorder.ts';
 import { SERVICE_DEPLOYMENTS, type Service } from './shop-model.ts';
 import type { Pod, ShopWorld } from './shop-world.ts';
+import { tracesOf, type DemoTrace } from './traces.ts';
 
 /** Length of one generation slot, ms. */
 export const SLOT_MS = 60_000;
@@ -82,6 +83,12 @@ export interface ShopSimulatorOptions {
   readonly calendar?: ShopCalendar;
   /** Size of the customer base (default 5,000; smaller only to speed up tests). */
   readonly customerCount?: number;
+  /**
+   * Traces (`tracesBetween`): one in N of the user actions' traces, by trace
+   * id (1 = all; 0 = none, the default). A pure function of the time like
+   * everything else, so a window's traces do not depend on how it is cut.
+   */
+  readonly traceSampling?: TimeVarying;
   /** Deploys: releases over time and the errors they bring or fix. Default: every service on its one release. */
   readonly releases?: ReleaseSchedule;
 }
@@ -122,6 +129,9 @@ export class ShopSimulator implements ShopWorld {
   readonly #slots = new Map<number, readonly DemoEvent[]>();
   /** The same for `linesBetween`. */
   readonly #lineSlots = new Map<number, SlotLines>();
+  /** The traces of the slots made, by slot index (with `traceSampling`). */
+  readonly #traceSlots = new Map<number, readonly DemoTrace[]>();
+  readonly #traceSampling: TimeVarying;
 
   constructor(options: ShopSimulatorOptions) {
     if (!Number.isSafeInteger(options.seed)) throw new Error(`seed must be an integer, got ${options.seed}`);
@@ -139,6 +149,7 @@ export class ShopSimulator implements ShopWorld {
     this.#infraIntervalMs = options.infraIntervalMs ?? DEFAULT_INFRA_INTERVAL_MS;
     if (typeof this.#infraIntervalMs === 'number') checkInfraInterval(this.#infraIntervalMs);
     this.#conditions = options.conditions;
+    this.#traceSampling = options.traceSampling ?? 0;
     this.#releases = options.releases;
   }
 
@@ -193,6 +204,7 @@ export class ShopSimulator implements ShopWorld {
     const lastSlot = slotOf(toMs - 1);
     // Slots outside the window go: windows may move forward (live, backfill) or backwards (newest-first backfill).
     for (const index of this.#slots.keys()) if (index < firstSlot || index > lastSlot) this.#slots.delete(index);
+    this.#dropTraces(firstSlot, lastSlot);
     const events: DemoEvent[] = [];
     for (let index = firstSlot; index <= lastSlot; index++) {
       let slot = this.#slots.get(index);
@@ -219,6 +231,7 @@ export class ShopSimulator implements ShopWorld {
     for (const index of this.#lineSlots.keys()) {
       if (index < firstSlot || index > lastSlot) this.#lineSlots.delete(index);
     }
+    this.#dropTraces(firstSlot, lastSlot);
     const slots: SlotLines[] = [];
     for (let index = firstSlot; index <= lastSlot; index++) {
       let slot = this.#lineSlots.get(index);
@@ -231,8 +244,43 @@ export class ShopSimulator implements ShopWorld {
     return windowOf(slots, fromMs, toMs);
   }
 
-  /** Everything that starts in one slot, in generation order. */
+  /**
+   * The traces whose root span starts in [fromMs, toMs), by start time, one
+   * in `traceSampling` (none without it). Call it after `eventsBetween` or
+   * `linesBetween` of the same window: a slot's traces are made with its
+   * events, and kept as long as they are.
+   */
+  tracesBetween(fromMs: number, toMs: number): DemoTrace[] {
+    const firstSlot = slotOf(fromMs - MAX_SESSION_SPAN_MS);
+    const lastSlot = slotOf(toMs - 1);
+    this.#dropTraces(firstSlot, lastSlot);
+    const traces: DemoTrace[] = [];
+    for (let index = firstSlot; index <= lastSlot; index++) {
+      let slot = this.#traceSlots.get(index);
+      if (!slot) {
+        this.#generateSlot(index);
+        slot = this.#traceSlots.get(index) ?? [];
+      }
+      for (const trace of slot) if (trace.startMs >= fromMs && trace.startMs < toMs) traces.push(trace);
+    }
+    return traces.sort((a, b) => a.startMs - b.startMs);
+  }
+
+  #dropTraces(firstSlot: number, lastSlot: number): void {
+    for (const index of this.#traceSlots.keys()) {
+      if (index < firstSlot || index > lastSlot) this.#traceSlots.delete(index);
+    }
+  }
+
+  /** Everything that starts in one slot, in generation order (and its traces, with `traceSampling`). */
   #generateSlot(index: number): readonly DemoEvent[] {
+    const out = this.#generateEvents(index);
+    const sampling = valueAt(this.#traceSampling, index * SLOT_MS);
+    if (sampling >= 1) this.#traceSlots.set(index, tracesOf(this, out, Math.round(sampling)));
+    return out;
+  }
+
+  #generateEvents(index: number): readonly DemoEvent[] {
     const startMs = index * SLOT_MS;
     const out: DemoEvent[] = [];
     const random = Random.derive(this.seed, SLOT_TAG, index);
