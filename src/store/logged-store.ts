@@ -43,7 +43,7 @@ import type {
 import type { FunnelRequest, FunnelResult } from './sql/funnel-compiler.ts';
 import type { ErrorGroupsRequest } from './sql/error-groups-compiler.ts';
 import { VisibleRowsLedger, type VisibleRowsListener } from './visible-rows.ts';
-import type { SpanRecord, SpanView, TraceSearchRequest, TraceSummary } from './spans.ts';
+import type { ServiceMap, ServiceMapRequest, SpanRecord, SpanView, TraceSearchRequest, TraceSummary } from './spans.ts';
 
 /** A segment filling fast enough to be full by this share of the refresh interval is left to fill. */
 const FILL_WAIT = 0.8;
@@ -433,6 +433,11 @@ export class LoggedStore implements Store {
   async searchTraces(request: TraceSearchRequest): Promise<TraceSummary[]> {
     if (!this.#inner.searchTraces) throw noSpans();
     return this.#inner.searchTraces(request);
+  }
+
+  async serviceMap(request: ServiceMapRequest): Promise<ServiceMap> {
+    if (!this.#inner.serviceMap) throw noSpans();
+    return this.#inner.serviceMap(request);
   }
 
   async checkWritable(): Promise<void> {

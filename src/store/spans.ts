@@ -96,3 +96,37 @@ export interface TraceSummary {
   readonly errorCount: number;
   readonly hasError: boolean;
 }
+
+/** The service map of a time range: who calls whom, from the spans that start in it. */
+export interface ServiceMapRequest {
+  readonly tenant: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+/**
+ * Figures of the spans where a service is entered: a span of the service
+ * whose parent is in another service, or has none (a root, or a parent not
+ * received). Counts are weighted by `sampling.weight` (a sampled span
+ * stands for that many); the p95 is over the spans kept.
+ */
+export interface ServiceFigures {
+  readonly requests: number;
+  readonly errors: number;
+  readonly p95Ms: number;
+}
+
+export interface ServiceMapNode extends ServiceFigures {
+  readonly service: string;
+}
+
+/** Calls from `from` into `to`: the child spans of `to` under a span of `from`. */
+export interface ServiceMapEdge extends ServiceFigures {
+  readonly from: string;
+  readonly to: string;
+}
+
+export interface ServiceMap {
+  readonly nodes: ServiceMapNode[];
+  readonly edges: ServiceMapEdge[];
+}

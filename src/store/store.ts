@@ -10,7 +10,7 @@ import type { ErrorGroupImpact, ErrorGroupsRequest, ErrorGroupStats } from './sq
 import type { LogRecord } from './segment-log.ts';
 import type { VisibleRowsListener } from './visible-rows.ts';
 import type { KpiDelta } from './kpis.ts';
-import type { SpanRecord, SpanView, TraceSearchRequest, TraceSummary } from './spans.ts';
+import type { ServiceMap, ServiceMapRequest, SpanRecord, SpanView, TraceSearchRequest, TraceSummary } from './spans.ts';
 
 /** Types of result columns, engine-neutral. */
 export type ResultType = 'timestamp' | 'string' | 'double' | 'integer' | 'boolean' | 'string[]' | 'json';
@@ -222,6 +222,8 @@ export interface Store {
   trace?(tenant: string, traceId: string): Promise<SpanView[]>;
   /** Traces that hold a span matching the request, newest first. */
   searchTraces?(request: TraceSearchRequest): Promise<TraceSummary[]>;
+  /** Services and the calls between them, from the spans of a range (src/store/spans.ts ServiceMap). */
+  serviceMap?(request: ServiceMapRequest): Promise<ServiceMap>;
   /** Throws unless the store can take writes now (for /ready). */
   checkWritable(): Promise<void>;
   close(): Promise<void>;

@@ -7,6 +7,10 @@
  *   traces holding a span that matches every given condition, newest first,
  *   each with its root operation, services, span count, duration and error mark.
  *   `attribute=order.id:ORD-123` (repeatable) asks for a span with that attribute value.
+ * - `GET /api/v1/service-map?from=&to=`: the services (nodes) and the calls
+ *   between them (edges, from a parent span's service to its child's), each
+ *   with requests, errors, p95 duration, rate per second and error rate, from
+ *   the spans where a service is entered (weighted by `sampling.weight`).
  *
  * The trace view also lists the events with the trace's id (log lines sent
  * to /v1/logs, and NDJSON events with a `trace_id`), oldest first.
@@ -40,6 +44,11 @@ function instant(value: string, field: string, nowMs: number): number {
   }
   throw new AppError(400, 'request.invalid', `"${field}": expected an ISO-8601 time, epoch ms, "now" or "now-15m"`);
 }
+
+const rangeQuery = z.object({
+  from: z.string().max(64).optional(),
+  to: z.string().max(64).optional(),
+});
 
 const searchQuery = z.object({
   service: z.string().min(1).max(256).optional(),
@@ -129,6 +138,36 @@ export function tracesRoutes(ctx: AppContext): FastifyPluginAsync {
         rootSpanIds: tree.filter((s) => s.depth === 0).map((s) => s.spanId),
         spans: tree,
         events,
+      };
+    });
+
+    app.get('/api/v1/service-map', { config: { role: 'read' } }, async (request) => {
+      const parsed = rangeQuery.safeParse(request.query);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new AppError(
+          400,
+          'request.invalid',
+          `"${issue?.path.join('.') ?? 'query'}": ${issue?.message ?? 'invalid'}`,
+        );
+      }
+      if (!ctx.store.serviceMap) throw new AppError(501, 'store.no_spans', 'This store does not keep spans (traces)');
+      const now = Date.now();
+      const toMs = parsed.data.to ? instant(parsed.data.to, 'to', now) : now;
+      const fromMs = parsed.data.from ? instant(parsed.data.from, 'from', now) : toMs - DEFAULT_RANGE_MS;
+      if (fromMs >= toMs) throw new AppError(400, 'request.invalid', '"from" must be before "to"');
+      const map = await ctx.store.serviceMap({ tenant: request.principal.tenant, fromMs, toMs });
+      const seconds = (toMs - fromMs) / 1000;
+      const rates = <T extends { requests: number; errors: number }>(f: T) => ({
+        ...f,
+        ratePerSec: f.requests / seconds,
+        errorRate: f.requests > 0 ? f.errors / f.requests : 0,
+      });
+      return {
+        from: new Date(fromMs).toISOString(),
+        to: new Date(toMs).toISOString(),
+        nodes: map.nodes.map(rates),
+        edges: map.edges.map(rates),
       };
     });
 

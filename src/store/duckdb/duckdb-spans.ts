@@ -1,9 +1,13 @@
-/** The spans table of the embedded store (migration 8): writes, trace lookup and trace search. */
+/** The spans table of the embedded store (migration 8): writes, trace lookup, trace search and the service map. */
 import duckdb from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import {
   SPAN_KINDS,
   STATUS_CODES,
+  type ServiceMap,
+  type ServiceMapEdge,
+  type ServiceMapNode,
+  type ServiceMapRequest,
   type SpanRecord,
   type SpanView,
   type TraceSearchRequest,
@@ -165,4 +169,56 @@ export async function searchTraces(c: DuckDBConnection, request: TraceSearchRequ
     errorCount: Number(r['error_count']),
     hasError: Number(r['error_count']) > 0,
   }));
+}
+
+/**
+ * The service map: each span where a service is entered (its parent is in another service, or absent) counts
+ * for that service, and, when the parent is there, for the edge from the parent's service. A client span
+ * without a child (a database, a payment gateway's API, a service that sends no spans) counts for its peer
+ * (`peer.service`, else `db.system`, else `server.address`) and the edge to it. One pass over the
+ * range's spans joined to their parents (same trace).
+ */
+export async function serviceMap(c: DuckDBConnection, request: ServiceMapRequest): Promise<ServiceMap> {
+  const reader = await c.runAndReadAll(
+    `WITH s AS (
+       SELECT trace_id, span_id, parent_span_id, service, kind, attributes, status_code, duration_ms,
+         coalesce(TRY_CAST(json_extract_string(attributes, '$."sampling.weight"') AS DOUBLE), 1) AS w
+       FROM spans
+       WHERE tenant = $1 AND start_ts >= make_timestamp($2::BIGINT) AND start_ts < make_timestamp($3::BIGINT)
+     ),
+     entries AS (
+       SELECT p.service AS caller, c.service AS callee, c.status_code, c.duration_ms, c.w
+       FROM s c LEFT JOIN s p ON p.trace_id = c.trace_id AND p.span_id = c.parent_span_id AND c.parent_span_id <> ''
+       WHERE c.service IS NOT NULL AND (p.service IS NULL OR p.service <> c.service)
+       UNION ALL
+       -- A call out of the instrumented services (a client span with no child span): to its peer.
+       SELECT c.service, coalesce(json_extract_string(c.attributes, '$."peer.service"'),
+           json_extract_string(c.attributes, '$."db.system"'), json_extract_string(c.attributes, '$."server.address"')),
+         c.status_code, c.duration_ms, c.w
+       FROM s c
+       WHERE c.kind = ${SPAN_KINDS.indexOf('client')} AND c.service IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM s k WHERE k.trace_id = c.trace_id AND k.parent_span_id = c.span_id)
+     )
+     SELECT grouping(caller) AS node, caller, callee,
+       sum(w) AS requests, coalesce(sum(w) FILTER (WHERE status_code = 2), 0) AS errors,
+       quantile_cont(duration_ms, 0.95) AS p95
+     FROM entries
+     WHERE callee IS NOT NULL
+     GROUP BY GROUPING SETS ((callee), (caller, callee))
+     ORDER BY callee, caller`,
+    [request.tenant, BigInt(Math.floor(request.fromMs * 1000)), BigInt(Math.ceil(request.toMs * 1000))],
+  );
+  const nodes: ServiceMapNode[] = [];
+  const edges: ServiceMapEdge[] = [];
+  for (const r of reader.getRowObjectsJson()) {
+    const figures = {
+      requests: Number(r['requests']),
+      errors: Number(r['errors']),
+      p95Ms: Math.round(Number(r['p95']) * 1000) / 1000,
+    };
+    const to = String(r['callee']);
+    if (Number(r['node']) === 1) nodes.push({ service: to, ...figures });
+    else if (r['caller'] !== null) edges.push({ from: String(r['caller']), to, ...figures });
+  }
+  return { nodes, edges };
 }

@@ -48,8 +48,15 @@ import {
 import { DuckDBDocumentStore } from './duckdb-documents.ts';
 import { deleteExpired, eraseCustomer, exportCustomerSql, rolledUntilMs } from './duckdb-maintenance.ts';
 import { DUCKDB_MIGRATIONS } from './duckdb-migrations.ts';
-import { insertSpans, readTrace, searchTraces } from './duckdb-spans.ts';
-import type { SpanRecord, SpanView, TraceSearchRequest, TraceSummary } from '../spans.ts';
+import { insertSpans, readTrace, searchTraces, serviceMap } from './duckdb-spans.ts';
+import type {
+  ServiceMap,
+  ServiceMapRequest,
+  SpanRecord,
+  SpanView,
+  TraceSearchRequest,
+  TraceSummary,
+} from '../spans.ts';
 import { lastVersions, StagingFiles, writeBatch, type EventsTableLayout } from './duckdb-batch-writer.ts';
 import { firstEventMinuteMs, minuteWatermarkMs, rollUpMinutes } from './duckdb-rollups.ts';
 import { trimBufferPool } from './duckdb-memory.ts';
@@ -533,6 +540,10 @@ export class DuckDBStore implements SegmentLoadingStore {
 
   searchTraces(request: TraceSearchRequest): Promise<TraceSummary[]> {
     return this.#read((c) => searchTraces(c, request), this.#options.queryTimeoutMs);
+  }
+
+  serviceMap(request: ServiceMapRequest): Promise<ServiceMap> {
+    return this.#read((c) => serviceMap(c, request), this.#options.queryTimeoutMs);
   }
 
   async checkWritable(): Promise<void> {
